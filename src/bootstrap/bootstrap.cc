@@ -1,0 +1,176 @@
+// Rank side of the bootstrap: rendezvous, ring connection and ring all-gather.
+#include "bootstrap/bootstrap.h"
+
+#include <poll.h>
+#include <string.h>
+
+#include <thread>
+#include <vector>
+
+#include "bootstrap/handshake.h"
+#include "bootstrap/packed_address.h"
+#include "bootstrap/rendezvous_root.h"
+#include "core/logging.h"
+
+namespace tutti {
+namespace {
+
+constexpr uint32_t kRingMagic = 0x54755247u;  // "TuRG"
+
+struct RingHeader {
+  uint32_t magic;
+  uint32_t sequence;
+  uint64_t bytes;
+};
+
+}  // namespace
+
+Result Bootstrap::create(const tuttiUniqueId& id, int rank, int nranks,
+                         const BootstrapOptions& options, std::unique_ptr<Bootstrap>* out) {
+  UniqueIdData data;
+  TUTTI_TRY(decodeUniqueId(id, &data));
+  std::unique_ptr<Bootstrap> b(new Bootstrap(rank, nranks, options));
+  if (rank == 0 && data.rootByRank0) {
+    Socket rootListener;
+    TUTTI_CHECK(Socket::listen(uniqueIdAddress(data), &rootListener),
+                "rank 0 starting the rendezvous root on TUTTI_COMM_ID");
+    startRendezvousRoot(std::move(rootListener), data.secret, options.timeoutMs);
+  }
+  // The ring listener uses the interface peers can reach (same selection as the root).
+  SocketAddress local;
+  TUTTI_CHECK(selectInterfaceAddress(&local, nullptr), "choosing the bootstrap interface");
+  TUTTI_TRY(Socket::listen(local, &b->listener_));
+  TUTTI_TRY(b->listener_.localAddress(&b->ringAddress_));
+  std::vector<SocketAddress> table;
+  TUTTI_CHECK(b->rendezvous(data, &table), "rendezvous with root %s",
+              uniqueIdAddress(data).toString().c_str());
+  TUTTI_CHECK(b->connectRing(data, table), "connecting the bootstrap ring");
+  *out = std::move(b);
+  return tuttiSuccess;
+}
+
+Result Bootstrap::rendezvous(const UniqueIdData& id, std::vector<SocketAddress>* table) {
+  Deadline dl = deadline();
+  Socket root;
+  TUTTI_TRY(Socket::connect(uniqueIdAddress(id), dl, options_.abort, &root));
+  TUTTI_TRY(handshakeClient(root, id.secret, dl, options_.abort));
+  RankAnnounce a{};
+  a.magic = kAnnounceMagic;
+  a.rank = rank_;
+  a.nranks = nranks_;
+  a.ringAddress = packAddress(ringAddress_);
+  TUTTI_TRY(root.sendAll(&a, sizeof(a), dl, options_.abort));
+  TableHeader h;
+  TUTTI_CHECK(root.recvAll(&h, sizeof(h), dl, options_.abort),
+              "waiting for all %d ranks to join", nranks_);
+  if (h.magic != kTableMagic) return setError(tuttiRemoteError, "root sent a malformed table");
+  if (h.status != 0) {
+    h.reason[sizeof(h.reason) - 1] = '\0';
+    return setError(tuttiInvalidArgument, "root refused rank %d: %s", rank_, h.reason);
+  }
+  if (h.nranks != nranks_)
+    return setError(tuttiRemoteError, "root sent a table for %d ranks, expected %d", h.nranks,
+                    nranks_);
+  std::vector<PackedAddress> packed(nranks_);
+  TUTTI_TRY(root.recvAll(packed.data(), packed.size() * sizeof(PackedAddress), dl,
+                         options_.abort));
+  table->resize(nranks_);
+  for (int r = 0; r < nranks_; ++r)
+    if (!unpackAddress(packed[r], &(*table)[r]))
+      return setError(tuttiRemoteError, "root sent an invalid address for rank %d", r);
+  return tuttiSuccess;
+}
+
+Result Bootstrap::connectRing(const UniqueIdData& id, const std::vector<SocketAddress>& table) {
+  if (nranks_ == 1) return tuttiSuccess;
+  Deadline dl = deadline();
+  const int prev = (rank_ - 1 + nranks_) % nranks_;
+  // Accept the predecessor on a helper thread while we connect to the successor: in a ring
+  // every rank is a client and a server at once, and doing both in sequence deadlocks.
+  Result acceptResult = tuttiSuccess;
+  std::string acceptError;
+  std::thread acceptor([&] {
+    for (;;) {
+      Socket s;
+      SocketAddress peer;
+      acceptResult = listener_.accept(dl, options_.abort, &s, &peer);
+      if (acceptResult != tuttiSuccess) break;
+      int32_t who = -1;
+      Result r = handshakeServer(s, id.secret, dl, options_.abort);
+      if (r == tuttiSuccess) r = s.recvAll(&who, sizeof(who), dl, options_.abort);
+      if (r == tuttiSuccess && who == prev) {
+        prev_ = std::move(s);
+        break;
+      }
+      TUTTI_WARN("bootstrap rank %d: refused ring connection from %s: %s", rank_,
+                 peer.toString().c_str(),
+                 r != tuttiSuccess ? lastError().c_str() : "unexpected rank");
+    }
+    if (acceptResult != tuttiSuccess) acceptError = lastError();
+  });
+  const int next = (rank_ + 1) % nranks_;
+  Result r = Socket::connect(table[next], dl, options_.abort, &next_);
+  if (r == tuttiSuccess) r = handshakeClient(next_, id.secret, dl, options_.abort);
+  int32_t me = rank_;
+  if (r == tuttiSuccess) r = next_.sendAll(&me, sizeof(me), dl, options_.abort);
+  if (r != tuttiSuccess) {
+    std::string err = lastError();
+    listener_.shutdown();  // releases the acceptor
+    acceptor.join();
+    return setError(r, "connecting to rank %d at %s: %s", next, table[next].toString().c_str(),
+                    err.c_str());
+  }
+  acceptor.join();
+  if (acceptResult != tuttiSuccess)
+    return setError(acceptResult, "waiting for rank %d: %s", prev, acceptError.c_str());
+  listener_.close();
+  return tuttiSuccess;
+}
+
+Result Bootstrap::allGather(void* data, size_t bytesPerRank) {
+  if (nranks_ == 1) return tuttiSuccess;
+  char* base = static_cast<char*>(data);
+  Deadline dl = deadline();
+  const uint32_t seq = ++sequence_;
+  for (int step = 0; step < nranks_ - 1; ++step) {
+    int sendSlot = (rank_ - step + nranks_) % nranks_;
+    int recvSlot = (rank_ - step - 1 + nranks_) % nranks_;
+    RingHeader out{kRingMagic, seq, bytesPerRank}, in{};
+    TUTTI_CHECK(sendRecv(next_, &out, sizeof(out), prev_, &in, sizeof(in), dl, options_.abort),
+                "bootstrap all-gather step %d", step);
+    if (in.magic != kRingMagic || in.sequence != seq || in.bytes != bytesPerRank)
+      return setError(tuttiRemoteError,
+                      "bootstrap: rank %d sent message #%u of %llu bytes, expected #%u of %zu "
+                      "(ranks called different operations?)",
+                      (rank_ - 1 + nranks_) % nranks_, in.sequence,
+                      (unsigned long long)in.bytes, seq, bytesPerRank);
+    TUTTI_CHECK(sendRecv(next_, base + sendSlot * bytesPerRank, bytesPerRank, prev_,
+                         base + recvSlot * bytesPerRank, bytesPerRank, dl, options_.abort),
+                "bootstrap all-gather step %d", step);
+  }
+  return tuttiSuccess;
+}
+
+Result Bootstrap::barrier() {
+  std::vector<uint8_t> bytes(nranks_, 1);
+  return allGather(bytes.data(), 1);
+}
+
+void Bootstrap::shutdown() {
+  next_.shutdown();
+  prev_.shutdown();
+}
+
+bool Bootstrap::neighbourClosed() {
+  for (Socket* s : {&next_, &prev_}) {
+    if (!s->valid()) continue;
+    pollfd p{s->fd(), POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) continue;
+    if (p.revents & (POLLHUP | POLLERR)) return true;
+    char c;
+    if (::recv(s->fd(), &c, 1, MSG_PEEK | MSG_DONTWAIT) == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace tutti

@@ -1,0 +1,28 @@
+// One validated API call on its way to an executor.
+#pragma once
+
+#include <vector>
+
+#include "algorithms/plan.h"
+#include "tutti/tutti.h"
+
+namespace tutti {
+
+struct CollCall {
+  Collective collective;
+  const void* sendbuff = nullptr;
+  void* recvbuff = nullptr;
+  size_t count = 0;
+  tuttiDataType_t dtype = tuttiFloat32;
+  tuttiRedOp_t op = tuttiSum;
+  int root = 0;
+  int peer = -1;
+  std::vector<size_t> sendCounts, sendDispls, recvCounts, recvDispls;  // AllToAllv copies
+  tuttiStream_t stream = nullptr;
+  bool onDevice = false;
+};
+
+// Message size the tuner sees, as nccl-tests reports it (total bytes of the larger buffer).
+size_t tunerBytes(const CollCall& c, int nranks);
+
+}  // namespace tutti

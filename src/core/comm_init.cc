@@ -1,0 +1,155 @@
+// Communicator construction, shared by InitRank, InitAll and Split.
+#include "core/comm_init.h"
+
+#include <unistd.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "bootstrap/handshake.h"
+#include "bootstrap/unique_id.h"
+#include "core/gpu_hooks.h"
+#include "core/host_id.h"
+#include "core/logging.h"
+#include "core/timeouts.h"
+#include "transport/transport_setup.h"
+
+namespace tutti {
+
+Result resolveOptions(const tuttiConfig_t* config, InitOptions* out) {
+  tuttiConfig_t c = TUTTI_CONFIG_INITIALIZER;
+  if (config) {
+    if (config->magic != TUTTI_CONFIG_MAGIC)
+      return setError(tuttiInvalidArgument,
+                      "config: magic is 0x%x; start from TUTTI_CONFIG_INITIALIZER", config->magic);
+    if (config->size < offsetof(tuttiConfig_t, blocking) || config->size > 4096)
+      return setError(tuttiInvalidArgument, "config: size %zu is not a tuttiConfig_t size",
+                      config->size);
+    // Older callers compiled a shorter struct: read only what they wrote.
+    memcpy(&c, config, std::min(config->size, sizeof(c)));
+  }
+  const int undef = TUTTI_CONFIG_UNDEF_INT;
+  out->blocking = c.blocking == undef ? envInt("TUTTI_COMM_BLOCKING", 1) != 0 : c.blocking != 0;
+  out->timeoutMs = c.timeoutMs == undef || c.timeoutMs == 0 ? envTimeoutMs() : c.timeoutMs;
+  if (out->timeoutMs < 0)
+    return setError(tuttiInvalidArgument, "config: timeoutMs %d is negative", c.timeoutMs);
+  out->minChannels = c.minChannels == undef ? static_cast<int>(envInt("TUTTI_MIN_CHANNELS", 1)) : c.minChannels;
+  out->maxChannels = c.maxChannels == undef ? static_cast<int>(envInt("TUTTI_MAX_CHANNELS", 0)) : c.maxChannels;
+  if (out->minChannels < 0 || out->maxChannels < 0 ||
+      (out->maxChannels && out->minChannels > out->maxChannels))
+    return setError(tuttiInvalidArgument, "config: channels min %d / max %d are inconsistent",
+                    out->minChannels, out->maxChannels);
+  if (c.commName) out->name = c.commName;
+  int device = c.device;
+  if (device == TUTTI_DEVICE_CURRENT || device == undef) device = gpuCurrentDevice();
+  if (device < -1 || (device >= 0 && device >= gpuDeviceCount()))
+    return setError(tuttiInvalidArgument, "config: device %d does not exist (%d GPUs visible)",
+                    device, gpuDeviceCount());
+  out->device = device;
+  return tuttiSuccess;
+}
+
+Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
+  setLogRank(rank);
+  UniqueIdData idData;
+  TUTTI_TRY(decodeUniqueId(id, &idData));
+  memcpy(comm->secret, idData.secret, sizeof(comm->secret));
+  comm->rank = rank;
+  comm->nranks = nranks;
+  if (comm->device >= 0) TUTTI_TRY(gpuSetDevice(comm->device));
+
+  BootstrapOptions bo{comm->timeoutMs, &comm->abortFlag};
+  TUTTI_CHECK(Bootstrap::create(id, rank, nranks, bo, &comm->bootstrap), "rank %d of %d", rank, nranks);
+
+  Socket listener;
+  SocketAddress netAddr;
+  TUTTI_TRY(openTransportListener(&listener, &netAddr));
+  comm->peers.assign(nranks, PeerInfo{});
+  PeerInfo& me = comm->peers[rank];
+  me.rank = rank;
+  me.pid = getpid();
+  me.hostHash = hostHash(rank);
+  me.cudaDev = comm->device;
+  me.busId = comm->device >= 0 ? gpuBusId(comm->device) : -1;
+  TUTTI_TRY(randomBytes(&me.commNonce, sizeof(me.commNonce)));
+  me.netAddress = packAddress(netAddr);
+  snprintf(me.hostname, sizeof(me.hostname), "%s", hostName().c_str());
+  TUTTI_CHECK(comm->bootstrap->allGather(comm->peers.data(), sizeof(PeerInfo)), "exchanging peer info");
+  int nodes = 0;
+  for (int p = 0; p < nranks; ++p) {
+    PeerInfo& info = comm->peers[p];
+    info.hostname[sizeof(info.hostname) - 1] = '\0';
+    if (info.rank != p) return setError(tuttiRemoteError, "rank %d sent the info of rank %d", p, info.rank);
+    info.commNonce = comm->peers[0].commNonce;
+    info.nodeLocalRank = 0;
+    bool firstOnHost = true;
+    for (int q = 0; q < p; ++q) {
+      if (comm->peers[q].hostHash != info.hostHash) continue;
+      firstOnHost = false;
+      ++info.nodeLocalRank;
+      if (info.cudaDev >= 0 && info.cudaDev == comm->peers[q].cudaDev && info.busId == comm->peers[q].busId)
+        return setError(tuttiInvalidUsage, "ranks %d and %d both use GPU %d of host %s", q, p,
+                        info.cudaDev, info.hostname);
+    }
+    nodes += firstOnHost;
+  }
+  TUTTI_CHECK(connectTransports(comm, listener), "rank %d", rank);
+  comm->sendSeq.assign(nranks, 0);
+  comm->recvSeq.assign(nranks, 0);
+  TunerContext tc;
+  tc.nranks = nranks;
+  tc.nodes = nodes;
+  tc.gpu = comm->device >= 0;
+  TUTTI_TRY(comm->tuner.init(tc));
+  if (comm->device >= 0) TUTTI_CHECK(gpuCommInit(comm), "setting up GPU %d", comm->device);
+  TUTTI_CHECK(comm->bootstrap->barrier(), "final init barrier");
+  if (rank == 0) {
+    TUTTI_INFO("comm %s: %d ranks on %d node(s), device %d", comm->name.c_str(), nranks, nodes, comm->device);
+    TUTTI_INFO("tuner table:\n%s", comm->tuner.describe().c_str());
+  }
+  return tuttiSuccess;
+}
+
+Result splitComm(Comm* parent, int color, int key, const InitOptions& opt, Comm** out) {
+  *out = nullptr;
+  if (color < 0 && color != TUTTI_SPLIT_NOCOLOR)
+    return setError(tuttiInvalidArgument, "color %d is negative (only TUTTI_SPLIT_NOCOLOR is allowed)", color);
+  struct Entry {
+    int32_t color, key;
+  };
+  std::vector<Entry> all(parent->nranks);
+  all[parent->rank] = {color, key};
+  TUTTI_CHECK(parent->bootstrap->allGather(all.data(), sizeof(Entry)), "split: exchanging colors");
+  std::vector<int> members;
+  for (int r = 0; r < parent->nranks; ++r)
+    if (all[r].color == color && color != TUTTI_SPLIT_NOCOLOR) members.push_back(r);
+  std::stable_sort(members.begin(), members.end(),
+                   [&](int a, int b) { return all[a].key < all[b].key; });
+  // The first member of each color hosts the new rendezvous; ids travel over the parent.
+  std::vector<tuttiUniqueId> ids(parent->nranks);
+  memset(ids.data(), 0, ids.size() * sizeof(tuttiUniqueId));
+  Result r = tuttiSuccess;
+  if (!members.empty() && members[0] == parent->rank) r = createUniqueId(&ids[parent->rank], false);
+  int ok = r == tuttiSuccess;
+  std::string err = ok ? "" : lastError();
+  TUTTI_CHECK(parent->bootstrap->allGather(ids.data(), sizeof(tuttiUniqueId)), "split: sharing ids");
+  if (!ok) return setError(r, "split: %s", err.c_str());
+  if (members.empty()) return tuttiSuccess;
+  int newRank = static_cast<int>(std::find(members.begin(), members.end(), parent->rank) - members.begin());
+  auto comm = std::make_unique<Comm>();
+  comm->device = opt.device;
+  comm->timeoutMs = opt.timeoutMs;
+  comm->blocking = opt.blocking;
+  comm->minChannels = opt.minChannels;
+  comm->maxChannels = opt.maxChannels;
+  comm->name = opt.name.empty() ? parent->name + "/split" + std::to_string(color) : opt.name;
+  Result ir = initComm(comm.get(), static_cast<int>(members.size()), ids[members[0]], newRank);
+  if (ir != tuttiSuccess) {
+    gpuCommDestroy(comm.get());
+    return ir;
+  }
+  *out = comm.release();
+  return tuttiSuccess;
+}
+
+}  // namespace tutti

@@ -1,0 +1,322 @@
+// CPU executor: message framing, per-op progress and the shared wait loop.
+#include "core/cpu_executor.h"
+
+#include <sched.h>
+#include <string.h>
+
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+#include "core/logging.h"
+
+namespace tutti {
+namespace {
+
+constexpr uint16_t kMsgMagic = 0x5475;  // "Tu"
+constexpr size_t kAlign = Connection::kAlign;
+
+// Precedes every message on a stream; the receiver checks it before touching its buffers.
+struct MsgHeader {
+  uint16_t magic;
+  uint8_t collective;
+  uint8_t dtype;
+  uint32_t seq;    // per directed pair of ranks
+  uint64_t bytes;  // payload; padded to kAlign on the stream
+};
+static_assert(sizeof(MsgHeader) == kAlign, "header fills one stream slot");
+
+size_t alignUp(size_t x) { return (x + kAlign - 1) & ~(kAlign - 1); }
+
+inline void cpuRelax() {
+#if defined(__x86_64__) || defined(__i386__)
+  __builtin_ia32_pause();
+#elif defined(__aarch64__)
+  asm volatile("yield");
+#endif
+}
+
+// Spin briefly, then yield, then sleep: CI runs many ranks on two cores.
+class Waiter {
+ public:
+  void reset() { idle_ = 0; }
+  void wait() {
+    ++idle_;
+    if (idle_ < 64) {
+      cpuRelax();
+    } else if (idle_ < 20000) {
+      sched_yield();
+    } else {
+      int us = idle_ < 21000 ? 20 : idle_ < 22000 ? 100 : 500;
+      std::this_thread::sleep_for(std::chrono::microseconds(us));
+    }
+  }
+  uint32_t idle() const { return idle_; }
+
+ private:
+  uint32_t idle_ = 0;
+};
+
+Collective expectedSenderCollective(Collective mine) {
+  return mine == Collective::kRecv ? Collective::kSend : mine;
+}
+
+}  // namespace
+
+PlanRun::PlanRun(Comm* comm, const Plan* plan, std::vector<char*> bases, ReduceSpec spec)
+    : comm_(comm), plan_(plan), bases_(std::move(bases)), spec_(spec),
+      elemSize_(dtypeSize(spec.dtype)) {
+  sendBusy_.assign(comm->nranks, 0);
+  recvBusy_.assign(comm->nranks, 0);
+}
+
+std::string PlanRun::where() const {
+  std::ostringstream os;
+  os << collectiveName(plan_->collective) << " (" << algorithmName(plan_->algorithm) << ", step "
+     << (step_ + 1) << "/" << plan_->steps.size() << ")";
+  return os.str();
+}
+
+std::string PlanRun::waitingOn() const {
+  if (done()) return "";
+  std::ostringstream os;
+  const PlanStep& s = plan_->steps[step_];
+  const char* sep = "";
+  for (uint32_t i = 0; i < s.numOps; ++i) {
+    const PlanOp& op = plan_->ops[s.firstOp + i];
+    if (op.peer < 0 || (stepStarted_ && states_[i].complete)) continue;
+    os << sep << (op.type == OpType::kSend ? "sending to" : "receiving from") << " rank "
+       << op.peer;
+    sep = ", ";
+  }
+  return os.str();
+}
+
+Result PlanRun::checkPeers() {
+  if (done() || !stepStarted_) return tuttiSuccess;
+  const PlanStep& s = plan_->steps[step_];
+  for (uint32_t i = 0; i < s.numOps; ++i) {
+    const PlanOp& op = plan_->ops[s.firstOp + i];
+    // A peer that finished and left is fine as long as we need nothing more from it.
+    if (states_[i].complete || op.peer < 0 || !comm_->conns[op.peer]) continue;
+    TUTTI_TRY(comm_->conns[op.peer]->checkPeer());
+  }
+  return tuttiSuccess;
+}
+
+void PlanRun::startStep() {
+  states_.assign(plan_->steps[step_].numOps, OpState{false, false, 0});
+  stepStarted_ = true;
+}
+
+void PlanRun::runLocal(const PlanOp& op) {
+  const size_t count = op.bytes / elemSize_;
+  switch (op.type) {
+    case OpType::kCopy:
+      if (addr(op.src) != addr(op.dst)) memmove(addr(op.dst), addr(op.src), op.bytes);
+      break;
+    case OpType::kReduceMany: {
+      const void* srcs[64];
+      std::vector<const void*> many;
+      const void** list = srcs;
+      if (op.numSources > 64) {
+        many.resize(op.numSources);
+        list = many.data();
+      }
+      for (uint32_t i = 0; i < op.numSources; ++i)
+        list[i] = addr(plan_->sources[op.firstSource + i]);
+      hostCombineMany(spec_, addr(op.dst), list, static_cast<int>(op.numSources), count);
+      break;
+    }
+    case OpType::kDivide:
+      hostDivide(spec_.dtype, addr(op.dst), addr(op.dst), count, comm_->nranks);
+      break;
+    default:
+      break;
+  }
+}
+
+Result PlanRun::advanceSend(const PlanOp& op, OpState& st, bool* progressed) {
+  Connection* c = comm_->conns[op.peer].get();
+  void* p;
+  size_t n;
+  if (!st.headerDone) {
+    TUTTI_TRY(c->sendSpace(&p, &n));
+    if (n < kAlign) return tuttiSuccess;
+    MsgHeader h{kMsgMagic, static_cast<uint8_t>(plan_->collective),
+                static_cast<uint8_t>(spec_.dtype), comm_->sendSeq[op.peer]++, op.bytes};
+    memcpy(p, &h, sizeof(h));
+    TUTTI_TRY(c->sendCommit(kAlign));
+    st.headerDone = true;
+    *progressed = true;
+  }
+  const char* src = addr(op.src);
+  while (st.done < op.bytes) {
+    TUTTI_TRY(c->sendSpace(&p, &n));
+    size_t rem = op.bytes - st.done;
+    size_t take = rem < n ? rem : (n & ~(kAlign - 1));
+    if (take == 0) break;
+    memcpy(p, src + st.done, take);
+    TUTTI_TRY(c->sendCommit(alignUp(take)));
+    st.done += take;
+    *progressed = true;
+  }
+  st.complete = st.done == op.bytes;
+  return tuttiSuccess;
+}
+
+Result PlanRun::advanceRecv(const PlanOp& op, OpState& st, bool* progressed) {
+  Connection* c = comm_->conns[op.peer].get();
+  const void* p;
+  size_t n;
+  if (!st.headerDone) {
+    TUTTI_TRY(c->recvPeek(&p, &n));
+    if (n < kAlign) return tuttiSuccess;
+    MsgHeader h;
+    memcpy(&h, p, sizeof(h));
+    const uint32_t seq = comm_->recvSeq[op.peer];
+    Collective want = expectedSenderCollective(plan_->collective);
+    if (h.magic != kMsgMagic || h.seq != seq)
+      return setError(tuttiRemoteError,
+                      "rank %d sent a corrupt message header (magic 0x%x, sequence %u, "
+                      "expected %u)", op.peer, h.magic, h.seq, seq);
+    if (h.collective != static_cast<uint8_t>(want) || h.bytes != op.bytes)
+      return setError(tuttiRemoteError,
+                      "rank %d sent %s data of %llu bytes where this rank expected %s data of "
+                      "%zu bytes: the ranks called different collectives or counts",
+                      op.peer,
+                      h.collective < static_cast<uint8_t>(Collective::kCount)
+                          ? collectiveName(static_cast<Collective>(h.collective)) : "unknown",
+                      (unsigned long long)h.bytes, collectiveName(want), op.bytes);
+    TUTTI_TRY(c->recvRelease(kAlign));
+    comm_->recvSeq[op.peer]++;
+    st.headerDone = true;
+    *progressed = true;
+  }
+  while (st.done < op.bytes) {
+    TUTTI_TRY(c->recvPeek(&p, &n));
+    if (n == 0) break;
+    size_t rem = op.bytes - st.done;
+    size_t take = rem < n ? rem : n;
+    char* dst = addr(op.dst) + st.done;
+    if (op.type == OpType::kRecv) {
+      memcpy(dst, p, take);
+    } else {
+      hostCombine(spec_, dst, addr(op.src) + st.done, p, take / elemSize_);
+    }
+    TUTTI_TRY(c->recvRelease(take == rem ? alignUp(take) : take));
+    st.done += take;
+    *progressed = true;
+  }
+  st.complete = st.done == op.bytes;
+  return tuttiSuccess;
+}
+
+Result PlanRun::advance(bool* progressed) {
+  while (!done()) {
+    if (!stepStarted_) startStep();
+    const PlanStep& s = plan_->steps[step_];
+    ++pass_;
+    bool allComplete = true;
+    for (uint32_t i = 0; i < s.numOps; ++i) {
+      OpState& st = states_[i];
+      if (st.complete) continue;
+      const PlanOp& op = plan_->ops[s.firstOp + i];
+      switch (op.type) {
+        case OpType::kSend:
+          if (sendBusy_[op.peer] != pass_) TUTTI_TRY(advanceSend(op, st, progressed));
+          if (!st.complete) sendBusy_[op.peer] = pass_;  // later sends to this peer wait
+          break;
+        case OpType::kRecv:
+        case OpType::kRecvReduce:
+          if (recvBusy_[op.peer] != pass_) TUTTI_TRY(advanceRecv(op, st, progressed));
+          if (!st.complete) recvBusy_[op.peer] = pass_;
+          break;
+        default:
+          runLocal(op);
+          st.complete = true;
+          *progressed = true;
+          break;
+      }
+      allComplete &= st.complete;
+    }
+    if (allComplete) {
+      for (uint32_t i = 0; i < s.numOps; ++i) {
+        const PlanOp& op = plan_->ops[s.firstOp + i];
+        if (op.type != OpType::kSend) continue;
+        Connection* c = comm_->conns[op.peer].get();
+        TUTTI_TRY(c->progress());
+        if (!c->flushed()) allComplete = false;
+      }
+    }
+    if (!allComplete) return tuttiSuccess;
+    ++step_;
+    stepStarted_ = false;
+  }
+  return tuttiSuccess;
+}
+
+Result runQueues(std::vector<CommQueue>& queues) {
+  using Clock = std::chrono::steady_clock;
+  Waiter waiter;
+  auto lastProgress = Clock::now();
+  auto lastCheck = lastProgress;
+  for (;;) {
+    bool progressed = false, allDone = true;
+    for (CommQueue& q : queues) {
+      while (q.next < q.runs.size()) {
+        PlanRun& run = q.runs[q.next];
+        Result r = run.advance(&progressed);
+        if (r != tuttiSuccess) {
+          addErrorContext("%s", run.where().c_str());
+          return q.comm->fail(r);
+        }
+        if (!run.done()) break;
+        ++q.next;
+      }
+      allDone &= q.next == q.runs.size();
+    }
+    if (allDone) return tuttiSuccess;
+    if (progressed) {
+      waiter.reset();
+      lastProgress = Clock::now();
+      continue;
+    }
+    waiter.wait();
+    if ((waiter.idle() & 63) != 0) continue;
+    auto now = Clock::now();
+    if (now - lastCheck < std::chrono::milliseconds(5)) continue;
+    lastCheck = now;
+    auto idleMs = std::chrono::duration_cast<std::chrono::milliseconds>(now - lastProgress).count();
+    for (CommQueue& q : queues) {
+      if (q.next == q.runs.size()) continue;
+      PlanRun& run = q.runs[q.next];
+      if (q.comm->abortFlag.load(std::memory_order_relaxed))
+        return setError(tuttiAborted, "%s: communicator aborted", run.where().c_str());
+      Result r = run.checkPeers();
+      if (r != tuttiSuccess) {
+        // The peer may have written its last bytes and left after our previous pass: only
+        // a departed peer whose data we still lack is a failure.
+        std::string why = lastError();
+        bool moved = false;
+        Result again = run.advance(&moved);
+        if (again == tuttiSuccess && moved) {
+          lastProgress = Clock::now();
+          continue;
+        }
+        if (again != tuttiSuccess) r = again;
+        else setError(r, "%s", why.c_str());
+        addErrorContext("%s while %s", run.where().c_str(), run.waitingOn().c_str());
+        return q.comm->fail(r);
+      }
+      if (idleMs > q.comm->timeoutMs) {
+        setError(tuttiTimeout, "%s: no progress for %lld ms while %s (TUTTI_TIMEOUT_MS=%d)",
+                 run.where().c_str(), (long long)idleMs, run.waitingOn().c_str(),
+                 q.comm->timeoutMs);
+        return q.comm->fail(tuttiTimeout);
+      }
+    }
+  }
+}
+
+}  // namespace tutti

@@ -1,0 +1,17 @@
+// Group calls: operations between tuttiGroupStart and tuttiGroupEnd are collected per thread
+// and launched together; outside a group each call is a group of one.
+#pragma once
+
+#include "core/coll_call.h"
+#include "core/comm.h"
+
+namespace tutti {
+
+Result submitCall(Comm* comm, CollCall&& call);
+Result groupStart();
+Result groupEnd();
+// Remembers a failed call inside a group: GroupEnd then drops the group and reports it.
+void groupRecordError(Result r);
+bool inGroup();
+
+}  // namespace tutti

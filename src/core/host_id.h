@@ -1,0 +1,14 @@
+// Which ranks share a host: a hash of the hostname and boot id, overridable for emulating
+// multi-node layouts on one machine (TUTTI_RANKS_PER_NODE) or pinning a name (TUTTI_HOSTID).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace tutti {
+
+std::string hostName();
+uint64_t hostHash(int rank);
+uint64_t hashString(const std::string& s);
+
+}  // namespace tutti

@@ -1,0 +1,178 @@
+// From host calls to running plans. Consecutive Send/Recv calls on a communicator are fused
+// into one step so that any pairing completes without deadlock (group semantics).
+#include "core/host_launch.h"
+
+#include <cstring>
+#include <memory>
+
+#include "algorithms/builders.h"
+#include "core/cpu_executor.h"
+#include "core/host_reduce.h"
+#include "core/logging.h"
+
+namespace tutti {
+
+size_t tunerBytes(const CollCall& c, int nranks) {
+  size_t es = dtypeSize(c.dtype);
+  switch (c.collective) {
+    case Collective::kAllGather:
+    case Collective::kReduceScatter:
+    case Collective::kAllToAll:
+      return c.count * es * nranks;
+    default:
+      return c.count * es;
+  }
+}
+
+namespace {
+
+bool isP2p(const CollCall& c) {
+  return c.collective == Collective::kSend || c.collective == Collective::kRecv;
+}
+
+// Everything one communicator's runs point into; must outlive them.
+struct CommWork {
+  Comm* comm;
+  std::vector<std::unique_ptr<Plan>> plans;
+  std::vector<std::vector<char*>> bases;
+  std::vector<ReduceSpec> specs;
+  std::vector<std::vector<char>> stages;  // PreMulSum scaled inputs
+};
+
+CombineKind combineOf(tuttiRedOp_t op) {
+  switch (op) {
+    case tuttiProd: return CombineKind::kProd;
+    case tuttiMax: return CombineKind::kMax;
+    case tuttiMin: return CombineKind::kMin;
+    default: return CombineKind::kSum;  // sum, avg, premulsum
+  }
+}
+
+Result planCollective(CommWork& w, const CollCall& call) {
+  Comm* comm = w.comm;
+  const size_t es = dtypeSize(call.dtype);
+  CollArgs a;
+  a.collective = call.collective;
+  a.dtype = call.dtype;
+  a.elemSize = es;
+  a.count = call.count;
+  a.root = call.root;
+  a.rank = comm->rank;
+  a.nranks = comm->nranks;
+  a.average = call.op == tuttiAvg;
+  const char* send = static_cast<const char*>(call.sendbuff);
+  char* recv = static_cast<char*>(call.recvbuff);
+  // PreMulSum: reduce scaled copies of the input (this rank's contribution only).
+  if (call.op >= tuttiNumOps) {
+    const PreMulOp& pm = comm->premulOps[call.op - tuttiNumOps];
+    size_t n = call.collective == Collective::kReduceScatter ? call.count * comm->nranks : call.count;
+    w.stages.emplace_back(n * es);
+    hostScale(call.dtype, w.stages.back().data(), send, n, &pm.scalar);
+    send = w.stages.back().data();
+  }
+  switch (call.collective) {
+    case Collective::kAllGather:
+      a.inPlace = send == recv + comm->rank * call.count * es;
+      break;
+    case Collective::kReduceScatter:
+      a.inPlace = recv == send + comm->rank * call.count * es;
+      break;
+    case Collective::kAllToAllv:
+      a.sendCounts = call.sendCounts.data();
+      a.sendDispls = call.sendDispls.data();
+      a.recvCounts = call.recvCounts.data();
+      a.recvDispls = call.recvDispls.data();
+      a.inPlace = false;
+      break;
+    default:
+      a.inPlace = send == recv;
+  }
+  Algorithm algo = comm->tuner.choose(call.collective, tunerBytes(call, comm->nranks));
+  auto plan = std::make_unique<Plan>();
+  TUTTI_CHECK(buildPlan(a, algo, plan.get()), "%s", collectiveName(call.collective));
+  if (logLevel() >= LogLevel::kTrace)
+    TUTTI_TRACE("rank %d: %s", comm->rank, plan->describe().c_str());
+  w.bases.push_back({const_cast<char*>(send), recv, nullptr});
+  w.specs.push_back(ReduceSpec{call.dtype, combineOf(call.op)});
+  w.plans.push_back(std::move(plan));
+  return tuttiSuccess;
+}
+
+// Fuses calls[first, last) (all Send/Recv) into one single-step plan.
+Result planP2pGroup(CommWork& w, const std::vector<CollCall>& calls, size_t first, size_t last) {
+  Comm* comm = w.comm;
+  auto plan = std::make_unique<Plan>();
+  plan->collective = Collective::kSend;  // headers say Send; receivers expect Send
+  plan->algorithm = Algorithm::kP2p;
+  plan->beginStep();
+  std::vector<char*> bases = {nullptr, nullptr, nullptr};
+  std::vector<size_t> selfSends, selfRecvs;
+  for (size_t i = first; i < last; ++i) {
+    const CollCall& c = calls[i];
+    const int buf = static_cast<int>(i - first);
+    const size_t bytes = c.count * dtypeSize(c.dtype);
+    bases.push_back(c.collective == Collective::kSend ? const_cast<char*>(static_cast<const char*>(c.sendbuff))
+                                                      : static_cast<char*>(c.recvbuff));
+    if (c.peer == comm->rank) {
+      (c.collective == Collective::kSend ? selfSends : selfRecvs).push_back(i);
+      continue;
+    }
+    if (c.collective == Collective::kSend)
+      plan->add(sendOp(c.peer, at(extraBuffer(buf), 0), bytes));
+    else
+      plan->add(recvOp(c.peer, at(extraBuffer(buf), 0), bytes));
+  }
+  if (selfSends.size() != selfRecvs.size())
+    return setError(tuttiInvalidUsage, "%zu sends to self but %zu receives from self in one group",
+                    selfSends.size(), selfRecvs.size());
+  for (size_t k = 0; k < selfSends.size(); ++k) {
+    const CollCall& s = calls[selfSends[k]];
+    const CollCall& r = calls[selfRecvs[k]];
+    size_t sb = s.count * dtypeSize(s.dtype), rb = r.count * dtypeSize(r.dtype);
+    if (sb != rb)
+      return setError(tuttiInvalidArgument, "send to self of %zu bytes matched a receive of %zu bytes", sb, rb);
+    plan->add(copyOp(at(extraBuffer(static_cast<int>(selfSends[k] - first)), 0),
+                     at(extraBuffer(static_cast<int>(selfRecvs[k] - first)), 0), sb));
+  }
+  w.bases.push_back(std::move(bases));
+  w.specs.push_back(ReduceSpec{tuttiUint8, CombineKind::kSum});
+  w.plans.push_back(std::move(plan));
+  return tuttiSuccess;
+}
+
+}  // namespace
+
+Result runHostCalls(std::vector<std::pair<Comm*, std::vector<CollCall>>>& work) {
+  std::vector<CommWork> all;
+  all.reserve(work.size());
+  for (auto& [comm, calls] : work) {
+    all.push_back(CommWork{comm, {}, {}, {}, {}});
+    CommWork& w = all.back();
+    for (size_t i = 0; i < calls.size();) {
+      if (isP2p(calls[i])) {
+        size_t j = i;
+        while (j < calls.size() && isP2p(calls[j])) ++j;
+        TUTTI_TRY(planP2pGroup(w, calls, i, j));
+        i = j;
+      } else {
+        TUTTI_TRY(planCollective(w, calls[i]));
+        ++i;
+      }
+    }
+    size_t scratch = 0;
+    for (const auto& p : w.plans) scratch = std::max(scratch, p->scratchBytes);
+    if (comm->scratch.size() < scratch) comm->scratch.resize(scratch);
+  }
+  std::vector<CommQueue> queues;
+  queues.reserve(all.size());
+  for (CommWork& w : all) {
+    queues.push_back(CommQueue{w.comm, {}, 0});
+    for (size_t i = 0; i < w.plans.size(); ++i) {
+      w.bases[i][static_cast<int>(BufferId::kScratch)] = w.comm->scratch.data();
+      queues.back().runs.emplace_back(w.comm, w.plans[i].get(), w.bases[i], w.specs[i]);
+    }
+  }
+  return runQueues(queues);
+}
+
+}  // namespace tutti

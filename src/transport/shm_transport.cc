@@ -1,0 +1,190 @@
+// Shared-memory FIFO connection. The receiver creates each FIFO; the sender maps it. Counters
+// live in the segment, so every value read from it is checked: a peer cannot make us read or
+// write outside the mapping.
+#include "transport/shm_transport.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <atomic>
+
+#include "core/logging.h"
+
+namespace tutti {
+namespace {
+
+constexpr uint32_t kFifoMagic = 0x54754649u;  // "TuFI"
+constexpr size_t kHeaderBytes = 256;
+
+struct FifoHeader {
+  alignas(64) std::atomic<uint64_t> head;  // total bytes produced (sender writes)
+  alignas(64) std::atomic<uint64_t> tail;  // total bytes consumed (receiver writes)
+  alignas(64) std::atomic<uint32_t> senderFailed;
+  std::atomic<uint32_t> receiverFailed;
+  uint32_t magic;
+  uint64_t capacity;
+};
+static_assert(sizeof(FifoHeader) <= kHeaderBytes, "header must fit");
+
+std::string fifoName(const ShmFifoOptions& opt, int from, int to) {
+  return opt.baseName + "-" + std::to_string(from) + "-" + std::to_string(to);
+}
+
+struct Mapping {
+  void* base = nullptr;
+  size_t bytes = 0;
+  ~Mapping() {
+    if (base) munmap(base, bytes);
+  }
+  FifoHeader* header() const { return static_cast<FifoHeader*>(base); }
+  char* data() const { return static_cast<char*>(base) + kHeaderBytes; }
+};
+
+Result mapFifo(const std::string& name, bool create, size_t capacity, Mapping* m) {
+  int fd = shm_open(name.c_str(), create ? (O_RDWR | O_CREAT | O_EXCL) : O_RDWR, 0600);
+  if (fd < 0)
+    return setError(tuttiSystemError, "shm_open(%s) failed: %s", name.c_str(), strerror(errno));
+  size_t bytes = kHeaderBytes + capacity;
+  if (create) {
+    if (ftruncate(fd, static_cast<off_t>(bytes)) != 0) {
+      int e = errno;
+      close(fd);
+      shm_unlink(name.c_str());
+      return setError(tuttiSystemError,
+                      "cannot size shared memory %s to %zu bytes: %s (is /dev/shm full?)",
+                      name.c_str(), bytes, strerror(e));
+    }
+  } else {
+    struct stat st;
+    if (fstat(fd, &st) != 0 || static_cast<size_t>(st.st_size) != bytes) {
+      close(fd);
+      return setError(tuttiRemoteError, "shared memory %s has size %lld, expected %zu",
+                      name.c_str(), (long long)st.st_size, bytes);
+    }
+  }
+  void* p = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED, fd, 0);
+  close(fd);
+  if (p == MAP_FAILED)
+    return setError(tuttiSystemError, "mmap of %s failed: %s", name.c_str(), strerror(errno));
+  m->base = p;
+  m->bytes = bytes;
+  if (create) {
+    FifoHeader* h = new (p) FifoHeader();
+    h->capacity = capacity;
+    h->magic = kFifoMagic;
+  } else if (m->header()->magic != kFifoMagic || m->header()->capacity != capacity) {
+    return setError(tuttiRemoteError, "shared memory %s has a foreign header", name.c_str());
+  }
+  return tuttiSuccess;
+}
+
+class ShmConnection : public Connection {
+ public:
+  ShmConnection(int peer, int peerPid, std::unique_ptr<Mapping> out, std::unique_ptr<Mapping> in,
+                size_t capacity)
+      : peer_(peer), peerPid_(peerPid), out_(std::move(out)), in_(std::move(in)),
+        capacity_(capacity) {}
+
+  ~ShmConnection() override = default;
+
+  Result sendSpace(void** ptr, size_t* bytes) override {
+    FifoHeader* h = out_->header();
+    uint64_t tail = h->tail.load(std::memory_order_acquire);
+    if (tail > sendHead_ || sendHead_ - tail > capacity_)
+      return setError(tuttiRemoteError, "rank %d corrupted our send FIFO (tail %llu, head %llu)",
+                      peer_, (unsigned long long)tail, (unsigned long long)sendHead_);
+    size_t free = capacity_ - static_cast<size_t>(sendHead_ - tail);
+    size_t offset = static_cast<size_t>(sendHead_ % capacity_);
+    size_t contiguous = capacity_ - offset;
+    *ptr = out_->data() + offset;
+    *bytes = free < contiguous ? free : contiguous;
+    return tuttiSuccess;
+  }
+
+  Result sendCommit(size_t bytes) override {
+    sendHead_ += bytes;
+    out_->header()->head.store(sendHead_, std::memory_order_release);
+    return tuttiSuccess;
+  }
+
+  Result recvPeek(const void** ptr, size_t* bytes) override {
+    FifoHeader* h = in_->header();
+    uint64_t head = h->head.load(std::memory_order_acquire);
+    if (head < recvTail_ || head - recvTail_ > capacity_)
+      return setError(tuttiRemoteError,
+                      "rank %d corrupted our receive FIFO (head %llu, tail %llu)", peer_,
+                      (unsigned long long)head, (unsigned long long)recvTail_);
+    size_t avail = static_cast<size_t>(head - recvTail_);
+    size_t offset = static_cast<size_t>(recvTail_ % capacity_);
+    size_t contiguous = capacity_ - offset;
+    *ptr = in_->data() + offset;
+    *bytes = avail < contiguous ? avail : contiguous;
+    return tuttiSuccess;
+  }
+
+  Result recvRelease(size_t bytes) override {
+    recvTail_ += bytes;
+    in_->header()->tail.store(recvTail_, std::memory_order_release);
+    return tuttiSuccess;
+  }
+
+  Result checkPeer() override {
+    if (out_->header()->receiverFailed.load(std::memory_order_relaxed) ||
+        in_->header()->senderFailed.load(std::memory_order_relaxed))
+      return setError(tuttiRemoteError, "rank %d reported a failure and stopped", peer_);
+    if (kill(peerPid_, 0) != 0 && errno == ESRCH)
+      return setError(tuttiRemoteError, "rank %d (pid %d) has died", peer_, peerPid_);
+    return tuttiSuccess;
+  }
+
+  void markFailed() override {
+    out_->header()->senderFailed.store(1, std::memory_order_relaxed);
+    in_->header()->receiverFailed.store(1, std::memory_order_relaxed);
+  }
+
+  const char* kind() const override { return "shm"; }
+
+ private:
+  int peer_;
+  int peerPid_;
+  std::unique_ptr<Mapping> out_;  // FIFO to the peer (created by the peer)
+  std::unique_ptr<Mapping> in_;   // FIFO from the peer (created by us)
+  size_t capacity_;
+  uint64_t sendHead_ = 0;
+  uint64_t recvTail_ = 0;
+};
+
+}  // namespace
+
+Result createShmReceiveFifo(const ShmFifoOptions& opt, int self, int peer, void** handle) {
+  auto m = std::make_unique<Mapping>();
+  std::string name = fifoName(opt, peer, self);
+  shm_unlink(name.c_str());  // a stale segment of a crashed run with the same nonce
+  TUTTI_CHECK(mapFifo(name, true, opt.capacity, m.get()), "creating FIFO from rank %d", peer);
+  *handle = m.release();
+  return tuttiSuccess;
+}
+
+Result openShmConnection(const ShmFifoOptions& opt, int self, int peer, int peerPid,
+                         void* recvHandle, std::unique_ptr<Connection>* out) {
+  std::unique_ptr<Mapping> in(static_cast<Mapping*>(recvHandle));
+  auto sendMap = std::make_unique<Mapping>();
+  TUTTI_CHECK(mapFifo(fifoName(opt, self, peer), false, opt.capacity, sendMap.get()),
+              "opening FIFO to rank %d", peer);
+  *out = std::make_unique<ShmConnection>(peer, peerPid, std::move(sendMap), std::move(in),
+                                         opt.capacity);
+  return tuttiSuccess;
+}
+
+void releaseShmReceiveFifo(void* handle) { delete static_cast<Mapping*>(handle); }
+
+void unlinkShmName(const ShmFifoOptions& opt, int from, int to) {
+  shm_unlink(fifoName(opt, from, to).c_str());
+}
+
+}  // namespace tutti

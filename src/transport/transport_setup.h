@@ -1,0 +1,18 @@
+// Connects a communicator to every peer at init: shared memory between ranks of one host,
+// TCP sockets between hosts (TUTTI_TRANSPORT=socket forces sockets everywhere).
+#pragma once
+
+#include "bootstrap/socket.h"
+#include "core/error.h"
+
+struct tuttiComm;
+
+namespace tutti {
+
+// Opens the socket transport's listener before peer info is exchanged (its address travels
+// in PeerInfo::netAddress).
+Result openTransportListener(Socket* listener, SocketAddress* address);
+// Fills comm->conns for every peer. Needs comm->peers and comm->bootstrap.
+Result connectTransports(tuttiComm* comm, Socket& listener);
+
+}  // namespace tutti

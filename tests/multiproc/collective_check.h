@@ -1,0 +1,27 @@
+// Runs one collective case on one rank and checks its output against the CPU reference.
+#pragma once
+
+#include <string>
+
+#include "algorithms/plan.h"
+#include "tutti/tutti.h"
+
+namespace tutti::testing {
+
+struct CollCase {
+  Collective collective;
+  tuttiDataType_t dtype;
+  tuttiRedOp_t op;
+  size_t count;   // as the API takes it (per rank for AllGather/ReduceScatter/AllToAll)
+  bool inPlace;
+  int root;
+  std::string algorithm;  // forced via the tuner ("" = tuner's choice)
+};
+
+std::string describe(const CollCase& c, int nranks);
+
+// Runs the case and returns "" or the first mismatches found on this rank.
+std::string runCollectiveCase(tuttiComm_t comm, int rank, int nranks, const CollCase& c,
+                              uint64_t seed);
+
+}  // namespace tutti::testing

@@ -1,0 +1,29 @@
+// CPU reference for reductions: exact integer semantics (two's complement wraparound, integer
+// division for avg) and float results in double precision with a tolerance per dtype.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <vector>
+
+#include "tutti/tutti.h"
+
+namespace tutti::testing {
+
+// Reduces `values` (one per rank, in rank order) as Tutti must for (dtype, op); for integer
+// types the result is exact, for floats it is computed in double.
+double referenceReduce(const std::vector<double>& values, tuttiDataType_t dtype, tuttiRedOp_t op);
+
+// Allowed |got - expected| for one reduced element: for floats, 2 * n * u * sum|x| where u is
+// the dtype's unit roundoff (each of up to n partial results may round once), plus the
+// smallest subnormal step; zero for integers and for min/max.
+double tolerance(const std::vector<double>& values, tuttiDataType_t dtype, tuttiRedOp_t op);
+
+// Compares element i; returns an empty string when within tolerance, else a description.
+std::string checkElement(double got, double expected, double tol, size_t i);
+
+bool isFloatType(tuttiDataType_t dtype);
+const char* typeName(tuttiDataType_t dtype);
+const char* redOpName(tuttiRedOp_t op);
+
+}  // namespace tutti::testing
