@@ -194,7 +194,8 @@ tuttiResult_t tuttiCommFinalize(tuttiComm_t comm) {
     ActiveCall active(comm);
     if (comm->finalized) return setError(tuttiInvalidUsage, "communicator already finalized");
     TUTTI_TRY(comm->checkUsable());
-    // Host collectives are complete on return; device work is drained by the GPU layer.
+    // Host collectives are complete on return; device work is drained here.
+    TUTTI_CHECK(gpuSynchronize(comm), "draining device work");
     TUTTI_CHECK(comm->bootstrap->barrier(), "waiting for every rank to finalize");
     comm->finalized = true;
     return tuttiSuccess;
@@ -231,6 +232,10 @@ tuttiResult_t tuttiCommGetAsyncError(tuttiComm_t comm, tuttiResult_t* asyncError
     TUTTI_TRY(checkComm(comm));
     if (!asyncError) return setError(tuttiInvalidArgument, "asyncError is NULL");
     *asyncError = static_cast<tuttiResult_t>(comm->asyncError.load());
+    if (*asyncError == tuttiSuccess) {
+      Result kernel = gpuPollError(comm);
+      if (kernel != tuttiSuccess) *asyncError = comm->fail(kernel);
+    }
     return tuttiSuccess;
   });
 }

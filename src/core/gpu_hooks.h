@@ -27,6 +27,10 @@ Result gpuCommInit(tuttiComm* comm);
 void gpuCommDestroy(tuttiComm* comm);
 // Sets the device-side abort flag so that spinning kernels return.
 void gpuCommAbort(tuttiComm* comm);
+// The error a kernel reported through the host-mapped error word (timeout, abort), if any.
+Result gpuPollError(tuttiComm* comm);
+// Waits for this communicator's device work (tuttiCommFinalize).
+Result gpuSynchronize(tuttiComm* comm);
 // Enqueues device-buffer collectives of one communicator on their streams.
 Result gpuEnqueue(tuttiComm* comm, const CollCall* calls, size_t n);
 

@@ -15,6 +15,8 @@ int64_t gpuBusId(int) { return -1; }
 Result gpuCommInit(tuttiComm*) { return tuttiSuccess; }
 void gpuCommDestroy(tuttiComm*) {}
 void gpuCommAbort(tuttiComm*) {}
+Result gpuPollError(tuttiComm*) { return tuttiSuccess; }
+Result gpuSynchronize(tuttiComm*) { return tuttiSuccess; }
 Result gpuEnqueue(tuttiComm*, const CollCall*, size_t) {
   return setError(tuttiNotSupported, "device buffers need a CUDA build of Tutti");
 }

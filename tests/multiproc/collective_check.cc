@@ -34,13 +34,18 @@ struct Mismatches {
   }
 };
 
+const DeviceMemoryOps* gDeviceOps = nullptr;
+
 }  // namespace
+
+void setDeviceMemoryOps(const DeviceMemoryOps* ops) { gDeviceOps = ops; }
 
 std::string describe(const CollCase& c, int nranks) {
   std::ostringstream os;
   os << collectiveName(c.collective) << " " << typeName(c.dtype) << " " << redOpName(c.op)
      << " count=" << c.count << " nranks=" << nranks << (c.inPlace ? " in-place" : " out-of-place")
-     << " root=" << c.root << " algo=" << (c.algorithm.empty() ? "auto" : c.algorithm);
+     << " root=" << c.root << " algo=" << (c.algorithm.empty() ? "auto" : c.algorithm)
+     << (c.device ? " device" : " host") << (c.misalign ? " misaligned" : "");
   return os.str();
 }
 
@@ -48,12 +53,9 @@ std::string runCollectiveCase(tuttiComm_t comm, int rank, int n, const CollCase&
                               uint64_t seed) {
   const size_t es = dtypeSize(c.dtype);
   const size_t cnt = c.count;
-  if (!c.algorithm.empty()) {
-    comm->tuner.init(TunerContext{n, 1, false});
-    if (comm->tuner.applyAlgoString(c.algorithm) != tuttiSuccess) return "bad algorithm";
-  } else {
-    comm->tuner.init(TunerContext{n, 1, false});
-  }
+  comm->tuner.init(TunerContext{n, 1, c.device});
+  if (!c.algorithm.empty() && comm->tuner.applyAlgoString(c.algorithm) != tuttiSuccess)
+    return "bad algorithm";
   // Element counts of the input and output buffers.
   size_t inCount = cnt, outCount = cnt;
   std::vector<size_t> sc(n), sd(n), rc(n), rd(n);
@@ -80,7 +82,17 @@ std::string runCollectiveCase(tuttiComm_t comm, int rank, int n, const CollCase&
   const bool reduces = c.collective == Collective::kAllReduce || c.collective == Collective::kReduceScatter ||
                        c.collective == Collective::kReduce;
   const tuttiRedOp_t genOp = reduces ? c.op : tuttiSum;
-  std::vector<char> in(std::max<size_t>(inCount, 1) * es), out(std::max<size_t>(outCount, 1) * es, kPoison);
+  const size_t shift = c.misalign ? std::max<size_t>(2, es) : 0;
+  std::vector<char> inStore(std::max<size_t>(inCount, 1) * es + shift),
+      outStore(std::max<size_t>(outCount, 1) * es + shift, kPoison);
+  // Views at the (possibly misaligned) offset; everything below indexes through them.
+  struct View {
+    char* p;
+    size_t n;
+    char* data() { return p; }
+    size_t size() const { return n; }
+    char& operator[](size_t i) { return p[i]; }
+  } in{inStore.data() + shift, inStore.size() - shift}, out{outStore.data() + shift, outStore.size() - shift};
   fillInput(in.data(), inCount, seed, rank, c.dtype, genOp, n);
   // Input element index j of rank r, regenerated anywhere.
   auto input = [&](int r, size_t j) { return inputValue(seed, r, j, c.dtype, genOp, n); };
@@ -106,18 +118,47 @@ std::string runCollectiveCase(tuttiComm_t comm, int rank, int n, const CollCase&
     }
   }
 
+  // On the device the same layout is mirrored: pointers keep their offsets from the bases.
+  char* devIn = nullptr;
+  char* devOut = nullptr;
+  if (c.device) {
+    if (!gDeviceOps) return "no device memory ops installed";
+    devIn = static_cast<char*>(gDeviceOps->alloc(inStore.size()));
+    devOut = static_cast<char*>(gDeviceOps->alloc(outStore.size()));
+    gDeviceOps->toDevice(devIn, inStore.data(), inStore.size());
+    gDeviceOps->toDevice(devOut, outStore.data(), outStore.size());
+    auto mapPtr = [&](const void* p) -> char* {
+      const char* h = static_cast<const char*>(p);
+      if (h >= inStore.data() && h < inStore.data() + inStore.size()) return devIn + (h - inStore.data());
+      return devOut + (h - outStore.data());
+    };
+    send = mapPtr(send);
+    recv = mapPtr(recv);
+  }
   tuttiResult_t res = tuttiSuccess;
   switch (c.collective) {
-    case Collective::kAllReduce: res = tuttiAllReduce(send, recv, cnt, c.dtype, c.op, comm, nullptr); break;
-    case Collective::kAllGather: res = tuttiAllGather(send, recv, cnt, c.dtype, comm, nullptr); break;
-    case Collective::kReduceScatter: res = tuttiReduceScatter(send, recv, cnt, c.dtype, c.op, comm, nullptr); break;
-    case Collective::kAllToAll: res = tuttiAllToAll(send, recv, cnt, c.dtype, comm, nullptr); break;
+    case Collective::kAllReduce: res = tuttiAllReduce(send, recv, cnt, c.dtype, c.op, comm, c.stream); break;
+    case Collective::kAllGather: res = tuttiAllGather(send, recv, cnt, c.dtype, comm, c.stream); break;
+    case Collective::kReduceScatter: res = tuttiReduceScatter(send, recv, cnt, c.dtype, c.op, comm, c.stream); break;
+    case Collective::kAllToAll: res = tuttiAllToAll(send, recv, cnt, c.dtype, comm, c.stream); break;
     case Collective::kAllToAllv:
-      res = tuttiAllToAllv(send, sc.data(), sd.data(), recv, rc.data(), rd.data(), c.dtype, comm, nullptr);
+      res = tuttiAllToAllv(send, sc.data(), sd.data(), recv, rc.data(), rd.data(), c.dtype, comm, c.stream);
       break;
-    case Collective::kBroadcast: res = tuttiBroadcast(send, recv, cnt, c.dtype, c.root, comm, nullptr); break;
-    case Collective::kReduce: res = tuttiReduce(send, recv, cnt, c.dtype, c.op, c.root, comm, nullptr); break;
+    case Collective::kBroadcast: res = tuttiBroadcast(send, recv, cnt, c.dtype, c.root, comm, c.stream); break;
+    case Collective::kReduce: res = tuttiReduce(send, recv, cnt, c.dtype, c.op, c.root, comm, c.stream); break;
     default: return "unsupported case";
+  }
+  if (c.device) {
+    if (res == tuttiSuccess) gDeviceOps->sync(c.stream);
+    gDeviceOps->toHost(inStore.data(), devIn, inStore.size());
+    gDeviceOps->toHost(outStore.data(), devOut, outStore.size());
+    gDeviceOps->release(devIn);
+    gDeviceOps->release(devOut);
+    if (res == tuttiSuccess) {
+      tuttiResult_t async = tuttiSuccess;
+      tuttiCommGetAsyncError(comm, &async);
+      if (async != tuttiSuccess) return std::string("asynchronous error: ") + tuttiGetLastError(comm);
+    }
   }
   if (res != tuttiSuccess) return std::string("call failed: ") + tuttiGetLastError(comm);
 

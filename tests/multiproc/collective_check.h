@@ -16,7 +16,20 @@ struct CollCase {
   bool inPlace;
   int root;
   std::string algorithm;  // forced via the tuner ("" = tuner's choice)
+  bool device = false;    // run on device buffers (needs setDeviceMemoryOps)
+  bool misalign = false;  // offset buffers by 2 bytes (or one element for wider types)
+  void* stream = nullptr;
 };
+
+// Device buffer handling, installed by GPU tests so this file needs no CUDA.
+struct DeviceMemoryOps {
+  void* (*alloc)(size_t bytes);
+  void (*release)(void* ptr);
+  void (*toDevice)(void* dst, const void* src, size_t bytes);
+  void (*toHost)(void* dst, const void* src, size_t bytes);
+  void (*sync)(void* stream);
+};
+void setDeviceMemoryOps(const DeviceMemoryOps* ops);
 
 std::string describe(const CollCase& c, int nranks);
 

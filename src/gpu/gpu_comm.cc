@@ -1,0 +1,176 @@
+// GPU communicator setup: allocation, handle exchange and peer mapping.
+#include "gpu/gpu_comm.h"
+
+#include <unistd.h>
+
+#include <cstring>
+
+#include "core/env.h"
+#include "core/gpu_hooks.h"
+#include "core/logging.h"
+
+namespace tutti {
+namespace {
+
+Result cudaCheck(cudaError_t e, const char* what) {
+  if (e == cudaSuccess) return tuttiSuccess;
+  cudaGetLastError();
+  return setError(tuttiCudaError, "%s failed: %s", what, cudaGetErrorString(e));
+}
+
+struct PeerGpuInfo {
+  cudaIpcMemHandle_t scratchHandle;
+  cudaIpcMemHandle_t flagsHandle;
+  uint64_t scratchPtr;
+  uint64_t flagsPtr;
+  int32_t pid;
+  int32_t device;
+  int32_t direct;  // this rank can map every peer
+  int32_t pad;
+};
+
+std::string busIdString(int64_t busId) {
+  char s[32];
+  snprintf(s, sizeof(s), "%04x:%02x:%02x.0", (unsigned)((busId >> 16) & 0xffff),
+           (unsigned)((busId >> 8) & 0xff), (unsigned)(busId & 0xff));
+  return s;
+}
+
+}  // namespace
+
+GpuComm::~GpuComm() {
+  if (device >= 0) cudaSetDevice(device);
+  for (void* p : opened_) cudaIpcCloseMemHandle(p);
+  if (scratch) cudaFree(scratch);
+  if (flags) cudaFree(flags);
+  if (counters) cudaFree(counters);
+  if (devComm) cudaFree(devComm);
+  if (hostWords) cudaFreeHost(hostWords);
+  if (stageSend) cudaFreeHost(stageSend);
+  if (stageRecv) cudaFreeHost(stageRecv);
+}
+
+Result GpuComm::ensureStaging(size_t bytes) {
+  if (bytes <= stageBytes) return tuttiSuccess;
+  if (stageSend) cudaFreeHost(stageSend);
+  if (stageRecv) cudaFreeHost(stageRecv);
+  stageSend = stageRecv = nullptr;
+  stageBytes = 0;
+  TUTTI_TRY(cudaCheck(cudaHostAlloc(reinterpret_cast<void**>(&stageSend), bytes, cudaHostAllocPortable), "cudaHostAlloc (staging)"));
+  TUTTI_TRY(cudaCheck(cudaHostAlloc(reinterpret_cast<void**>(&stageRecv), bytes, cudaHostAllocPortable), "cudaHostAlloc (staging)"));
+  stageBytes = bytes;
+  return tuttiSuccess;
+}
+
+Result GpuComm::init(Comm* comm) {
+  device = comm->device;
+  const int n = comm->nranks, r = comm->rank;
+  TUTTI_TRY(cudaCheck(cudaSetDevice(device), "cudaSetDevice"));
+  regionBytes = envBytes("TUTTI_GPU_REGION_BYTES", 2u << 20) & ~size_t(4095);
+  p2pChunkBytes = envBytes("TUTTI_GPU_P2P_CHUNK_BYTES", 512u << 10) & ~size_t(15);
+  const int slots = n < kMaxGpuRanks ? n : kMaxGpuRanks;
+  scratchBytes = kMaxBlocks * regionBytes + size_t(slots) * kMaxP2pBlocks * 2 * p2pChunkBytes;
+  TUTTI_TRY(cudaCheck(cudaMalloc(&scratch, scratchBytes), "cudaMalloc (scratch)"));
+  TUTTI_TRY(cudaCheck(cudaMalloc(&flags, kFlagWords * sizeof(uint64_t)), "cudaMalloc (flags)"));
+  TUTTI_TRY(cudaCheck(cudaMemset(flags, 0, kFlagWords * sizeof(uint64_t)), "cudaMemset"));
+  TUTTI_TRY(cudaCheck(cudaMalloc(&counters, sizeof(DeviceCounters)), "cudaMalloc (counters)"));
+  TUTTI_TRY(cudaCheck(cudaMemset(counters, 0, sizeof(DeviceCounters)), "cudaMemset"));
+  TUTTI_TRY(cudaCheck(cudaHostAlloc(reinterpret_cast<void**>(&hostWords), 64, cudaHostAllocMapped | cudaHostAllocPortable), "cudaHostAlloc (abort word)"));
+  memset(hostWords, 0, 64);
+  int* devWords = nullptr;
+  TUTTI_TRY(cudaCheck(cudaHostGetDevicePointer(reinterpret_cast<void**>(&devWords), hostWords, 0), "cudaHostGetDevicePointer"));
+
+  // Which peers can we map? Every rank must be on this node and reachable by P2P.
+  bool canDirect = n <= kMaxGpuRanks;
+  std::string why = canDirect ? "" : "more than 16 ranks";
+  for (int p = 0; p < n && canDirect; ++p) {
+    if (p == r) continue;
+    if (comm->peers[p].hostHash != comm->peers[r].hostHash) { canDirect = false; why = "ranks on other nodes"; break; }
+    if (comm->peers[p].cudaDev < 0) { canDirect = false; why = "a host-only rank"; break; }
+    int local = -1;
+    if (cudaDeviceGetByPCIBusId(&local, busIdString(comm->peers[p].busId).c_str()) != cudaSuccess) {
+      cudaGetLastError();
+      continue;  // not visible here; IPC open below decides
+    }
+    int can = 0;
+    cudaDeviceCanAccessPeer(&can, device, local);
+    if (!can) { canDirect = false; why = "no P2P access between GPU " + std::to_string(device) + " and rank " + std::to_string(p) + "'s GPU"; }
+  }
+  std::vector<PeerGpuInfo> info(n);
+  PeerGpuInfo& me = info[r];
+  memset(&me, 0, sizeof(me));
+  TUTTI_TRY(cudaCheck(cudaIpcGetMemHandle(&me.scratchHandle, scratch), "cudaIpcGetMemHandle"));
+  TUTTI_TRY(cudaCheck(cudaIpcGetMemHandle(&me.flagsHandle, flags), "cudaIpcGetMemHandle"));
+  me.scratchPtr = reinterpret_cast<uint64_t>(scratch);
+  me.flagsPtr = reinterpret_cast<uint64_t>(flags);
+  me.pid = getpid();
+  me.device = device;
+  me.direct = canDirect;
+  TUTTI_CHECK(comm->bootstrap->allGather(info.data(), sizeof(PeerGpuInfo)), "exchanging GPU buffer handles");
+
+  view = DeviceComm{};
+  view.rank = r;
+  view.nranks = n;
+  view.counters = counters;
+  view.abortFlag = devWords;
+  view.errorFlag = devWords + 1;
+  view.timeoutNs = static_cast<uint64_t>(comm->timeoutMs) * 1000000ull;
+  view.regionBytes = regionBytes;
+  view.p2pOffset = kMaxBlocks * regionBytes;
+  view.p2pChunkBytes = p2pChunkBytes;
+  for (int p = 0; p < n && canDirect; ++p) {
+    if (p == r) {
+      view.scratch[p] = scratch;
+      view.flags[p] = flags;
+      continue;
+    }
+    if (info[p].pid == me.pid) {  // same process: plain pointers with peer access
+      cudaError_t e = cudaDeviceEnablePeerAccess(info[p].device, 0);
+      if (e != cudaSuccess && e != cudaErrorPeerAccessAlreadyEnabled) {
+        cudaGetLastError();
+        canDirect = false;
+        why = std::string("cudaDeviceEnablePeerAccess: ") + cudaGetErrorString(e);
+        break;
+      }
+      cudaGetLastError();
+      view.scratch[p] = reinterpret_cast<char*>(info[p].scratchPtr);
+      view.flags[p] = reinterpret_cast<uint64_t*>(info[p].flagsPtr);
+      continue;
+    }
+    void* s = nullptr;
+    void* f = nullptr;
+    cudaError_t e = cudaIpcOpenMemHandle(&s, info[p].scratchHandle, cudaIpcMemLazyEnablePeerAccess);
+    if (e == cudaSuccess) {
+      opened_.push_back(s);
+      e = cudaIpcOpenMemHandle(&f, info[p].flagsHandle, cudaIpcMemLazyEnablePeerAccess);
+      if (e == cudaSuccess) opened_.push_back(f);
+    }
+    if (e != cudaSuccess) {
+      cudaGetLastError();
+      canDirect = false;
+      why = "cannot map rank " + std::to_string(p) + "'s buffers: " + cudaGetErrorString(e);
+      break;
+    }
+    view.scratch[p] = static_cast<char*>(s);
+    view.flags[p] = static_cast<uint64_t*>(f);
+  }
+  // Every rank must take the same path or kernels would wait for peers on the other one.
+  std::vector<int32_t> votes(n);
+  votes[r] = canDirect;
+  TUTTI_CHECK(comm->bootstrap->allGather(votes.data(), sizeof(int32_t)), "agreeing on the GPU path");
+  direct = true;
+  for (int p = 0; p < n; ++p)
+    if (!votes[p]) {
+      direct = false;
+      if (why.empty()) why = "rank " + std::to_string(p) + " cannot map its peers";
+    }
+  whyNotDirect = why;
+  TUTTI_TRY(cudaCheck(cudaMalloc(&devComm, sizeof(DeviceComm)), "cudaMalloc (device comm)"));
+  TUTTI_TRY(cudaCheck(cudaMemcpy(devComm, &view, sizeof(DeviceComm), cudaMemcpyHostToDevice), "cudaMemcpy"));
+  if (r == 0)
+    TUTTI_INFO("GPU path: %s%s%s; scratch %zu MiB per rank", direct ? "direct kernels over P2P" : "host-staged",
+               direct ? "" : " because of ", direct ? "" : why.c_str(), scratchBytes >> 20);
+  return tuttiSuccess;
+}
+
+}  // namespace tutti

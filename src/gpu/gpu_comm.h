@@ -1,0 +1,43 @@
+// Per-communicator GPU state: scratch and flag buffers allocated once at init, every intra-node
+// peer's buffers mapped (CUDA IPC across processes, peer access within one), the device-side
+// DeviceComm the kernels read, and the host-mapped abort and error words.
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <vector>
+
+#include "core/comm.h"
+#include "kernels/device_comm.h"
+
+namespace tutti {
+
+class GpuComm {
+ public:
+  ~GpuComm();
+  Result init(Comm* comm);
+
+  int device = -1;
+  bool direct = false;          // every rank on this node and mapped: direct kernels
+  std::string whyNotDirect;     // for the log and for errors of the staged path
+  size_t regionBytes = 0;
+  size_t p2pChunkBytes = 0;
+  char* scratch = nullptr;
+  size_t scratchBytes = 0;
+  uint64_t* flags = nullptr;
+  DeviceCounters* counters = nullptr;
+  int* hostWords = nullptr;     // [0] abort, [1] kernel error; pinned and mapped
+  DeviceComm* devComm = nullptr;
+  DeviceComm view{};            // host copy of *devComm
+
+  // Host staging for ranks without P2P (pinned; grown on demand).
+  char* stageSend = nullptr;
+  char* stageRecv = nullptr;
+  size_t stageBytes = 0;
+  Result ensureStaging(size_t bytes);
+
+ private:
+  std::vector<void*> opened_;   // IPC mappings to close
+};
+
+}  // namespace tutti

@@ -1,0 +1,52 @@
+// GPU test helpers.
+#include "gpu/gpu_testing.h"
+
+#include <dirent.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+namespace tutti::testing {
+
+int visibleGpus() {
+  int n = 0;
+  if (DIR* d = opendir("/proc/driver/nvidia/gpus")) {
+    while (dirent* e = readdir(d))
+      if (e->d_name[0] != '.') ++n;
+    closedir(d);
+  }
+  if (n == 0) {
+    if (FILE* p = popen("nvidia-smi -L 2>/dev/null", "r")) {
+      char line[512];
+      while (fgets(line, sizeof(line), p))
+        if (line[0] == 'G' && line[1] == 'P' && line[2] == 'U') ++n;
+      pclose(p);
+    }
+  }
+  if (const char* v = getenv("CUDA_VISIBLE_DEVICES")) {
+    int listed = *v ? 1 : 0;
+    for (const char* c = v; *c; ++c) listed += *c == ',';
+    if (listed < n) n = listed;
+  }
+  return n;
+}
+
+namespace {
+
+void* devAlloc(size_t bytes) {
+  void* p = nullptr;
+  if (cudaMalloc(&p, bytes) != cudaSuccess) return nullptr;
+  return p;
+}
+void devFree(void* p) { cudaFree(p); }
+void h2d(void* d, const void* s, size_t b) { cudaMemcpy(d, s, b, cudaMemcpyHostToDevice); }
+void d2h(void* d, const void* s, size_t b) { cudaMemcpy(d, s, b, cudaMemcpyDeviceToHost); }
+void sync(void* stream) { cudaStreamSynchronize(static_cast<cudaStream_t>(stream)); }
+
+const DeviceMemoryOps kOps = {devAlloc, devFree, h2d, d2h, sync};
+
+}  // namespace
+
+const DeviceMemoryOps* cudaMemoryOps() { return &kOps; }
+
+}  // namespace tutti::testing
