@@ -22,9 +22,8 @@ const tuttiUniqueId& currentUniqueId() { return gId; }
 
 void runRanks(int n, const RankFn& fn, const RankOptions& options) {
   for (const auto& [k, v] : options.env) setenv(k.c_str(), v.c_str(), 1);
-  if (options.createComm) {
-    ASSERT_EQ(tuttiGetUniqueId(&gId), tuttiSuccess) << tuttiGetLastError(nullptr);
-  }
+  // Always made: ranks that build their own communicator join with currentUniqueId().
+  ASSERT_EQ(tuttiGetUniqueId(&gId), tuttiSuccess) << tuttiGetLastError(nullptr);
   fflush(stdout);
   fflush(stderr);
   std::vector<pid_t> pids(n);
