@@ -44,9 +44,10 @@ if [[ " $STAGES " == *" build "* ]]; then
 fi
 
 if [[ " $STAGES " == *" test "* ]]; then
+  export TUTTI_TIMEOUT_MS=${TUTTI_TIMEOUT_MS:-60000}  # a hang costs one minute, not five
   for t in gpu_faults_test gpu_graph_test gpu_single_process_test gpu_collectives_test; do
     t0=$SECONDS
-    timeout 420 build-gpu/tests/gpu/$t --gtest_filter="${GPU_TEST_FILTER:-*}" > "$LOG/$t.log" 2>&1
+    TUTTI_TIMEOUT_MS=60000 timeout 420 build-gpu/tests/gpu/$t --gtest_filter="${GPU_TEST_FILTER:-*}" > "$LOG/$t.log" 2>&1
     rc=$?
     pass=$(grep -c '^\[       OK' "$LOG/$t.log"); fail=$(grep -c '^\[  FAILED  \].*ms)' "$LOG/$t.log")
     note "$t: rc=$rc passed=$pass failed=$fail ($((SECONDS - t0)) s)"

@@ -1,7 +1,11 @@
 // GPU communicator setup: allocation, handle exchange and peer mapping.
 #include "gpu/gpu_comm.h"
 
+#include <signal.h>
 #include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
 
 #include <cstring>
 
@@ -38,7 +42,24 @@ std::string busIdString(int64_t busId) {
 
 }  // namespace
 
+void GpuComm::watch(std::vector<std::pair<int, int>> peers) {
+  while (!stopWatchdog_.load()) {
+    for (auto [rank, pid] : peers) {
+      if (kill(pid, 0) != 0 && errno == ESRCH) {
+        // Only kernels that still wait on the rank give up (and report it); a peer that
+        // finished its work and left breaks nothing already complete.
+        deadPeer = rank;
+        reinterpret_cast<volatile int*>(hostWords)[0] = 1;
+        return;
+      }
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+}
+
 GpuComm::~GpuComm() {
+  stopWatchdog_ = true;
+  if (watchdog_.joinable()) watchdog_.join();
   if (device >= 0) cudaSetDevice(device);
   for (void* p : opened_) cudaIpcCloseMemHandle(p);
   if (scratch) cudaFree(scratch);
@@ -167,6 +188,11 @@ Result GpuComm::init(Comm* comm) {
   whyNotDirect = why;
   TUTTI_TRY(cudaCheck(cudaMalloc(&devComm, sizeof(DeviceComm)), "cudaMalloc (device comm)"));
   TUTTI_TRY(cudaCheck(cudaMemcpy(devComm, &view, sizeof(DeviceComm), cudaMemcpyHostToDevice), "cudaMemcpy"));
+  std::vector<std::pair<int, int>> local;
+  for (int p = 0; p < n; ++p)
+    if (p != r && comm->peers[p].hostHash == comm->peers[r].hostHash && comm->peers[p].pid != me.pid)
+      local.push_back({p, comm->peers[p].pid});
+  if (!local.empty()) watchdog_ = std::thread(&GpuComm::watch, this, local);
   if (r == 0)
     TUTTI_INFO("GPU path: %s%s%s; scratch %zu MiB per rank", direct ? "direct kernels over P2P" : "host-staged",
                direct ? "" : " because of ", direct ? "" : why.c_str(), scratchBytes >> 20);

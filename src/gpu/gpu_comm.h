@@ -5,6 +5,8 @@
 
 #include <cuda_runtime.h>
 
+#include <atomic>
+#include <thread>
 #include <vector>
 
 #include "core/comm.h"
@@ -35,8 +37,15 @@ class GpuComm {
   char* stageRecv = nullptr;
   size_t stageBytes = 0;
   Result ensureStaging(size_t bytes);
+  int deadPeer = -1;            // rank the watchdog found dead
 
  private:
+  // Kernels cannot see a peer process die; this thread can (same-host pids), and then
+  // aborts our kernels so every rank errors within ~100 ms instead of at the timeout.
+  void watch(std::vector<std::pair<int, int>> peers);
+  std::thread watchdog_;
+  std::atomic<bool> stopWatchdog_{false};
+
   std::vector<void*> opened_;   // IPC mappings to close
 };
 

@@ -1,6 +1,7 @@
 // Failure paths on the GPU: a peer that never joins makes the kernel give up at the timeout
 // (reported by tuttiCommGetAsyncError), and tuttiCommAbort frees a stuck kernel at once.
 #include <cuda_runtime.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -43,6 +44,33 @@ TEST(GpuFaults, MissingPeerTimesOut) {
       sleep(8);
     }
     tuttiCommDestroy(comm);
+  }, opt);
+}
+
+TEST(GpuFaults, KilledPeerBecomesErrorQuickly) {
+  SKIP_WITHOUT_GPUS(2);
+  RankOptions opt;
+  opt.createComm = false;
+  opt.env = {{"TUTTI_TIMEOUT_MS", "60000"}};
+  opt.expectKilled = {1};
+  runRanks(2, [&](tuttiComm_t, int rank, int n) {
+    CUDA_OK(cudaSetDevice(rank));
+    tuttiComm_t comm = nullptr;
+    ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess) << tuttiGetLastError(nullptr);
+    float* buf;
+    CUDA_OK(cudaMalloc(&buf, 1 << 20));
+    for (int i = 0; i < 3; ++i)
+      ASSERT_EQ(tuttiAllReduce(buf, buf, 1024, tuttiFloat32, tuttiSum, comm, nullptr), tuttiSuccess);
+    CUDA_OK(cudaDeviceSynchronize());
+    if (rank == 1) raise(SIGKILL);  // dies between collectives; rank 0 goes on
+    auto t0 = Clock::now();
+    for (int i = 0; i < 3; ++i) tuttiAllReduce(buf, buf, 1024, tuttiFloat32, tuttiSum, comm, nullptr);
+    cudaDeviceSynchronize();
+    tuttiResult_t async = tuttiSuccess;
+    ASSERT_EQ(tuttiCommGetAsyncError(comm, &async), tuttiSuccess);
+    EXPECT_EQ(async, tuttiRemoteError) << tuttiGetLastError(comm);
+    EXPECT_LT(secondsSince(t0), 10.0) << "a dead peer must not cost the whole timeout";
+    tuttiCommAbort(comm);
   }, opt);
 }
 

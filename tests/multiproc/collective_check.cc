@@ -118,6 +118,7 @@ std::string runCollectiveCase(tuttiComm_t comm, int rank, int n, const CollCase&
     }
   }
 
+  void* hostRecv = recv;  // results are checked in the host copy
   // On the device the same layout is mirrored: pointers keep their offsets from the bases.
   char* devIn = nullptr;
   char* devOut = nullptr;
@@ -163,7 +164,7 @@ std::string runCollectiveCase(tuttiComm_t comm, int rank, int n, const CollCase&
   if (res != tuttiSuccess) return std::string("call failed: ") + tuttiGetLastError(comm);
 
   Mismatches mm;
-  const char* result = static_cast<const char*>(recv);
+  const char* result = static_cast<const char*>(hostRecv);
   std::vector<double> vals(n);
   auto reduced = [&](size_t j, double* tol) {
     for (int r = 0; r < n; ++r) vals[r] = input(r, j);
