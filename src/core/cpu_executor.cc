@@ -193,22 +193,32 @@ Result PlanRun::advanceRecv(const PlanOp& op, OpState& st, bool* progressed) {
     st.headerDone = true;
     *progressed = true;
   }
-  while (st.done < op.bytes) {
+  // Streams (sockets) may deliver any number of bytes: combine whole elements only, and
+  // consume the message's padding to kAlign once it has arrived.
+  const size_t padded = alignUp(op.bytes);
+  while (st.done < padded) {
     TUTTI_TRY(c->recvPeek(&p, &n));
     if (n == 0) break;
-    size_t rem = op.bytes - st.done;
-    size_t take = rem < n ? rem : n;
-    char* dst = addr(op.dst) + st.done;
-    if (op.type == OpType::kRecv) {
-      memcpy(dst, p, take);
+    size_t take;
+    if (st.done < op.bytes) {
+      size_t rem = op.bytes - st.done;
+      take = rem < n ? rem : n;
+      char* dst = addr(op.dst) + st.done;
+      if (op.type == OpType::kRecv) {
+        memcpy(dst, p, take);
+      } else {
+        if (take < rem) take -= take % elemSize_;
+        if (take == 0) break;  // less than one element has arrived
+        hostCombine(spec_, dst, addr(op.src) + st.done, p, take / elemSize_);
+      }
     } else {
-      hostCombine(spec_, dst, addr(op.src) + st.done, p, take / elemSize_);
+      take = padded - st.done < n ? padded - st.done : n;
     }
-    TUTTI_TRY(c->recvRelease(take == rem ? alignUp(take) : take));
+    TUTTI_TRY(c->recvRelease(take));
     st.done += take;
     *progressed = true;
   }
-  st.complete = st.done == op.bytes;
+  st.complete = st.done == padded;
   return tuttiSuccess;
 }
 
@@ -276,7 +286,17 @@ Result runQueues(std::vector<CommQueue>& queues) {
       }
       allDone &= q.next == q.runs.size();
     }
-    if (allDone) return tuttiSuccess;
+    if (allDone) {
+      // A peer that gave up (timeout, error) may still have left us all its data; report its
+      // failure rather than a success the other ranks do not share.
+      for (CommQueue& q : queues)
+        for (size_t p = 0; p < q.comm->conns.size(); ++p)
+          if (q.comm->conns[p] && q.comm->conns[p]->peerReportedFailure()) {
+            setError(tuttiRemoteError, "rank %zu reported a failure during this call", p);
+            return q.comm->fail(tuttiRemoteError);
+          }
+      return tuttiSuccess;
+    }
     if (progressed) {
       waiter.reset();
       lastProgress = Clock::now();

@@ -94,6 +94,8 @@ class SocketConnection : public Connection {
     return tuttiSuccess;
   }
 
+  bool peerReportedFailure() override { return peerClosed_ && recv_.used() == 0; }
+
   bool flushed() override { return send_.used() == 0; }
 
   Result checkPeer() override {
