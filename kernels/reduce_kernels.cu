@@ -1,125 +1,18 @@
-// Reduction collectives on a fully connected node (every peer's scratch mapped): AllReduce
-// one-shot and two-shot, ReduceScatter and Reduce. Data is pushed into peers' scratch with
-// remote stores, then reduced from local memory in rank order (bit-identical on every rank).
-#include "device_copy.cuh"
-#include "device_sync.cuh"
+// Dispatch of reduction collectives to the per-dtype instantiations.
 #include "launch.h"
 
 namespace tutti {
-namespace {
-
-// Scratch slot `slot` of block `b`, parity `par`, in rank `owner`'s scratch.
-__device__ __forceinline__ char* slotPtr(const DeviceComm& c, int owner, int b, int par, int slot,
-                                         size_t slotBytes) {
-  return c.scratch[owner] + b * c.regionBytes + par * (c.regionBytes / 2) + slot * slotBytes;
-}
-
-template <typename T, typename F>
-__global__ void __launch_bounds__(kThreads) reduceKernel(GpuCollArgs a) {
-  const DeviceComm& c = *a.comm;
-  const int n = c.nranks, r = c.rank, b = blockIdx.x;
-  const size_t es = sizeof(T);
-  const bool twoShot = a.mode == GpuMode::kAllReduceTwoShot;
-  const size_t slotBytes = ((c.regionBytes / 2) / (twoShot ? 2 * n : n)) & ~size_t(15);
-  const size_t S = a.sliceElems;
-  __shared__ char* dsts[kMaxGpuRanks + 1];
-  __shared__ const char* srcs[kMaxGpuRanks];
-  uint64_t iter = c.counters->iter[b];
-  F f;
-  for (size_t e0 = static_cast<size_t>(b) * S; e0 < a.count; e0 += static_cast<size_t>(gridDim.x) * S, ++iter) {
-    const size_t m = a.count - e0 < S ? a.count - e0 : S;
-    const int par = static_cast<int>(iter & 1);
-    if (a.mode == GpuMode::kAllReduceOneShot) {
-      if (threadIdx.x == 0)
-        for (int p = 0, k = 0; p < n; ++p)
-          if (p != r) dsts[k++] = slotPtr(c, p, b, par, r, slotBytes);
-      __syncthreads();
-      blockCopyMulti(dsts, n - 1, a.send + e0 * es, m * es);
-      if (!blockBarrier(c, b)) return;
-      if (threadIdx.x == 0) {
-        for (int p = 0; p < n; ++p)
-          srcs[p] = p == r ? a.send + e0 * es : slotPtr(c, r, b, par, p, slotBytes);
-        dsts[0] = a.recv + e0 * es;
-      }
-      __syncthreads();
-      blockReduce<T>(dsts, 1, srcs, n, m, f, a.divisor);
-    } else if (twoShot) {
-      constexpr size_t kPack = 16 / sizeof(T);
-      size_t sh = (m + n - 1) / n;
-      sh = (sh + kPack - 1) / kPack * kPack;
-      auto shardStart = [&](int p) { size_t s = p * sh; return s < m ? s : m; };
-      auto shardLen = [&](int p) { return shardStart(p + 1) - shardStart(p); };
-      for (int p = 0; p < n; ++p) {
-        if (p == r) continue;
-        blockCopy(slotPtr(c, p, b, par, r, slotBytes), a.send + (e0 + shardStart(p)) * es, shardLen(p) * es);
-      }
-      if (!blockBarrier(c, b)) return;
-      if (threadIdx.x == 0) {
-        for (int p = 0; p < n; ++p)
-          srcs[p] = p == r ? a.send + (e0 + shardStart(r)) * es : slotPtr(c, r, b, par, p, slotBytes);
-        dsts[0] = a.recv + (e0 + shardStart(r)) * es;
-        for (int p = 0, k = 1; p < n; ++p)
-          if (p != r) dsts[k++] = slotPtr(c, p, b, par, n + r, slotBytes);
-      }
-      __syncthreads();
-      blockReduce<T>(dsts, n, srcs, n, shardLen(r), f, a.divisor);
-      if (!blockBarrier(c, b)) return;
-      for (int p = 0; p < n; ++p) {
-        if (p == r) continue;
-        blockCopy(a.recv + (e0 + shardStart(p)) * es, slotPtr(c, r, b, par, n + p, slotBytes), shardLen(p) * es);
-      }
-    } else if (a.mode == GpuMode::kReduceScatter) {
-      // Block p of the input goes to rank p; we reduce the pieces of block r.
-      for (int p = 0; p < n; ++p) {
-        if (p == r) continue;
-        blockCopy(slotPtr(c, p, b, par, r, slotBytes), a.send + (p * a.count + e0) * es, m * es);
-      }
-      if (!blockBarrier(c, b)) return;
-      if (threadIdx.x == 0) {
-        for (int p = 0; p < n; ++p)
-          srcs[p] = p == r ? a.send + (r * a.count + e0) * es : slotPtr(c, r, b, par, p, slotBytes);
-        dsts[0] = a.recv + e0 * es;
-      }
-      __syncthreads();
-      blockReduce<T>(dsts, 1, srcs, n, m, f, a.divisor);
-    } else {  // kReduce: everyone pushes to the root, the root reduces
-      if (r != a.root) blockCopy(slotPtr(c, a.root, b, par, r, slotBytes), a.send + e0 * es, m * es);
-      if (!blockBarrier(c, b)) return;
-      if (r == a.root) {
-        if (threadIdx.x == 0) {
-          for (int p = 0; p < n; ++p)
-            srcs[p] = p == r ? a.send + e0 * es : slotPtr(c, r, b, par, p, slotBytes);
-          dsts[0] = a.recv + e0 * es;
-        }
-        __syncthreads();
-        blockReduce<T>(dsts, 1, srcs, n, m, f, a.divisor);
-      }
-    }
-  }
-  __syncthreads();
-  if (threadIdx.x == 0) c.counters->iter[b] = iter;
-}
-
+namespace reduce_detail {
 template <typename T>
-cudaError_t launchTyped(const GpuCollArgs& a, CombineKind combine, cudaStream_t stream) {
-  dim3 grid(a.blocks), block(kThreads);
-  switch (combine) {
-    case CombineKind::kSum: reduceKernel<T, FuncSum><<<grid, block, 0, stream>>>(a); break;
-    case CombineKind::kProd: reduceKernel<T, FuncProd><<<grid, block, 0, stream>>>(a); break;
-    case CombineKind::kMax: reduceKernel<T, FuncMax><<<grid, block, 0, stream>>>(a); break;
-    case CombineKind::kMin: reduceKernel<T, FuncMin><<<grid, block, 0, stream>>>(a); break;
-  }
-  return cudaGetLastError();
-}
-
-}  // namespace
+cudaError_t launchTyped(const GpuCollArgs& a, CombineKind combine, cudaStream_t stream);
+}  // namespace reduce_detail
 
 cudaError_t launchReduceKernel(const GpuCollArgs& a, tuttiDataType_t dtype, CombineKind combine,
                                cudaStream_t stream) {
   cudaError_t err = cudaErrorInvalidValue;
   dispatchType(dtype, [&](auto tag) {
     using T = typename decltype(tag)::Type;
-    err = launchTyped<T>(a, combine, stream);
+    err = reduce_detail::launchTyped<T>(a, combine, stream);
   });
   return err;
 }

@@ -1,22 +1,22 @@
 #!/usr/bin/env bash
-# One call on the GPU machine: build, GPU tests, and Tutti-vs-NCCL benchmarks, logs to $OUT
-# and a short table last. Stages: STAGES="build test bench sanitize" (default: build test bench).
-#   GPU_TEST_FILTER  gtest filter for the GPU tests (default: all)
-#   BENCH_COLLS      perf/compare collectives (default: all_reduce all_gather reduce_scatter alltoall)
-#   BENCH_ARGS       extra perf arguments (default: -b 8 -e 1G -f 2)
+# One call on the GPU machine: build, then the stages in $STAGES, each with its own time limit,
+# logs collected under $OUT after every stage (so a call cut short still returns what ran),
+# and a short summary last.
+#   STAGES      default "build bench tests shim symm collectives"
+#   BENCH_ARGS  perf sweep (default: -b 8 -e 1G -f 8)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-out}
-LOG=$(mktemp -d)   # everything goes here; $OUT gets one tarball plus the key results
+LOG=$(mktemp -d)
 mkdir -p "$OUT"
-STAGES=${STAGES:-"build test bench"}
+STAGES=${STAGES:-"build bench tests shim symm collectives"}
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+export TUTTI_TIMEOUT_MS=${TUTTI_TIMEOUT_MS:-60000}
 NGPU=$(nvidia-smi -L | grep -c '^GPU')
 NCCL_LIB=${NCCL_LIB:-$(python3 -c "import nvidia.nccl,os;print(list(nvidia.nccl.__path__)[0])" 2>/dev/null)/lib/libnccl.so.2}
 export NCCL_LIB
-summary=()
-note() { summary+=("$*"); echo "== $*"; }
+BENCH_ARGS=${BENCH_ARGS:-"-b 8 -e 1G -f 8"}
 
 {
   date -u +"date: %Y-%m-%dT%H:%M:%SZ"
@@ -26,58 +26,55 @@ note() { summary+=("$*"); echo "== $*"; }
   python3 -c "import torch;print('torch', torch.__version__, 'nccl', torch.cuda.nccl.version())" 2>/dev/null
   nvidia-smi topo -m
 } > "$LOG/machine.txt" 2>&1
-head -4 "$LOG/machine.txt"
+head -3 "$LOG/machine.txt"
+echo "summary ($NGPU GPUs)" > "$LOG/summary.txt"
 
-if [[ " $STAGES " == *" build "* ]]; then
-  t0=$SECONDS
-  # NCCL 2.28.9's header sits beside the pip wheel's library (the toolkit's may be older).
+save() { cp "$LOG/summary.txt" "$OUT/"; tar czf "$OUT/logs.tgz" -C "$LOG" . 2>/dev/null; }
+# stage NAME SECONDS COMMAND...: runs with a time limit, records rc and duration.
+stage() {
+  local name=$1 limit=$2; shift 2
+  local t0=$SECONDS
+  timeout "$limit" "$@" > "$LOG/$name.log" 2>&1
+  local rc=$?
+  echo "$name: rc=$rc ($((SECONDS - t0)) s) $(grep -hE '^\[  PASSED|^\[  FAILED  \] [0-9]+ test' "$LOG/$name.log" | tr '\n' ' ')" >> "$LOG/summary.txt"
+  tail -1 "$LOG/summary.txt"
+  save
+  return $rc
+}
+want() { [[ " $STAGES " == *" $1 "* ]]; }
+
+if want build; then
   cmake -S . -B build-gpu -G Ninja -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_BUILD_TYPE=Release \
-    -DNCCL_INCLUDE_DIR="$(dirname "$NCCL_LIB")/../include" > "$LOG/build.log" 2>&1
+    -DNCCL_INCLUDE_DIR="$(dirname "$NCCL_LIB")/../include" > "$LOG/configure.log" 2>&1
   # Keep going past a broken optional target so one failure does not waste the machine.
-  ninja -C build-gpu -k 0 >> "$LOG/build.log" 2>&1
-  if [ -x build-gpu/tests/gpu/gpu_collectives_test ] && [ -x build-gpu/perf/all_reduce_perf ]; then
-    note "build ok ($((SECONDS - t0)) s)$(grep -q FAILED "$LOG/build.log" && echo ', some targets FAILED')"
-    grep -A3 "^FAILED" "$LOG/build.log" | grep -E "error|FAILED" | head -8
-  else
-    note "BUILD FAILED"; grep -B2 -A6 "error" "$LOG/build.log" | head -60; exit 1
-  fi
+  stage build 240 ninja -C build-gpu -k 0
+  grep -A3 "^FAILED" "$LOG/build.log" | grep -E "error|FAILED" | head -6
+  [ -x build-gpu/perf/all_reduce_perf ] || { echo "BUILD FAILED"; grep -B2 -A6 error "$LOG/build.log" | head -40; exit 1; }
 fi
-
-if [[ " $STAGES " == *" test "* ]]; then
-  export TUTTI_TIMEOUT_MS=${TUTTI_TIMEOUT_MS:-60000}  # a hang costs one minute, not five
-  for t in gpu_faults_test gpu_graph_test gpu_single_process_test gpu_collectives_test; do
-    t0=$SECONDS
-    TUTTI_TIMEOUT_MS=60000 timeout 420 build-gpu/tests/gpu/$t --gtest_filter="${GPU_TEST_FILTER:-*}" > "$LOG/$t.log" 2>&1
-    rc=$?
-    pass=$(grep -c '^\[       OK' "$LOG/$t.log"); fail=$(grep -c '^\[  FAILED  \].*ms)' "$LOG/$t.log")
-    note "$t: rc=$rc passed=$pass failed=$fail ($((SECONDS - t0)) s)"
-    [ $rc -ne 0 ] && grep -E "Failure|rank [0-9]+:|FAILED" "$LOG/$t.log" | head -12
-  done
+if want bench; then
+  colls=(--coll all_reduce --coll all_gather --coll reduce_scatter --coll alltoall)
+  stage bench 150 python3 perf/compare "${colls[@]}" --np "$NGPU" --mem device --nccl "$NCCL_LIB" \
+    --bin-dir build-gpu/perf --out "$LOG/compare" $BENCH_ARGS
+  cp "$LOG"/compare/compare.json "$LOG"/compare/*.png "$OUT/" 2>/dev/null
 fi
-
-if [[ " $STAGES " == *" sanitize "* ]]; then
-  for tool in memcheck racecheck; do
-    timeout 300 compute-sanitizer --tool $tool --target-processes all --error-exitcode 9 \
-      build-gpu/perf/all_reduce_perf --np 2 --mem device -b 8 -e 4M -f 16 -n 2 -w 1 \
-      > "$LOG/sanitize-$tool.log" 2>&1
-    note "compute-sanitizer $tool on 2 GPUs: rc=$? $(grep -E 'ERROR SUMMARY' "$LOG/sanitize-$tool.log" | sort | uniq -c | tr -s ' ' | head -2 | tr '\n' ';')"
-  done
+if want tests; then
+  stage gpu_faults 45 build-gpu/tests/gpu/gpu_faults_test
+  stage gpu_graph 40 build-gpu/tests/gpu/gpu_graph_test
+  stage gpu_single_process 40 build-gpu/tests/gpu/gpu_single_process_test
 fi
-
-if [[ " $STAGES " == *" bench "* ]]; then
-  colls=${BENCH_COLLS:-"all_reduce all_gather reduce_scatter alltoall"}
-  args=${BENCH_ARGS:-"-b 8 -e 1G -f 2"}
-  cargs=()
-  for c in $colls; do cargs+=(--coll "$c"); done
-  timeout 500 python3 perf/compare "${cargs[@]}" --np "$NGPU" --mem device --nccl "$NCCL_LIB" \
-    --bin-dir build-gpu/perf --out "$LOG/compare" $args > "$LOG/compare.log" 2>&1
-  note "perf/compare rc=$?"
-  cat "$LOG/compare.log" | tail -80
+if want shim; then
+  stage torch_shim 90 tests/frameworks/run_torch_shim.sh build-gpu/src/shim/libnccl.so.2 "$NGPU"
 fi
-
-cp "$LOG"/compare/compare.json "$OUT/" 2>/dev/null
-cp "$LOG"/compare/*.png "$OUT/" 2>/dev/null
-tar czf "$OUT/logs.tgz" -C "$LOG" . 2>/dev/null
+if want symm; then
+  stage symm_mem 60 torchrun --nproc-per-node "$NGPU" perf/symm_mem_bench.py --sizes 8,1M,4M,16M
+  stage graph_perf 60 python3 perf/compare --coll all_reduce --np "$NGPU" --mem device --nccl "$NCCL_LIB" \
+    --bin-dir build-gpu/perf --out "$LOG/graph" -b 8 -e 16M -f 8 -G 10 -n 20
+fi
+if want collectives; then
+  stage gpu_collectives 120 build-gpu/tests/gpu/gpu_collectives_test --gtest_filter="*${NGPU}gpus"
+fi
 echo
-echo "==================== summary ($NGPU GPUs) ===================="
-printf '%s\n' "${summary[@]}"
+cat "$LOG/summary.txt"
+for f in bench graph_perf symm_mem torch_shim; do
+  [ -f "$LOG/$f.log" ] && { echo "--- $f"; grep -E '^\|' "$LOG/$f.log" | head -60; }
+done

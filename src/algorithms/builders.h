@@ -12,6 +12,7 @@ void buildRingAllGather(const CollArgs& a, Plan* plan);
 void buildRingReduceScatter(const CollArgs& a, Plan* plan);
 
 void buildDirectAllReduce(const CollArgs& a, Plan* plan);
+void buildTwoShotAllReduce(const CollArgs& a, Plan* plan);
 void buildDirectAllGather(const CollArgs& a, Plan* plan);
 void buildDirectReduceScatter(const CollArgs& a, Plan* plan);
 
@@ -21,6 +22,15 @@ void buildChainBroadcast(const CollArgs& a, Plan* plan);
 void buildChainReduce(const CollArgs& a, Plan* plan);
 void buildTreeBroadcast(const CollArgs& a, Plan* plan);
 void buildTreeReduce(const CollArgs& a, Plan* plan);
+
+void buildTreeAllReduce(const CollArgs& a, Plan* plan);  // double binary tree
+
+// Two-level plans (need the same number of ranks on every node).
+void buildHierarchicalAllReduce(const CollArgs& a, Plan* plan);
+void buildHierarchicalAllGather(const CollArgs& a, Plan* plan);
+void buildHierarchicalReduceScatter(const CollArgs& a, Plan* plan);
+void buildHierarchicalBroadcast(const CollArgs& a, Plan* plan);
+void buildHierarchicalReduce(const CollArgs& a, Plan* plan);
 
 void buildP2p(const CollArgs& a, Plan* plan);
 

@@ -13,6 +13,8 @@
 
 namespace tutti {
 
+struct RankLayout;  // algorithms/rank_layout.h
+
 enum class Collective : uint8_t {
   kAllReduce, kAllGather, kReduceScatter, kAllToAll, kAllToAllv, kBroadcast, kReduce,
   kSend, kRecv, kCount
@@ -112,7 +114,9 @@ struct CollArgs {
   const size_t* sendDispls = nullptr;
   const size_t* recvCounts = nullptr;
   const size_t* recvDispls = nullptr;
-  size_t chunkBytes = 0;  // pipelining granularity for chain algorithms (0 = default)
+  size_t chunkBytes = 0;  // pipelining granularity for chain and tree algorithms (0 = default)
+  const RankLayout* layout = nullptr;  // nodes and ring orders; null = one node, rank order
+  int channels = 1;       // rings a ring plan may run in parallel (capped by the layout)
 };
 
 // Splits `count` elements into `parts` nearly equal blocks; block b starts at blockStart(b).

@@ -1,5 +1,6 @@
-// Maps (collective, algorithm) to its plan builder.
+// Maps (collective, algorithm) to its plan builder: one line per pair the CPU executor runs.
 #include "algorithms/builders.h"
+#include "algorithms/rank_layout.h"
 
 namespace tutti {
 
@@ -7,39 +8,39 @@ namespace {
 
 using Builder = void (*)(const CollArgs&, Plan*);
 
+struct Entry {
+  Collective collective;
+  Algorithm algorithm;
+  Builder build;
+};
+
+constexpr Entry kBuilders[] = {
+    {Collective::kAllReduce, Algorithm::kRing, buildRingAllReduce},
+    {Collective::kAllReduce, Algorithm::kDirect, buildDirectAllReduce},
+    {Collective::kAllReduce, Algorithm::kTwoShot, buildTwoShotAllReduce},
+    {Collective::kAllReduce, Algorithm::kTree, buildTreeAllReduce},
+    {Collective::kAllReduce, Algorithm::kHierarchical, buildHierarchicalAllReduce},
+    {Collective::kAllGather, Algorithm::kRing, buildRingAllGather},
+    {Collective::kAllGather, Algorithm::kDirect, buildDirectAllGather},
+    {Collective::kAllGather, Algorithm::kHierarchical, buildHierarchicalAllGather},
+    {Collective::kReduceScatter, Algorithm::kRing, buildRingReduceScatter},
+    {Collective::kReduceScatter, Algorithm::kDirect, buildDirectReduceScatter},
+    {Collective::kReduceScatter, Algorithm::kHierarchical, buildHierarchicalReduceScatter},
+    {Collective::kAllToAll, Algorithm::kPairwise, buildPairwiseAllToAll},
+    {Collective::kAllToAllv, Algorithm::kPairwise, buildPairwiseAllToAll},
+    {Collective::kBroadcast, Algorithm::kChain, buildChainBroadcast},
+    {Collective::kBroadcast, Algorithm::kTree, buildTreeBroadcast},
+    {Collective::kBroadcast, Algorithm::kHierarchical, buildHierarchicalBroadcast},
+    {Collective::kReduce, Algorithm::kChain, buildChainReduce},
+    {Collective::kReduce, Algorithm::kTree, buildTreeReduce},
+    {Collective::kReduce, Algorithm::kHierarchical, buildHierarchicalReduce},
+};
+
 Builder builderFor(Collective c, Algorithm algo) {
-  using C = Collective;
-  using A = Algorithm;
-  void (*build)(const CollArgs&, Plan*) = nullptr;
-  switch (c) {
-    case C::kAllReduce:
-      build = algo == A::kRing ? buildRingAllReduce : algo == A::kDirect ? buildDirectAllReduce : nullptr;
-      break;
-    case C::kAllGather:
-      build = algo == A::kRing ? buildRingAllGather : algo == A::kDirect ? buildDirectAllGather : nullptr;
-      break;
-    case C::kReduceScatter:
-      build = algo == A::kRing ? buildRingReduceScatter
-                               : algo == A::kDirect ? buildDirectReduceScatter : nullptr;
-      break;
-    case C::kAllToAll:
-    case C::kAllToAllv:
-      build = algo == A::kPairwise ? buildPairwiseAllToAll : nullptr;
-      break;
-    case C::kBroadcast:
-      build = algo == A::kChain ? buildChainBroadcast : algo == A::kTree ? buildTreeBroadcast : nullptr;
-      break;
-    case C::kReduce:
-      build = algo == A::kChain ? buildChainReduce : algo == A::kTree ? buildTreeReduce : nullptr;
-      break;
-    case C::kSend:
-    case C::kRecv:
-      build = buildP2p;
-      break;
-    default:
-      break;
-  }
-  return build;
+  if (c == Collective::kSend || c == Collective::kRecv) return buildP2p;
+  for (const Entry& e : kBuilders)
+    if (e.collective == c && e.algorithm == algo) return e.build;
+  return nullptr;
 }
 
 }  // namespace
@@ -51,8 +52,15 @@ Result buildPlan(const CollArgs& a, Algorithm algo, Plan* plan) {
   const Collective c = a.collective;
   Builder build = builderFor(c, algo);
   if (!build)
-    return setError(tuttiInvalidArgument, "algorithm '%s' does not implement %s on the CPU executor",
-                    algorithmName(algo), collectiveName(c));
+    return setError(tuttiInvalidArgument,
+                    "algorithm '%s' does not implement %s on the CPU executor", algorithmName(algo),
+                    collectiveName(c));
+  if (a.layout && a.layout->nranks != a.nranks)
+    return setError(tuttiInternalError, "rank layout of %d ranks used for a call over %d",
+                    a.layout->nranks, a.nranks);
+  if (algo == Algorithm::kHierarchical && a.layout && a.layout->localRanks() == 0)
+    return setError(tuttiInvalidArgument,
+                    "algorithm 'hierarchical' needs the same number of ranks on every node");
   build(a, plan);
   return tuttiSuccess;
 }

@@ -1,18 +1,22 @@
-// Default algorithm tables and their env overrides.
+// Model-built algorithm tables and their env overrides.
 #include "algorithms/tuner.h"
 
 #include <cctype>
+#include <cmath>
 #include <cstdint>
 #include <sstream>
 
 #include "algorithms/builders.h"
+#include "algorithms/rank_layout.h"
 #include "core/env.h"
 #include "core/logging.h"
+#include "topology/paths.h"
 
 namespace tutti {
 namespace {
 
 constexpr size_t kOpen = SIZE_MAX;
+constexpr int kCollectives = static_cast<int>(Collective::kCount);
 
 std::string lower(const std::string& s) {
   std::string out;
@@ -38,11 +42,75 @@ std::string bytesText(size_t b) {
   return std::to_string(b);
 }
 
+bool defaultGpuImplements(Collective c, Algorithm a) {
+  using A = Algorithm;
+  switch (c) {
+    case Collective::kAllReduce:
+      return a == A::kDirect || a == A::kTwoShot || a == A::kRing;
+    case Collective::kAllGather:
+    case Collective::kReduceScatter:
+      return a == A::kDirect || a == A::kRing;
+    case Collective::kAllToAll:
+    case Collective::kAllToAllv:
+      return a == A::kDirect;
+    case Collective::kBroadcast:
+    case Collective::kReduce:
+      return a == A::kDirect || a == A::kChain;
+    default:
+      return false;
+  }
+}
+
+LinkClass classOf(PathType t) {
+  switch (t) {
+    case PathType::kSelf:
+    case PathType::kNvLink:
+    case PathType::kNvLinkViaGpu:
+      return LinkClass::kNvLink;
+    case PathType::kPix:
+    case PathType::kPxb:
+      return LinkClass::kPcie;
+    case PathType::kPhb:
+    case PathType::kSys:
+      return LinkClass::kSys;
+    default:
+      return LinkClass::kNet;
+  }
+}
+
+// "64k-16m:ring/ll" -> range; false with an error set on a bad field.
+Result parseRange(const std::string& entry, TuneRange* out) {
+  size_t c1 = entry.find(':'), dash = entry.find('-');
+  if (c1 == std::string::npos || dash == std::string::npos || dash > c1)
+    return setError(tuttiInvalidArgument, "range '%s': expected <lo>-<hi>:<algo>[/<proto>]",
+                    entry.c_str());
+  std::string loText = entry.substr(0, dash), hiText = entry.substr(dash + 1, c1 - dash - 1);
+  uint64_t lo = 0, hi = kOpen;
+  if (!parseBytes(loText, &lo) || (!hiText.empty() && !parseBytes(hiText, &hi)) || hi <= lo)
+    return setError(tuttiInvalidArgument, "range '%s': bad byte bounds", entry.c_str());
+  std::string algoText = entry.substr(c1 + 1), protoText;
+  const size_t slash = algoText.find('/');
+  if (slash != std::string::npos) {
+    protoText = algoText.substr(slash + 1);
+    algoText = algoText.substr(0, slash);
+  }
+  Algorithm a;
+  if (!parseAlgorithm(algoText, &a) || a == Algorithm::kAuto)
+    return setError(tuttiInvalidArgument, "range '%s': unknown algorithm '%s'", entry.c_str(),
+                    algoText.c_str());
+  Protocol p = Protocol::kSimple;
+  if (!protoText.empty() && !parseProtocol(protoText, &p))
+    return setError(tuttiInvalidArgument, "range '%s': unknown protocol '%s'", entry.c_str(),
+                    protoText.c_str());
+  *out = TuneRange{lo, hi, a, p, true};
+  return tuttiSuccess;
+}
+
 }  // namespace
 
 bool parseCollective(const std::string& name, Collective* out) {
   std::string n = lower(name);
-  for (int i = 0; i < static_cast<int>(Collective::kCount); ++i)
+  for (int i = 0; i < kCollectives; ++i)
     if (n == lower(collectiveName(static_cast<Collective>(i)))) {
       *out = static_cast<Collective>(i);
       return true;
@@ -50,27 +118,170 @@ bool parseCollective(const std::string& name, Collective* out) {
   return false;
 }
 
+ModelShape modelShapeFor(const TunerContext& ctx, Executor e) {
+  ModelShape s;
+  s.executor = e;
+  s.nranks = ctx.nranks;
+  if (ctx.layout && ctx.layout->nranks == ctx.nranks) {
+    s.nodes = ctx.layout->nnodes;
+    s.localRanks = ctx.layout->localRanks();
+  } else {
+    s.nodes = std::max(1, ctx.nodes);
+    s.localRanks = ctx.nranks % s.nodes == 0 ? ctx.nranks / s.nodes : 0;
+  }
+  if (e == Executor::kCpu) {
+    s.ringClass = s.directClass = LinkClass::kShm;
+    s.interClass = LinkClass::kSocket;
+    return s;
+  }
+  s.ringClass = s.directClass = LinkClass::kNvLink;
+  s.interClass = LinkClass::kNet;
+  const Topology* t = ctx.topo;
+  const auto& g = ctx.localGpus;
+  bool known = t && t->finalized() && !g.empty();
+  for (int x : g) known &= x >= 0 && x < t->numGpus();
+  if (!known) return s;
+  // Ring hops (consecutive local GPUs in ring order) and all pairs: the slowest of each.
+  Path ringWorst, allWorst;
+  auto worse = [](const Path& p, const Path& q) {
+    return q.type == PathType::kNone || p.type > q.type || (p.type == q.type && p.bw < q.bw);
+  };
+  const int m = static_cast<int>(g.size());
+  for (int i = 0; i < m; ++i)
+    for (int j = 0; j < m; ++j) {
+      if (i == j) continue;
+      Path p = gpuPath(*t, g[i], g[j]);
+      if (worse(p, allWorst)) allWorst = p;
+      if (j == (i + 1) % m && worse(p, ringWorst)) ringWorst = p;
+    }
+  if (m > 1) {
+    s.ringClass = classOf(ringWorst.type);
+    s.ringBw = ringWorst.bw;
+    s.directClass = classOf(allWorst.type);
+    s.directBw = allWorst.bw;
+  }
+  // Network share of each rank: its nearest NIC split among the local GPUs that use it.
+  double interBw = 0;
+  for (int x : g) {
+    const int nic = nearestNic(*t, x);
+    if (nic < 0) continue;
+    int sharing = 0;
+    for (int y : g) sharing += nearestNic(*t, y) == nic;
+    double bw =
+        std::min(t->nodes[t->nics[nic]].speedGbps / 8.0, gpuNicPath(*t, x, nic).bw) / sharing;
+    interBw = interBw == 0 ? bw : std::min(interBw, bw);
+  }
+  s.interBw = interBw;
+  return s;
+}
+
+Tuner::Tuner() {
+  params_ = ModelParams::defaults();
+  for (auto& row : logged_)
+    for (auto& l : row) l.store(0);
+}
+
+std::vector<std::pair<Algorithm, Protocol>> Tuner::candidates(Executor e, Collective c) const {
+  std::vector<std::pair<Algorithm, Protocol>> out;
+  if (c == Collective::kSend || c == Collective::kRecv)
+    return {{Algorithm::kP2p, Protocol::kSimple}};
+  auto gpuHas = gpuImplements_ ? gpuImplements_ : defaultGpuImplements;
+  for (int i = 1; i < static_cast<int>(Algorithm::kCount); ++i) {
+    const Algorithm a = static_cast<Algorithm>(i);
+    if (a == Algorithm::kP2p) continue;
+    const bool has = e == Executor::kCpu ? cpuImplements(c, a) : gpuHas(c, a);
+    if (!has) continue;
+    out.push_back({a, Protocol::kSimple});
+    if (e == Executor::kGpu && gpuLL_) out.push_back({a, Protocol::kLL});
+  }
+  return out;
+}
+
+Prediction Tuner::predict(Executor e, Collective c, Algorithm a, Protocol p, size_t bytes) const {
+  return tutti::predict(params_, shapes_[static_cast<int>(e)], c, a, p, bytes);
+}
+
+void Tuner::buildTables(Executor e) {
+  // Sizes 0, 1, 1.4, 2, 2.8, 4, ... 2^40: the model's choice at each grid point holds up to
+  // the next one.
+  std::vector<size_t> grid = {0};
+  for (int i = 0; i <= 80; ++i) {
+    size_t x = static_cast<size_t>(std::llround(std::pow(2.0, i / 2.0)));
+    if (x > grid.back()) grid.push_back(x);
+  }
+  for (int ci = 0; ci < kCollectives; ++ci) {
+    const Collective c = static_cast<Collective>(ci);
+    auto cands = candidates(e, c);
+    std::vector<TuneRange> table;
+    for (size_t gi = 0; gi < grid.size(); ++gi) {
+      Algorithm bestA = cands.empty() ? Algorithm::kRing : cands[0].first;
+      Protocol bestP = Protocol::kSimple;
+      double best = 1e300;
+      for (auto [a, p] : cands) {
+        Prediction pr = predict(e, c, a, p, grid[gi]);
+        if (pr.valid && pr.us < best * (1 - 1e-9)) {
+          best = pr.us;
+          bestA = a;
+          bestP = p;
+        }
+      }
+      const size_t hi = gi + 1 < grid.size() ? grid[gi + 1] : kOpen;
+      if (!table.empty() && table.back().algorithm == bestA && table.back().protocol == bestP)
+        table.back().hi = hi;
+      else
+        table.push_back({grid[gi], hi, bestA, bestP, false});
+    }
+    tables_[static_cast<int>(e)][ci] = std::move(table);
+  }
+}
+
 Result Tuner::init(const TunerContext& ctx) {
-  using C = Collective;
-  using A = Algorithm;
-  auto set = [&](C c, std::vector<TuneRange> t) { tables_[static_cast<int>(c)] = std::move(t); };
-  // CPU executor defaults, from perf/results/cpu-vs-openmpi.md sweeps: direct exchanges win
-  // while (n-1) copies of the message cost less than the ring's 2(n-1) message latencies.
-  const size_t directAllReduce = ctx.nranks <= 2 ? (256u << 10) : (32u << 10);
-  set(C::kAllReduce, {{0, directAllReduce, A::kDirect}, {directAllReduce, kOpen, A::kRing}});
-  set(C::kAllGather, {{0, 64u << 10, A::kDirect}, {64u << 10, kOpen, A::kRing}});
-  set(C::kReduceScatter, {{0, 64u << 10, A::kDirect}, {64u << 10, kOpen, A::kRing}});
-  set(C::kAllToAll, {{0, kOpen, A::kPairwise}});
-  set(C::kAllToAllv, {{0, kOpen, A::kPairwise}});
-  set(C::kBroadcast, {{0, 256u << 10, A::kTree}, {256u << 10, kOpen, A::kChain}});
-  set(C::kReduce, {{0, 256u << 10, A::kTree}, {256u << 10, kOpen, A::kChain}});
-  set(C::kSend, {{0, kOpen, A::kP2p}});
-  set(C::kRecv, {{0, kOpen, A::kP2p}});
-  for (auto& f : forced_) f = A::kAuto;
+  params_ = ModelParams::defaults();
+  const std::string spec = envString("TUTTI_TUNER_PARAMS");
+  if (!spec.empty()) TUTTI_CHECK(params_.apply(spec), "TUTTI_TUNER_PARAMS=%s", spec.c_str());
+  nranks_ = ctx.nranks;
+  hasGpu_ = ctx.gpu;
+  defaultExecutor_ = ctx.gpu ? Executor::kGpu : Executor::kCpu;
+  gpuImplements_ = ctx.gpuImplements;
+  gpuLL_ = ctx.gpuLL;
+  ringChannels_ =
+      ctx.layout && ctx.layout->nranks == ctx.nranks ? std::max(1, ctx.layout->channels()) : 1;
+  for (int e = 0; e < static_cast<int>(Executor::kCount); ++e) {
+    for (auto& t : tables_[e]) t.clear();
+    for (auto& l : logged_[e]) l.store(0);
+  }
+  shapes_[0] = modelShapeFor(ctx, Executor::kCpu);
+  buildTables(Executor::kCpu);
+  if (ctx.gpu) {
+    shapes_[1] = modelShapeFor(ctx, Executor::kGpu);
+    buildTables(Executor::kGpu);
+  } else {
+    shapes_[1] = shapes_[0];
+    for (int c = 0; c < kCollectives; ++c) tables_[1][c] = tables_[0][c];
+  }
+  for (auto& f : forced_) f = Algorithm::kAuto;
+  for (bool& f : protoForced_) f = false;
   std::string tune = envString("TUTTI_TUNE");
   if (!tune.empty()) TUTTI_CHECK(applyTuneString(tune), "TUTTI_TUNE=%s", tune.c_str());
-  std::string algo = envString("TUTTI_ALGO", envString("NCCL_ALGO"));
-  if (!algo.empty()) TUTTI_CHECK(applyAlgoString(algo), "TUTTI_ALGO=%s", algo.c_str());
+  // TUTTI_* values must parse; NCCL_* fallbacks use NCCL's syntax ("^NVLS", "LL128"), so
+  // what does not map onto Tutti is ignored with a warning.
+  std::string algo = envString("TUTTI_ALGO");
+  if (!algo.empty()) {
+    TUTTI_CHECK(applyAlgoString(algo), "TUTTI_ALGO=%s", algo.c_str());
+  } else if (!(algo = envString("NCCL_ALGO")).empty() && applyAlgoString(algo) != tuttiSuccess) {
+    for (auto& f : forced_) f = Algorithm::kAuto;
+    TUTTI_WARN("ignoring NCCL_ALGO=%s (%s); set TUTTI_ALGO to force an algorithm", algo.c_str(),
+               lastError().c_str());
+  }
+  std::string proto = envString("TUTTI_PROTO");
+  if (!proto.empty()) {
+    TUTTI_CHECK(applyProtoString(proto), "TUTTI_PROTO=%s", proto.c_str());
+  } else if (!(proto = envString("NCCL_PROTO")).empty() &&
+             applyProtoString(proto) != tuttiSuccess) {
+    for (bool& f : protoForced_) f = false;
+    TUTTI_WARN("ignoring NCCL_PROTO=%s (%s); set TUTTI_PROTO to force a protocol", proto.c_str(),
+               lastError().c_str());
+  }
   return tuttiSuccess;
 }
 
@@ -81,25 +292,19 @@ Result Tuner::applyTuneString(const std::string& spec) {
     if (colon == std::string::npos || !parseCollective(part.substr(0, colon), &c))
       return setError(tuttiInvalidArgument, "'%s': expected <collective>:<lo>-<hi>:<algo>,...",
                       part.c_str());
-    std::vector<TuneRange> table;
+    std::vector<TuneRange> ranges;
     for (const std::string& entry : split(part.substr(colon + 1), ',')) {
-      size_t c1 = entry.find(':'), dash = entry.find('-');
-      if (c1 == std::string::npos || dash == std::string::npos || dash > c1)
-        return setError(tuttiInvalidArgument, "range '%s': expected <lo>-<hi>:<algo>", entry.c_str());
-      std::string loText = entry.substr(0, dash), hiText = entry.substr(dash + 1, c1 - dash - 1);
-      uint64_t lo = 0, hi = kOpen;
-      if (!parseBytes(loText, &lo) || (!hiText.empty() && !parseBytes(hiText, &hi)) || hi <= lo)
-        return setError(tuttiInvalidArgument, "range '%s': bad byte bounds", entry.c_str());
-      Algorithm a;
-      if (!parseAlgorithm(entry.substr(c1 + 1), &a))
-        return setError(tuttiInvalidArgument, "range '%s': unknown algorithm '%s'", entry.c_str(),
-                        entry.substr(c1 + 1).c_str());
-      table.push_back({lo, hi, a});
+      TuneRange r;
+      TUTTI_TRY(parseRange(entry, &r));
+      ranges.push_back(r);
     }
-    // Ranges not covered keep the previous table's choice: insert the new ones in front.
-    auto& t = tables_[static_cast<int>(c)];
-    table.insert(table.end(), t.begin(), t.end());
-    t = std::move(table);
+    // Ranges not covered keep the previous table's choice: the new ones go in front.
+    for (auto& exec : tables_) {
+      auto& t = exec[static_cast<int>(c)];
+      std::vector<TuneRange> merged = ranges;
+      merged.insert(merged.end(), t.begin(), t.end());
+      t = std::move(merged);
+    }
   }
   return tuttiSuccess;
 }
@@ -113,37 +318,99 @@ Result Tuner::applyAlgoString(const std::string& spec) {
       return setError(tuttiInvalidArgument, "unknown algorithm '%s'", algoText.c_str());
     if (colon == std::string::npos) {
       // A global choice applies where the algorithm exists; others keep their table.
-      for (int i = 0; i < static_cast<int>(Collective::kCount); ++i)
+      for (int i = 0; i < kCollectives; ++i)
         if (cpuImplements(static_cast<Collective>(i), a)) forced_[i] = a;
     } else {
       Collective c;
       if (!parseCollective(part.substr(0, colon), &c))
-        return setError(tuttiInvalidArgument, "unknown collective '%s'", part.substr(0, colon).c_str());
+        return setError(tuttiInvalidArgument, "unknown collective '%s'",
+                        part.substr(0, colon).c_str());
       forced_[static_cast<int>(c)] = a;
     }
   }
   return tuttiSuccess;
 }
 
-Algorithm Tuner::choose(Collective c, size_t bytes) const {
-  Algorithm f = forced_[static_cast<int>(c)];
-  if (f != Algorithm::kAuto) return f;
-  for (const TuneRange& r : tables_[static_cast<int>(c)])
-    if (bytes >= r.lo && bytes < r.hi) return r.algorithm;
-  return tables_[static_cast<int>(c)].empty() ? Algorithm::kRing
-                                              : tables_[static_cast<int>(c)].back().algorithm;
+Result Tuner::applyProtoString(const std::string& spec) {
+  for (const std::string& part : split(spec, ',')) {
+    size_t colon = part.find(':');
+    Protocol p;
+    std::string text = colon == std::string::npos ? part : part.substr(colon + 1);
+    if (!parseProtocol(text, &p))
+      return setError(tuttiInvalidArgument, "unknown protocol '%s' (simple, ll)", text.c_str());
+    if (colon == std::string::npos) {
+      for (int i = 0; i < kCollectives; ++i) {
+        forcedProto_[i] = p;
+        protoForced_[i] = true;
+      }
+    } else {
+      Collective c;
+      if (!parseCollective(part.substr(0, colon), &c))
+        return setError(tuttiInvalidArgument, "unknown collective '%s'",
+                        part.substr(0, colon).c_str());
+      forcedProto_[static_cast<int>(c)] = p;
+      protoForced_[static_cast<int>(c)] = true;
+    }
+  }
+  return tuttiSuccess;
 }
 
-std::string Tuner::describe() const {
+TunerChoice Tuner::decide(Executor e, Collective c, size_t bytes) const {
+  TunerChoice ch;
+  const int ci = static_cast<int>(c), ei = static_cast<int>(e);
+  const auto& t = tables_[ei][ci];
+  bool found = false;
+  for (const TuneRange& r : t)
+    if (bytes >= r.lo && bytes < r.hi) {
+      ch.algorithm = r.algorithm;
+      ch.protocol = r.protocol;
+      ch.source = r.user ? "TUTTI_TUNE" : "model";
+      found = true;
+      break;
+    }
+  if (!found && !t.empty()) {
+    ch.algorithm = t.back().algorithm;
+    ch.protocol = t.back().protocol;
+  }
+  if (forced_[ci] != Algorithm::kAuto) {
+    ch.algorithm = forced_[ci];
+    ch.source = "TUTTI_ALGO";
+  }
+  if (protoForced_[ci]) ch.protocol = forcedProto_[ci];
+  if (e == Executor::kCpu) ch.protocol = Protocol::kSimple;  // one protocol on the CPU
+  ch.channels = e == Executor::kGpu ? ringChannels_ : 1;
+  Prediction pr = predict(e, c, ch.algorithm, ch.protocol, bytes);
+  if (pr.valid) {
+    ch.predictedUs = pr.us;
+    ch.predictedBusBw = pr.busBw;
+  }
+  if (logLevel() >= LogLevel::kInfo) {
+    int bucket = 0;
+    while (bucket < 63 && (size_t{1} << bucket) <= bytes) ++bucket;
+    const uint64_t bit = uint64_t{1} << bucket;
+    if (!(logged_[ei][ci].fetch_or(bit) & bit))
+      TUTTI_INFO(
+          "tuner: %s %zu bytes on the %s executor (%d ranks): %s/%s, %d channel(s) (%s); "
+          "predicted %.1f us, busbw %.2f GB/s",
+          collectiveName(c), bytes, executorName(e), nranks_, algorithmName(ch.algorithm),
+          protocolName(ch.protocol), ch.channels, ch.source, ch.predictedUs, ch.predictedBusBw);
+  }
+  return ch;
+}
+
+std::string Tuner::describe(Executor e) const {
   std::ostringstream os;
-  for (int i = 0; i < static_cast<int>(Collective::kCount); ++i) {
-    os << collectiveName(static_cast<Collective>(i)) << ":";
+  os << shapes_[static_cast<int>(e)].describe() << "\n";
+  for (int i = 0; i < kCollectives; ++i) {
+    os << "  " << collectiveName(static_cast<Collective>(i)) << ":";
     if (forced_[i] != Algorithm::kAuto) {
       os << " forced " << algorithmName(forced_[i]) << "\n";
       continue;
     }
-    for (const TuneRange& r : tables_[i])
+    for (const TuneRange& r : tables_[static_cast<int>(e)][i]) {
       os << " " << bytesText(r.lo) << "-" << bytesText(r.hi) << ":" << algorithmName(r.algorithm);
+      if (e == Executor::kGpu) os << "/" << protocolName(r.protocol);
+    }
     os << "\n";
   }
   return os.str();

@@ -17,6 +17,8 @@
 
 namespace tutti {
 class GpuComm;  // src/gpu: device buffers, peer mappings, kernels (CUDA builds only)
+class Topology;     // topology/topology.h
+struct RankLayout;  // algorithms/rank_layout.h
 
 struct PreMulOp {
   tuttiDataType_t dtype;
@@ -44,6 +46,9 @@ struct tuttiComm {
   std::vector<std::unique_ptr<tutti::Connection>> conns;  // by rank; null for self
   std::vector<uint32_t> sendSeq, recvSeq;                  // messages per directed pair
   tutti::Tuner tuner;
+  std::shared_ptr<const tutti::Topology> topo;      // this host's topology (setupCommTopology)
+  int topoHost = 0;                                 // this rank's host in `topo`
+  std::shared_ptr<const tutti::RankLayout> layout;  // node of every rank, ring orders
   std::vector<char> scratch;       // CPU executor scratch, grown on demand
   std::vector<char> premulStage;   // PreMulSum's scaled copy of the input
   std::vector<tutti::PreMulOp> premulOps;

@@ -12,6 +12,7 @@
 #include "core/host_id.h"
 #include "core/logging.h"
 #include "core/timeouts.h"
+#include "topology/comm_topology.h"
 #include "transport/transport_setup.h"
 
 namespace tutti {
@@ -100,6 +101,7 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   tc.nranks = nranks;
   tc.nodes = nodes;
   tc.gpu = comm->device >= 0;
+  TUTTI_CHECK(setupCommTopology(comm, &tc), "topology of rank %d", rank);
   TUTTI_TRY(comm->tuner.init(tc));
   if (comm->device >= 0) TUTTI_CHECK(gpuCommInit(comm), "setting up GPU %d", comm->device);
   TUTTI_CHECK(comm->bootstrap->barrier(), "final init barrier");

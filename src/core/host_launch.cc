@@ -2,6 +2,7 @@
 // into one step so that any pairing completes without deadlock (group semantics).
 #include "core/host_launch.h"
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 
@@ -87,9 +88,14 @@ Result planCollective(CommWork& w, const CollCall& call) {
     default:
       a.inPlace = send == recv;
   }
-  Algorithm algo = comm->tuner.choose(call.collective, tunerBytes(call, comm->nranks));
+  const TunerChoice choice =
+      comm->tuner.decide(Executor::kCpu, call.collective, tunerBytes(call, comm->nranks));
+  a.layout = comm->layout.get();
+  a.channels = std::max(choice.channels, comm->minChannels);
+  if (comm->maxChannels > 0) a.channels = std::min(a.channels, comm->maxChannels);
   auto plan = std::make_unique<Plan>();
-  TUTTI_CHECK(buildPlan(a, algo, plan.get()), "%s", collectiveName(call.collective));
+  TUTTI_CHECK(buildPlan(a, choice.algorithm, plan.get()), "%s", collectiveName(call.collective));
+  plan->protocol = choice.protocol;
   if (logLevel() >= LogLevel::kTrace)
     TUTTI_TRACE("rank %d: %s", comm->rank, plan->describe().c_str());
   w.bases.push_back({const_cast<char*>(send), recv, nullptr});

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <string>
 
 #include "core/coll_call.h"
 #include "core/gpu_hooks.h"
@@ -71,14 +72,19 @@ Result launchCollective(Comm* comm, const CollCall& c) {
   const size_t bytes = c.count * es;
   switch (c.collective) {
     case Collective::kAllReduce: {
-      Algorithm algo = comm->tuner.choose(Collective::kAllReduce, bytes);
-      if (algo == Algorithm::kDirect) {
+      // One-shot moves (n-1) S per rank in one barrier, two-shot 2 (n-1)/n S in two: the
+      // crossover (measured on H200, perf/NOTES.md) is near 512 KiB for 2 ranks, 256 KiB for 4.
+      TunerChoice choice = comm->tuner.decide(Executor::kGpu, Collective::kAllReduce, bytes);
+      const bool forced = std::string(choice.source) != "model";
+      const size_t oneShotMax = n <= 2 ? (512u << 10) : (256u << 10);
+      const bool oneShot = forced ? choice.algorithm == Algorithm::kDirect : bytes <= oneShotMax;
+      if (oneShot) {
         a.mode = GpuMode::kAllReduceOneShot;
-        a.blocks = clampBlocks(comm, ceilDiv(bytes, 32u << 10), 16);
+        a.blocks = clampBlocks(comm, ceilDiv(bytes, 16u << 10), 16);
         a.sliceElems = sliceFor(c.count, a.blocks, slotElems(g, n, es), es);
       } else {
         a.mode = GpuMode::kAllReduceTwoShot;
-        a.blocks = clampBlocks(comm, ceilDiv(bytes, n * (64u << 10)), 32);
+        a.blocks = clampBlocks(comm, ceilDiv(bytes, n * (16u << 10)), 32);
         a.sliceElems = sliceFor(c.count, a.blocks, n * slotElems(g, 2 * n, es), es);
       }
       return launchCheck(launchReduceKernel(a, c.dtype, combineOf(c.op), stream), "AllReduce kernel");
@@ -86,7 +92,7 @@ Result launchCollective(Comm* comm, const CollCall& c) {
     case Collective::kReduceScatter:
     case Collective::kReduce:
       a.mode = c.collective == Collective::kReduce ? GpuMode::kReduce : GpuMode::kReduceScatter;
-      a.blocks = clampBlocks(comm, ceilDiv(bytes, 64u << 10), 32);
+      a.blocks = clampBlocks(comm, ceilDiv(bytes, 16u << 10), 32);
       a.sliceElems = sliceFor(c.count, a.blocks, slotElems(g, n, es), es);
       return launchCheck(launchReduceKernel(a, c.dtype, combineOf(c.op), stream), collectiveName(c.collective));
     case Collective::kAllGather:
@@ -94,7 +100,7 @@ Result launchCollective(Comm* comm, const CollCall& c) {
     case Collective::kBroadcast:
       a.mode = c.collective == Collective::kAllGather ? GpuMode::kAllGather
                : c.collective == Collective::kAllToAll ? GpuMode::kAllToAll : GpuMode::kBroadcast;
-      a.blocks = clampBlocks(comm, ceilDiv(bytes, 64u << 10), 32);
+      a.blocks = clampBlocks(comm, ceilDiv(bytes, 16u << 10), 32);
       a.sliceElems = sliceFor(c.count, a.blocks, slotElems(g, n, es), es);
       return launchCheck(launchCopyKernel(a, stream), collectiveName(c.collective));
     default:

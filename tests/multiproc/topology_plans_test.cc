@@ -62,6 +62,9 @@ void runLayout(int nranks, const RankOptions& options, int expectNodes) {
                       ADD_FAILURE() << "rank " << rank << ": " << describe(c, n) << " seed=" << seed
                                     << ": " << err;
                   }
+        // Finalize before Destroy: a rank that closes its sockets while its peers still
+        // finish a call must not look to them like a failed peer.
+        EXPECT_EQ(tuttiCommFinalize(comm), tuttiSuccess) << tuttiGetLastError(comm);
       },
       options);
 }
@@ -94,6 +97,9 @@ TEST(TopologyPlans, TwoRingChannelsOnTwoNodes) {
               std::string err = runCollectiveCase(comm, rank, n, cc, seed);
               EXPECT_EQ(err, "") << "rank " << rank << ": " << describe(cc, n);
             }
+        // Finalize before Destroy: a rank that closes its sockets while its peers still
+        // finish a call must not look to them like a failed peer.
+        EXPECT_EQ(tuttiCommFinalize(comm), tuttiSuccess) << tuttiGetLastError(comm);
       },
       o);
 }
@@ -124,6 +130,9 @@ TEST(TopologyPlans, TunerChoicesOnThreeNodes) {
             }
           }
         }
+        // Finalize before Destroy: a rank that closes its sockets while its peers still
+        // finish a call must not look to them like a failed peer.
+        EXPECT_EQ(tuttiCommFinalize(comm), tuttiSuccess) << tuttiGetLastError(comm);
       },
       o);
 }
@@ -151,6 +160,9 @@ TEST(TopologyPlans, TopologyFilesAtInit) {
         }
         CollCase cc{Collective::kAllReduce, tuttiFloat32, tuttiSum, 1001, false, 0, "ring"};
         EXPECT_EQ(runCollectiveCase(comm, rank, n, cc, testSeed()), "");
+        // Finalize before Destroy: a rank that closes its sockets while its peers still
+        // finish a call must not look to them like a failed peer.
+        EXPECT_EQ(tuttiCommFinalize(comm), tuttiSuccess) << tuttiGetLastError(comm);
       },
       o);
   int dumps = 0;

@@ -1,0 +1,28 @@
+// Reduce: the root receives the reduction of all inputs (other ranks' output is not defined);
+// busbw factor 1.
+#include "harness/collective.h"
+
+namespace tutti::perf {
+namespace {
+
+Counts counts(size_t count, int nranks) {
+  Counts c;
+  c.sendCount = c.recvCount = c.paramCount = count;
+  return c;
+}
+
+double busBwFactor(int n) { return 1.0; }
+
+Status issue(Backend& b, const OpCall& c) {
+  return b.reduce(c.send, c.recv, c.counts.paramCount, c.type, c.op, c.root, c.comm, c.stream);
+}
+
+void expected(const Counts& c, int rank, int nranks, int root, std::vector<Segment>* out) {
+  if (rank == root) out->push_back({0, Segment::kReduced, 0, c.recvCount});
+}
+
+}  // namespace
+
+const Collective kReduce = {"reduce", "Reduce", true, true, counts, busBwFactor, issue, expected};
+
+}  // namespace tutti::perf

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# CPU AllReduce, Tutti vs OpenMPI: builds all_reduce_perf and mpi_allreduce_bench, runs both
+# under the same mpirun (float sum, host memory, NP processes, 8 B to 64 MiB, same iteration
+# rules) and prints a markdown table of time and busbw with the Tutti/OpenMPI ratio.
+#
+# Environment: BUILD_DIR (default build-perf), NP (2), MIN (8), MAX (64M), FACTOR (2),
+# ITERS (20), WARMUP (5), OUT (directory for the raw tables, default $BUILD_DIR/cpu-vs-openmpi).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${BUILD_DIR:-$REPO/build-perf}"
+NP="${NP:-2}"
+MIN="${MIN:-8}"
+MAX="${MAX:-64M}"
+FACTOR="${FACTOR:-2}"
+ITERS="${ITERS:-20}"
+WARMUP="${WARMUP:-5}"
+OUT="${OUT:-$BUILD_DIR/cpu-vs-openmpi}"
+
+if [[ ! -f "$BUILD_DIR/build.ninja" && ! -f "$BUILD_DIR/Makefile" ]]; then
+  cmake -S "$REPO" -B "$BUILD_DIR" -G Ninja >/dev/null
+fi
+cmake --build "$BUILD_DIR" -j2 --target all_reduce_perf mpi_allreduce_bench >/dev/null
+
+MPIRUN=(mpirun -np "$NP" --oversubscribe)
+if [[ "$(id -u)" == 0 ]]; then MPIRUN+=(--allow-run-as-root); fi
+SWEEP=(-b "$MIN" -e "$MAX" -f "$FACTOR" -n "$ITERS" -w "$WARMUP")
+mkdir -p "$OUT"
+
+"${MPIRUN[@]}" "$BUILD_DIR/perf/mpi_allreduce_bench" "${SWEEP[@]}" >"$OUT/openmpi.txt"
+"${MPIRUN[@]}" "$BUILD_DIR/perf/all_reduce_perf" "${SWEEP[@]}" -d float -o sum --mem host \
+  >"$OUT/tutti.txt"
+
+python3 - "$OUT/openmpi.txt" "$OUT/tutti.txt" "$NP" <<'PY'
+import os, platform, sys, datetime
+
+def rows(path):
+    out = {}
+    for line in open(path):
+        f = line.split()
+        if not f or line.startswith("#") or len(f) < 13:
+            continue
+        out[int(f[0])] = (f[5], f[7], f[8])  # out-of-place time (us), busbw, #wrong
+    return out
+
+ompi, tutti, np_ = rows(sys.argv[1]), rows(sys.argv[2]), sys.argv[3]
+lib = next((l.split(" ranks, ", 1)[-1].split(", package")[0].strip()
+            for l in open(sys.argv[1]) if l.startswith("# mpi_allreduce_bench")), "OpenMPI")
+now = datetime.datetime.now(datetime.timezone.utc)
+print(f"Measured {now:%Y-%m-%d %H:%M} UTC on {platform.node()} "
+      f"({os.cpu_count()} CPUs), {np_} processes under one mpirun, float32 sum, out of place, "
+      f"host memory. OpenMPI: {lib}.")
+print()
+print("| size (B) | OpenMPI time (us) | OpenMPI busbw (GB/s) | Tutti time (us) "
+      "| Tutti busbw (GB/s) | time Tutti/OpenMPI | #wrong (Tutti) |")
+print("| ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+for size in sorted(set(ompi) | set(tutti)):
+    o, t = ompi.get(size), tutti.get(size)
+    ratio = f"{float(t[0]) / float(o[0]):.2f}" if o and t and float(o[0]) > 0 else "-"
+    print(f"| {size} | {o[0] if o else '-'} | {o[1] if o else '-'} | {t[0] if t else '-'} "
+          f"| {t[1] if t else '-'} | {ratio} | {t[2] if t else '-'} |")
+PY

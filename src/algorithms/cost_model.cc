@@ -1,0 +1,309 @@
+// Alpha-beta formulas per algorithm. Every formula is written once here and mirrored, term
+// for term, in docs/tuning.md and tests/unit/tuner_model_test.cc.
+#include "algorithms/cost_model.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdlib>
+#include <sstream>
+
+namespace tutti {
+namespace {
+
+struct Cls {
+  double a;   // us per step
+  double bw;  // GB/s
+  double q;   // us per additional peer in a step
+};
+
+int ceilLog2(int n) {
+  int r = 0;
+  for (int span = 1; span < n; span *= 2) ++r;
+  return r;
+}
+
+// Microseconds to move `bytes` at `gbs` GB/s.
+double xfer(double bytes, double gbs) { return gbs > 0 ? bytes / (gbs * 1e3) : 1e30; }
+
+bool parseClass(const std::string& s, LinkClass* out) {
+  for (int i = 0; i < static_cast<int>(LinkClass::kCount); ++i)
+    if (s == linkClassName(static_cast<LinkClass>(i))) {
+      *out = static_cast<LinkClass>(i);
+      return true;
+    }
+  return false;
+}
+
+}  // namespace
+
+const char* linkClassName(LinkClass c) {
+  static const char* names[] = {"nvlink", "pcie", "sys", "net", "shm", "socket"};
+  return c < LinkClass::kCount ? names[static_cast<int>(c)] : "?";
+}
+
+const char* executorName(Executor e) { return e == Executor::kGpu ? "gpu" : "cpu"; }
+
+ModelParams ModelParams::defaults() {
+  ModelParams p;
+  auto set = [&](LinkClass c, double alpha, double bw, double llAlpha, double llFactor, double peer,
+                 double def) {
+    p.link[static_cast<int>(c)] = {alpha, bw, llAlpha, llFactor, peer};
+    p.defaultBw[static_cast<int>(c)] = def;
+  };
+  // GPU classes: bandwidth from the topology (0 here); defaults apply without one.
+  set(LinkClass::kNvLink, 1.0, 0, 0.6, 0.5, 0.05, 150.0);
+  set(LinkClass::kPcie, 2.0, 0, 1.2, 0.5, 0.1, 20.0);
+  set(LinkClass::kSys, 3.0, 0, 1.8, 0.5, 0.2, 12.0);
+  set(LinkClass::kNet, 6.0, 0, 4.0, 0.5, 0.5, 12.5);
+  // CPU executor classes, from CI-class machines (shared cores; docs/tuning.md).
+  set(LinkClass::kShm, 8.0, 3.0, 8.0, 1.0, 1.5, 3.0);
+  set(LinkClass::kSocket, 40.0, 1.0, 40.0, 1.0, 5.0, 1.0);
+  p.gpuLaunchUs = 2.0;
+  p.cpuCallUs = 5.0;
+  p.cpuReduceGBs = 4.0;
+  for (double& e : p.eff) e = 0.8;
+  p.eff[static_cast<int>(Algorithm::kDirect)] = 0.7;
+  p.eff[static_cast<int>(Algorithm::kTwoShot)] = 0.75;
+  p.eff[static_cast<int>(Algorithm::kTree)] = 0.7;
+  // CPU executor: streams to many peers at once thrash caches and shared cores (measured
+  // ~2x slower per byte than a ring at 4 ranks on 2 cores).
+  for (double& e : p.cpuEff) e = 1.0;
+  p.cpuEff[static_cast<int>(Algorithm::kDirect)] = 0.55;
+  p.cpuEff[static_cast<int>(Algorithm::kTwoShot)] = 0.55;
+  p.cpuEff[static_cast<int>(Algorithm::kTree)] = 0.9;
+  p.treeChunkBytes = 256 * 1024;
+  p.chainChunkBytes = 512 * 1024;
+  return p;
+}
+
+Result ModelParams::apply(const std::string& spec) {
+  std::stringstream ss(spec);
+  std::string item;
+  while (std::getline(ss, item, ',')) {
+    if (item.empty()) continue;
+    const size_t eq = item.find('='), dot = item.find('.');
+    if (eq == std::string::npos || dot == std::string::npos || dot > eq)
+      return setError(tuttiInvalidArgument,
+                      "'%s': expected <class|algorithm|gpu|cpu>.<field>=<value>", item.c_str());
+    const std::string scope = item.substr(0, dot), field = item.substr(dot + 1, eq - dot - 1);
+    const std::string text = item.substr(eq + 1);
+    char* end = nullptr;
+    const double v = strtod(text.c_str(), &end);
+    if (text.empty() || *end != '\0' || !(v >= 0) || !std::isfinite(v))
+      return setError(tuttiInvalidArgument, "'%s': '%s' is not a non-negative number", item.c_str(),
+                      text.c_str());
+    LinkClass c;
+    Algorithm a;
+    if (parseClass(scope, &c)) {
+      LinkParams& l = link[static_cast<int>(c)];
+      if (field == "alpha")
+        l.alphaUs = v;
+      else if (field == "bw")
+        l.bwGBs = v;
+      else if (field == "ll_alpha")
+        l.llAlphaUs = v;
+      else if (field == "ll_bw")
+        l.llBwFactor = v;
+      else if (field == "peer")
+        l.peerUs = v;
+      else if (field == "default_bw")
+        defaultBw[static_cast<int>(c)] = v;
+      else
+        return setError(tuttiInvalidArgument,
+                        "'%s': link classes have alpha, bw, ll_alpha, ll_bw, peer, default_bw",
+                        item.c_str());
+    } else if (scope == "gpu" && field == "launch") {
+      gpuLaunchUs = v;
+    } else if (scope == "cpu" && field == "call") {
+      cpuCallUs = v;
+    } else if (scope == "cpu" && field == "reduce_bw") {
+      cpuReduceGBs = v;
+    } else if (scope == "tree" && field == "chunk") {
+      treeChunkBytes = static_cast<size_t>(v);
+    } else if (scope == "chain" && field == "chunk") {
+      chainChunkBytes = static_cast<size_t>(v);
+    } else if (parseAlgorithm(scope, &a) && (field == "eff" || field == "cpu_eff")) {
+      if (v <= 0 || v > 1)
+        return setError(tuttiInvalidArgument, "'%s': eff must be in (0, 1]", item.c_str());
+      (field == "eff" ? eff : cpuEff)[static_cast<int>(a)] = v;
+    } else {
+      return setError(tuttiInvalidArgument, "'%s': unknown parameter '%s.%s'", item.c_str(),
+                      scope.c_str(), field.c_str());
+    }
+  }
+  if (treeChunkBytes == 0 || chainChunkBytes == 0)
+    return setError(tuttiInvalidArgument, "chunk sizes must be positive");
+  return tuttiSuccess;
+}
+
+std::string ModelParams::describe() const {
+  std::ostringstream os;
+  for (int i = 0; i < static_cast<int>(LinkClass::kCount); ++i) {
+    const LinkParams& l = link[i];
+    os << linkClassName(static_cast<LinkClass>(i)) << ": alpha " << l.alphaUs << " us, bw "
+       << (l.bwGBs > 0 ? std::to_string(l.bwGBs).substr(0, 6) : "topology") << " (default "
+       << defaultBw[i] << ") GB/s, LL alpha " << l.llAlphaUs << " us x" << l.llBwFactor
+       << ", per peer " << l.peerUs << " us\n";
+  }
+  os << "gpu.launch " << gpuLaunchUs << " us, cpu.call " << cpuCallUs << " us, cpu.reduce_bw "
+     << cpuReduceGBs << " GB/s\n";
+  return os.str();
+}
+
+std::string ModelShape::describe() const {
+  std::ostringstream os;
+  os << executorName(executor) << " executor: " << nranks << " ranks on " << nodes << " node(s)";
+  if (nodes > 1)
+    os << " (" << (localRanks ? std::to_string(localRanks) : std::string("uneven")) << " per node)";
+  os << "; ring hops " << linkClassName(ringClass);
+  if (ringBw > 0) os << " " << ringBw << " GB/s";
+  os << ", all pairs " << linkClassName(directClass);
+  if (directBw > 0) os << " " << directBw << " GB/s";
+  if (nodes > 1) {
+    os << ", between nodes " << linkClassName(interClass);
+    if (interBw > 0) os << " " << interBw << " GB/s per rank";
+  }
+  return os.str();
+}
+
+double busFactor(Collective c, int n) {
+  switch (c) {
+    case Collective::kAllReduce:
+      return n > 1 ? 2.0 * (n - 1) / n : 1.0;
+    case Collective::kAllGather:
+    case Collective::kReduceScatter:
+    case Collective::kAllToAll:
+    case Collective::kAllToAllv:
+      return n > 1 ? static_cast<double>(n - 1) / n : 1.0;
+    default:
+      return 1.0;
+  }
+}
+
+Prediction predict(const ModelParams& p, const ModelShape& s, Collective c, Algorithm algo,
+                   Protocol proto, size_t bytes) {
+  Prediction out;
+  const bool gpu = s.executor == Executor::kGpu;
+  if (proto == Protocol::kLL && !gpu) return out;  // the CPU executor has one protocol
+  const int n = std::max(1, s.nranks), N = std::max(1, s.nodes), L = s.localRanks;
+  const double S = static_cast<double>(bytes);
+  const double e = gpu ? p.eff[static_cast<int>(algo)] : p.cpuEff[static_cast<int>(algo)];
+  auto cls = [&](LinkClass k, double topoBw) {
+    const LinkParams& l = p.link[static_cast<int>(k)];
+    double bw = l.bwGBs > 0 ? l.bwGBs : topoBw > 0 ? topoBw : p.defaultBw[static_cast<int>(k)];
+    if (proto == Protocol::kLL) return Cls{l.llAlphaUs, bw * l.llBwFactor * e, l.peerUs};
+    return Cls{l.alphaUs, bw * e, l.peerUs};
+  };
+  const Cls ring = cls(s.ringClass, s.ringBw), direct = cls(s.directClass, s.directBw);
+  const Cls inter = cls(s.interClass, s.interBw);
+  // Flat algorithms spanning nodes run at the pace of their slowest hop.
+  auto flat = [&](const Cls& intra) {
+    return N > 1 ? Cls{std::max(intra.a, inter.a), std::min(intra.bw, inter.bw),
+                       std::max(intra.q, inter.q)}
+                 : intra;
+  };
+  const double fan = std::max(0, n - 2);  // peers beyond the first in a direct step
+  const Cls x = flat(ring), xd = flat(direct);
+  const double o = gpu ? p.gpuLaunchUs : p.cpuCallUs;
+  auto G = [&](double b) { return gpu ? 0.0 : xfer(b, p.cpuReduceGBs); };
+  const int D = ceilLog2(n);
+  const bool hier = N > 1 && L > 0;
+  double t = -1;
+  switch (c) {
+    case Collective::kAllReduce:
+      switch (algo) {
+        case Algorithm::kRing:
+          t = o + 2.0 * (n - 1) * x.a + xfer(2.0 * (n - 1) / n * S, x.bw) + G((n - 1.0) / n * S);
+          break;
+        case Algorithm::kDirect:
+          t = o + xd.a + fan * xd.q + xfer((n - 1.0) * S, xd.bw) + G((n - 1.0) * S);
+          break;
+        case Algorithm::kTwoShot:
+          t = o + 2.0 * (xd.a + fan * xd.q) + xfer(2.0 * (n - 1) / n * S, xd.bw) +
+              G((n - 1.0) / n * S);
+          break;
+        case Algorithm::kTree: {
+          const double k = std::min(64.0, std::max(1.0, std::ceil(S / 2 / p.treeChunkBytes)));
+          t = o + (2.0 * D + k - 1) * x.a + xfer(2.0 * S, x.bw) + G(S);
+          break;
+        }
+        case Algorithm::kHierarchical:
+          if (!hier) break;
+          t = o + 2.0 * (L - 1) * ring.a + xfer(2.0 * (L - 1) / L * S, ring.bw) +
+              2.0 * (N - 1) * inter.a + xfer(2.0 * (N - 1) / N * S / L, inter.bw) +
+              G((L - 1.0) / L * S + (N - 1.0) / N * S / L);
+          break;
+        default:
+          break;
+      }
+      break;
+    case Collective::kAllGather:
+    case Collective::kReduceScatter: {
+      const bool rs = c == Collective::kReduceScatter;
+      switch (algo) {
+        case Algorithm::kRing:
+          t = o + (n - 1.0) * x.a + xfer((n - 1.0) / n * S, x.bw) + (rs ? G((n - 1.0) / n * S) : 0);
+          break;
+        case Algorithm::kDirect:
+          t = o + xd.a + fan * xd.q + xfer((n - 1.0) / n * S, xd.bw) +
+              (rs ? G((n - 1.0) / n * S) : 0);
+          break;
+        case Algorithm::kHierarchical:
+          if (!hier) break;
+          t = o + (N - 1.0) * inter.a + xfer((N - 1.0) / N * S / L, inter.bw) + (L - 1.0) * ring.a +
+              xfer((L - 1.0) / L * S, ring.bw) +
+              (rs ? G((L - 1.0) / L * S + (N - 1.0) / N * S / L) : 0);
+          break;
+        default:
+          break;
+      }
+      break;
+    }
+    case Collective::kAllToAll:
+    case Collective::kAllToAllv:
+      if (algo == Algorithm::kPairwise || algo == Algorithm::kDirect) {
+        const int local = N > 1 && L > 0 ? L : n / N;
+        const double steps = algo == Algorithm::kPairwise ? n - 1.0 : 1.0;
+        t = o + steps * xd.a + (algo == Algorithm::kDirect ? fan * xd.q : 0) +
+            xfer((local - 1.0) / n * S, direct.bw) +
+            (N > 1 ? xfer(static_cast<double>(n - local) / n * S, inter.bw) : 0);
+      }
+      break;
+    case Collective::kBroadcast:
+    case Collective::kReduce: {
+      const bool red = c == Collective::kReduce;
+      switch (algo) {
+        case Algorithm::kTree:
+          t = o + D * (x.a + xfer(S, x.bw) + (red ? G(S) : 0));
+          break;
+        case Algorithm::kChain: {
+          const double chunk = std::max(1.0, std::min(S, static_cast<double>(p.chainChunkBytes)));
+          const double k = std::max(1.0, std::ceil(S / chunk));
+          t = n == 1 ? o : o + (n - 2.0 + k) * (x.a + xfer(chunk, x.bw) + (red ? G(chunk) : 0));
+          break;
+        }
+        case Algorithm::kDirect:
+          t = o + xd.a + fan * xd.q + xfer((n - 1.0) * S, xd.bw) + (red ? G((n - 1.0) * S) : 0);
+          break;
+        case Algorithm::kHierarchical:
+          if (!hier) break;
+          t = o + ceilLog2(N) * (inter.a + xfer(S, inter.bw) + (red ? G(S) : 0)) +
+              ceilLog2(L) * (ring.a + xfer(S, ring.bw) + (red ? G(S) : 0));
+          break;
+        default:
+          break;
+      }
+      break;
+    }
+    default:
+      break;
+  }
+  if (t < 0) return out;
+  out.valid = true;
+  out.us = t;
+  out.algBw = t > 0 ? S / (t * 1e3) : 0;
+  out.busBw = out.algBw * busFactor(c, n);
+  return out;
+}
+
+}  // namespace tutti

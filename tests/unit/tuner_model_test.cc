@@ -1,0 +1,313 @@
+// The cost model against hand-computed alpha-beta formulas, the tables the tuner builds from
+// it, and the env overrides (TUTTI_TUNER_PARAMS, TUTTI_TUNE, TUTTI_ALGO, TUTTI_PROTO).
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <cmath>
+
+#include "algorithms/builders.h"
+#include "algorithms/rank_layout.h"
+#include "algorithms/tuner.h"
+#include "topology/comm_topology.h"
+#include "topology/topo_file.h"
+
+namespace tutti {
+namespace {
+
+const std::string kTopoDir = std::string(TUTTI_SOURCE_DIR) + "/topologies";
+constexpr double MiB = 1048576.0;
+
+ModelParams paramsFrom(const std::string& spec) {
+  ModelParams p = ModelParams::defaults();
+  EXPECT_EQ(p.apply(spec), tuttiSuccess) << lastError();
+  return p;
+}
+
+ModelShape cpuShape(int n, int nodes) {
+  ModelShape s;
+  s.executor = Executor::kCpu;
+  s.nranks = n;
+  s.nodes = nodes;
+  s.localRanks = n / nodes;
+  s.ringClass = s.directClass = LinkClass::kShm;
+  s.interClass = LinkClass::kSocket;
+  return s;
+}
+
+TEST(CostModel, CpuFormulasByHand) {
+  // alpha 10 us, 2 GB/s (2000 bytes/us), call 5 us, reduce 4000 bytes/us, per peer 1 us.
+  ModelParams p = paramsFrom(
+      "shm.alpha=10,shm.bw=2,shm.peer=1,cpu.call=5,cpu.reduce_bw=4,direct.cpu_eff=0.5,"
+      "two_shot.cpu_eff=0.5,tree.cpu_eff=1,socket.alpha=50,socket.bw=1,socket.peer=4");
+  const ModelShape s = cpuShape(4, 1);
+  const double S = MiB;
+  auto us = [&](Collective c, Algorithm a, double bytes) {
+    Prediction pr = predict(p, s, c, a, Protocol::kSimple, static_cast<size_t>(bytes));
+    EXPECT_TRUE(pr.valid) << algorithmName(a);
+    return pr.us;
+  };
+  // Ring: 2(n-1) steps, 2(n-1)/n of the data each way, (n-1)/n of it reduced.
+  EXPECT_NEAR(us(Collective::kAllReduce, Algorithm::kRing, S),
+              5 + 6 * 10 + 1.5 * S / 2000 + 0.75 * S / 4000, 1e-6);
+  // Direct: one step to 3 peers (2 extra at 1 us), 3 copies at half speed, 3 reductions.
+  EXPECT_NEAR(us(Collective::kAllReduce, Algorithm::kDirect, S),
+              5 + 10 + 2 * 1 + 3 * S / 1000 + 3 * S / 4000, 1e-6);
+  // Two-shot: two such steps moving 2(n-1)/n of the data.
+  EXPECT_NEAR(us(Collective::kAllReduce, Algorithm::kTwoShot, S),
+              5 + 2 * (10 + 2) + 1.5 * S / 1000 + 0.75 * S / 4000, 1e-6);
+  // Double tree: depth 2 up and down plus k-1 chunk steps (k = S/2 / 256 KiB = 2), 2S moved.
+  EXPECT_NEAR(us(Collective::kAllReduce, Algorithm::kTree, S),
+              5 + (2 * 2 + 2 - 1) * 10 + 2 * S / 2000 + S / 4000, 1e-6);
+  // AllGather ring / direct (S is the gathered total).
+  EXPECT_NEAR(us(Collective::kAllGather, Algorithm::kRing, S), 5 + 3 * 10 + 0.75 * S / 2000, 1e-6);
+  EXPECT_NEAR(us(Collective::kAllGather, Algorithm::kDirect, S), 5 + 10 + 2 + 0.75 * S / 1000,
+              1e-6);
+  EXPECT_NEAR(us(Collective::kReduceScatter, Algorithm::kRing, S),
+              5 + 3 * 10 + 0.75 * S / 2000 + 0.75 * S / 4000, 1e-6);
+  // AllToAll pairwise: n-1 steps, (n-1)/n of the data.
+  EXPECT_NEAR(us(Collective::kAllToAll, Algorithm::kPairwise, S), 5 + 3 * 10 + 0.75 * S / 2000,
+              1e-6);
+  // Broadcast: binomial tree of depth 2; chain of 512 KiB chunks: n-2+k steps (k = 2).
+  EXPECT_NEAR(us(Collective::kBroadcast, Algorithm::kTree, S), 5 + 2 * (10 + S / 2000), 1e-6);
+  EXPECT_NEAR(us(Collective::kBroadcast, Algorithm::kChain, S),
+              5 + (4 - 2 + 2) * (10 + 524288.0 / 2000), 1e-6);
+  EXPECT_NEAR(us(Collective::kReduce, Algorithm::kTree, S), 5 + 2 * (10 + S / 2000 + S / 4000),
+              1e-6);
+  // No hierarchical plan on one node; no LL on the CPU executor.
+  EXPECT_FALSE(
+      predict(p, s, Collective::kAllReduce, Algorithm::kHierarchical, Protocol::kSimple, 1024)
+          .valid);
+  EXPECT_FALSE(predict(p, s, Collective::kAllReduce, Algorithm::kRing, Protocol::kLL, 1024).valid);
+
+  // Two emulated nodes of 2: flat algorithms pay the socket; hierarchical splits the levels.
+  const ModelShape m = cpuShape(4, 2);
+  Prediction ring = predict(p, m, Collective::kAllReduce, Algorithm::kRing, Protocol::kSimple,
+                            static_cast<size_t>(S));
+  EXPECT_NEAR(ring.us, 5 + 6 * 50 + 1.5 * S / 1000 + 0.75 * S / 4000, 1e-6);
+  Prediction hier = predict(p, m, Collective::kAllReduce, Algorithm::kHierarchical,
+                            Protocol::kSimple, static_cast<size_t>(S));
+  // L = 2, N = 2: 2(L-1) intra steps moving (L-1)/L*2 S, 2(N-1) inter steps moving S/L*(N-1)/N*2.
+  EXPECT_NEAR(hier.us,
+              5 + 2 * 10 + 1.0 * S / 2000 + 2 * 50 + 0.5 * S / 1000 + (0.5 * S + 0.25 * S) / 4000,
+              1e-6);
+  EXPECT_NEAR(ring.busBw, S / (ring.us * 1e3) * 1.5, 1e-9);
+  EXPECT_NEAR(predict(p, m, Collective::kAllGather, Algorithm::kHierarchical, Protocol::kSimple,
+                      static_cast<size_t>(S))
+                  .us,
+              5 + 1 * 50 + 0.5 * S / 2 / 1000 + 1 * 10 + 0.5 * S / 2000, 1e-6);
+  EXPECT_NEAR(predict(p, m, Collective::kBroadcast, Algorithm::kHierarchical, Protocol::kSimple,
+                      static_cast<size_t>(S))
+                  .us,
+              5 + (50 + S / 1000) + (10 + S / 2000), 1e-6);
+}
+
+TEST(CostModel, GpuFormulasFromTopology) {
+  Topology t;
+  ASSERT_EQ(loadTopologyFile(kTopoDir + "/h200_nvswitch_4gpu.json", &t), tuttiSuccess)
+      << lastError();
+  RankLayout l;
+  ASSERT_EQ(layoutOnTopology(t, {0, 0, 0, 0}, {0, 1, 2, 3}, &l), tuttiSuccess);
+  TunerContext ctx;
+  ctx.nranks = 4;
+  ctx.gpu = true;
+  ctx.layout = &l;
+  ctx.topo = &t;
+  ctx.localGpus = {0, 1, 2, 3};
+  const ModelShape s = modelShapeFor(ctx, Executor::kGpu);
+  EXPECT_EQ(s.ringClass, LinkClass::kNvLink);
+  EXPECT_EQ(s.directClass, LinkClass::kNvLink);
+  const double B = 18 * 26.5625;  // NV18
+  EXPECT_NEAR(s.ringBw, B, 1e-9);
+  ModelParams p = paramsFrom(
+      "gpu.launch=2.5,nvlink.alpha=1,nvlink.peer=0.1,nvlink.ll_alpha=0.5,nvlink.ll_bw=0.5,"
+      "direct.eff=0.7,two_shot.eff=0.75,ring.eff=0.8");
+  const double S = 4 * MiB;
+  auto us = [&](Algorithm a, Protocol pr) {
+    return predict(p, s, Collective::kAllReduce, a, pr, static_cast<size_t>(S)).us;
+  };
+  // bytes / (GB/s * 1e3) = microseconds.
+  EXPECT_NEAR(us(Algorithm::kDirect, Protocol::kSimple),
+              2.5 + 1 + 2 * 0.1 + 3 * S / (B * 0.7 * 1e3), 1e-6);
+  EXPECT_NEAR(us(Algorithm::kTwoShot, Protocol::kSimple),
+              2.5 + 2 * (1 + 2 * 0.1) + 1.5 * S / (B * 0.75 * 1e3), 1e-6);
+  EXPECT_NEAR(us(Algorithm::kRing, Protocol::kSimple), 2.5 + 6 * 1 + 1.5 * S / (B * 0.8 * 1e3),
+              1e-6);
+  EXPECT_NEAR(us(Algorithm::kRing, Protocol::kLL), 2.5 + 6 * 0.5 + 1.5 * S / (B * 0.5 * 0.8 * 1e3),
+              1e-6);
+  // The GPU executor never reduces on the CPU: no reduction term.
+  EXPECT_NEAR(predict(p, s, Collective::kReduceScatter, Algorithm::kRing, Protocol::kSimple,
+                      static_cast<size_t>(S))
+                  .us,
+              2.5 + 3 * 1 + 0.75 * S / (B * 0.8 * 1e3), 1e-6);
+}
+
+TEST(CostModel, ClusterShapeSharesNics) {
+  Topology t;
+  ASSERT_EQ(loadTopologyFile(kTopoDir + "/cluster_2x4_h200.json", &t), tuttiSuccess) << lastError();
+  RankLayout l;
+  ASSERT_EQ(layoutOnTopology(t, {0, 0, 0, 0, 1, 1, 1, 1}, {0, 1, 2, 3, 0, 1, 2, 3}, &l),
+            tuttiSuccess);
+  TunerContext ctx;
+  ctx.nranks = 8;
+  ctx.gpu = true;
+  ctx.layout = &l;
+  ctx.topo = &t;
+  ctx.localGpus = {0, 1, 2, 3};
+  const ModelShape s = modelShapeFor(ctx, Executor::kGpu);
+  EXPECT_EQ(s.nodes, 2);
+  EXPECT_EQ(s.localRanks, 4);
+  EXPECT_EQ(s.interClass, LinkClass::kNet);
+  EXPECT_NEAR(s.interBw, 25.0 / 8 / 4, 1e-9);  // one 25 Gb/s NIC shared by 4 GPUs
+  ModelParams p =
+      paramsFrom("gpu.launch=2,nvlink.alpha=1,net.alpha=6,ring.eff=1,hierarchical.eff=1");
+  const double S = 16 * MiB, B = 18 * 26.5625, E = 25.0 / 32;
+  EXPECT_NEAR(predict(p, s, Collective::kAllReduce, Algorithm::kHierarchical, Protocol::kSimple,
+                      static_cast<size_t>(S))
+                  .us,
+              2 + 2 * 3 * 1 + 2 * 0.75 * S / (B * 1e3) + 2 * 1 * 6 + 2 * 0.5 * S / 4 / (E * 1e3),
+              1e-6);
+  // A flat ring runs at the pace of the network hop.
+  EXPECT_NEAR(predict(p, s, Collective::kAllReduce, Algorithm::kRing, Protocol::kSimple,
+                      static_cast<size_t>(S))
+                  .us,
+              2 + 14 * 6 + 2 * 7.0 / 8 * S / (E * 1e3), 1e-6);
+}
+
+TEST(CostModel, BusFactorsAndBadParams) {
+  EXPECT_DOUBLE_EQ(busFactor(Collective::kAllReduce, 4), 1.5);
+  EXPECT_DOUBLE_EQ(busFactor(Collective::kAllGather, 4), 0.75);
+  EXPECT_DOUBLE_EQ(busFactor(Collective::kBroadcast, 4), 1.0);
+  ModelParams p = ModelParams::defaults();
+  EXPECT_EQ(p.apply("nvlink.alpah=1"), tuttiInvalidArgument);
+  EXPECT_NE(lastError().find("alpah"), std::string::npos);
+  EXPECT_EQ(p.apply("warp.alpha=1"), tuttiInvalidArgument);
+  EXPECT_NE(lastError().find("warp.alpha"), std::string::npos);
+  EXPECT_EQ(p.apply("nvlink.alpha=fast"), tuttiInvalidArgument);
+  EXPECT_EQ(p.apply("ring.eff=1.5"), tuttiInvalidArgument);
+  EXPECT_EQ(p.apply("nvlink.alpha"), tuttiInvalidArgument);
+}
+
+// Sets an env variable for the scope of one test.
+class ScopedEnv {
+ public:
+  ScopedEnv(const char* k, const char* v) : k_(k) { setenv(k, v, 1); }
+  ~ScopedEnv() { unsetenv(k_); }
+
+ private:
+  const char* k_;
+};
+
+TEST(Tuner, TablesFollowTheModel) {
+  Tuner t;
+  ASSERT_EQ(t.init(TunerContext{4, 1, false}), tuttiSuccess) << lastError();
+  // Every choice in the table is the model's fastest candidate at the start of its range.
+  for (Collective c : {Collective::kAllReduce, Collective::kAllGather, Collective::kBroadcast}) {
+    for (const TuneRange& r : t.table(Executor::kCpu, c)) {
+      const size_t at = r.lo;
+      double best = 1e300;
+      for (auto [a, p] : t.candidates(Executor::kCpu, c)) {
+        Prediction pr = t.predict(Executor::kCpu, c, a, p, at);
+        if (pr.valid) best = std::min(best, pr.us);
+      }
+      EXPECT_NEAR(t.predict(Executor::kCpu, c, r.algorithm, r.protocol, at).us, best, best * 1e-9)
+          << collectiveName(c) << " at " << at;
+    }
+  }
+  // Small messages take one exchange; large ones a ring on the CPU executor.
+  EXPECT_EQ(t.decide(Executor::kCpu, Collective::kAllReduce, 64).algorithm, Algorithm::kDirect);
+  EXPECT_EQ(t.decide(Executor::kCpu, Collective::kAllReduce, 64u << 20).algorithm,
+            Algorithm::kRing);
+  EXPECT_STREQ(t.decide(Executor::kCpu, Collective::kAllReduce, 64).source, "model");
+  // Two emulated nodes: hierarchical wins large AllReduce.
+  Tuner h;
+  ASSERT_EQ(h.init(TunerContext{4, 2, false}), tuttiSuccess);
+  EXPECT_EQ(h.decide(Executor::kCpu, Collective::kAllReduce, 64u << 20).algorithm,
+            Algorithm::kHierarchical);
+}
+
+TEST(Tuner, GpuChoicesOnTheH200Box) {
+  Topology topo;
+  ASSERT_EQ(loadTopologyFile(kTopoDir + "/h200_nvswitch_4gpu.json", &topo), tuttiSuccess);
+  RankLayout l;
+  ASSERT_EQ(layoutOnTopology(topo, {0, 0, 0, 0}, {0, 1, 2, 3}, &l), tuttiSuccess);
+  TunerContext ctx{4, 1, true};
+  ctx.layout = &l;
+  ctx.topo = &topo;
+  ctx.localGpus = {0, 1, 2, 3};
+  Tuner t;
+  ASSERT_EQ(t.init(ctx), tuttiSuccess);
+  // One-shot for tiny messages, two-shot for medium, ring only when bandwidth dominates.
+  EXPECT_EQ(t.choose(Collective::kAllReduce, 8), Algorithm::kDirect);
+  EXPECT_EQ(t.choose(Collective::kAllReduce, 4u << 20), Algorithm::kTwoShot);
+  EXPECT_EQ(t.choose(Collective::kAllReduce, 1u << 30), Algorithm::kRing);
+  EXPECT_EQ(t.decide(Executor::kGpu, Collective::kAllReduce, 1u << 30).protocol, Protocol::kSimple);
+  EXPECT_GT(t.decide(Executor::kGpu, Collective::kAllReduce, 1u << 30).predictedBusBw, 300.0);
+  // Host buffers of the same comm use the CPU executor's table.
+  EXPECT_TRUE(cpuImplements(Collective::kAllReduce,
+                            t.decide(Executor::kCpu, Collective::kAllReduce, 1u << 30).algorithm));
+  EXPECT_EQ(t.decide(Executor::kCpu, Collective::kAllReduce, 8).protocol, Protocol::kSimple);
+}
+
+TEST(Tuner, EnvOverridesTheModel) {
+  {
+    ScopedEnv e("TUTTI_TUNE", "allreduce:0-1k:ring,1k-:direct/ll");
+    Tuner t;
+    ASSERT_EQ(t.init(TunerContext{4, 1, true}), tuttiSuccess) << lastError();
+    EXPECT_EQ(t.choose(Collective::kAllReduce, 100), Algorithm::kRing);
+    TunerChoice c = t.decide(Executor::kGpu, Collective::kAllReduce, 1u << 20);
+    EXPECT_EQ(c.algorithm, Algorithm::kDirect);
+    EXPECT_EQ(c.protocol, Protocol::kLL);
+    EXPECT_STREQ(c.source, "TUTTI_TUNE");
+    EXPECT_EQ(t.decide(Executor::kCpu, Collective::kAllReduce, 1u << 20).protocol,
+              Protocol::kSimple);
+  }
+  {
+    ScopedEnv e("TUTTI_ALGO", "allreduce:tree");
+    ScopedEnv p("TUTTI_PROTO", "ll");
+    Tuner t;
+    ASSERT_EQ(t.init(TunerContext{8, 1, true}), tuttiSuccess) << lastError();
+    TunerChoice c = t.decide(Executor::kGpu, Collective::kAllReduce, 123);
+    EXPECT_EQ(c.algorithm, Algorithm::kTree);
+    EXPECT_EQ(c.protocol, Protocol::kLL);
+    EXPECT_STREQ(c.source, "TUTTI_ALGO");
+  }
+  {
+    ScopedEnv e("TUTTI_TUNER_PARAMS",
+                "shm.alpha=0,shm.peer=0,cpu.call=0,direct.cpu_eff=1,two_shot.cpu_eff=1");
+    Tuner t;
+    ASSERT_EQ(t.init(TunerContext{4, 1, false}), tuttiSuccess) << lastError();
+    // Without latency, the algorithm moving the fewest bytes per rank wins everywhere.
+    EXPECT_EQ(t.table(Executor::kCpu, Collective::kAllGather).size(), 1u);
+    EXPECT_NEAR(t.params().link[static_cast<int>(LinkClass::kShm)].alphaUs, 0, 1e-12);
+  }
+  {
+    ScopedEnv e("TUTTI_TUNER_PARAMS", "nvlink.bogus=1");
+    Tuner t;
+    EXPECT_EQ(t.init(TunerContext{4, 1, true}), tuttiInvalidArgument);
+    EXPECT_NE(lastError().find("TUTTI_TUNER_PARAMS"), std::string::npos);
+    EXPECT_NE(lastError().find("bogus"), std::string::npos);
+  }
+  {
+    // NCCL's own syntax in the NCCL_* fallbacks is ignored rather than fatal.
+    ScopedEnv a("NCCL_ALGO", "^NVLS,CollnetDirect");
+    ScopedEnv p("NCCL_PROTO", "^LL128");
+    Tuner t;
+    ASSERT_EQ(t.init(TunerContext{4, 1, true}), tuttiSuccess) << lastError();
+    EXPECT_STREQ(t.decide(Executor::kGpu, Collective::kAllReduce, 64).source, "model");
+  }
+  {
+    ScopedEnv a("NCCL_ALGO", "Tree");
+    Tuner t;
+    ASSERT_EQ(t.init(TunerContext{4, 1, true}), tuttiSuccess) << lastError();
+    EXPECT_EQ(t.choose(Collective::kAllReduce, 64), Algorithm::kTree);
+  }
+  {
+    ScopedEnv e("TUTTI_PROTO", "fast");
+    Tuner t;
+    EXPECT_EQ(t.init(TunerContext{4, 1, true}), tuttiInvalidArgument);
+    EXPECT_NE(lastError().find("fast"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace tutti
