@@ -56,10 +56,10 @@ ModelParams ModelParams::defaults() {
   set(LinkClass::kSys, 3.0, 0, 1.8, 0.5, 0.2, 12.0);
   set(LinkClass::kNet, 6.0, 0, 4.0, 0.5, 0.5, 12.5);
   // CPU executor classes, from CI-class machines (shared cores; docs/tuning.md).
-  set(LinkClass::kShm, 8.0, 3.0, 8.0, 1.0, 1.5, 3.0);
+  set(LinkClass::kShm, 0.4, 3.0, 0.4, 1.0, 0.2, 3.0);
   set(LinkClass::kSocket, 40.0, 1.0, 40.0, 1.0, 5.0, 1.0);
   p.gpuLaunchUs = 2.0;
-  p.cpuCallUs = 5.0;
+  p.cpuCallUs = 0.3;
   p.cpuReduceGBs = 4.0;
   for (double& e : p.eff) e = 0.8;
   p.eff[static_cast<int>(Algorithm::kDirect)] = 0.7;

@@ -236,6 +236,7 @@ void Tuner::buildTables(Executor e) {
 }
 
 Result Tuner::init(const TunerContext& ctx) {
+  ++generation_;
   params_ = ModelParams::defaults();
   const std::string spec = envString("TUTTI_TUNER_PARAMS");
   if (!spec.empty()) TUTTI_CHECK(params_.apply(spec), "TUTTI_TUNER_PARAMS=%s", spec.c_str());
@@ -286,6 +287,7 @@ Result Tuner::init(const TunerContext& ctx) {
 }
 
 Result Tuner::applyTuneString(const std::string& spec) {
+  ++generation_;
   for (const std::string& part : split(spec, ';')) {
     size_t colon = part.find(':');
     Collective c;
@@ -310,6 +312,7 @@ Result Tuner::applyTuneString(const std::string& spec) {
 }
 
 Result Tuner::applyAlgoString(const std::string& spec) {
+  ++generation_;
   for (const std::string& part : split(spec, ',')) {
     size_t colon = part.find(':');
     Algorithm a;
@@ -332,6 +335,7 @@ Result Tuner::applyAlgoString(const std::string& spec) {
 }
 
 Result Tuner::applyProtoString(const std::string& spec) {
+  ++generation_;
   for (const std::string& part : split(spec, ',')) {
     size_t colon = part.find(':');
     Protocol p;

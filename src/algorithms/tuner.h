@@ -83,10 +83,13 @@ class Tuner {
   // (algorithm, protocol) pairs the model compares for this executor and collective.
   std::vector<std::pair<Algorithm, Protocol>> candidates(Executor e, Collective c) const;
   Executor defaultExecutor() const { return defaultExecutor_; }
+  // Grows on every change of the tables or overrides, so cached plans can tell they are stale.
+  uint64_t generation() const { return generation_; }
 
  private:
   void buildTables(Executor e);
   Executor defaultExecutor_ = Executor::kCpu;
+  uint64_t generation_ = 0;
   bool hasGpu_ = false;
   int nranks_ = 1;
   int ringChannels_ = 1;

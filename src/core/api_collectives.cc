@@ -26,12 +26,18 @@ Result checkCommon(Comm* comm, tuttiDataType_t dtype) {
   return tuttiSuccess;
 }
 
-Result checkOp(Comm* comm, tuttiRedOp_t op) {
-  if (op >= 0 && op < tuttiNumOps) return tuttiSuccess;
-  size_t slot = static_cast<size_t>(op) - tuttiNumOps;
-  if (op >= tuttiNumOps && slot < comm->premulOps.size() && comm->premulOps[slot].live)
-    return tuttiSuccess;
-  return setError(tuttiInvalidArgument, "op %d is not a tuttiRedOp_t or a live PreMulSum op", op);
+// Valid ops: the built-in ones, or a live PreMulSum op of this dtype, whose scalar is copied
+// into the call now (the op may be destroyed before a group launches).
+Result checkOp(Comm* comm, CollCall& c) {
+  if (c.op >= 0 && c.op < tuttiNumOps) return tuttiSuccess;
+  size_t slot = static_cast<size_t>(c.op) - tuttiNumOps;
+  if (c.op < tuttiNumOps || slot >= comm->premulOps.size() || !comm->premulOps[slot].live)
+    return setError(tuttiInvalidArgument, "op %d is not a tuttiRedOp_t or a live PreMulSum op", c.op);
+  if (comm->premulOps[slot].dtype != c.dtype)
+    return setError(tuttiInvalidArgument, "op %d was created for %s but datatype is %s", c.op,
+                    dtypeName(comm->premulOps[slot].dtype), dtypeName(c.dtype));
+  c.premulScalar = comm->premulOps[slot].scalar;
+  return tuttiSuccess;
 }
 
 // count * factor * elemSize must fit in size_t (and in the 63-bit range the plans use).
@@ -83,7 +89,7 @@ tuttiResult_t submit(const char* fn, Comm* comm, Result (*check)(Comm*, CollCall
 
 Result checkAllReduce(Comm* comm, CollCall& c) {
   TUTTI_TRY(checkCommon(comm, c.dtype));
-  TUTTI_TRY(checkOp(comm, c.op));
+  TUTTI_TRY(checkOp(comm, c));
   const size_t es = dtypeSize(c.dtype);
   TUTTI_TRY(checkCount(c.count, 1, es, "count"));
   if (c.count == 0) return tuttiSuccess;
@@ -111,7 +117,7 @@ Result checkAllGather(Comm* comm, CollCall& c) {
 
 Result checkReduceScatter(Comm* comm, CollCall& c) {
   TUTTI_TRY(checkCommon(comm, c.dtype));
-  TUTTI_TRY(checkOp(comm, c.op));
+  TUTTI_TRY(checkOp(comm, c));
   const size_t es = dtypeSize(c.dtype);
   TUTTI_TRY(checkCount(c.count, comm->nranks, es, "recvcount"));
   if (c.count == 0) return tuttiSuccess;
@@ -179,7 +185,7 @@ Result checkBroadcast(Comm* comm, CollCall& c) {
 
 Result checkReduce(Comm* comm, CollCall& c) {
   TUTTI_TRY(checkCommon(comm, c.dtype));
-  TUTTI_TRY(checkOp(comm, c.op));
+  TUTTI_TRY(checkOp(comm, c));
   TUTTI_TRY(checkRoot(comm, c.root, "root"));
   const size_t es = dtypeSize(c.dtype);
   TUTTI_TRY(checkCount(c.count, 1, es, "count"));

@@ -18,6 +18,7 @@ struct CollCall {
   int root = 0;
   int peer = -1;
   std::vector<size_t> sendCounts, sendDispls, recvCounts, recvDispls;  // AllToAllv copies
+  uint64_t premulScalar = 0;  // PreMulSum: the scalar, copied when the call is made
   tuttiStream_t stream = nullptr;
   bool onDevice = false;
 };

@@ -16,6 +16,7 @@
 #include "transport/connection.h"
 
 namespace tutti {
+struct HostFastPath;  // src/core/host_launch.cc: cached plans and a reusable run
 class GpuComm;  // src/gpu: device buffers, peer mappings, kernels (CUDA builds only)
 class Topology;     // topology/topology.h
 struct RankLayout;  // algorithms/rank_layout.h
@@ -53,6 +54,7 @@ struct tuttiComm {
   std::vector<char> premulStage;   // PreMulSum's scaled copy of the input
   std::vector<tutti::PreMulOp> premulOps;
   tutti::GpuComm* gpu = nullptr;
+  std::shared_ptr<tutti::HostFastPath> fastPath;
 
   std::atomic<bool> abortFlag{false};
   std::atomic<int> activeCalls{0};  // API calls inside this comm; Abort waits for them

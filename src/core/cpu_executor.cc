@@ -70,6 +70,22 @@ PlanRun::PlanRun(Comm* comm, const Plan* plan, std::vector<char*> bases, ReduceS
   recvBusy_.assign(comm->nranks, 0);
 }
 
+void PlanRun::reset(Comm* comm, const Plan* plan, const char* send, char* recv, char* scratch,
+                    ReduceSpec spec) {
+  comm_ = comm;
+  plan_ = plan;
+  bases_.assign({const_cast<char*>(send), recv, scratch});
+  spec_ = spec;
+  elemSize_ = dtypeSize(spec.dtype);
+  step_ = 0;
+  stepStarted_ = false;
+  if (sendBusy_.size() != static_cast<size_t>(comm->nranks)) {
+    sendBusy_.assign(comm->nranks, 0);
+    recvBusy_.assign(comm->nranks, 0);
+    pass_ = 0;
+  }
+}
+
 std::string PlanRun::where() const {
   std::ostringstream os;
   os << collectiveName(plan_->collective) << " (" << algorithmName(plan_->algorithm) << ", step "
@@ -146,7 +162,14 @@ Result PlanRun::advanceSend(const PlanOp& op, OpState& st, bool* progressed) {
     MsgHeader h{kMsgMagic, static_cast<uint8_t>(plan_->collective),
                 static_cast<uint8_t>(spec_.dtype), comm_->sendSeq[op.peer]++, op.bytes};
     memcpy(p, &h, sizeof(h));
-    TUTTI_TRY(c->sendCommit(kAlign));
+    // A small payload rides in the same commit: one publication, one cache-line handoff.
+    size_t inline_ = 0;
+    if (op.bytes <= n - kAlign) {
+      memcpy(static_cast<char*>(p) + kAlign, addr(op.src), op.bytes);
+      inline_ = op.bytes;
+    }
+    TUTTI_TRY(c->sendCommit(kAlign + alignUp(inline_)));
+    st.done = inline_;
     st.headerDone = true;
     *progressed = true;
   }

@@ -18,6 +18,9 @@ class PlanRun {
  public:
   // `bases[i]` is the address of BufferId i (send, recv, scratch, extras).
   PlanRun(Comm* comm, const Plan* plan, std::vector<char*> bases, ReduceSpec spec);
+  // Re-targets this run at another plan, keeping its allocations (the hot path reuses one).
+  void reset(Comm* comm, const Plan* plan, const char* send, char* recv, char* scratch,
+             ReduceSpec spec);
 
   // Progresses without waiting; sets *progressed when any byte moved.
   Result advance(bool* progressed);

@@ -48,6 +48,7 @@ Result submitCall(Comm* comm, CollCall&& call) {
     tlsGroup.pending.emplace_back(comm, std::move(call));
     return tuttiSuccess;
   }
+  if (!call.onDevice) return runHostCall(comm, call);  // the latency-critical path
   std::vector<std::pair<Comm*, CollCall>> one;
   one.emplace_back(comm, std::move(call));
   return launch(one);

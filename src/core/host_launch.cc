@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <unordered_map>
 
 #include "algorithms/builders.h"
 #include "core/cpu_executor.h"
@@ -49,8 +50,9 @@ CombineKind combineOf(tuttiRedOp_t op) {
   }
 }
 
-Result planCollective(CommWork& w, const CollCall& call) {
-  Comm* comm = w.comm;
+// The plan of one collective on (send, recv), which decide only whether it runs in place.
+Result buildCollectivePlan(Comm* comm, const CollCall& call, const char* send, char* recv,
+                           Plan* plan) {
   const size_t es = dtypeSize(call.dtype);
   CollArgs a;
   a.collective = call.collective;
@@ -61,16 +63,6 @@ Result planCollective(CommWork& w, const CollCall& call) {
   a.rank = comm->rank;
   a.nranks = comm->nranks;
   a.average = call.op == tuttiAvg;
-  const char* send = static_cast<const char*>(call.sendbuff);
-  char* recv = static_cast<char*>(call.recvbuff);
-  // PreMulSum: reduce scaled copies of the input (this rank's contribution only).
-  if (call.op >= tuttiNumOps) {
-    const PreMulOp& pm = comm->premulOps[call.op - tuttiNumOps];
-    size_t n = call.collective == Collective::kReduceScatter ? call.count * comm->nranks : call.count;
-    w.stages.emplace_back(n * es);
-    hostScale(call.dtype, w.stages.back().data(), send, n, &pm.scalar);
-    send = w.stages.back().data();
-  }
   switch (call.collective) {
     case Collective::kAllGather:
       a.inPlace = send == recv + comm->rank * call.count * es;
@@ -93,11 +85,27 @@ Result planCollective(CommWork& w, const CollCall& call) {
   a.layout = comm->layout.get();
   a.channels = std::max(choice.channels, comm->minChannels);
   if (comm->maxChannels > 0) a.channels = std::min(a.channels, comm->maxChannels);
-  auto plan = std::make_unique<Plan>();
-  TUTTI_CHECK(buildPlan(a, choice.algorithm, plan.get()), "%s", collectiveName(call.collective));
+  TUTTI_CHECK(buildPlan(a, choice.algorithm, plan), "%s", collectiveName(call.collective));
   plan->protocol = choice.protocol;
   if (logLevel() >= LogLevel::kTrace)
     TUTTI_TRACE("rank %d: %s", comm->rank, plan->describe().c_str());
+  return tuttiSuccess;
+}
+
+Result planCollective(CommWork& w, const CollCall& call) {
+  Comm* comm = w.comm;
+  const size_t es = dtypeSize(call.dtype);
+  const char* send = static_cast<const char*>(call.sendbuff);
+  char* recv = static_cast<char*>(call.recvbuff);
+  // PreMulSum: reduce scaled copies of the input (this rank's contribution only).
+  if (call.op >= tuttiNumOps) {
+    size_t n = call.collective == Collective::kReduceScatter ? call.count * comm->nranks : call.count;
+    w.stages.emplace_back(n * es);
+    hostScale(call.dtype, w.stages.back().data(), send, n, &call.premulScalar);
+    send = w.stages.back().data();
+  }
+  auto plan = std::make_unique<Plan>();
+  TUTTI_TRY(buildCollectivePlan(comm, call, send, recv, plan.get()));
   w.bases.push_back({const_cast<char*>(send), recv, nullptr});
   w.specs.push_back(ReduceSpec{call.dtype, combineOf(call.op)});
   w.plans.push_back(std::move(plan));
@@ -148,7 +156,94 @@ Result planP2pGroup(CommWork& w, const std::vector<CollCall>& calls, size_t firs
 
 }  // namespace
 
+namespace {
+
+// ---- Hot path: one collective outside a group ---------------------------------------------
+// Small host collectives are latency-bound: plans are cached per shape and the run and its
+// queue are reused, so a repeated call allocates nothing.
+
+struct PlanKey {
+  uint64_t tunerGeneration;
+  size_t count;
+  int root;
+  uint8_t collective, dtype, op;
+  bool inPlace;
+  bool operator==(const PlanKey& o) const {
+    return tunerGeneration == o.tunerGeneration && count == o.count && root == o.root &&
+           collective == o.collective && dtype == o.dtype && op == o.op && inPlace == o.inPlace;
+  }
+};
+struct PlanKeyHash {
+  size_t operator()(const PlanKey& k) const {
+    size_t h = k.count * 0x9e3779b97f4a7c15ull ^ k.tunerGeneration;
+    h ^= (static_cast<size_t>(k.collective) << 48) ^ (static_cast<size_t>(k.dtype) << 40) ^
+         (static_cast<size_t>(k.op) << 32) ^ (static_cast<size_t>(k.root) << 8) ^ k.inPlace;
+    return h;
+  }
+};
+
+}  // namespace
+
+struct HostFastPath {
+  static constexpr size_t kMaxPlans = 256;
+  std::unordered_map<PlanKey, std::unique_ptr<Plan>, PlanKeyHash> plans;
+  std::vector<CommQueue> queue;  // one queue holding one reusable run
+};
+
+namespace {
+
+bool fastPathApplies(const CollCall& c) {
+  return !c.onDevice && c.op < tuttiNumOps && c.collective != Collective::kAllToAllv && !isP2p(c);
+}
+
+Result runHostCollective(Comm* comm, const CollCall& call) {
+  if (!comm->fastPath) comm->fastPath = std::make_shared<HostFastPath>();
+  HostFastPath& fp = *comm->fastPath;
+  const char* send = static_cast<const char*>(call.sendbuff);
+  char* recv = static_cast<char*>(call.recvbuff);
+  const size_t es = dtypeSize(call.dtype);
+  bool inPlace = call.collective == Collective::kAllGather
+                     ? send == recv + comm->rank * call.count * es
+                 : call.collective == Collective::kReduceScatter
+                     ? recv == send + comm->rank * call.count * es
+                     : send == recv;
+  PlanKey key{comm->tuner.generation(), call.count, call.root,
+              static_cast<uint8_t>(call.collective), static_cast<uint8_t>(call.dtype),
+              static_cast<uint8_t>(call.op), inPlace};
+  auto it = fp.plans.find(key);
+  if (it == fp.plans.end()) {
+    if (fp.plans.size() >= HostFastPath::kMaxPlans) fp.plans.clear();
+    auto plan = std::make_unique<Plan>();
+    TUTTI_TRY(buildCollectivePlan(comm, call, send, recv, plan.get()));
+    it = fp.plans.emplace(key, std::move(plan)).first;
+  }
+  const Plan* plan = it->second.get();
+  if (comm->scratch.size() < plan->scratchBytes) comm->scratch.resize(plan->scratchBytes);
+  const ReduceSpec spec{call.dtype, combineOf(call.op)};
+  if (fp.queue.empty()) {
+    fp.queue.push_back(CommQueue{comm, {}, 0});
+    fp.queue[0].runs.emplace_back(comm, plan, std::vector<char*>{const_cast<char*>(send), recv,
+                                                                 comm->scratch.data()}, spec);
+  } else {
+    fp.queue[0].runs[0].reset(comm, plan, send, recv, comm->scratch.data(), spec);
+  }
+  fp.queue[0].next = 0;
+  return runQueues(fp.queue);
+}
+
+}  // namespace
+
+Result runHostCall(Comm* comm, const CollCall& call) {
+  if (fastPathApplies(call)) return runHostCollective(comm, call);
+  std::vector<std::pair<Comm*, std::vector<CollCall>>> work(1);
+  work[0].first = comm;
+  work[0].second.push_back(call);
+  return runHostCalls(work);
+}
+
 Result runHostCalls(std::vector<std::pair<Comm*, std::vector<CollCall>>>& work) {
+  if (work.size() == 1 && work[0].second.size() == 1 && fastPathApplies(work[0].second[0]))
+    return runHostCollective(work[0].first, work[0].second[0]);
   std::vector<CommWork> all;
   all.reserve(work.size());
   for (auto& [comm, calls] : work) {

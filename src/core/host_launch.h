@@ -12,5 +12,7 @@ namespace tutti {
 
 // Each entry: a communicator and its calls, in call order.
 Result runHostCalls(std::vector<std::pair<Comm*, std::vector<CollCall>>>& work);
+// One host call outside a group: cached plan and reused run when the call allows it.
+Result runHostCall(Comm* comm, const CollCall& call);
 
 }  // namespace tutti
