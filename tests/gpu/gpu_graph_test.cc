@@ -30,6 +30,7 @@ void runGraph(int nranks, size_t count, const char* algo) {
     std::vector<float> h(count);
     fillInput(h.data(), count, seed, rank, tuttiFloat32, tuttiSum, n);
     CUDA_OK(cudaMemcpy(in, h.data(), count * sizeof(float), cudaMemcpyHostToDevice));
+    CUDA_OK(cudaDeviceSynchronize());  // the copy may still be in flight; s does not wait for it
     cudaGraph_t graph;
     cudaGraphExec_t exec;
     CUDA_OK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
@@ -38,7 +39,7 @@ void runGraph(int nranks, size_t count, const char* algo) {
     CUDA_OK(cudaStreamEndCapture(s, &graph));
     CUDA_OK(cudaGraphInstantiate(&exec, graph, 0));
     for (int replay = 0; replay < 3; ++replay) {
-      CUDA_OK(cudaMemset(out, 0xA5, count * sizeof(float)));
+      CUDA_OK(cudaMemsetAsync(out, 0xA5, count * sizeof(float), s));  // ordered before the replay
       CUDA_OK(cudaGraphLaunch(exec, s));
       CUDA_OK(cudaStreamSynchronize(s));
       CUDA_OK(cudaMemcpy(h.data(), out, count * sizeof(float), cudaMemcpyDeviceToHost));

@@ -39,7 +39,12 @@ void* devAlloc(size_t bytes) {
   return p;
 }
 void devFree(void* p) { cudaFree(p); }
-void h2d(void* d, const void* s, size_t b) { cudaMemcpy(d, s, b, cudaMemcpyHostToDevice); }
+// From pageable memory cudaMemcpy may return before the DMA lands, and the collective runs
+// on a non-blocking stream that does not wait for it: synchronise, or the kernel races the copy.
+void h2d(void* d, const void* s, size_t b) {
+  cudaMemcpy(d, s, b, cudaMemcpyHostToDevice);
+  cudaDeviceSynchronize();
+}
 void d2h(void* d, const void* s, size_t b) { cudaMemcpy(d, s, b, cudaMemcpyDeviceToHost); }
 void sync(void* stream) { cudaStreamSynchronize(static_cast<cudaStream_t>(stream)); }
 
