@@ -60,7 +60,9 @@ TEST(Faults, SlowPeerTimesOutOnEveryRank) {
     auto t0 = Clock::now();
     tuttiResult_t r = tuttiAllReduce(buf.data(), buf.data(), 1000, tuttiFloat32, tuttiSum, comm, nullptr);
     if (rank != 2) {
-      EXPECT_EQ(r, tuttiTimeout) << tuttiGetLastError(comm);
+      // The first rank to give up times out; a neighbour may hear of it first and report
+      // the peer's failure instead. Either way, no later than the timeout.
+      EXPECT_TRUE(r == tuttiTimeout || r == tuttiRemoteError) << tuttiGetLastError(comm);
       EXPECT_GE(since(t0), 1.4);
       EXPECT_LT(since(t0), 6.0);
       EXPECT_NE(std::string(tuttiGetLastError(comm)).find("rank"), std::string::npos);
