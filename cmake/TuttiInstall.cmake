@@ -16,5 +16,7 @@ write_basic_package_version_file(${CMAKE_CURRENT_BINARY_DIR}/tuttiConfigVersion.
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/tuttiConfig.cmake
               ${CMAKE_CURRENT_BINARY_DIR}/tuttiConfigVersion.cmake
         DESTINATION ${CMAKE_INSTALL_LIBDIR}/cmake/tutti)
+# tutti.pc finds its prefix relative to itself, so `cmake --install --prefix` works.
+file(RELATIVE_PATH TUTTI_PC_TO_PREFIX "/root/${CMAKE_INSTALL_LIBDIR}/pkgconfig" "/root")
 configure_file(cmake/tutti.pc.in ${CMAKE_CURRENT_BINARY_DIR}/tutti.pc @ONLY)
 install(FILES ${CMAKE_CURRENT_BINARY_DIR}/tutti.pc DESTINATION ${CMAKE_INSTALL_LIBDIR}/pkgconfig)
