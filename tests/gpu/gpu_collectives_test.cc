@@ -7,15 +7,12 @@
 
 #include "gpu/gpu_testing.h"
 #include "testing/random.h"
+#include "testing/reference.h"
 #include "testing/run_ranks.h"
 
 namespace tutti::testing {
 namespace {
 
-const std::vector<tuttiDataType_t> kAllTypes = {
-    tuttiInt8, tuttiUint8, tuttiInt32, tuttiUint32, tuttiInt64, tuttiUint64,
-    tuttiFloat16, tuttiFloat32, tuttiFloat64, tuttiBfloat16, tuttiFp8E4M3, tuttiFp8E5M2};
-const std::vector<tuttiRedOp_t> kAllOps = {tuttiSum, tuttiProd, tuttiMax, tuttiMin, tuttiAvg};
 
 struct Sweep {
   Collective collective;
@@ -43,8 +40,8 @@ void runGpuSweep(int nranks, const Sweep& s) {
         ADD_FAILURE() << "rank " << rank << ": " << describe(c, n) << " seed=" << seed << ": " << err;
     };
     for (const std::string& algo : s.algorithms)
-      for (tuttiDataType_t dtype : kAllTypes)
-        for (tuttiRedOp_t op : s.reduces ? kAllOps : std::vector<tuttiRedOp_t>{tuttiSum})
+      for (tuttiDataType_t dtype : allTypes())
+        for (tuttiRedOp_t op : s.reduces ? allOps() : std::vector<tuttiRedOp_t>{tuttiSum})
           for (size_t count : {size_t(0), size_t(1), size_t(7), size_t(1001), size_t(300007)})
             for (bool inPlace : {false, true})
               for (bool misalign : {false, true}) {

@@ -6,15 +6,12 @@
 
 #include "multiproc/collective_check.h"
 #include "testing/random.h"
+#include "testing/reference.h"
 #include "testing/run_ranks.h"
 
 namespace tutti::testing {
 namespace {
 
-const std::vector<tuttiDataType_t> kAllTypes = {
-    tuttiInt8, tuttiUint8, tuttiInt32, tuttiUint32, tuttiInt64, tuttiUint64,
-    tuttiFloat16, tuttiFloat32, tuttiFloat64, tuttiBfloat16, tuttiFp8E4M3, tuttiFp8E5M2};
-const std::vector<tuttiRedOp_t> kAllOps = {tuttiSum, tuttiProd, tuttiMax, tuttiMin, tuttiAvg};
 
 struct Sweep {
   Collective collective;
@@ -35,8 +32,8 @@ void runSweep(int nranks, const Sweep& s) {
   runRanks(nranks, [&](tuttiComm_t comm, int rank, int n) {
     int failures = 0;
     for (const std::string& algo : s.algorithms)
-      for (tuttiDataType_t dtype : kAllTypes)
-        for (tuttiRedOp_t op : s.reduces ? kAllOps : std::vector<tuttiRedOp_t>{tuttiSum})
+      for (tuttiDataType_t dtype : allTypes())
+        for (tuttiRedOp_t op : s.reduces ? allOps() : std::vector<tuttiRedOp_t>{tuttiSum})
           for (size_t count : countsFor(dtype))
             for (bool inPlace : {false, true}) {
               if (s.collective == Collective::kAllToAllv && inPlace) continue;

@@ -23,6 +23,18 @@ double tolerance(const std::vector<double>& values, tuttiDataType_t dtype, tutti
 std::string checkElement(double got, double expected, double tol, size_t i);
 
 bool isFloatType(tuttiDataType_t dtype);
+
+// Every dtype and op, for sweeps.
+inline const std::vector<tuttiDataType_t>& allTypes() {
+  static const std::vector<tuttiDataType_t> types = {
+      tuttiInt8,    tuttiUint8,   tuttiInt32,   tuttiUint32,    tuttiInt64,   tuttiUint64,
+      tuttiFloat16, tuttiFloat32, tuttiFloat64, tuttiBfloat16, tuttiFp8E4M3, tuttiFp8E5M2};
+  return types;
+}
+inline const std::vector<tuttiRedOp_t>& allOps() {
+  static const std::vector<tuttiRedOp_t> ops = {tuttiSum, tuttiProd, tuttiMax, tuttiMin, tuttiAvg};
+  return ops;
+}
 const char* typeName(tuttiDataType_t dtype);
 const char* redOpName(tuttiRedOp_t op);
 
