@@ -8,15 +8,10 @@
 namespace tutti {
 namespace {
 
-__device__ __forceinline__ char* slotPtr(const DeviceComm& c, int owner, int b, int par, int slot,
-                                         size_t slotBytes) {
-  return c.scratch[owner] + b * c.regionBytes + par * (c.regionBytes / 2) + slot * slotBytes;
-}
-
 __global__ void __launch_bounds__(kThreads) copyKernel(GpuCollArgs a) {
   const DeviceComm& c = *a.comm;
   const int n = c.nranks, r = c.rank, b = blockIdx.x;
-  const size_t slotBytes = ((c.regionBytes / 2) / n) & ~size_t(15);
+  const size_t slotBytes = scratchSlotBytes(c.regionBytes, n);
   const size_t bytes = a.count * a.elemSize;  // per-rank block (total for Broadcast)
   const size_t S = a.sliceElems * a.elemSize;
   __shared__ char* dsts[kMaxGpuRanks + 1];

@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "host_device.h"
+
 namespace tutti {
 
 constexpr int kMaxGpuRanks = 16;     // ranks of one node reachable by direct kernels
@@ -42,6 +44,13 @@ struct DeviceComm {
   size_t p2pOffset;              // start of the point-to-point area in scratch
   size_t p2pChunkBytes;          // one buffer of [src][block][2] in the p2p area
 };
+
+// Scratch layout shared by the kernels and the launcher that sizes their slices: block b owns
+// regionBytes at b * regionBytes, split in two parities, each split in `slots` 16-byte-aligned
+// slots.
+TUTTI_HD size_t scratchSlotBytes(size_t regionBytes, int slots) {
+  return ((regionBytes / 2) / slots) & ~size_t(15);
+}
 
 // Error codes a kernel leaves in *errorFlag.
 constexpr int kKernelTimeout = 1;

@@ -61,6 +61,16 @@ inline const char* opName(tuttiRedOp_t op) {
 // The element-wise combining function behind each op (avg and premulsum combine by sum).
 enum class CombineKind : uint8_t { kSum, kProd, kMax, kMin };
 
+// Avg and PreMulSum (op ids past tuttiNumOps) combine by sum.
+inline CombineKind combineOf(tuttiRedOp_t op) {
+  switch (op) {
+    case tuttiProd: return CombineKind::kProd;
+    case tuttiMax: return CombineKind::kMax;
+    case tuttiMin: return CombineKind::kMin;
+    default: return CombineKind::kSum;
+  }
+}
+
 template <typename Fn>
 inline void dispatchCombine(CombineKind kind, Fn&& fn) {
   switch (kind) {

@@ -13,19 +13,13 @@ namespace tutti {
 namespace reduce_detail {
 
 
-// Scratch slot `slot` of block `b`, parity `par`, in rank `owner`'s scratch.
-__device__ __forceinline__ char* slotPtr(const DeviceComm& c, int owner, int b, int par, int slot,
-                                         size_t slotBytes) {
-  return c.scratch[owner] + b * c.regionBytes + par * (c.regionBytes / 2) + slot * slotBytes;
-}
-
 template <typename T, typename F>
 __global__ void __launch_bounds__(kThreads) reduceKernel(GpuCollArgs a) {
   const DeviceComm& c = *a.comm;
   const int n = c.nranks, r = c.rank, b = blockIdx.x;
   const size_t es = sizeof(T);
   const bool twoShot = a.mode == GpuMode::kAllReduceTwoShot;
-  const size_t slotBytes = ((c.regionBytes / 2) / (twoShot ? 2 * n : n)) & ~size_t(15);
+  const size_t slotBytes = scratchSlotBytes(c.regionBytes, twoShot ? 2 * n : n);
   const size_t S = a.sliceElems;
   __shared__ char* dsts[kMaxGpuRanks + 1];
   __shared__ const char* srcs[kMaxGpuRanks];

@@ -41,12 +41,14 @@ struct CommWork {
   std::vector<std::vector<char>> stages;  // PreMulSum scaled inputs
 };
 
-CombineKind combineOf(tuttiRedOp_t op) {
-  switch (op) {
-    case tuttiProd: return CombineKind::kProd;
-    case tuttiMax: return CombineKind::kMax;
-    case tuttiMin: return CombineKind::kMin;
-    default: return CombineKind::kSum;  // sum, avg, premulsum
+// In place as the API defines it per collective (AllToAllv never is).
+bool runsInPlace(const Comm* comm, const CollCall& call, const char* send, const char* recv) {
+  const size_t blockBytes = call.count * dtypeSize(call.dtype);
+  switch (call.collective) {
+    case Collective::kAllGather: return send == recv + comm->rank * blockBytes;
+    case Collective::kReduceScatter: return recv == send + comm->rank * blockBytes;
+    case Collective::kAllToAllv: return false;
+    default: return send == recv;
   }
 }
 
@@ -63,22 +65,12 @@ Result buildCollectivePlan(Comm* comm, const CollCall& call, const char* send, c
   a.rank = comm->rank;
   a.nranks = comm->nranks;
   a.average = call.op == tuttiAvg;
-  switch (call.collective) {
-    case Collective::kAllGather:
-      a.inPlace = send == recv + comm->rank * call.count * es;
-      break;
-    case Collective::kReduceScatter:
-      a.inPlace = recv == send + comm->rank * call.count * es;
-      break;
-    case Collective::kAllToAllv:
-      a.sendCounts = call.sendCounts.data();
-      a.sendDispls = call.sendDispls.data();
-      a.recvCounts = call.recvCounts.data();
-      a.recvDispls = call.recvDispls.data();
-      a.inPlace = false;
-      break;
-    default:
-      a.inPlace = send == recv;
+  a.inPlace = runsInPlace(comm, call, send, recv);
+  if (call.collective == Collective::kAllToAllv) {
+    a.sendCounts = call.sendCounts.data();
+    a.sendDispls = call.sendDispls.data();
+    a.recvCounts = call.recvCounts.data();
+    a.recvDispls = call.recvDispls.data();
   }
   const TunerChoice choice =
       comm->tuner.decide(Executor::kCpu, call.collective, tunerBytes(call, comm->nranks));
@@ -201,12 +193,7 @@ Result runHostCollective(Comm* comm, const CollCall& call) {
   HostFastPath& fp = *comm->fastPath;
   const char* send = static_cast<const char*>(call.sendbuff);
   char* recv = static_cast<char*>(call.recvbuff);
-  const size_t es = dtypeSize(call.dtype);
-  bool inPlace = call.collective == Collective::kAllGather
-                     ? send == recv + comm->rank * call.count * es
-                 : call.collective == Collective::kReduceScatter
-                     ? recv == send + comm->rank * call.count * es
-                     : send == recv;
+  const bool inPlace = runsInPlace(comm, call, send, recv);
   PlanKey key{comm->tuner.generation(), call.count, call.root,
               static_cast<uint8_t>(call.collective), static_cast<uint8_t>(call.dtype),
               static_cast<uint8_t>(call.op), inPlace};

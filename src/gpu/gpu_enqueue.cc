@@ -31,19 +31,9 @@ int clampBlocks(const Comm* comm, size_t want, int cap) {
   return static_cast<int>(std::max<size_t>(std::min<size_t>(want, limit), std::min(lo, limit)));
 }
 
-CombineKind combineOf(tuttiRedOp_t op) {
-  switch (op) {
-    case tuttiProd: return CombineKind::kProd;
-    case tuttiMax: return CombineKind::kMax;
-    case tuttiMin: return CombineKind::kMin;
-    default: return CombineKind::kSum;
-  }
-}
-
 // Largest pack-aligned element count of one scratch slot (`perRegion` slots per parity).
 size_t slotElems(const GpuComm& g, int perRegion, size_t es) {
-  size_t slot = ((g.regionBytes / 2) / perRegion) & ~size_t(15);
-  return slot / es;
+  return scratchSlotBytes(g.regionBytes, perRegion) / es;
 }
 
 // Elements per block per iteration: the count spread over `blocks`, pack-aligned, at most
