@@ -8,6 +8,7 @@
 
 #include "bootstrap/handshake.h"
 #include "bootstrap/unique_id.h"
+#include "core/env.h"
 #include "core/gpu_hooks.h"
 #include "core/host_id.h"
 #include "core/logging.h"
@@ -88,9 +89,14 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
       if (comm->peers[q].hostHash != info.hostHash) continue;
       firstOnHost = false;
       ++info.nodeLocalRank;
-      if (info.cudaDev >= 0 && info.cudaDev == comm->peers[q].cudaDev && info.busId == comm->peers[q].busId)
-        return setError(tuttiInvalidUsage, "ranks %d and %d both use GPU %d of host %s", q, p,
-                        info.cudaDev, info.hostname);
+      // Two ranks on one GPU usually mean a device-selection bug (NCCL refuses it too); tests
+      // and single-GPU development machines opt in to run several ranks on one device.
+      if (info.cudaDev >= 0 && info.cudaDev == comm->peers[q].cudaDev &&
+          info.busId == comm->peers[q].busId && !sharedGpuAllowed())
+        return setError(tuttiInvalidUsage,
+                        "ranks %d and %d both use GPU %d of host %s (set TUTTI_ALLOW_SHARED_GPU=1 "
+                        "to run several ranks on one GPU)",
+                        q, p, info.cudaDev, info.hostname);
     }
     nodes += firstOnHost;
   }

@@ -55,4 +55,6 @@ uint64_t envBytes(const char* name, uint64_t def) {
   return bytes;
 }
 
+bool sharedGpuAllowed() { return envInt("TUTTI_ALLOW_SHARED_GPU", 0) != 0; }
+
 }  // namespace tutti

@@ -14,5 +14,8 @@ int64_t envInt(const char* name, int64_t def);
 uint64_t envBytes(const char* name, uint64_t def);
 // Parses "64k", "1M", "512" into bytes; false when malformed.
 bool parseBytes(const std::string& text, uint64_t* bytes);
+// TUTTI_ALLOW_SHARED_GPU=1: several ranks may use one GPU (tests, one-GPU machines). Read at
+// each communicator's init, not cached.
+bool sharedGpuAllowed();
 
 }  // namespace tutti

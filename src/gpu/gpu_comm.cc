@@ -104,6 +104,10 @@ Result GpuComm::init(Comm* comm) {
   // Which peers can we map? Every rank must be on this node and reachable by P2P.
   bool canDirect = n <= kMaxGpuRanks;
   std::string why = canDirect ? "" : "more than 16 ranks";
+  if (canDirect && envInt("TUTTI_P2P_DISABLE", 0) != 0) {  // as NCCL_P2P_DISABLE: staged path
+    canDirect = false;
+    why = "TUTTI_P2P_DISABLE=1";
+  }
   for (int p = 0; p < n && canDirect; ++p) {
     if (p == r) continue;
     if (comm->peers[p].hostHash != comm->peers[r].hostHash) { canDirect = false; why = "ranks on other nodes"; break; }
@@ -113,6 +117,7 @@ Result GpuComm::init(Comm* comm) {
       cudaGetLastError();
       continue;  // not visible here; IPC open below decides
     }
+    if (local == device) continue;  // a rank sharing our GPU (TUTTI_ALLOW_SHARED_GPU)
     int can = 0;
     cudaDeviceCanAccessPeer(&can, device, local);
     if (!can) { canDirect = false; why = "no P2P access between GPU " + std::to_string(device) + " and rank " + std::to_string(p) + "'s GPU"; }
@@ -146,7 +151,7 @@ Result GpuComm::init(Comm* comm) {
       continue;
     }
     if (info[p].pid == me.pid) {  // same process: plain pointers with peer access
-      cudaError_t e = cudaDeviceEnablePeerAccess(info[p].device, 0);
+      cudaError_t e = info[p].device == device ? cudaSuccess : cudaDeviceEnablePeerAccess(info[p].device, 0);
       if (e != cudaSuccess && e != cudaErrorPeerAccessAlreadyEnabled) {
         cudaGetLastError();
         canDirect = false;
@@ -193,6 +198,14 @@ Result GpuComm::init(Comm* comm) {
     if (p != r && comm->peers[p].hostHash == comm->peers[r].hostHash && comm->peers[p].pid != me.pid)
       local.push_back({p, comm->peers[p].pid});
   if (!local.empty()) watchdog_ = std::thread(&GpuComm::watch, this, local);
+  if (r == 0) {
+    int shared = 0;
+    for (int p = 1; p < n; ++p)
+      shared += comm->peers[p].hostHash == comm->peers[0].hostHash && comm->peers[p].busId == comm->peers[0].busId;
+    if (shared)
+      TUTTI_INFO("%d other rank(s) share GPU %d with rank 0: kernels of different processes "
+                 "time-slice on it, so this is for testing, not for speed", shared, device);
+  }
   if (r == 0)
     TUTTI_INFO("GPU path: %s%s%s; scratch %zu MiB per rank", direct ? "direct kernels over P2P" : "host-staged",
                direct ? "" : " because of ", direct ? "" : why.c_str(), scratchBytes >> 20);

@@ -25,7 +25,7 @@ TEST(GpuFaults, MissingPeerTimesOut) {
   opt.createComm = false;
   opt.env = {{"TUTTI_TIMEOUT_MS", "3000"}};
   runRanks(2, [&](tuttiComm_t, int rank, int n) {
-    CUDA_OK(cudaSetDevice(rank));
+    CUDA_OK(cudaSetDevice(gpuForRank(rank)));
     tuttiComm_t comm = nullptr;
     ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess) << tuttiGetLastError(nullptr);
     float* buf;
@@ -54,7 +54,7 @@ TEST(GpuFaults, KilledPeerBecomesErrorQuickly) {
   opt.env = {{"TUTTI_TIMEOUT_MS", "60000"}};
   opt.expectKilled = {1};
   runRanks(2, [&](tuttiComm_t, int rank, int n) {
-    CUDA_OK(cudaSetDevice(rank));
+    CUDA_OK(cudaSetDevice(gpuForRank(rank)));
     tuttiComm_t comm = nullptr;
     ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess) << tuttiGetLastError(nullptr);
     float* buf;
@@ -79,7 +79,7 @@ TEST(GpuFaults, AbortFreesStuckKernel) {
   RankOptions opt;
   opt.createComm = false;
   runRanks(2, [&](tuttiComm_t, int rank, int n) {
-    CUDA_OK(cudaSetDevice(rank));
+    CUDA_OK(cudaSetDevice(gpuForRank(rank)));
     tuttiComm_t comm = nullptr;
     ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess) << tuttiGetLastError(nullptr);
     float* buf;

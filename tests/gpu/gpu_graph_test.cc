@@ -18,7 +18,7 @@ void runGraph(int nranks, size_t count, const char* algo) {
   opt.createComm = false;
   opt.env = {{"TUTTI_ALGO", algo}};
   runRanks(nranks, [&](tuttiComm_t, int rank, int n) {
-    CUDA_OK(cudaSetDevice(rank));
+    CUDA_OK(cudaSetDevice(gpuForRank(rank)));
     tuttiComm_t comm = nullptr;
     ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess) << tuttiGetLastError(nullptr);
     const uint64_t seed = testSeed();
@@ -62,9 +62,9 @@ void runGraph(int nranks, size_t count, const char* algo) {
   }, opt);
 }
 
-TEST(GpuGraph, OneShotTwoGpus) { runGraph(2, 4099, "direct"); }
-TEST(GpuGraph, TwoShotTwoGpus) { runGraph(2, (1 << 22) + 1, "two_shot"); }
-TEST(GpuGraph, FourGpus) { runGraph(4, 300007, "two_shot"); }
+TEST(GpuGraph, OneShotTwoRanks) { runGraph(2, 4099, "direct"); }
+TEST(GpuGraph, TwoShotTwoRanks) { runGraph(2, (1 << 22) + 1, "two_shot"); }
+TEST(GpuGraph, FourRanks) { runGraph(4, 300007, "two_shot"); }
 
 }  // namespace
 }  // namespace tutti::testing

@@ -15,13 +15,13 @@ void runSingleProcess(int n, size_t count) {
   SKIP_WITHOUT_GPUS(n);
   std::vector<tuttiComm_t> comms(n);
   std::vector<int> devs(n);
-  for (int i = 0; i < n; ++i) devs[i] = i;
+  for (int i = 0; i < n; ++i) devs[i] = gpuForRank(i);
   ASSERT_EQ(tuttiCommInitAll(comms.data(), n, devs.data()), tuttiSuccess) << tuttiGetLastError(nullptr);
   const uint64_t seed = testSeed();
   std::vector<float*> in(n), out(n);
   std::vector<cudaStream_t> streams(n);
   for (int r = 0; r < n; ++r) {
-    CUDA_OK(cudaSetDevice(r));
+    CUDA_OK(cudaSetDevice(gpuForRank(r)));
     CUDA_OK(cudaStreamCreate(&streams[r]));
     CUDA_OK(cudaMalloc(&in[r], count * n * sizeof(float)));
     CUDA_OK(cudaMalloc(&out[r], count * n * sizeof(float)));
@@ -42,7 +42,7 @@ void runSingleProcess(int n, size_t count) {
     }
     ASSERT_EQ(tuttiGroupEnd(), tuttiSuccess) << tuttiGetLastError(nullptr);
     for (int r = 0; r < n; ++r) {
-      CUDA_OK(cudaSetDevice(r));
+      CUDA_OK(cudaSetDevice(gpuForRank(r)));
       CUDA_OK(cudaStreamSynchronize(streams[r]));
       std::vector<float> h(count * n);
       CUDA_OK(cudaMemcpy(h.data(), out[r], h.size() * sizeof(float), cudaMemcpyDeviceToHost));
@@ -71,7 +71,7 @@ void runSingleProcess(int n, size_t count) {
     }
   }
   for (int r = 0; r < n; ++r) {
-    cudaSetDevice(r);
+    cudaSetDevice(gpuForRank(r));
     cudaFree(in[r]);
     cudaFree(out[r]);
     cudaStreamDestroy(streams[r]);
@@ -79,9 +79,10 @@ void runSingleProcess(int n, size_t count) {
   }
 }
 
-TEST(GpuSingleProcess, TwoGpusSmall) { runSingleProcess(2, 1001); }
-TEST(GpuSingleProcess, TwoGpusLarge) { runSingleProcess(2, (1 << 22) + 3); }
-TEST(GpuSingleProcess, FourGpus) { runSingleProcess(4, 300007); }
+TEST(GpuSingleProcess, TwoRanksSmall) { runSingleProcess(2, 1001); }
+TEST(GpuSingleProcess, TwoRanksLarge) { runSingleProcess(2, (1 << 22) + 3); }
+TEST(GpuSingleProcess, ThreeRanks) { runSingleProcess(3, 300007); }
+TEST(GpuSingleProcess, FourRanks) { runSingleProcess(4, 300007); }
 
 }  // namespace
 }  // namespace tutti::testing

@@ -31,6 +31,21 @@ int visibleGpus() {
   return n;
 }
 
+int gpuForRank(int rank) {
+  const int n = visibleGpus();
+  return n > 0 ? rank % n : 0;
+}
+
+bool prepareGpus(int nranks) {
+  const int have = visibleGpus();
+  if (have == 0) return false;
+  if (have < nranks) {
+    setenv("TUTTI_ALLOW_SHARED_GPU", "1", 1);
+    printf("[ note     ] %d ranks on %d GPU(s): ranks share GPUs\n", nranks, have);
+  }
+  return true;
+}
+
 namespace {
 
 void* devAlloc(size_t bytes) {

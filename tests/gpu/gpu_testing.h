@@ -13,10 +13,16 @@ namespace tutti::testing {
 int visibleGpus();
 const DeviceMemoryOps* cudaMemoryOps();
 
-#define SKIP_WITHOUT_GPUS(n)                                                       \
-  do {                                                                             \
-    int have_ = ::tutti::testing::visibleGpus();                                   \
-    if (have_ < (n)) GTEST_SKIP() << "needs " << (n) << " GPUs, " << have_ << " visible"; \
+// Rank r of a GPU test runs on GPU r % visibleGpus(). With fewer GPUs than ranks the ranks
+// share GPUs (the test sets TUTTI_ALLOW_SHARED_GPU=1 and says so): that checks the kernels on
+// any rank count with one GPU, though not their speed, and not NVLink's memory ordering.
+int gpuForRank(int rank);
+// Returns false (the test skips) without any GPU; sets up sharing when GPUs are fewer than n.
+bool prepareGpus(int nranks);
+
+#define SKIP_WITHOUT_GPUS(n)                                       \
+  do {                                                             \
+    if (!::tutti::testing::prepareGpus(n)) GTEST_SKIP() << "no GPU visible"; \
   } while (0)
 
 #define CUDA_OK(call)                                                       \
