@@ -204,8 +204,17 @@ Result launchStaged(Comm* comm, const CollCall& c) {
     TUTTI_TRY(launchCheck(cudaMemcpyAsync(g.stageSend, c.sendbuff, inBytes, cudaMemcpyDeviceToHost, stream), "staging copy"));
   TUTTI_TRY(launchCheck(cudaLaunchHostFunc(stream, runStaged, w.get()), "host-staged collective"));
   w.release();
-  if (outBytes)
+  if (c.collective == Collective::kAllToAllv) {
+    // Only the blocks the call describes: the gaps between them are the caller's memory.
+    for (int p = 0; p < n; ++p) {
+      const size_t off = c.recvDispls[p] * es, len = c.recvCounts[p] * es;
+      if (len)
+        TUTTI_TRY(launchCheck(cudaMemcpyAsync(static_cast<char*>(c.recvbuff) + off, g.stageRecv + off, len,
+                                              cudaMemcpyHostToDevice, stream), "staging copy"));
+    }
+  } else if (outBytes) {
     TUTTI_TRY(launchCheck(cudaMemcpyAsync(c.recvbuff, g.stageRecv, outBytes, cudaMemcpyHostToDevice, stream), "staging copy"));
+  }
   return tuttiSuccess;
 }
 
