@@ -40,13 +40,13 @@ __global__ void __launch_bounds__(kThreads) copyKernel(GpuCollArgs a) {
         else if (p == a.root) blockCopy(a.recv + o, slotPtr(c, r, b, par, p, slotBytes), m);
       }
     } else {  // kAllToAll: block p of our input goes to rank p's slot r
-      for (int p = 0; p < n; ++p) {
-        if (p == r) {
-          if (a.send != a.recv) blockCopy(a.recv + r * bytes + o, a.send + r * bytes + o, m);
-          continue;
-        }
+      // Peers in the order r+1, r+2, ...: each step is a permutation, so every GPU receives
+      // from one sender at a time instead of all ranks pushing to rank 0 first.
+      for (int k = 1; k < n; ++k) {
+        const int p = (r + k) % n;
         blockCopy(slotPtr(c, p, b, par, r, slotBytes), a.send + p * bytes + o, m);
       }
+      if (a.send != a.recv) blockCopy(a.recv + r * bytes + o, a.send + r * bytes + o, m);
       if (!blockBarrier(c, b)) return;
       for (int p = 0; p < n; ++p)
         if (p != r) blockCopy(a.recv + p * bytes + o, slotPtr(c, r, b, par, p, slotBytes), m);

@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "device_comm.h"
 #include "reduce_ops.h"
@@ -85,6 +86,23 @@ __device__ __forceinline__ void blockCopy(char* dst, const char* src, size_t byt
   if (threadIdx.x == 0) one[0] = dst;
   __syncthreads();
   blockCopyMulti(one, 1, src, bytes);
+}
+
+// PreMulSum's scaled copy: every dsts[d][i] = src[i] * scalar, rounded to T as the CPU
+// executor's staged copy is (`scalarBits` holds one T in its low bytes). dsts in shared memory.
+template <typename T>
+__device__ __forceinline__ void blockScaleCopyMulti(char* const* dsts, int ndst, const char* src,
+                                                    size_t count, uint64_t scalarBits) {
+  using Acc = AccumOf<T>;
+  T sv;
+  memcpy(&sv, &scalarBits, sizeof(T));
+  const auto k = Acc::load(sv);
+  const T* s = reinterpret_cast<const T*>(src);
+  for (size_t i = threadIdx.x; i < count; i += blockDim.x) {
+    const T v = Acc::store(scaleBy(Acc::load(s[i]), k));
+    for (int d = 0; d < ndst; ++d) reinterpret_cast<T*>(dsts[d])[i] = v;
+  }
+  __syncthreads();
 }
 
 // Element-wise reduction of nsrc sources (in order) into every destination, with an optional

@@ -30,6 +30,8 @@ struct GpuCollArgs {
   GpuMode mode;
   int root;
   int divisor;        // tuttiAvg: nranks; else 0
+  int premul;         // PreMulSum: this rank's contribution is scaled by `scalar` first
+  uint64_t scalar;    // PreMulSum: one element of the dtype, in the low bytes
   int blocks;
   size_t sliceElems;  // elements per block per iteration (per source for one-barrier modes,
                       // whole slice across n shards for two-shot)

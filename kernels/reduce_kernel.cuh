@@ -13,6 +13,31 @@ namespace tutti {
 namespace reduce_detail {
 
 
+// Sends this rank's contribution to dsts[0..ndst): its bytes, or for PreMulSum its elements
+// scaled by this rank's scalar. dsts lives in shared memory.
+template <typename T>
+__device__ __forceinline__ void pushOwn(const GpuCollArgs& a, char* const* dsts, int ndst,
+                                        const char* src, size_t elems) {
+  if (a.premul) blockScaleCopyMulti<T>(dsts, ndst, src, elems, a.scalar);
+  else blockCopyMulti(dsts, ndst, src, elems * sizeof(T));
+}
+
+template <typename T>
+__device__ __forceinline__ void pushOwnTo(const GpuCollArgs& a, char* dst, const char* src,
+                                          size_t elems) {
+  __shared__ char* one[1];
+  if (threadIdx.x == 0) one[0] = dst;
+  __syncthreads();
+  pushOwn<T>(a, one, 1, src, elems);
+}
+
+// Without PreMulSum the reduction reads this rank's own contribution straight from its input;
+// with it, from the scaled copy pushOwn left in the rank's own slot of its scratch.
+__device__ __forceinline__ const char* ownSource(const GpuCollArgs& a, const DeviceComm& c, int b,
+                                                 int par, size_t slotBytes, const char* input) {
+  return a.premul ? slotPtr(c, c.rank, b, par, c.rank, slotBytes) : input;
+}
+
 template <typename T, typename F>
 __global__ void __launch_bounds__(kThreads) reduceKernel(GpuCollArgs a) {
   const DeviceComm& c = *a.comm;
@@ -31,13 +56,13 @@ __global__ void __launch_bounds__(kThreads) reduceKernel(GpuCollArgs a) {
     if (a.mode == GpuMode::kAllReduceOneShot) {
       if (threadIdx.x == 0)
         for (int p = 0, k = 0; p < n; ++p)
-          if (p != r) dsts[k++] = slotPtr(c, p, b, par, r, slotBytes);
+          if (p != r || a.premul) dsts[k++] = slotPtr(c, p, b, par, r, slotBytes);
       __syncthreads();
-      blockCopyMulti(dsts, n - 1, a.send + e0 * es, m * es);
+      pushOwn<T>(a, dsts, a.premul ? n : n - 1, a.send + e0 * es, m);
       if (!blockBarrier(c, b)) return;
       if (threadIdx.x == 0) {
         for (int p = 0; p < n; ++p)
-          srcs[p] = p == r ? a.send + e0 * es : slotPtr(c, r, b, par, p, slotBytes);
+          srcs[p] = p == r ? ownSource(a, c, b, par, slotBytes, a.send + e0 * es) : slotPtr(c, r, b, par, p, slotBytes);
         dsts[0] = a.recv + e0 * es;
       }
       __syncthreads();
@@ -48,14 +73,16 @@ __global__ void __launch_bounds__(kThreads) reduceKernel(GpuCollArgs a) {
       sh = (sh + kPack - 1) / kPack * kPack;
       auto shardStart = [&](int p) { size_t s = p * sh; return s < m ? s : m; };
       auto shardLen = [&](int p) { return shardStart(p + 1) - shardStart(p); };
-      for (int p = 0; p < n; ++p) {
-        if (p == r) continue;
-        blockCopy(slotPtr(c, p, b, par, r, slotBytes), a.send + (e0 + shardStart(p)) * es, shardLen(p) * es);
+      // Peers in the order r+1, r+2, ...: at each step every rank feeds a different peer, so
+      // no GPU's inbound links take n-1 senders while others idle.
+      for (int k = a.premul ? 0 : 1; k < n; ++k) {
+        const int p = (r + k) % n;
+        pushOwnTo<T>(a, slotPtr(c, p, b, par, r, slotBytes), a.send + (e0 + shardStart(p)) * es, shardLen(p));
       }
       if (!blockBarrier(c, b)) return;
       if (threadIdx.x == 0) {
         for (int p = 0; p < n; ++p)
-          srcs[p] = p == r ? a.send + (e0 + shardStart(r)) * es : slotPtr(c, r, b, par, p, slotBytes);
+          srcs[p] = p == r ? ownSource(a, c, b, par, slotBytes, a.send + (e0 + shardStart(r)) * es) : slotPtr(c, r, b, par, p, slotBytes);
         dsts[0] = a.recv + (e0 + shardStart(r)) * es;
         for (int p = 0, k = 1; p < n; ++p)
           if (p != r) dsts[k++] = slotPtr(c, p, b, par, n + r, slotBytes);
@@ -69,25 +96,25 @@ __global__ void __launch_bounds__(kThreads) reduceKernel(GpuCollArgs a) {
       }
     } else if (a.mode == GpuMode::kReduceScatter) {
       // Block p of the input goes to rank p; we reduce the pieces of block r.
-      for (int p = 0; p < n; ++p) {
-        if (p == r) continue;
-        blockCopy(slotPtr(c, p, b, par, r, slotBytes), a.send + (p * a.count + e0) * es, m * es);
+      for (int k = a.premul ? 0 : 1; k < n; ++k) {  // peers r+1, r+2, ... (see two-shot)
+        const int p = (r + k) % n;
+        pushOwnTo<T>(a, slotPtr(c, p, b, par, r, slotBytes), a.send + (p * a.count + e0) * es, m);
       }
       if (!blockBarrier(c, b)) return;
       if (threadIdx.x == 0) {
         for (int p = 0; p < n; ++p)
-          srcs[p] = p == r ? a.send + (r * a.count + e0) * es : slotPtr(c, r, b, par, p, slotBytes);
+          srcs[p] = p == r ? ownSource(a, c, b, par, slotBytes, a.send + (r * a.count + e0) * es) : slotPtr(c, r, b, par, p, slotBytes);
         dsts[0] = a.recv + e0 * es;
       }
       __syncthreads();
       blockReduce<T>(dsts, 1, srcs, n, m, f, a.divisor);
     } else {  // kReduce: everyone pushes to the root, the root reduces
-      if (r != a.root) blockCopy(slotPtr(c, a.root, b, par, r, slotBytes), a.send + e0 * es, m * es);
+      if (r != a.root || a.premul) pushOwnTo<T>(a, slotPtr(c, a.root, b, par, r, slotBytes), a.send + e0 * es, m);
       if (!blockBarrier(c, b)) return;
       if (r == a.root) {
         if (threadIdx.x == 0) {
           for (int p = 0; p < n; ++p)
-            srcs[p] = p == r ? a.send + e0 * es : slotPtr(c, r, b, par, p, slotBytes);
+            srcs[p] = p == r ? ownSource(a, c, b, par, slotBytes, a.send + e0 * es) : slotPtr(c, r, b, par, p, slotBytes);
           dsts[0] = a.recv + e0 * es;
         }
         __syncthreads();

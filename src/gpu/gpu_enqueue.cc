@@ -49,8 +49,6 @@ Result launchCollective(Comm* comm, const CollCall& c) {
   const int n = comm->nranks;
   const size_t es = dtypeSize(c.dtype);
   cudaStream_t stream = static_cast<cudaStream_t>(c.stream);
-  if (c.op >= tuttiNumOps)
-    return setError(tuttiNotSupported, "PreMulSum on device buffers is not implemented yet");
   GpuCollArgs a{};
   a.comm = g.devComm;
   a.send = static_cast<const char*>(c.sendbuff);
@@ -59,7 +57,16 @@ Result launchCollective(Comm* comm, const CollCall& c) {
   a.elemSize = es;
   a.root = c.root;
   a.divisor = c.op == tuttiAvg ? n : 0;
+  a.premul = c.op >= tuttiNumOps;  // PreMulSum: kernels scale this rank's input, then sum
+  a.scalar = c.premulScalar;
   const size_t bytes = c.count * es;
+  if (n == 1 && !a.premul) {
+    // One rank: every collective's output is its input (avg divides by 1). A copy-engine
+    // copy, or nothing in place, as NCCL does; PreMulSum still needs the scaling kernel.
+    if (c.sendbuff == c.recvbuff) return tuttiSuccess;
+    return launchCheck(cudaMemcpyAsync(c.recvbuff, c.sendbuff, bytes, cudaMemcpyDeviceToDevice, stream),
+                       "single-rank copy");
+  }
   switch (c.collective) {
     case Collective::kAllReduce: {
       // One-shot moves (n-1) S per rank in one barrier, two-shot 2 (n-1)/n S in two: the

@@ -1,8 +1,10 @@
-// Every collective x dtype x op on device buffers of 2 and 4 GPUs, one process per GPU,
+// Every collective x dtype x op (PreMulSum included) on device buffers of 1 to 4 ranks, one
+// process per rank (ranks share GPUs where there are fewer, see gpu_testing.h),
 // against the CPU reference: counts 0 to 64M elements, odd counts, pointers offset by two
 // bytes, in place and out of place, every GPU algorithm.
 #include <cuda_runtime.h>
 
+#include <cstdlib>
 #include <vector>
 
 #include "gpu/gpu_testing.h"
@@ -28,7 +30,7 @@ void runGpuSweep(int nranks, const Sweep& s) {
   opt.timeoutSec = 900;
   runRanks(nranks, [&](tuttiComm_t, int rank, int n) {
     setDeviceMemoryOps(cudaMemoryOps());
-    CUDA_OK(cudaSetDevice(rank));
+    CUDA_OK(cudaSetDevice(gpuForRank(rank)));
     cudaStream_t stream;
     CUDA_OK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
     tuttiComm_t comm = nullptr;
@@ -64,6 +66,48 @@ void runGpuSweep(int nranks, const Sweep& s) {
   }, opt);
 }
 
+// The host-staged path (what ranks without P2P access take), forced with TUTTI_P2P_DISABLE:
+// every collective, a float, a half and an integer type, in and out of place.
+void runStagedSweep(int nranks) {
+  SKIP_WITHOUT_GPUS(nranks);
+  const uint64_t seed = testSeed();
+  RankOptions opt;
+  opt.createComm = false;
+  opt.timeoutSec = 300;
+  runRanks(nranks, [&](tuttiComm_t, int rank, int n) {
+    setenv("TUTTI_P2P_DISABLE", "1", 1);
+    setDeviceMemoryOps(cudaMemoryOps());
+    CUDA_OK(cudaSetDevice(gpuForRank(rank)));
+    cudaStream_t stream;
+    CUDA_OK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+    tuttiComm_t comm = nullptr;
+    ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess) << tuttiGetLastError(nullptr);
+    int failures = 0;
+    for (Collective coll : {Collective::kAllReduce, Collective::kAllGather, Collective::kReduceScatter,
+                            Collective::kAllToAll, Collective::kAllToAllv, Collective::kBroadcast,
+                            Collective::kReduce}) {
+      const bool reduces = coll == Collective::kAllReduce || coll == Collective::kReduceScatter ||
+                           coll == Collective::kReduce;
+      for (tuttiDataType_t dtype : {tuttiFloat32, tuttiBfloat16, tuttiInt32})
+        for (tuttiRedOp_t op : reduces ? std::vector<tuttiRedOp_t>{tuttiSum, tuttiAvg, kTestPreMulSum}
+                                       : std::vector<tuttiRedOp_t>{tuttiSum})
+          for (size_t count : {size_t(7), size_t(300007)})
+            for (bool inPlace : {false, true}) {
+              if (coll == Collective::kAllToAllv && inPlace) continue;
+              CollCase c{coll, dtype, op, count, inPlace, static_cast<int>(count % n), "", true, false, stream};
+              std::string err = runCollectiveCase(comm, rank, n, c, seed);
+              if (!err.empty() && failures++ < 6)
+                ADD_FAILURE() << "rank " << rank << ": staged " << describe(c, n) << " seed=" << seed << ": " << err;
+            }
+    }
+    tuttiCommDestroy(comm);
+    cudaStreamDestroy(stream);
+  }, opt);
+}
+
+TEST(GpuStagedPath, EveryCollectiveTwoRanks) { runStagedSweep(2); }
+TEST(GpuStagedPath, EveryCollectiveThreeRanks) { runStagedSweep(3); }
+
 class GpuCollectivesTest : public ::testing::TestWithParam<int> {};
 
 TEST_P(GpuCollectivesTest, AllReduce) {
@@ -76,9 +120,9 @@ TEST_P(GpuCollectivesTest, AllToAllv) { runGpuSweep(GetParam(), {Collective::kAl
 TEST_P(GpuCollectivesTest, Broadcast) { runGpuSweep(GetParam(), {Collective::kBroadcast, {""}, false}); }
 TEST_P(GpuCollectivesTest, Reduce) { runGpuSweep(GetParam(), {Collective::kReduce, {""}, true}); }
 
-INSTANTIATE_TEST_SUITE_P(Gpus, GpuCollectivesTest, ::testing::Values(2, 4),
+INSTANTIATE_TEST_SUITE_P(Gpus, GpuCollectivesTest, ::testing::Values(1, 2, 3, 4),
                          [](const ::testing::TestParamInfo<int>& i) {
-                           return std::to_string(i.param) + "gpus";
+                           return std::to_string(i.param) + "ranks";
                          });
 
 }  // namespace

@@ -136,19 +136,29 @@ std::string runCollectiveCase(tuttiComm_t comm, int rank, int n, const CollCase&
     send = mapPtr(send);
     recv = mapPtr(recv);
   }
+  // PreMulSum: this rank's operator, with its own scalar.
+  tuttiRedOp_t op = c.op;
+  if (reduces && c.op == kTestPreMulSum) {
+    uint64_t scalar = 0;
+    storeValue(&scalar, 0, c.dtype, premulTestScalar(c.dtype, rank));
+    if (tuttiRedOpCreatePreMulSum(&op, &scalar, c.dtype, comm) != tuttiSuccess)
+      return std::string("tuttiRedOpCreatePreMulSum failed: ") + tuttiGetLastError(comm);
+  }
   tuttiResult_t res = tuttiSuccess;
   switch (c.collective) {
-    case Collective::kAllReduce: res = tuttiAllReduce(send, recv, cnt, c.dtype, c.op, comm, c.stream); break;
+    case Collective::kAllReduce: res = tuttiAllReduce(send, recv, cnt, c.dtype, op, comm, c.stream); break;
     case Collective::kAllGather: res = tuttiAllGather(send, recv, cnt, c.dtype, comm, c.stream); break;
-    case Collective::kReduceScatter: res = tuttiReduceScatter(send, recv, cnt, c.dtype, c.op, comm, c.stream); break;
+    case Collective::kReduceScatter: res = tuttiReduceScatter(send, recv, cnt, c.dtype, op, comm, c.stream); break;
     case Collective::kAllToAll: res = tuttiAllToAll(send, recv, cnt, c.dtype, comm, c.stream); break;
     case Collective::kAllToAllv:
       res = tuttiAllToAllv(send, sc.data(), sd.data(), recv, rc.data(), rd.data(), c.dtype, comm, c.stream);
       break;
     case Collective::kBroadcast: res = tuttiBroadcast(send, recv, cnt, c.dtype, c.root, comm, c.stream); break;
-    case Collective::kReduce: res = tuttiReduce(send, recv, cnt, c.dtype, c.op, c.root, comm, c.stream); break;
+    case Collective::kReduce: res = tuttiReduce(send, recv, cnt, c.dtype, op, c.root, comm, c.stream); break;
     default: return "unsupported case";
   }
+  if (op != c.op && tuttiRedOpDestroy(op, comm) != tuttiSuccess)
+    return std::string("tuttiRedOpDestroy failed: ") + tuttiGetLastError(comm);
   if (c.device) {
     if (res == tuttiSuccess) gDeviceOps->sync(c.stream);
     gDeviceOps->toHost(inStore.data(), devIn, inStore.size());
@@ -167,7 +177,8 @@ std::string runCollectiveCase(tuttiComm_t comm, int rank, int n, const CollCase&
   const char* result = static_cast<const char*>(hostRecv);
   std::vector<double> vals(n);
   auto reduced = [&](size_t j, double* tol) {
-    for (int r = 0; r < n; ++r) vals[r] = input(r, j);
+    for (int r = 0; r < n; ++r)
+      vals[r] = input(r, j) * (c.op == kTestPreMulSum ? premulTestScalar(c.dtype, r) : 1.0);
     *tol = tolerance(vals, c.dtype, c.op);
     return referenceReduce(vals, c.dtype, c.op);
   };

@@ -15,6 +15,10 @@ bool isFloatType(tuttiDataType_t t) {
 }
 
 const char* typeName(tuttiDataType_t dtype) { return dtypeName(dtype); }
+
+double premulTestScalar(tuttiDataType_t dtype, int rank) {
+  return isFloatType(dtype) ? (rank % 2 ? 4.0 : 2.0) : 1.0 + rank % 3;
+}
 const char* redOpName(tuttiRedOp_t op) { return opName(op); }
 
 namespace {

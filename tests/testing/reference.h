@@ -31,8 +31,15 @@ inline const std::vector<tuttiDataType_t>& allTypes() {
       tuttiFloat16, tuttiFloat32, tuttiFloat64, tuttiBfloat16, tuttiFp8E4M3, tuttiFp8E5M2};
   return types;
 }
+// Sweeps name PreMulSum with this marker; the case runner creates the real operator on each
+// rank with that rank's own scalar (premulTestScalar), as NCCL users do.
+constexpr tuttiRedOp_t kTestPreMulSum = tuttiNumOps;
+// Rank `rank`'s PreMulSum scalar: 2 or 4 for floats (exact in every float dtype), 1 to 3 for
+// integers (no wraparound of a scaled input), different on neighbouring ranks.
+double premulTestScalar(tuttiDataType_t dtype, int rank);
 inline const std::vector<tuttiRedOp_t>& allOps() {
-  static const std::vector<tuttiRedOp_t> ops = {tuttiSum, tuttiProd, tuttiMax, tuttiMin, tuttiAvg};
+  static const std::vector<tuttiRedOp_t> ops = {tuttiSum, tuttiProd, tuttiMax, tuttiMin, tuttiAvg,
+                                                kTestPreMulSum};
   return ops;
 }
 const char* typeName(tuttiDataType_t dtype);
