@@ -28,6 +28,7 @@ constexpr EnvPair kSameMeaning[] = {
     {"NCCL_MAX_CTAS", "TUTTI_MAX_CHANNELS"},
     {"NCCL_MIN_NCHANNELS", "TUTTI_MIN_CHANNELS"},  // older spelling, used if CTAS is unset
     {"NCCL_MAX_NCHANNELS", "TUTTI_MAX_CHANNELS"},
+    {"NCCL_P2P_DISABLE", "TUTTI_P2P_DISABLE"},  // device buffers through pinned host memory
     // Read by Tutti directly as fallbacks too; mapped so TUTTI_* shows the effective value.
     {"NCCL_DEBUG", "TUTTI_DEBUG"},
     {"NCCL_SOCKET_IFNAME", "TUTTI_SOCKET_IFNAME"},

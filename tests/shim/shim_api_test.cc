@@ -494,6 +494,7 @@ TEST(ShimEnvironment, NcclVariablesAreMapped) {
     EXPECT_STREQ(getenv("TUTTI_MAX_CHANNELS"), "7");  // user's own TUTTI_* kept
     EXPECT_STREQ(getenv("TUTTI_COMM_BLOCKING"), "1");
     EXPECT_STREQ(getenv("TUTTI_TRANSPORT"), "socket");
+    EXPECT_STREQ(getenv("TUTTI_P2P_DISABLE"), "1");
     // Tutti initialises under these settings.
     ncclUniqueId id;
     ncclComm_t c;
@@ -520,6 +521,7 @@ TEST(ShimEnvironment, NcclVariablesAreMapped) {
     unsetenv("TUTTI_ALGO");
     unsetenv("TUTTI_COMM_BLOCKING");
     unsetenv("TUTTI_TRANSPORT");
+    unsetenv("TUTTI_P2P_DISABLE");
     execl("/proc/self/exe", "shim_api_test",
           "--gtest_filter=ShimEnvironment.NcclVariablesAreMapped", static_cast<char*>(nullptr));
     _exit(127);
