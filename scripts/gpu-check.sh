@@ -2,14 +2,17 @@
 # One call on the GPU machine: build, then the stages in $STAGES, each with its own time limit,
 # logs collected under $OUT after every stage (so a call cut short still returns what ran),
 # and a short summary last.
-#   STAGES      default "build bench tests shim symm collectives"
+#   STAGES      default "build bench tests shim symm collectives sanitizer"
 #   BENCH_ARGS  perf sweep (default: -b 8 -e 1G -f 8)
+# On a machine with fewer GPUs than a test's ranks, ranks share GPUs (TUTTI_ALLOW_SHARED_GPU):
+# the tests still check 2, 3 and 4 ranks; the NCCL comparison then runs one rank per GPU only,
+# since NCCL refuses two ranks on one GPU.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-$PWD/gpu-out}
 LOG=$(mktemp -d)
 mkdir -p "$OUT"
-STAGES=${STAGES:-"build bench tests shim symm collectives"}
+STAGES=${STAGES:-"build bench tests shim symm collectives sanitizer"}
 export NCCL_NVLS_ENABLE=0 TORCH_SYMM_MEM_DISABLE_MULTICAST=1 NVSHMEM_DISABLE_NVLS=1
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 export TUTTI_TIMEOUT_MS=${TUTTI_TIMEOUT_MS:-60000}
@@ -47,7 +50,7 @@ if want build; then
   cmake -S . -B build-gpu -G Ninja -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_BUILD_TYPE=Release \
     -DNCCL_INCLUDE_DIR="$(dirname "$NCCL_LIB")/../include" > "$LOG/configure.log" 2>&1
   # Keep going past a broken optional target so one failure does not waste the machine.
-  stage build 240 ninja -C build-gpu -k 0
+  stage build 300 ninja -C build-gpu -k 0
   grep -A3 "^FAILED" "$LOG/build.log" | grep -E "error|FAILED" | head -6
   [ -x build-gpu/perf/all_reduce_perf ] || { echo "BUILD FAILED"; grep -B2 -A6 error "$LOG/build.log" | head -40; exit 1; }
 fi
@@ -63,18 +66,33 @@ if want tests; then
   stage gpu_single_process 40 build-gpu/tests/gpu/gpu_single_process_test
 fi
 if want shim; then
-  stage torch_shim 90 tests/frameworks/run_torch_shim.sh build-gpu/src/shim/libnccl.so.2 "$NGPU"
+  # 2 and 4 ranks; where GPUs are fewer, ranks share them (the script says so).
+  stage torch_shim 200 tests/frameworks/run_torch_shim.sh build-gpu/src/shim/libnccl.so.2 2 4
 fi
-if want symm; then
+if want symm && [ "$NGPU" -ge 2 ]; then
   stage symm_mem 60 torchrun --nproc-per-node "$NGPU" perf/symm_mem_bench.py --sizes 8,1M,4M,16M
   stage graph_perf 60 python3 perf/compare --coll all_reduce --np "$NGPU" --mem device --nccl "$NCCL_LIB" \
     --bin-dir build-gpu/perf --out "$LOG/graph" -b 8 -e 16M -f 8 -G 10 -n 20
 fi
 if want collectives; then
-  stage gpu_collectives 120 build-gpu/tests/gpu/gpu_collectives_test --gtest_filter="*${NGPU}gpus"
+  # 2, 3 and 4 ranks (sharing GPUs where there are fewer).
+  stage gpu_collectives ${COLL_LIMIT:-300} build-gpu/tests/gpu/gpu_collectives_test ${COLL_FILTER:+--gtest_filter=$COLL_FILTER}
+fi
+if want sanitizer; then
+  # Two ranks under mpirun, each process under the sanitizer (one GPU each where there are
+  # two), every kernel family, checked results (-c 1).
+  export TUTTI_ALLOW_SHARED_GPU=1
+  SAN_RUNS=${SAN_RUNS:-"memcheck:all_reduce memcheck:reduce_scatter memcheck:all_gather memcheck:alltoall memcheck:sendrecv racecheck:all_reduce racecheck:alltoall"}
+  for run in $SAN_RUNS; do
+    tool=${run%%:*} coll=${run#*:}
+    stage "san_${tool}_$coll" 90 mpirun -np 2 --oversubscribe compute-sanitizer --tool "$tool" \
+      --error-exitcode 9 build-gpu/perf/${coll}_perf --mem device -b 8 -e 4M -f 64 -n 2 -w 1 -c 1
+  done
+  unset TUTTI_ALLOW_SHARED_GPU
 fi
 echo
 cat "$LOG/summary.txt"
+grep -h "ERROR SUMMARY\|RACECHECK SUMMARY" "$LOG"/san_*.log 2>/dev/null | sort | uniq -c
 for f in bench graph_perf symm_mem torch_shim; do
   [ -f "$LOG/$f.log" ] && { echo "--- $f"; grep -E '^\|' "$LOG/$f.log" | head -60; }
 done
