@@ -38,7 +38,8 @@ class SizeBench {
   std::vector<OpCall> calls(const Counts& c, bool inPlace);
   Status fillInputs(const std::vector<OpCall>& calls, bool poisonRecv);
   Status issueTimes(const std::vector<OpCall>& calls, int times);
-  Status timeIt(const std::vector<OpCall>& calls, double* seconds);
+  // *tflops: with --compute, the slowest local rank's GEMM rate beside the loop (else -1).
+  Status timeIt(const std::vector<OpCall>& calls, double* seconds, double* tflops);
   Status checkIt(const std::vector<OpCall>& calls, int64_t* wrong);
   Status measure(const Counts& c, bool inPlace, size_t reportBytes, PlacementResult* out);
 
@@ -109,8 +110,9 @@ Status SizeBench::issueTimes(const std::vector<OpCall>& calls, int times) {
   return Status::ok();
 }
 
-Status SizeBench::timeIt(const std::vector<OpCall>& calls, double* seconds) {
+Status SizeBench::timeIt(const std::vector<OpCall>& calls, double* seconds, double* tflops) {
   auto& local = ranks_.ranks();
+  *tflops = -1;
   const int graphs = opts_.graphLaunches;
   if (graphs > 0) {
     for (LocalRank& r : local) PERF_TRY(r.memory->beginCapture());
@@ -123,6 +125,9 @@ Status SizeBench::timeIt(const std::vector<OpCall>& calls, double* seconds) {
     }
     PERF_TRY(s);
   }
+  // GEMMs start before the barrier, so every rank's compute stream is busy when timing starts.
+  for (LocalRank& r : local)
+    if (r.compute) PERF_TRY(r.compute->start());
   PERF_TRY(control_.barrier());
   for (LocalRank& r : local) PERF_TRY(r.memory->startTimer());
   if (graphs > 0) {
@@ -138,6 +143,12 @@ Status SizeBench::timeIt(const std::vector<OpCall>& calls, double* seconds) {
     double t = 0;
     PERF_TRY(r.memory->stopTimer(&t));
     worst = std::max(worst, t);
+  }
+  for (LocalRank& r : local) {
+    if (!r.compute) continue;
+    double tf = 0;
+    PERF_TRY(r.compute->stop(&tf));
+    *tflops = *tflops < 0 ? tf : std::min(*tflops, tf);
   }
   for (LocalRank& r : local) r.memory->releaseGraph();
   double ops = static_cast<double>(opts_.iters) * opts_.aggIters * (graphs > 0 ? graphs : 1);
@@ -176,8 +187,8 @@ Status SizeBench::measure(const Counts& c, bool inPlace, size_t reportBytes, Pla
   PERF_TRY(fillInputs(callList, false));
   PERF_TRY(issueTimes(callList, opts_.warmupIters));
   PERF_TRY(ranks_.synchronize());
-  double seconds = 0;
-  PERF_TRY(timeIt(callList, &seconds));
+  double seconds = 0, tflops = -1;
+  PERF_TRY(timeIt(callList, &seconds, &tflops));
   int64_t wrong = -1;
   const bool defined = !inPlace || ranks_.backend().definesInPlace(coll_.name);
   if (opts_.check > 0 && defined) PERF_TRY(checkIt(callList, &wrong));
@@ -206,6 +217,11 @@ Status SizeBench::measure(const Counts& c, bool inPlace, size_t reportBytes, Pla
     wrong = static_cast<int64_t>(w[0]);
   }
   *out = makeResult(reportBytes, t[0], coll_.busBwFactor(ranks_.nranks()), wrong);
+  if (tflops >= 0) {
+    double f[1] = {tflops};
+    PERF_TRY(control_.allReduce(f, 1, ReduceKind::kMin));
+    out->computeTflops = f[0];
+  }
   return Status::ok();
 }
 
@@ -248,6 +264,14 @@ std::string headerText(const Options& opts, const RunInfo& info,
            averages[opts.average], static_cast<unsigned long long>(info.seed));
   h += buf;
   for (const std::string& l : rankLines) h += l;
+  if (opts.computeN > 0) {
+    snprintf(buf, sizeof(buf),
+             "#\n# Compute beside: bf16 %d x %d x %d GEMMs back to back on a low-priority stream "
+             "of each GPU while each size is timed (rate per row: slowest rank, out of place and "
+             "in place)\n",
+             opts.computeN, opts.computeN, opts.computeN);
+    h += buf;
+  }
   h += "#\n";
   return h;
 }

@@ -9,6 +9,7 @@
 
 #include "harness/backend.h"
 #include "harness/collective.h"
+#include "harness/compute_load.h"
 #include "harness/control.h"
 #include "harness/memory.h"
 #include "harness/options.h"
@@ -22,6 +23,7 @@ struct LocalRank {
   void* sendBuf = nullptr;
   void* recvBuf = nullptr;
   std::vector<unsigned char> scratch;  // host staging for device buffers
+  std::unique_ptr<ComputeLoad> compute;  // --compute: GEMMs beside the timed collective
 };
 
 // Where this process sits in the run, as decided by the launcher.

@@ -37,6 +37,7 @@ const Flag kFlags[] = {
     {'T', "timeout", true},   {'h', "help", false},
     {0, "mem", true},         {0, "np", true},
     {0, "backend", true},     {0, "seed", true},
+    {0, "compute", true},
 };
 
 const Flag* findShort(char c) {
@@ -131,6 +132,8 @@ Status apply(const Flag& flag, const std::string& v, Options* o) {
       return bad("expected host, device or auto");
     return Status::ok();
   }
+  if (name == "compute")
+    return parseInt(v, 0, 65536, &o->computeN) ? Status::ok() : bad("expected a GEMM size 0..65536");
   if (name == "np") return parseInt(v, 1, 4096, &o->np) ? Status::ok() : bad("expected 1..4096");
   if (name == "backend") {
     std::string kind = v.substr(0, v.find(':'));
@@ -275,6 +278,8 @@ void printUsage(FILE* f, const char* program) {
       "  --np <n>                      start n local ranks by fork (not under mpirun)\n"
       "  --backend <tutti|nccl[:PATH]> library to drive. nccl: $NCCL_LIB or libnccl.so.2\n"
       "  --seed <n>                    seed of the check data. Default 20240611\n"
+      "  --compute <N>                 bf16 N x N x N GEMMs on a second stream of each GPU while\n"
+      "                                the collective is timed (device memory). Default 0: none\n"
       "  -h,--help\n",
       program);
 }

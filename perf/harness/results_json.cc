@@ -16,6 +16,7 @@ void writePlacement(JsonWriter& w, const PlacementResult& p) {
     w.null();
   else
     w.value(static_cast<int64_t>(p.wrong));
+  if (p.computeTflops >= 0) w.key("compute_tflops").value(p.computeTflops);
   w.endObject();
 }
 

@@ -136,6 +136,16 @@ TEST(ParseOptions, AttachedShortValue) {
   EXPECT_EQ(o.root, -1);
 }
 
+TEST(ParseOptions, ComputeBeside) {
+  Options o;
+  EXPECT_EQ(o.computeN, 0);
+  ASSERT_TRUE(parse({"--compute", "8192"}, &o).isOk());
+  EXPECT_EQ(o.computeN, 8192);
+  Status s = parse({"--compute", "-4"}, &o);
+  EXPECT_FALSE(s.isOk());
+  EXPECT_NE(s.message().find("--compute"), std::string::npos) << s.message();
+}
+
 TEST(ParseOptions, EveryTypeNameParses) {
   for (const char* name : {"float", "half", "bfloat16", "double", "int8", "uint8", "int32",
                            "uint32", "int64", "uint64", "fp8_e4m3", "fp8_e5m2"}) {

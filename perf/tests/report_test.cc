@@ -40,6 +40,10 @@ TEST(Report, RowColumns) {
   EXPECT_EQ(line,
             "     1048576        262144     float     sum      -1    20.00   52.43   78.64       0"
             "    21.00   49.93   74.90     N/A\n");
+  // --compute appends the GEMM rates after the nccl-tests columns, which stay as they were.
+  row.outOfPlace.computeTflops = 612.4;
+  row.inPlace.computeTflops = 598.6;
+  EXPECT_EQ(formatRow(row), line.substr(0, line.size() - 1) + "  # GEMM TFLOP/s 612 599\n");
   std::string header = formatColumnHeader();
   EXPECT_NE(header.find("out-of-place"), std::string::npos);
   EXPECT_NE(header.find("#wrong"), std::string::npos);
