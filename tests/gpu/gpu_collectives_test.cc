@@ -1,7 +1,7 @@
 // Every collective x dtype x op (PreMulSum included) on device buffers of 1 to 4 ranks, one
-// process per rank (ranks share GPUs where there are fewer, see gpu_testing.h),
-// against the CPU reference: counts 0 to 64M elements, odd counts, pointers offset by two
-// bytes, in place and out of place, every GPU algorithm.
+// process per rank (ranks share GPUs where there are fewer, see gpu_testing.h), against the
+// CPU reference: counts 0 to 64M elements (1 GiB for AllReduce), odd counts, pointers offset by
+// two bytes, in place and out of place, every GPU algorithm.
 #include <cuda_runtime.h>
 
 #include <cstdlib>
@@ -53,8 +53,11 @@ void runGpuSweep(int nranks, const Sweep& s) {
                 CollCase c{s.collective, dtype, op, count, inPlace, root, algo, true, misalign, stream};
                 run(c);
               }
-    // Large: past the scratch size so every block iterates many times (float sum only).
-    for (size_t count : {size_t(1) << 24, (size_t(1) << 26) + 5}) {
+    // Large: past the scratch size so every block iterates many times (float sum only), and
+    // for AllReduce one 1 GiB buffer.
+    std::vector<size_t> large = {size_t(1) << 24, (size_t(1) << 26) + 5};
+    if (s.collective == Collective::kAllReduce) large.push_back(size_t(1) << 28);
+    for (size_t count : large) {
       CollCase c{s.collective, tuttiFloat32, tuttiSum, count, false, 0, s.algorithms.back(), true, false, stream};
       if (s.collective == Collective::kAllGather || s.collective == Collective::kReduceScatter ||
           s.collective == Collective::kAllToAll || s.collective == Collective::kAllToAllv)
