@@ -199,6 +199,8 @@ Result GpuComm::init(Comm* comm) {
       local.push_back({p, comm->peers[p].pid});
   if (!local.empty()) watchdog_ = std::thread(&GpuComm::watch, this, local);
   if (r == 0) {
+    TUTTI_INFO("GPU path: %s%s%s; scratch %zu MiB per rank", direct ? "direct kernels over P2P" : "host-staged",
+               direct ? "" : " because of ", direct ? "" : why.c_str(), scratchBytes >> 20);
     int shared = 0;
     for (int p = 1; p < n; ++p)
       shared += comm->peers[p].hostHash == comm->peers[0].hostHash && comm->peers[p].busId == comm->peers[0].busId;
@@ -206,9 +208,6 @@ Result GpuComm::init(Comm* comm) {
       TUTTI_INFO("%d other rank(s) share GPU %d with rank 0: kernels of different processes "
                  "time-slice on it, so this is for testing, not for speed", shared, device);
   }
-  if (r == 0)
-    TUTTI_INFO("GPU path: %s%s%s; scratch %zu MiB per rank", direct ? "direct kernels over P2P" : "host-staged",
-               direct ? "" : " because of ", direct ? "" : why.c_str(), scratchBytes >> 20);
   return tuttiSuccess;
 }
 

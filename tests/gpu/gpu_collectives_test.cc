@@ -15,19 +15,21 @@
 namespace tutti::testing {
 namespace {
 
-
 struct Sweep {
   Collective collective;
   std::vector<std::string> algorithms;
   bool reduces;
 };
 
-void runGpuSweep(int nranks, const Sweep& s) {
-  SKIP_WITHOUT_GPUS(nranks);
+// Runs `cases(run, n, stream)` on every rank of an n-rank job, one process per rank: device,
+// non-blocking stream and communicator are set up around it; `run(c)` checks one case and
+// reports (at most six) failures naming the rank, the case and the seed.
+template <typename Cases>
+void onGpuRanks(int nranks, int timeoutSec, const char* what, Cases cases) {
   const uint64_t seed = testSeed();
   RankOptions opt;
   opt.createComm = false;
-  opt.timeoutSec = 900;
+  opt.timeoutSec = timeoutSec;
   runRanks(nranks, [&](tuttiComm_t, int rank, int n) {
     setDeviceMemoryOps(cudaMemoryOps());
     CUDA_OK(cudaSetDevice(gpuForRank(rank)));
@@ -39,8 +41,17 @@ void runGpuSweep(int nranks, const Sweep& s) {
     auto run = [&](const CollCase& c) {
       std::string err = runCollectiveCase(comm, rank, n, c, seed);
       if (!err.empty() && failures++ < 6)
-        ADD_FAILURE() << "rank " << rank << ": " << describe(c, n) << " seed=" << seed << ": " << err;
+        ADD_FAILURE() << "rank " << rank << ": " << what << describe(c, n) << " seed=" << seed << ": " << err;
     };
+    cases(run, n, stream);
+    tuttiCommDestroy(comm);
+    cudaStreamDestroy(stream);
+  }, opt);
+}
+
+void runGpuSweep(int nranks, const Sweep& s) {
+  SKIP_WITHOUT_GPUS(nranks);
+  onGpuRanks(nranks, 900, "", [&](auto& run, int n, cudaStream_t stream) {
     for (const std::string& algo : s.algorithms)
       for (tuttiDataType_t dtype : allTypes())
         for (tuttiRedOp_t op : s.reduces ? allOps() : std::vector<tuttiRedOp_t>{tuttiSum})
@@ -50,8 +61,7 @@ void runGpuSweep(int nranks, const Sweep& s) {
                 if (s.collective == Collective::kAllToAllv && inPlace) continue;
                 if (count > 1001 && (op == tuttiProd || op == tuttiMin || misalign)) continue;
                 int root = static_cast<int>((count + dtype) % n);
-                CollCase c{s.collective, dtype, op, count, inPlace, root, algo, true, misalign, stream};
-                run(c);
+                run(CollCase{s.collective, dtype, op, count, inPlace, root, algo, true, misalign, stream});
               }
     // Large: past the scratch size so every block iterates many times (float sum only), and
     // for AllReduce one 1 GiB buffer.
@@ -64,28 +74,15 @@ void runGpuSweep(int nranks, const Sweep& s) {
         c.count /= n;
       run(c);
     }
-    tuttiCommDestroy(comm);
-    cudaStreamDestroy(stream);
-  }, opt);
+  });
 }
 
 // The host-staged path (what ranks without P2P access take), forced with TUTTI_P2P_DISABLE:
 // every collective, a float, a half and an integer type, in and out of place.
 void runStagedSweep(int nranks) {
   SKIP_WITHOUT_GPUS(nranks);
-  const uint64_t seed = testSeed();
-  RankOptions opt;
-  opt.createComm = false;
-  opt.timeoutSec = 300;
-  runRanks(nranks, [&](tuttiComm_t, int rank, int n) {
-    setenv("TUTTI_P2P_DISABLE", "1", 1);
-    setDeviceMemoryOps(cudaMemoryOps());
-    CUDA_OK(cudaSetDevice(gpuForRank(rank)));
-    cudaStream_t stream;
-    CUDA_OK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-    tuttiComm_t comm = nullptr;
-    ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess) << tuttiGetLastError(nullptr);
-    int failures = 0;
+  setenv("TUTTI_P2P_DISABLE", "1", 1);  // inherited by the forked ranks
+  onGpuRanks(nranks, 300, "staged ", [&](auto& run, int n, cudaStream_t stream) {
     for (Collective coll : {Collective::kAllReduce, Collective::kAllGather, Collective::kReduceScatter,
                             Collective::kAllToAll, Collective::kAllToAllv, Collective::kBroadcast,
                             Collective::kReduce}) {
@@ -97,15 +94,11 @@ void runStagedSweep(int nranks) {
           for (size_t count : {size_t(7), size_t(300007)})
             for (bool inPlace : {false, true}) {
               if (coll == Collective::kAllToAllv && inPlace) continue;
-              CollCase c{coll, dtype, op, count, inPlace, static_cast<int>(count % n), "", true, false, stream};
-              std::string err = runCollectiveCase(comm, rank, n, c, seed);
-              if (!err.empty() && failures++ < 6)
-                ADD_FAILURE() << "rank " << rank << ": staged " << describe(c, n) << " seed=" << seed << ": " << err;
+              run(CollCase{coll, dtype, op, count, inPlace, static_cast<int>(count % n), "", true, false, stream});
             }
     }
-    tuttiCommDestroy(comm);
-    cudaStreamDestroy(stream);
-  }, opt);
+  });
+  unsetenv("TUTTI_P2P_DISABLE");
 }
 
 TEST(GpuStagedPath, EveryCollectiveTwoRanks) { runStagedSweep(2); }

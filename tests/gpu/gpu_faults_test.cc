@@ -1,5 +1,6 @@
 // Failure paths on the GPU: a peer that never joins makes the kernel give up at the timeout
-// (reported by tuttiCommGetAsyncError), and tuttiCommAbort frees a stuck kernel at once.
+// (reported by tuttiCommGetAsyncError), tuttiCommAbort frees a stuck kernel at once, and two
+// ranks on one GPU are refused on both ranks unless TUTTI_ALLOW_SHARED_GPU allows it.
 #include <cuda_runtime.h>
 #include <signal.h>
 #include <unistd.h>
@@ -44,6 +45,22 @@ TEST(GpuFaults, MissingPeerTimesOut) {
       sleep(8);
     }
     tuttiCommDestroy(comm);
+  }, opt);
+}
+
+TEST(GpuFaults, TwoRanksOnOneGpuAreRefusedUnlessAllowed) {
+  SKIP_WITHOUT_GPUS(1);
+  RankOptions opt;
+  opt.createComm = false;
+  opt.env = {{"TUTTI_ALLOW_SHARED_GPU", "0"}};
+  runRanks(2, [&](tuttiComm_t, int rank, int n) {
+    CUDA_OK(cudaSetDevice(0));  // both ranks: a device-selection bug in the caller
+    tuttiComm_t comm = nullptr;
+    EXPECT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiInvalidUsage);
+    std::string why = tuttiGetLastError(nullptr);
+    EXPECT_NE(why.find("ranks 0 and 1 both use GPU 0"), std::string::npos) << why;
+    EXPECT_NE(why.find("TUTTI_ALLOW_SHARED_GPU"), std::string::npos) << why;
+    EXPECT_EQ(comm, nullptr);
   }, opt);
 }
 
