@@ -98,10 +98,19 @@ class SocketConnection : public Connection {
 
   bool flushed() override { return send_.used() == 0; }
 
+  // Asked when the caller could not use what has arrived: after the peer's close nothing more
+  // will come, so bytes still unread (a peer killed in the middle of an element, say) cannot
+  // complete the message either. The executor retries once before failing, for the case where
+  // the last bytes came in after its previous pass.
   Result checkPeer() override {
     TUTTI_TRY(progress());
     if (peerClosed_ && recv_.used() == 0)
       return setError(tuttiRemoteError, "rank %d closed the connection", peer_);
+    if (peerClosed_)
+      return setError(tuttiRemoteError,
+                      "rank %d closed the connection in the middle of a message (%zu bytes of "
+                      "it left unused)",
+                      peer_, recv_.used());
     return tuttiSuccess;
   }
 

@@ -38,11 +38,10 @@ void killMidCollective(const char* transport, int victim) {
       r = tuttiAllReduce(buf.data(), buf.data(), count, tuttiFloat32, tuttiSum, comm, nullptr);
     }
     EXPECT_NE(r, tuttiSuccess) << "rank " << rank << " never noticed the dead peer";
-    // Usually the closed connection is seen within milliseconds; a rank that sees nothing
-    // must give up at the 20 s timeout (tuttiTimeout, accepted below), and its neighbours a
-    // moment later when it leaves: the bound is the timeout plus the 5 ms checking interval
-    // and scheduling on a loaded machine (one CI run took 20.004-20.012 s).
-    EXPECT_LT(since(t0), 21.0) << "rank " << rank << " waited past the timeout";
+    // The dead peer must be seen well before the timeout: a rank that only gives up at the
+    // timeout missed it (as the socket transport did when the victim died in the middle of an
+    // element and left a partial one behind).
+    EXPECT_LT(since(t0), 20.0) << "rank " << rank << " waited past the timeout";
     EXPECT_TRUE(r == tuttiRemoteError || r == tuttiTimeout) << tuttiGetErrorString(r);
     tuttiResult_t async;
     EXPECT_EQ(tuttiCommGetAsyncError(comm, &async), tuttiSuccess);
