@@ -5,7 +5,7 @@
 #   STAGES      default "build bench tests shim symm collectives sanitizer"
 #   BENCH_ARGS  perf sweep (default: -b 8 -e 1G -f 8)
 # On a machine with fewer GPUs than a test's ranks, ranks share GPUs (TUTTI_ALLOW_SHARED_GPU):
-# the tests still check 2, 3 and 4 ranks; the NCCL comparison then runs one rank per GPU only,
+# the tests still check 1 to 4 ranks; the NCCL comparison then runs one rank per GPU only,
 # since NCCL refuses two ranks on one GPU.
 set -uo pipefail
 cd "$(dirname "$0")/.."
@@ -75,7 +75,7 @@ if want symm && [ "$NGPU" -ge 2 ]; then
     --bin-dir build-gpu/perf --out "$LOG/graph" -b 8 -e 16M -f 8 -G 10 -n 20
 fi
 if want collectives; then
-  # 2, 3 and 4 ranks (sharing GPUs where there are fewer).
+  # 1 to 4 ranks (sharing GPUs where there are fewer), and the staged-path sweeps.
   stage gpu_collectives ${COLL_LIMIT:-300} build-gpu/tests/gpu/gpu_collectives_test ${COLL_FILTER:+--gtest_filter=$COLL_FILTER}
 fi
 if want sanitizer; then
