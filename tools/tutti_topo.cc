@@ -17,7 +17,7 @@
 #include "algorithms/double_tree.h"
 #include "algorithms/rank_layout.h"
 #include "algorithms/tuner.h"
-#include "core/env.h"
+#include "base/env.h"
 #include "topology/comm_topology.h"
 #include "topology/detect.h"
 #include "topology/topo_file.h"

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "algorithms/plan.h"
-#include "core/error.h"
+#include "base/error.h"
 
 namespace tutti {
 

@@ -6,7 +6,7 @@
 #include <string>
 
 #include "algorithms/plan.h"
-#include "core/error.h"
+#include "base/error.h"
 
 namespace tutti {
 

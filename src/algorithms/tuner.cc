@@ -8,8 +8,8 @@
 
 #include "algorithms/builders.h"
 #include "algorithms/rank_layout.h"
-#include "core/env.h"
-#include "core/logging.h"
+#include "base/env.h"
+#include "base/logging.h"
 #include "topology/paths.h"
 
 namespace tutti {

@@ -12,7 +12,7 @@
 
 #include "algorithms/cost_model.h"
 #include "algorithms/plan.h"
-#include "core/error.h"
+#include "base/error.h"
 
 namespace tutti {
 

@@ -10,7 +10,7 @@
 #include "bootstrap/handshake.h"
 #include "bootstrap/packed_address.h"
 #include "bootstrap/rendezvous_root.h"
-#include "core/logging.h"
+#include "base/logging.h"
 
 namespace tutti {
 namespace {

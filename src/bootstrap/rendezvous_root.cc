@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "bootstrap/handshake.h"
-#include "core/logging.h"
+#include "base/logging.h"
 
 namespace tutti {
 namespace {

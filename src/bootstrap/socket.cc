@@ -15,8 +15,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/env.h"
-#include "core/logging.h"
+#include "base/env.h"
+#include "base/logging.h"
 
 namespace tutti {
 namespace {

@@ -8,8 +8,8 @@
 #include <atomic>
 #include <string>
 
-#include "core/deadline.h"
-#include "core/error.h"
+#include "base/deadline.h"
+#include "base/error.h"
 
 namespace tutti {
 

@@ -7,8 +7,8 @@
 #include "bootstrap/hmac_sha256.h"
 #include "bootstrap/packed_address.h"
 #include "bootstrap/rendezvous_root.h"
-#include "core/logging.h"
-#include "core/timeouts.h"
+#include "base/logging.h"
+#include "base/timeouts.h"
 
 namespace tutti {
 namespace {

@@ -5,7 +5,7 @@
 #include <cstdint>
 
 #include "bootstrap/socket.h"
-#include "core/error.h"
+#include "base/error.h"
 #include "tutti/tutti.h"
 
 namespace tutti {

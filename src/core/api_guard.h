@@ -6,7 +6,7 @@
 #include <new>
 
 #include "core/comm.h"
-#include "core/logging.h"
+#include "base/logging.h"
 
 namespace tutti {
 

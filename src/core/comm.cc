@@ -1,7 +1,7 @@
 // Communicator error state shared by every layer.
 #include "core/comm.h"
 
-#include "core/logging.h"
+#include "base/logging.h"
 
 using tutti::Result;
 

@@ -11,7 +11,7 @@
 
 #include "algorithms/tuner.h"
 #include "bootstrap/bootstrap.h"
-#include "core/error.h"
+#include "base/error.h"
 #include "core/peer_info.h"
 #include "transport/connection.h"
 

@@ -8,11 +8,11 @@
 
 #include "bootstrap/handshake.h"
 #include "bootstrap/unique_id.h"
-#include "core/env.h"
+#include "base/env.h"
 #include "core/gpu_hooks.h"
-#include "core/host_id.h"
-#include "core/logging.h"
-#include "core/timeouts.h"
+#include "base/host_id.h"
+#include "base/logging.h"
+#include "base/timeouts.h"
 #include "topology/comm_topology.h"
 #include "transport/transport_setup.h"
 

@@ -8,7 +8,7 @@
 #include <sstream>
 #include <thread>
 
-#include "core/logging.h"
+#include "base/logging.h"
 
 namespace tutti {
 namespace {

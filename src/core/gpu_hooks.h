@@ -4,7 +4,7 @@
 
 #include <cstddef>
 
-#include "core/error.h"
+#include "base/error.h"
 #include "tutti/tutti.h"
 
 struct tuttiComm;

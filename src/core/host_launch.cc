@@ -10,7 +10,7 @@
 #include "algorithms/builders.h"
 #include "core/cpu_executor.h"
 #include "core/host_reduce.h"
-#include "core/logging.h"
+#include "base/logging.h"
 
 namespace tutti {
 

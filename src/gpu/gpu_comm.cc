@@ -9,9 +9,9 @@
 
 #include <cstring>
 
-#include "core/env.h"
+#include "base/env.h"
 #include "core/gpu_hooks.h"
-#include "core/logging.h"
+#include "base/logging.h"
 
 namespace tutti {
 namespace {

@@ -10,7 +10,7 @@
 #include "core/coll_call.h"
 #include "core/gpu_hooks.h"
 #include "core/host_launch.h"
-#include "core/logging.h"
+#include "base/logging.h"
 #include "gpu/gpu_comm.h"
 #include "kernels/launch.h"
 

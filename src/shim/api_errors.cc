@@ -2,7 +2,7 @@
 // deprecated ncclResetDebugInit.
 #include <string>
 
-#include "core/logging.h"
+#include "base/logging.h"
 #include "shim/env_map.h"
 #include "shim/shim_comm.h"
 #include "shim/shim_error.h"

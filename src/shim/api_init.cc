@@ -3,7 +3,7 @@
 #include <cstring>
 #include <vector>
 
-#include "core/logging.h"
+#include "base/logging.h"
 #include "shim/config_map.h"
 #include "shim/env_map.h"
 #include "shim/shim_comm.h"

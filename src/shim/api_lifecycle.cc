@@ -1,6 +1,6 @@
 // NCCL entry points for a communicator's life after creation: finalize, destroy, abort,
 // revoke, the asynchronous error and the identity queries.
-#include "core/logging.h"
+#include "base/logging.h"
 #include "shim/env_map.h"
 #include "shim/shim_comm.h"
 #include "shim/shim_error.h"

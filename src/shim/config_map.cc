@@ -5,7 +5,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "core/logging.h"
+#include "base/logging.h"
 #include "shim/shim_error.h"
 
 namespace tutti::shim {

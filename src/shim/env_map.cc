@@ -9,7 +9,7 @@
 #include <string>
 #include <vector>
 
-#include "core/logging.h"
+#include "base/logging.h"
 
 namespace tutti::shim {
 namespace {

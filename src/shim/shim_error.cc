@@ -4,7 +4,7 @@
 #include <cstdarg>
 #include <cstdio>
 
-#include "core/logging.h"
+#include "base/logging.h"
 
 namespace tutti::shim {
 namespace {

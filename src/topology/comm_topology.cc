@@ -8,7 +8,7 @@
 
 #include "algorithms/rank_layout.h"
 #include "core/comm.h"
-#include "core/logging.h"
+#include "base/logging.h"
 #include "topology/detect.h"
 #include "topology/ring_search.h"
 

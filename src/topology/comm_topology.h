@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "algorithms/tuner.h"
-#include "core/error.h"
+#include "base/error.h"
 #include "topology/paths.h"
 
 struct tuttiComm;

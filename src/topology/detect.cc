@@ -9,9 +9,9 @@
 #include <fstream>
 #include <mutex>
 
-#include "core/env.h"
-#include "core/host_id.h"
-#include "core/logging.h"
+#include "base/env.h"
+#include "base/host_id.h"
+#include "base/logging.h"
 #include "topology/detect_internal.h"
 #include "topology/topo_file.h"
 

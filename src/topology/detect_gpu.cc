@@ -7,7 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
-#include "core/env.h"
+#include "base/env.h"
 #include "core/gpu_hooks.h"
 #include "topology/detect_internal.h"
 

@@ -5,7 +5,7 @@
 
 #include <cstddef>
 
-#include "core/error.h"
+#include "base/error.h"
 
 namespace tutti {
 

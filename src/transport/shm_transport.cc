@@ -13,7 +13,7 @@
 
 #include <atomic>
 
-#include "core/logging.h"
+#include "base/logging.h"
 
 namespace tutti {
 namespace {

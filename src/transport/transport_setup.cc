@@ -7,8 +7,8 @@
 
 #include "bootstrap/handshake.h"
 #include "core/comm.h"
-#include "core/env.h"
-#include "core/logging.h"
+#include "base/env.h"
+#include "base/logging.h"
 #include "transport/shm_transport.h"
 #include "transport/socket_transport.h"
 

@@ -3,7 +3,7 @@
 #pragma once
 
 #include "bootstrap/socket.h"
-#include "core/error.h"
+#include "base/error.h"
 
 struct tuttiComm;
 

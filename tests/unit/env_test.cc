@@ -2,7 +2,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
-#include "core/env.h"
+#include "base/env.h"
 
 namespace tutti {
 namespace {

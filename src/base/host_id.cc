@@ -1,11 +1,11 @@
 // Host identity for grouping ranks into nodes.
-#include "core/host_id.h"
+#include "base/host_id.h"
 
 #include <unistd.h>
 
 #include <fstream>
 
-#include "core/env.h"
+#include "base/env.h"
 
 namespace tutti {
 

@@ -1,5 +1,5 @@
 // Thread-local error message storage behind setError/addErrorContext.
-#include "core/error.h"
+#include "base/error.h"
 
 #include <cstdarg>
 #include <cstdio>

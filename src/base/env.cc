@@ -1,10 +1,10 @@
 // Environment variable parsing shared by every layer.
-#include "core/env.h"
+#include "base/env.h"
 
 #include <cctype>
 #include <cstdlib>
 
-#include "core/logging.h"
+#include "base/logging.h"
 
 namespace tutti {
 

@@ -1,7 +1,7 @@
 // The one default every wait falls back to: TUTTI_TIMEOUT_MS, else 5 minutes.
 #pragma once
 
-#include "core/env.h"
+#include "base/env.h"
 
 namespace tutti {
 

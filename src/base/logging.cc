@@ -1,5 +1,5 @@
 // Log sink: one line per message, prefixed with host, pid and rank, to stderr or a file.
-#include "core/logging.h"
+#include "base/logging.h"
 
 #include <sys/syscall.h>
 #include <unistd.h>
