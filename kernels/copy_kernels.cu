@@ -17,7 +17,8 @@ __global__ void __launch_bounds__(kThreads) copyKernel(GpuCollArgs a) {
   __shared__ char* dsts[kMaxGpuRanks + 1];
   __shared__ int ndst;
   uint64_t iter = c.counters->iter[b];
-  for (size_t o = static_cast<size_t>(b) * S; o < bytes; o += static_cast<size_t>(gridDim.x) * S, ++iter) {
+  for (size_t o = static_cast<size_t>(b) * S; o < bytes;
+       o += static_cast<size_t>(gridDim.x) * S, ++iter) {
     const size_t m = bytes - o < S ? bytes - o : S;
     const int par = static_cast<int>(iter & 1);
     if (a.mode == GpuMode::kAllGather || a.mode == GpuMode::kBroadcast) {
@@ -36,8 +37,10 @@ __global__ void __launch_bounds__(kThreads) copyKernel(GpuCollArgs a) {
       if (!blockBarrier(c, b)) return;
       for (int p = 0; p < n; ++p) {
         if (p == r) continue;
-        if (a.mode == GpuMode::kAllGather) blockCopy(a.recv + p * bytes + o, slotPtr(c, r, b, par, p, slotBytes), m);
-        else if (p == a.root) blockCopy(a.recv + o, slotPtr(c, r, b, par, p, slotBytes), m);
+        if (a.mode == GpuMode::kAllGather)
+          blockCopy(a.recv + p * bytes + o, slotPtr(c, r, b, par, p, slotBytes), m);
+        else if (p == a.root)
+          blockCopy(a.recv + o, slotPtr(c, r, b, par, p, slotBytes), m);
       }
     } else {  // kAllToAll: block p of our input goes to rank p's slot r
       // Peers in the order r+1, r+2, ...: each step is a permutation, so every GPU receives

@@ -10,15 +10,15 @@
 
 namespace tutti {
 
-constexpr int kMaxGpuRanks = 16;     // ranks of one node reachable by direct kernels
-constexpr int kMaxBlocks = 64;       // collective blocks (channels) per launch
-constexpr int kMaxP2pBlocks = 8;     // blocks per point-to-point message
-constexpr int kMaxP2pOps = 64;       // sends + receives fused into one launch
+constexpr int kMaxGpuRanks = 16;  // ranks of one node reachable by direct kernels
+constexpr int kMaxBlocks = 64;    // collective blocks (channels) per launch
+constexpr int kMaxP2pBlocks = 8;  // blocks per point-to-point message
+constexpr int kMaxP2pOps = 64;    // sends + receives fused into one launch
 constexpr int kThreads = 512;
 
 // Flag words in each rank's flag buffer (uint64 each), written by peers.
-constexpr int kCollFlagOffset = 0;                                    // [block][src rank]
-constexpr int kP2pReadyOffset = kMaxBlocks * kMaxGpuRanks;            // [src rank][p2p block]
+constexpr int kCollFlagOffset = 0;                          // [block][src rank]
+constexpr int kP2pReadyOffset = kMaxBlocks * kMaxGpuRanks;  // [src rank][p2p block]
 constexpr int kP2pFreedOffset = kP2pReadyOffset + kMaxGpuRanks * kMaxP2pBlocks;  // [dst][blk]
 constexpr int kFlagWords = kP2pFreedOffset + kMaxGpuRanks * kMaxP2pBlocks;
 
@@ -34,15 +34,15 @@ struct DeviceCounters {
 struct DeviceComm {
   int rank;
   int nranks;
-  char* scratch[kMaxGpuRanks];   // each rank's scratch, mapped into this process
-  uint64_t* flags[kMaxGpuRanks]; // each rank's flag words, mapped
-  DeviceCounters* counters;      // this rank's
-  volatile int* abortFlag;       // host-mapped; set by tuttiCommAbort
-  int* errorFlag;                // host-mapped; kernels report a timeout here
+  char* scratch[kMaxGpuRanks];    // each rank's scratch, mapped into this process
+  uint64_t* flags[kMaxGpuRanks];  // each rank's flag words, mapped
+  DeviceCounters* counters;       // this rank's
+  volatile int* abortFlag;        // host-mapped; set by tuttiCommAbort
+  int* errorFlag;                 // host-mapped; kernels report a timeout here
   uint64_t timeoutNs;
-  size_t regionBytes;            // collective scratch per block (two parities)
-  size_t p2pOffset;              // start of the point-to-point area in scratch
-  size_t p2pChunkBytes;          // one buffer of [src][block][2] in the p2p area
+  size_t regionBytes;    // collective scratch per block (two parities)
+  size_t p2pOffset;      // start of the point-to-point area in scratch
+  size_t p2pChunkBytes;  // one buffer of [src][block][2] in the p2p area
 };
 
 // Scratch layout shared by the kernels and the launcher that sizes their slices: block b owns

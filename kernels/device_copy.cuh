@@ -28,7 +28,8 @@ __device__ __forceinline__ int commonWordSize(uintptr_t orBits, uintptr_t misali
 }
 
 template <typename W>
-__device__ __forceinline__ void copyWords(char* const* dsts, int ndst, const char* src, size_t words) {
+__device__ __forceinline__ void copyWords(char* const* dsts, int ndst, const char* src,
+                                          size_t words) {
   const W* s = reinterpret_cast<const W*>(src);
   const size_t stride = blockDim.x;
   size_t i = threadIdx.x;
@@ -109,7 +110,8 @@ __device__ __forceinline__ void blockScaleCopyMulti(char* const* dsts, int ndst,
 // final division (tuttiAvg). srcs and dsts live in shared memory.
 template <typename T, typename F>
 __device__ __forceinline__ void reduceElems(char* const* dsts, int ndst, const char* const* srcs,
-                                            int nsrc, size_t first, size_t count, F f, int divisor) {
+                                            int nsrc, size_t first, size_t count, F f,
+                                            int divisor) {
   using Acc = AccumOf<T>;
   for (size_t i = first + threadIdx.x; i < first + count; i += blockDim.x) {
     auto acc = Acc::load(reinterpret_cast<const T*>(srcs[0])[i]);
@@ -145,7 +147,8 @@ __device__ __forceinline__ void reducePacks(char* const* dsts, int ndst, const c
     }
     PackU out;
 #pragma unroll
-    for (int j = 0; j < kN; ++j) out.e[j] = Acc::store(divisor > 1 ? divideBy(acc[j], divisor) : acc[j]);
+    for (int j = 0; j < kN; ++j)
+      out.e[j] = Acc::store(divisor > 1 ? divideBy(acc[j], divisor) : acc[j]);
     for (int d = 0; d < ndst; ++d) *reinterpret_cast<uint4*>(dsts[d] + off) = out.v;
   }
 }

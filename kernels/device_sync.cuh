@@ -26,7 +26,8 @@ __device__ __forceinline__ uint64_t globalTimerNs() {
 }
 
 // Spins until *flag >= value. Returns false (after recording why) on abort or timeout.
-__device__ __forceinline__ bool waitFlag(const DeviceComm& c, const uint64_t* flag, uint64_t value) {
+__device__ __forceinline__ bool waitFlag(const DeviceComm& c, const uint64_t* flag,
+                                         uint64_t value) {
   if (loadAcquire(flag) >= value) return true;
   const uint64_t start = globalTimerNs();
   for (uint32_t spin = 1;; ++spin) {

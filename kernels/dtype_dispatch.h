@@ -38,17 +38,25 @@ inline bool dispatchType(tuttiDataType_t dtype, Fn&& fn) {
 
 inline size_t dtypeSize(tuttiDataType_t dtype) {
   switch (dtype) {
-    case tuttiInt8: case tuttiUint8: case tuttiFp8E4M3: case tuttiFp8E5M2: return 1;
-    case tuttiFloat16: case tuttiBfloat16: return 2;
-    case tuttiInt32: case tuttiUint32: case tuttiFloat32: return 4;
-    case tuttiInt64: case tuttiUint64: case tuttiFloat64: return 8;
+    case tuttiInt8:
+    case tuttiUint8:
+    case tuttiFp8E4M3:
+    case tuttiFp8E5M2: return 1;
+    case tuttiFloat16:
+    case tuttiBfloat16: return 2;
+    case tuttiInt32:
+    case tuttiUint32:
+    case tuttiFloat32: return 4;
+    case tuttiInt64:
+    case tuttiUint64:
+    case tuttiFloat64: return 8;
     default: return 0;
   }
 }
 
 inline const char* dtypeName(tuttiDataType_t dtype) {
-  static const char* names[] = {"int8",    "uint8",   "int32",    "uint32",
-                                "int64",   "uint64",  "float16",  "float32",
+  static const char* names[] = {"int8",    "uint8",    "int32",    "uint32",
+                                "int64",   "uint64",   "float16",  "float32",
                                 "float64", "bfloat16", "fp8_e4m3", "fp8_e5m2"};
   return (dtype >= 0 && dtype < tuttiNumTypes) ? names[dtype] : "unknown";
 }

@@ -94,7 +94,8 @@ TUTTI_HD float fp8BitsToFloat(uint8_t b, bool hasInf) {
   uint32_t sign = (static_cast<uint32_t>(b) & 0x80u) << 24;
   uint32_t exp = (b >> M) & ((1u << E) - 1u);
   uint32_t mant = b & ((1u << M) - 1u);
-  if (hasInf && exp == (1u << E) - 1u) return bitsFloat(sign | 0x7f800000u | (mant ? 0x400000u : 0u));
+  if (hasInf && exp == (1u << E) - 1u)
+    return bitsFloat(sign | 0x7f800000u | (mant ? 0x400000u : 0u));
   if (!hasInf && (b & 0x7fu) == 0x7fu) return bitsFloat(sign | 0x7fc00000u);
   if (exp == 0) {
     float v = static_cast<float>(mant) * bitsFloat(static_cast<uint32_t>(127 + 1 - B - M) << 23);

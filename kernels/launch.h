@@ -25,13 +25,13 @@ struct GpuCollArgs {
   const DeviceComm* comm;  // device pointer
   const char* send;
   char* recv;
-  size_t count;       // elements: AllReduce/Reduce/Broadcast total, AllGather/RS/AllToAll per rank
+  size_t count;  // elements: AllReduce/Reduce/Broadcast total, AllGather/RS/AllToAll per rank
   size_t elemSize;
   GpuMode mode;
   int root;
-  int divisor;        // tuttiAvg: nranks; else 0
-  int premul;         // PreMulSum: this rank's contribution is scaled by `scalar` first
-  uint64_t scalar;    // PreMulSum: one element of the dtype, in the low bytes
+  int divisor;      // tuttiAvg: nranks; else 0
+  int premul;       // PreMulSum: this rank's contribution is scaled by `scalar` first
+  uint64_t scalar;  // PreMulSum: one element of the dtype, in the low bytes
   int blocks;
   size_t sliceElems;  // elements per block per iteration (per source for one-barrier modes,
                       // whole slice across n shards for two-shot)
@@ -45,7 +45,7 @@ cudaError_t launchCopyKernel(const GpuCollArgs& args, cudaStream_t stream);
 
 // Point-to-point: ops to one (peer, direction) form a list run in order by the same blocks.
 struct GpuP2pOp {
-  char* buf;          // send: source, recv: destination
+  char* buf;  // send: source, recv: destination
   size_t bytes;
   int peer;
   int isSend;

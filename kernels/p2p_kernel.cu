@@ -9,7 +9,8 @@
 namespace tutti {
 namespace {
 
-__device__ __forceinline__ char* p2pSlot(const DeviceComm& c, int owner, int src, int blk, uint64_t k) {
+__device__ __forceinline__ char* p2pSlot(const DeviceComm& c, int owner, int src, int blk,
+                                         uint64_t k) {
   return c.scratch[owner] + c.p2pOffset +
          ((static_cast<size_t>(src) * kMaxP2pBlocks + blk) * 2 + (k & 1)) * c.p2pChunkBytes;
 }
@@ -44,8 +45,10 @@ __global__ void __launch_bounds__(kThreads) p2pKernel(GpuP2pArgs a) {
       }
       __syncthreads();
       if (failed) return;
-      if (isSend) blockCopy(p2pSlot(c, peer, r, j, k), op.buf + off, len);
-      else blockCopy(op.buf + off, p2pSlot(c, r, peer, j, k), len);
+      if (isSend)
+        blockCopy(p2pSlot(c, peer, r, j, k), op.buf + off, len);
+      else
+        blockCopy(op.buf + off, p2pSlot(c, r, peer, j, k), len);
       __syncthreads();
       if (threadIdx.x == 0) {
         uint64_t* flag = isSend ? c.flags[peer] + kP2pReadyOffset + r * kMaxP2pBlocks + j
@@ -55,8 +58,10 @@ __global__ void __launch_bounds__(kThreads) p2pKernel(GpuP2pArgs a) {
     }
   }
   if (threadIdx.x == 0) {
-    if (isSend) c.counters->p2pSent[peer][j] = k;
-    else c.counters->p2pRecvd[peer][j] = k;
+    if (isSend)
+      c.counters->p2pSent[peer][j] = k;
+    else
+      c.counters->p2pRecvd[peer][j] = k;
   }
 }
 

@@ -12,14 +12,15 @@
 namespace tutti {
 namespace reduce_detail {
 
-
 // Sends this rank's contribution to dsts[0..ndst): its bytes, or for PreMulSum its elements
 // scaled by this rank's scalar. dsts lives in shared memory.
 template <typename T>
 __device__ __forceinline__ void pushOwn(const GpuCollArgs& a, char* const* dsts, int ndst,
                                         const char* src, size_t elems) {
-  if (a.premul) blockScaleCopyMulti<T>(dsts, ndst, src, elems, a.scalar);
-  else blockCopyMulti(dsts, ndst, src, elems * sizeof(T));
+  if (a.premul)
+    blockScaleCopyMulti<T>(dsts, ndst, src, elems, a.scalar);
+  else
+    blockCopyMulti(dsts, ndst, src, elems * sizeof(T));
 }
 
 template <typename T>
@@ -50,7 +51,8 @@ __global__ void __launch_bounds__(kThreads) reduceKernel(GpuCollArgs a) {
   __shared__ const char* srcs[kMaxGpuRanks];
   uint64_t iter = c.counters->iter[b];
   F f;
-  for (size_t e0 = static_cast<size_t>(b) * S; e0 < a.count; e0 += static_cast<size_t>(gridDim.x) * S, ++iter) {
+  for (size_t e0 = static_cast<size_t>(b) * S; e0 < a.count;
+       e0 += static_cast<size_t>(gridDim.x) * S, ++iter) {
     const size_t m = a.count - e0 < S ? a.count - e0 : S;
     const int par = static_cast<int>(iter & 1);
     if (a.mode == GpuMode::kAllReduceOneShot) {
@@ -62,7 +64,8 @@ __global__ void __launch_bounds__(kThreads) reduceKernel(GpuCollArgs a) {
       if (!blockBarrier(c, b)) return;
       if (threadIdx.x == 0) {
         for (int p = 0; p < n; ++p)
-          srcs[p] = p == r ? ownSource(a, c, b, par, slotBytes, a.send + e0 * es) : slotPtr(c, r, b, par, p, slotBytes);
+          srcs[p] = p == r ? ownSource(a, c, b, par, slotBytes, a.send + e0 * es)
+                           : slotPtr(c, r, b, par, p, slotBytes);
         dsts[0] = a.recv + e0 * es;
       }
       __syncthreads();
@@ -71,18 +74,23 @@ __global__ void __launch_bounds__(kThreads) reduceKernel(GpuCollArgs a) {
       constexpr size_t kPack = 16 / sizeof(T);
       size_t sh = (m + n - 1) / n;
       sh = (sh + kPack - 1) / kPack * kPack;
-      auto shardStart = [&](int p) { size_t s = p * sh; return s < m ? s : m; };
+      auto shardStart = [&](int p) {
+        size_t s = p * sh;
+        return s < m ? s : m;
+      };
       auto shardLen = [&](int p) { return shardStart(p + 1) - shardStart(p); };
       // Peers in the order r+1, r+2, ...: at each step every rank feeds a different peer, so
       // no GPU's inbound links take n-1 senders while others idle.
       for (int k = a.premul ? 0 : 1; k < n; ++k) {
         const int p = (r + k) % n;
-        pushOwnTo<T>(a, slotPtr(c, p, b, par, r, slotBytes), a.send + (e0 + shardStart(p)) * es, shardLen(p));
+        pushOwnTo<T>(a, slotPtr(c, p, b, par, r, slotBytes), a.send + (e0 + shardStart(p)) * es,
+                     shardLen(p));
       }
       if (!blockBarrier(c, b)) return;
       if (threadIdx.x == 0) {
         for (int p = 0; p < n; ++p)
-          srcs[p] = p == r ? ownSource(a, c, b, par, slotBytes, a.send + (e0 + shardStart(r)) * es) : slotPtr(c, r, b, par, p, slotBytes);
+          srcs[p] = p == r ? ownSource(a, c, b, par, slotBytes, a.send + (e0 + shardStart(r)) * es)
+                           : slotPtr(c, r, b, par, p, slotBytes);
         dsts[0] = a.recv + (e0 + shardStart(r)) * es;
         for (int p = 0, k = 1; p < n; ++p)
           if (p != r) dsts[k++] = slotPtr(c, p, b, par, n + r, slotBytes);
@@ -92,7 +100,8 @@ __global__ void __launch_bounds__(kThreads) reduceKernel(GpuCollArgs a) {
       if (!blockBarrier(c, b)) return;
       for (int p = 0; p < n; ++p) {
         if (p == r) continue;
-        blockCopy(a.recv + (e0 + shardStart(p)) * es, slotPtr(c, r, b, par, n + p, slotBytes), shardLen(p) * es);
+        blockCopy(a.recv + (e0 + shardStart(p)) * es, slotPtr(c, r, b, par, n + p, slotBytes),
+                  shardLen(p) * es);
       }
     } else if (a.mode == GpuMode::kReduceScatter) {
       // Block p of the input goes to rank p; we reduce the pieces of block r.
@@ -103,18 +112,21 @@ __global__ void __launch_bounds__(kThreads) reduceKernel(GpuCollArgs a) {
       if (!blockBarrier(c, b)) return;
       if (threadIdx.x == 0) {
         for (int p = 0; p < n; ++p)
-          srcs[p] = p == r ? ownSource(a, c, b, par, slotBytes, a.send + (r * a.count + e0) * es) : slotPtr(c, r, b, par, p, slotBytes);
+          srcs[p] = p == r ? ownSource(a, c, b, par, slotBytes, a.send + (r * a.count + e0) * es)
+                           : slotPtr(c, r, b, par, p, slotBytes);
         dsts[0] = a.recv + e0 * es;
       }
       __syncthreads();
       blockReduce<T>(dsts, 1, srcs, n, m, f, a.divisor);
     } else {  // kReduce: everyone pushes to the root, the root reduces
-      if (r != a.root || a.premul) pushOwnTo<T>(a, slotPtr(c, a.root, b, par, r, slotBytes), a.send + e0 * es, m);
+      if (r != a.root || a.premul)
+        pushOwnTo<T>(a, slotPtr(c, a.root, b, par, r, slotBytes), a.send + e0 * es, m);
       if (!blockBarrier(c, b)) return;
       if (r == a.root) {
         if (threadIdx.x == 0) {
           for (int p = 0; p < n; ++p)
-            srcs[p] = p == r ? ownSource(a, c, b, par, slotBytes, a.send + e0 * es) : slotPtr(c, r, b, par, p, slotBytes);
+            srcs[p] = p == r ? ownSource(a, c, b, par, slotBytes, a.send + e0 * es)
+                             : slotPtr(c, r, b, par, p, slotBytes);
           dsts[0] = a.recv + e0 * es;
         }
         __syncthreads();

@@ -66,19 +66,27 @@ TUTTI_HD A wrapMul(A a, A b) {
 
 struct FuncSum {
   template <typename A>
-  TUTTI_HD A operator()(A a, A b) const { return wrapAdd(a, b); }
+  TUTTI_HD A operator()(A a, A b) const {
+    return wrapAdd(a, b);
+  }
 };
 struct FuncProd {
   template <typename A>
-  TUTTI_HD A operator()(A a, A b) const { return wrapMul(a, b); }
+  TUTTI_HD A operator()(A a, A b) const {
+    return wrapMul(a, b);
+  }
 };
 struct FuncMax {
   template <typename A>
-  TUTTI_HD A operator()(A a, A b) const { return a < b ? b : a; }
+  TUTTI_HD A operator()(A a, A b) const {
+    return a < b ? b : a;
+  }
 };
 struct FuncMin {
   template <typename A>
-  TUTTI_HD A operator()(A a, A b) const { return b < a ? b : a; }
+  TUTTI_HD A operator()(A a, A b) const {
+    return b < a ? b : a;
+  }
 };
 
 // Final step of tuttiAvg: the sum divided by the rank count (integer division for integers).

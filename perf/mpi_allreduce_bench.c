@@ -26,8 +26,7 @@ static int parseSize(const char* s, size_t* out) {
       v <<= 30;
       ++end;
       break;
-    default:
-      break;
+    default: break;
   }
   if (*end == 'B' || *end == 'b') ++end;
   if (*end) return 0;

@@ -14,7 +14,7 @@ extern "C" {
 #define TUTTI_MAJOR 0
 #define TUTTI_MINOR 1
 #define TUTTI_PATCH 0
-#define TUTTI_VERSION(X, Y, Z) ((X) * 10000 + (Y) * 100 + (Z))
+#define TUTTI_VERSION(X, Y, Z) ((X)*10000 + (Y)*100 + (Z))
 #define TUTTI_VERSION_CODE TUTTI_VERSION(TUTTI_MAJOR, TUTTI_MINOR, TUTTI_PATCH)
 
 /* ---------------------------------------------------------------------------------------------
@@ -81,24 +81,24 @@ typedef enum {
  * always start from TUTTI_CONFIG_INITIALIZER. Fields left at TUTTI_CONFIG_UNDEF_INT take the
  * value of the matching TUTTI_* environment variable, else the default. */
 typedef struct tuttiConfig_v1 {
-  size_t size;           /* sizeof(tuttiConfig_t) as the caller compiled it */
-  unsigned int magic;    /* TUTTI_CONFIG_MAGIC */
-  unsigned int version;  /* TUTTI_VERSION_CODE the caller compiled against */
-  int blocking;          /* 1 (default): init blocks; 0: init returns tuttiInProgress */
-  int device;            /* CUDA device of this rank, TUTTI_DEVICE_CURRENT or TUTTI_NO_DEVICE */
-  int timeoutMs;         /* every wait gives up after this long (TUTTI_TIMEOUT_MS) */
-  int minChannels;       /* lower bound on parallel channels the tuner may pick */
-  int maxChannels;       /* upper bound on parallel channels (SM budget on the GPU) */
-  const char* commName;  /* shown in logs; copied at init */
-  int splitShare;        /* split children may share the parent's buffers */
+  size_t size;          /* sizeof(tuttiConfig_t) as the caller compiled it */
+  unsigned int magic;   /* TUTTI_CONFIG_MAGIC */
+  unsigned int version; /* TUTTI_VERSION_CODE the caller compiled against */
+  int blocking;         /* 1 (default): init blocks; 0: init returns tuttiInProgress */
+  int device;           /* CUDA device of this rank, TUTTI_DEVICE_CURRENT or TUTTI_NO_DEVICE */
+  int timeoutMs;        /* every wait gives up after this long (TUTTI_TIMEOUT_MS) */
+  int minChannels;      /* lower bound on parallel channels the tuner may pick */
+  int maxChannels;      /* upper bound on parallel channels (SM budget on the GPU) */
+  const char* commName; /* shown in logs; copied at init */
+  int splitShare;       /* split children may share the parent's buffers */
 } tuttiConfig_t;
 
 #define TUTTI_CONFIG_MAGIC 0x54555454u /* "TUTT" */
-#define TUTTI_CONFIG_INITIALIZER                                                        \
-  {                                                                                     \
+#define TUTTI_CONFIG_INITIALIZER                                                           \
+  {                                                                                        \
     sizeof(tuttiConfig_t), TUTTI_CONFIG_MAGIC, TUTTI_VERSION_CODE, TUTTI_CONFIG_UNDEF_INT, \
-        TUTTI_DEVICE_CURRENT, TUTTI_CONFIG_UNDEF_INT, TUTTI_CONFIG_UNDEF_INT,           \
-        TUTTI_CONFIG_UNDEF_INT, NULL, TUTTI_CONFIG_UNDEF_INT                            \
+        TUTTI_DEVICE_CURRENT, TUTTI_CONFIG_UNDEF_INT, TUTTI_CONFIG_UNDEF_INT,              \
+        TUTTI_CONFIG_UNDEF_INT, NULL, TUTTI_CONFIG_UNDEF_INT                               \
   }
 
 /* ---------------------------------------------------------------------------------------------
@@ -118,8 +118,8 @@ const char* tuttiGetLastError(tuttiComm_t comm);
  * ...). With TUTTI_COMM_ID=host:port set, every process can build the same id itself. */
 tuttiResult_t tuttiGetUniqueId(tuttiUniqueId* uniqueId);
 tuttiResult_t tuttiCommInitRank(tuttiComm_t* comm, int nranks, tuttiUniqueId commId, int rank);
-tuttiResult_t tuttiCommInitRankConfig(tuttiComm_t* comm, int nranks, tuttiUniqueId commId,
-                                      int rank, const tuttiConfig_t* config);
+tuttiResult_t tuttiCommInitRankConfig(tuttiComm_t* comm, int nranks, tuttiUniqueId commId, int rank,
+                                      const tuttiConfig_t* config);
 /* ndev ranks in this process. devlist[i] is the CUDA device of rank i or TUTTI_NO_DEVICE for a
  * host-only rank; devlist == NULL means devices 0..ndev-1, or host ranks without a GPU. */
 tuttiResult_t tuttiCommInitAll(tuttiComm_t* comms, int ndev, const int* devlist);
@@ -161,10 +161,9 @@ tuttiResult_t tuttiReduceScatter(const void* sendbuff, void* recvbuff, size_t re
 tuttiResult_t tuttiAllToAll(const void* sendbuff, void* recvbuff, size_t count,
                             tuttiDataType_t datatype, tuttiComm_t comm, tuttiStream_t stream);
 /* Counts and displacements in elements, one entry per rank. Not in place. */
-tuttiResult_t tuttiAllToAllv(const void* sendbuff, const size_t* sendcounts,
-                             const size_t* sdispls, void* recvbuff, const size_t* recvcounts,
-                             const size_t* rdispls, tuttiDataType_t datatype, tuttiComm_t comm,
-                             tuttiStream_t stream);
+tuttiResult_t tuttiAllToAllv(const void* sendbuff, const size_t* sendcounts, const size_t* sdispls,
+                             void* recvbuff, const size_t* recvcounts, const size_t* rdispls,
+                             tuttiDataType_t datatype, tuttiComm_t comm, tuttiStream_t stream);
 tuttiResult_t tuttiBroadcast(const void* sendbuff, void* recvbuff, size_t count,
                              tuttiDataType_t datatype, int root, tuttiComm_t comm,
                              tuttiStream_t stream);

@@ -20,8 +20,7 @@ static inline tuttiResult_t tuttiCommInitMpi(tuttiComm_t* comm, MPI_Comm mpiComm
   int ok = (res == tuttiSuccess);
   if (MPI_Bcast(&ok, 1, MPI_INT, 0, mpiComm) != MPI_SUCCESS) return tuttiSystemError;
   if (!ok) return rank == 0 ? res : tuttiRemoteError;
-  if (MPI_Bcast(&id, (int)sizeof(id), MPI_BYTE, 0, mpiComm) != MPI_SUCCESS)
-    return tuttiSystemError;
+  if (MPI_Bcast(&id, (int)sizeof(id), MPI_BYTE, 0, mpiComm) != MPI_SUCCESS) return tuttiSystemError;
   return config ? tuttiCommInitRankConfig(comm, nranks, id, rank, config)
                 : tuttiCommInitRank(comm, nranks, id, rank);
 }

@@ -204,12 +204,8 @@ Status SizeBench::measure(const Counts& c, bool inPlace, size_t reportBytes, Pla
       PERF_TRY(control_.allReduce(t, 1, ReduceKind::kSum));
       t[0] /= control_.size();
       break;
-    case 2:
-      PERF_TRY(control_.allReduce(t, 1, ReduceKind::kMin));
-      break;
-    default:
-      PERF_TRY(control_.allReduce(t, 1, ReduceKind::kMax));
-      break;
+    case 2: PERF_TRY(control_.allReduce(t, 1, ReduceKind::kMin)); break;
+    default: PERF_TRY(control_.allReduce(t, 1, ReduceKind::kMax)); break;
   }
   if (wrong >= 0) {
     double w[1] = {static_cast<double>(wrong)};

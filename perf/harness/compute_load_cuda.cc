@@ -130,8 +130,8 @@ class CudaComputeLoad : public ComputeLoad {
         continue;
       }
       if (blas_->gemmEx(handle_, CUBLAS_OP_N, CUBLAS_OP_N, n_, n_, n_, &alpha, buf_[0], CUDA_R_16BF,
-                       n_, buf_[1], CUDA_R_16BF, n_, &beta, buf_[2], CUDA_R_16BF, n_,
-                       CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS) {
+                        n_, buf_[1], CUDA_R_16BF, n_, &beta, buf_[2], CUDA_R_16BF, n_,
+                        CUBLAS_COMPUTE_32F, CUBLAS_GEMM_DEFAULT) != CUBLAS_STATUS_SUCCESS) {
         failed_ = true;
         return;
       }

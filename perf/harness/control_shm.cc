@@ -74,15 +74,9 @@ Status ShmControl::allReduce(double* values, int n, ReduceKind kind) {
         continue;
       }
       switch (kind) {
-        case ReduceKind::kSum:
-          acc[i] += other[i];
-          break;
-        case ReduceKind::kMin:
-          acc[i] = std::min(acc[i], other[i]);
-          break;
-        case ReduceKind::kMax:
-          acc[i] = std::max(acc[i], other[i]);
-          break;
+        case ReduceKind::kSum: acc[i] += other[i]; break;
+        case ReduceKind::kMin: acc[i] = std::min(acc[i], other[i]); break;
+        case ReduceKind::kMax: acc[i] = std::max(acc[i], other[i]); break;
       }
     }
   }

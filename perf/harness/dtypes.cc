@@ -102,16 +102,11 @@ uint32_t encodeSmall(const SmallFloat& f, double v) {
 
 const SmallFloat* smallFormat(DataType t) {
   switch (t) {
-    case DataType::kHalf:
-      return &kHalfFmt;
-    case DataType::kBfloat16:
-      return &kBf16Fmt;
-    case DataType::kFp8E4M3:
-      return &kE4M3Fmt;
-    case DataType::kFp8E5M2:
-      return &kE5M2Fmt;
-    default:
-      return nullptr;
+    case DataType::kHalf: return &kHalfFmt;
+    case DataType::kBfloat16: return &kBf16Fmt;
+    case DataType::kFp8E4M3: return &kE4M3Fmt;
+    case DataType::kFp8E5M2: return &kE5M2Fmt;
+    default: return nullptr;
   }
 }
 
@@ -148,12 +143,9 @@ double exactIntegerLimit(DataType t) {
 
 double smallestPositive(DataType t) {
   switch (t) {
-    case DataType::kFloat:
-      return std::numeric_limits<float>::denorm_min();
-    case DataType::kDouble:
-      return std::numeric_limits<double>::denorm_min();
-    default:
-      break;
+    case DataType::kFloat: return std::numeric_limits<float>::denorm_min();
+    case DataType::kDouble: return std::numeric_limits<double>::denorm_min();
+    default: break;
   }
   const SmallFloat* f = smallFormat(t);
   return f ? std::ldexp(1.0, 1 - f->bias - f->manBits) : 1.0;
@@ -229,9 +221,7 @@ void encodeValue(DataType t, double v, void* dst) {
       memcpy(dst, &f, 4);
       return;
     }
-    case DataType::kDouble:
-      memcpy(dst, &v, 8);
-      return;
+    case DataType::kDouble: memcpy(dst, &v, 8); return;
     case DataType::kHalf:
     case DataType::kBfloat16: {
       uint16_t b = static_cast<uint16_t>(encodeSmall(*smallFormat(t), v));
@@ -242,31 +232,24 @@ void encodeValue(DataType t, double v, void* dst) {
     case DataType::kFp8E5M2:
       *static_cast<uint8_t*>(dst) = static_cast<uint8_t>(encodeSmall(*smallFormat(t), v));
       return;
-    default:
-      break;
+    default: break;
   }
   uint64_t w = wrapInteger(v);
   switch (typeSize(t)) {
-    case 1:
-      *static_cast<uint8_t*>(dst) = static_cast<uint8_t>(w);
-      return;
+    case 1: *static_cast<uint8_t*>(dst) = static_cast<uint8_t>(w); return;
     case 4: {
       uint32_t x = static_cast<uint32_t>(w);
       memcpy(dst, &x, 4);
       return;
     }
-    default:
-      memcpy(dst, &w, 8);
-      return;
+    default: memcpy(dst, &w, 8); return;
   }
 }
 
 double decodeValue(DataType t, const void* src) {
   switch (t) {
-    case DataType::kInt8:
-      return *static_cast<const int8_t*>(src);
-    case DataType::kUint8:
-      return *static_cast<const uint8_t*>(src);
+    case DataType::kInt8: return *static_cast<const int8_t*>(src);
+    case DataType::kUint8: return *static_cast<const uint8_t*>(src);
     case DataType::kInt32: {
       int32_t x;
       memcpy(&x, src, 4);
@@ -304,8 +287,7 @@ double decodeValue(DataType t, const void* src) {
       return decodeSmall(*smallFormat(t), b);
     }
     case DataType::kFp8E4M3:
-    case DataType::kFp8E5M2:
-      return decodeSmall(*smallFormat(t), *static_cast<const uint8_t*>(src));
+    case DataType::kFp8E5M2: return decodeSmall(*smallFormat(t), *static_cast<const uint8_t*>(src));
   }
   return 0;
 }

@@ -36,7 +36,8 @@ Status LocalRanks::init(const ProcessPlace& place) {
   if (!device && opts_.graphLaunches > 0)
     return Status::error("-G (CUDA graphs) needs device memory (--mem device)");
   if (!device && opts_.computeN > 0)
-    return Status::error("--compute (GEMMs beside the collective) needs device memory (--mem device)");
+    return Status::error(
+        "--compute (GEMMs beside the collective) needs device memory (--mem device)");
   memKind_ = device ? MemKind::kDevice : MemKind::kHost;
 
   ranks_.resize(g);
@@ -45,7 +46,8 @@ Status LocalRanks::init(const ProcessPlace& place) {
     r.rank = place.procRank * g + i;
     if (device) {
       PERF_TRY(makeDeviceMemory((place.nodeLocalIndex * g + i) % deviceCount, &r.memory));
-      if (opts_.computeN > 0) PERF_TRY(makeComputeLoad(r.memory->device(), opts_.computeN, &r.compute));
+      if (opts_.computeN > 0)
+        PERF_TRY(makeComputeLoad(r.memory->device(), opts_.computeN, &r.compute));
     } else {
       r.memory = makeHostMemory();
     }

@@ -22,7 +22,7 @@ struct LocalRank {
   CommHandle comm = nullptr;
   void* sendBuf = nullptr;
   void* recvBuf = nullptr;
-  std::vector<unsigned char> scratch;  // host staging for device buffers
+  std::vector<unsigned char> scratch;    // host staging for device buffers
   std::unique_ptr<ComputeLoad> compute;  // --compute: GEMMs beside the timed collective
 };
 

@@ -61,26 +61,19 @@ Status apply(const Flag& flag, const std::string& v, Options* o) {
     return Status::error("invalid value '%s' for --%s: %s", v.c_str(), name.c_str(), what);
   };
   switch (flag.shortName) {
-    case 'b':
-      return parseSize(v, &o->minBytes) ? Status::ok() : bad("expected a size (8, 1K, 1G)");
-    case 'e':
-      return parseSize(v, &o->maxBytes) ? Status::ok() : bad("expected a size (8, 1K, 1G)");
-    case 'i':
-      return parseSize(v, &o->stepBytes) ? Status::ok() : bad("expected a size");
+    case 'b': return parseSize(v, &o->minBytes) ? Status::ok() : bad("expected a size (8, 1K, 1G)");
+    case 'e': return parseSize(v, &o->maxBytes) ? Status::ok() : bad("expected a size (8, 1K, 1G)");
+    case 'i': return parseSize(v, &o->stepBytes) ? Status::ok() : bad("expected a size");
     case 'f': {
       int f;
       if (!parseInt(v, 1, 1 << 20, &f)) return bad("expected an integer >= 1");
       o->stepFactor = static_cast<size_t>(f);
       return Status::ok();
     }
-    case 'n':
-      return parseInt(v, 1, 1 << 30, &o->iters) ? Status::ok() : bad("expected >= 1");
-    case 'w':
-      return parseInt(v, 0, 1 << 30, &o->warmupIters) ? Status::ok() : bad("expected >= 0");
-    case 'm':
-      return parseInt(v, 1, 1 << 20, &o->aggIters) ? Status::ok() : bad("expected >= 1");
-    case 'c':
-      return parseInt(v, 0, 1 << 20, &o->check) ? Status::ok() : bad("expected >= 0");
+    case 'n': return parseInt(v, 1, 1 << 30, &o->iters) ? Status::ok() : bad("expected >= 1");
+    case 'w': return parseInt(v, 0, 1 << 30, &o->warmupIters) ? Status::ok() : bad("expected >= 0");
+    case 'm': return parseInt(v, 1, 1 << 20, &o->aggIters) ? Status::ok() : bad("expected >= 1");
+    case 'c': return parseInt(v, 0, 1 << 20, &o->check) ? Status::ok() : bad("expected >= 0");
     case 'd':
       o->typeArg = v;
       return parseDataTypeList(v, &o->types)
@@ -100,26 +93,17 @@ Status apply(const Flag& flag, const std::string& v, Options* o) {
     case 't':
       if (!parseInt(v, 1, 1, &o->threads)) return bad("only one thread per process is supported");
       return Status::ok();
-    case 'g':
-      return parseInt(v, 1, 1024, &o->gpusPerThread) ? Status::ok() : bad("expected >= 1");
+    case 'g': return parseInt(v, 1, 1024, &o->gpusPerThread) ? Status::ok() : bad("expected >= 1");
     case 'G':
       return parseInt(v, 0, 1 << 20, &o->graphLaunches) ? Status::ok() : bad("expected >= 0");
-    case 'z':
-      return parseInt(v, 0, 1, &o->blocking) ? Status::ok() : bad("expected 0 or 1");
-    case 'J':
-      o->jsonFile = v;
-      return Status::ok();
-    case 'a':
-      return parseInt(v, 0, 3, &o->average) ? Status::ok() : bad("expected 0..3");
-    case 'p':
-      return parseInt(v, 0, 1, &o->parallelInit) ? Status::ok() : bad("expected 0 or 1");
+    case 'z': return parseInt(v, 0, 1, &o->blocking) ? Status::ok() : bad("expected 0 or 1");
+    case 'J': o->jsonFile = v; return Status::ok();
+    case 'a': return parseInt(v, 0, 3, &o->average) ? Status::ok() : bad("expected 0..3");
+    case 'p': return parseInt(v, 0, 1, &o->parallelInit) ? Status::ok() : bad("expected 0 or 1");
     case 'T':
       return parseInt(v, 0, 1 << 30, &o->timeoutSec) ? Status::ok() : bad("expected seconds");
-    case 'h':
-      o->help = true;
-      return Status::ok();
-    default:
-      break;
+    case 'h': o->help = true; return Status::ok();
+    default: break;
   }
   if (name == "mem") {
     if (v == "host")
@@ -133,7 +117,8 @@ Status apply(const Flag& flag, const std::string& v, Options* o) {
     return Status::ok();
   }
   if (name == "compute")
-    return parseInt(v, 0, 65536, &o->computeN) ? Status::ok() : bad("expected a GEMM size 0..65536");
+    return parseInt(v, 0, 65536, &o->computeN) ? Status::ok()
+                                               : bad("expected a GEMM size 0..65536");
   if (name == "np") return parseInt(v, 1, 4096, &o->np) ? Status::ok() : bad("expected 1..4096");
   if (name == "backend") {
     std::string kind = v.substr(0, v.find(':'));
@@ -169,23 +154,14 @@ bool parseSize(const std::string& text, size_t* out) {
   if (!suffix.empty()) {
     switch (suffix[0]) {
       case 'k':
-      case 'K':
-        shift = 10;
-        break;
+      case 'K': shift = 10; break;
       case 'm':
-      case 'M':
-        shift = 20;
-        break;
+      case 'M': shift = 20; break;
       case 'g':
-      case 'G':
-        shift = 30;
-        break;
+      case 'G': shift = 30; break;
       case 't':
-      case 'T':
-        shift = 40;
-        break;
-      default:
-        break;
+      case 'T': shift = 40; break;
+      default: break;
     }
     if (shift) suffix = suffix.substr(1);
   }

@@ -1,5 +1,6 @@
 // Command line of the *_perf binaries: nccl-tests flags (short and long forms) plus the Tutti
-// extras (--mem, --np, --backend, --seed, --compute). Parsing needs no library, so it is unit tested.
+// extras (--mem, --np, --backend, --seed, --compute). Parsing needs no library, so it is unit
+// tested.
 #pragma once
 
 #include <cstddef>

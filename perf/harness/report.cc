@@ -57,7 +57,8 @@ std::string formatRow(const ResultRow& row) {
   char buf[160];
   snprintf(buf, sizeof(buf), "%12zu  %12zu  %8s  %6s  %6d", row.size, row.count, row.type.c_str(),
            row.redop.c_str(), row.root);
-  std::string line = std::string(buf) + formatPlacement(row.outOfPlace) + formatPlacement(row.inPlace);
+  std::string line =
+      std::string(buf) + formatPlacement(row.outOfPlace) + formatPlacement(row.inPlace);
   if (row.outOfPlace.computeTflops >= 0 || row.inPlace.computeTflops >= 0) {
     // --compute: after the nccl-tests columns, so parsers of that table still read them.
     snprintf(buf, sizeof(buf), "  # GEMM TFLOP/s %.0f %.0f", row.outOfPlace.computeTflops,

@@ -12,7 +12,7 @@ struct PlacementResult {
   double timeUs = 0;
   double algBw = 0;  // GB/s (1e9 bytes per second)
   double busBw = 0;
-  int64_t wrong = -1;  // -1: not checked
+  int64_t wrong = -1;         // -1: not checked
   double computeTflops = -1;  // --compute: GEMM rate beside the timed loop (slowest rank); -1: off
 };
 

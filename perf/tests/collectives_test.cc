@@ -73,18 +73,10 @@ void reduceInto(const std::vector<std::vector<uint8_t>>& inputs, DataType t, Red
       double v = decodeValue(t, &inputs[order[k]][at]);
       switch (op) {
         case RedOp::kSum:
-        case RedOp::kAvg:
-          acc += v;
-          break;
-        case RedOp::kProd:
-          acc *= v;
-          break;
-        case RedOp::kMax:
-          acc = std::max(acc, v);
-          break;
-        case RedOp::kMin:
-          acc = std::min(acc, v);
-          break;
+        case RedOp::kAvg: acc += v; break;
+        case RedOp::kProd: acc *= v; break;
+        case RedOp::kMax: acc = std::max(acc, v); break;
+        case RedOp::kMin: acc = std::min(acc, v); break;
       }
       uint8_t tmp[8];
       encodeValue(t, acc, tmp);  // round (or wrap) after each step

@@ -12,12 +12,14 @@ void buildTreeBroadcast(const CollArgs& a, Plan* plan) {
   plan->collective = Collective::kBroadcast;
   plan->algorithm = Algorithm::kTree;
   plan->beginStep();
-  if (d == 0 && !a.inPlace) plan->add(copyOp(at(BufferId::kSend, 0), at(BufferId::kRecv, 0), bytes));
+  if (d == 0 && !a.inPlace)
+    plan->add(copyOp(at(BufferId::kSend, 0), at(BufferId::kRecv, 0), bytes));
   for (int span = 1; span < n; span *= 2) {
     plan->beginStep();
     BufRef src = at(d == 0 ? BufferId::kSend : BufferId::kRecv, 0);
     if (d < span && d + span < n) plan->add(sendOp(rankOf(d + span), src, bytes));
-    if (d >= span && d < 2 * span) plan->add(recvOp(rankOf(d - span), at(BufferId::kRecv, 0), bytes));
+    if (d >= span && d < 2 * span)
+      plan->add(recvOp(rankOf(d - span), at(BufferId::kRecv, 0), bytes));
   }
   plan->compact();
 }
@@ -38,8 +40,8 @@ void buildTreeReduce(const CollArgs& a, Plan* plan) {
       break;
     }
     if (d % (2 * span) == 0 && d + span < n) {
-      plan->add(recvReduceOp(rankOf(d + span), at(haveAcc ? acc : BufferId::kSend, 0),
-                             at(acc, 0), bytes));
+      plan->add(recvReduceOp(rankOf(d + span), at(haveAcc ? acc : BufferId::kSend, 0), at(acc, 0),
+                             bytes));
       haveAcc = true;
     }
   }

@@ -26,7 +26,8 @@ void buildChainBroadcast(const CollArgs& a, Plan* plan) {
   plan->chunkBytes = chunk;
   auto len = [&](int c) { return std::min(chunk, bytes - c * chunk); };
   plan->beginStep();
-  if (d == 0 && !a.inPlace) plan->add(copyOp(at(BufferId::kSend, 0), at(BufferId::kRecv, 0), bytes));
+  if (d == 0 && !a.inPlace)
+    plan->add(copyOp(at(BufferId::kSend, 0), at(BufferId::kRecv, 0), bytes));
   for (int s = 0; s < k + n - 2; ++s) {
     if (s > 0) plan->beginStep();
     int sc = s - d, rc = s - d + 1;

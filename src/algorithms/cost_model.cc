@@ -168,15 +168,12 @@ std::string ModelShape::describe() const {
 
 double busFactor(Collective c, int n) {
   switch (c) {
-    case Collective::kAllReduce:
-      return n > 1 ? 2.0 * (n - 1) / n : 1.0;
+    case Collective::kAllReduce: return n > 1 ? 2.0 * (n - 1) / n : 1.0;
     case Collective::kAllGather:
     case Collective::kReduceScatter:
     case Collective::kAllToAll:
-    case Collective::kAllToAllv:
-      return n > 1 ? static_cast<double>(n - 1) / n : 1.0;
-    default:
-      return 1.0;
+    case Collective::kAllToAllv: return n > 1 ? static_cast<double>(n - 1) / n : 1.0;
+    default: return 1.0;
   }
 }
 
@@ -233,8 +230,7 @@ Prediction predict(const ModelParams& p, const ModelShape& s, Collective c, Algo
               2.0 * (N - 1) * inter.a + xfer(2.0 * (N - 1) / N * S / L, inter.bw) +
               G((L - 1.0) / L * S + (N - 1.0) / N * S / L);
           break;
-        default:
-          break;
+        default: break;
       }
       break;
     case Collective::kAllGather:
@@ -254,8 +250,7 @@ Prediction predict(const ModelParams& p, const ModelShape& s, Collective c, Algo
               xfer((L - 1.0) / L * S, ring.bw) +
               (rs ? G((L - 1.0) / L * S + (N - 1.0) / N * S / L) : 0);
           break;
-        default:
-          break;
+        default: break;
       }
       break;
     }
@@ -273,9 +268,7 @@ Prediction predict(const ModelParams& p, const ModelShape& s, Collective c, Algo
     case Collective::kReduce: {
       const bool red = c == Collective::kReduce;
       switch (algo) {
-        case Algorithm::kTree:
-          t = o + D * (x.a + xfer(S, x.bw) + (red ? G(S) : 0));
-          break;
+        case Algorithm::kTree: t = o + D * (x.a + xfer(S, x.bw) + (red ? G(S) : 0)); break;
         case Algorithm::kChain: {
           const double chunk = std::max(1.0, std::min(S, static_cast<double>(p.chainChunkBytes)));
           const double k = std::max(1.0, std::ceil(S / chunk));
@@ -290,13 +283,11 @@ Prediction predict(const ModelParams& p, const ModelShape& s, Collective c, Algo
           t = o + ceilLog2(N) * (inter.a + xfer(S, inter.bw) + (red ? G(S) : 0)) +
               ceilLog2(L) * (ring.a + xfer(S, ring.bw) + (red ? G(S) : 0));
           break;
-        default:
-          break;
+        default: break;
       }
       break;
     }
-    default:
-      break;
+    default: break;
   }
   if (t < 0) return out;
   out.valid = true;

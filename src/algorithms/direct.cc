@@ -61,7 +61,8 @@ void buildDirectReduceScatter(const CollArgs& a, Plan* plan) {
   reduce.firstSource = static_cast<uint32_t>(plan->sources.size());
   reduce.numSources = n;
   for (int p = 0; p < n; ++p)
-    plan->sources.push_back(p == r ? at(BufferId::kSend, r * bytes) : at(BufferId::kScratch, p * bytes));
+    plan->sources.push_back(p == r ? at(BufferId::kSend, r * bytes)
+                                   : at(BufferId::kScratch, p * bytes));
   plan->add(reduce);
   if (a.average) plan->add(divideOp(at(BufferId::kRecv, 0), bytes));
   plan->compact();
@@ -86,11 +87,13 @@ void buildTwoShotAllReduce(const CollArgs& a, Plan* plan) {
     plan->add(recvOp(from, at(BufferId::kScratch, from * slot), len(r)));
   }
   plan->beginStep();
-  PlanOp reduce{OpType::kReduceMany, -1, at(BufferId::kSend, off(r)), at(BufferId::kRecv, off(r)), len(r)};
+  PlanOp reduce{OpType::kReduceMany, -1, at(BufferId::kSend, off(r)), at(BufferId::kRecv, off(r)),
+                len(r)};
   reduce.firstSource = static_cast<uint32_t>(plan->sources.size());
   reduce.numSources = n;
   for (int p = 0; p < n; ++p)
-    plan->sources.push_back(p == r ? at(BufferId::kSend, off(r)) : at(BufferId::kScratch, p * slot));
+    plan->sources.push_back(p == r ? at(BufferId::kSend, off(r))
+                                   : at(BufferId::kScratch, p * slot));
   plan->add(reduce);
   if (a.average) plan->add(divideOp(at(BufferId::kRecv, off(r)), len(r)));
   plan->beginStep();

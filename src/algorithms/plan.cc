@@ -10,13 +10,13 @@
 namespace tutti {
 
 const char* collectiveName(Collective c) {
-  static const char* names[] = {"AllReduce", "AllGather", "ReduceScatter", "AllToAll",
-                                "AllToAllv", "Broadcast", "Reduce", "Send", "Recv"};
+  static const char* names[] = {"AllReduce", "AllGather", "ReduceScatter", "AllToAll", "AllToAllv",
+                                "Broadcast", "Reduce",    "Send",          "Recv"};
   return c < Collective::kCount ? names[static_cast<int>(c)] : "?";
 }
 
 const char* algorithmName(Algorithm a) {
-  static const char* names[] = {"auto", "ring", "direct", "two_shot", "pairwise",
+  static const char* names[] = {"auto",  "ring", "direct",       "two_shot", "pairwise",
                                 "chain", "tree", "hierarchical", "p2p"};
   return a < Algorithm::kCount ? names[static_cast<int>(a)] : "?";
 }
@@ -24,9 +24,18 @@ const char* algorithmName(Algorithm a) {
 bool parseAlgorithm(const std::string& name, Algorithm* out) {
   std::string n;
   for (char c : name) n += static_cast<char>(c == '-' ? '_' : tolower(c));
-  if (n == "one_shot" || n == "oneshot" || n == "direct") { *out = Algorithm::kDirect; return true; }
-  if (n == "twoshot") { *out = Algorithm::kTwoShot; return true; }
-  if (n == "hier") { *out = Algorithm::kHierarchical; return true; }
+  if (n == "one_shot" || n == "oneshot" || n == "direct") {
+    *out = Algorithm::kDirect;
+    return true;
+  }
+  if (n == "twoshot") {
+    *out = Algorithm::kTwoShot;
+    return true;
+  }
+  if (n == "hier") {
+    *out = Algorithm::kHierarchical;
+    return true;
+  }
   for (int i = 0; i < static_cast<int>(Algorithm::kCount); ++i)
     if (n == algorithmName(static_cast<Algorithm>(i))) {
       *out = static_cast<Algorithm>(i);
@@ -40,8 +49,14 @@ const char* protocolName(Protocol p) {
 }
 
 bool parseProtocol(const std::string& name, Protocol* out) {
-  if (!strcasecmp(name.c_str(), "simple")) { *out = Protocol::kSimple; return true; }
-  if (!strcasecmp(name.c_str(), "ll")) { *out = Protocol::kLL; return true; }
+  if (!strcasecmp(name.c_str(), "simple")) {
+    *out = Protocol::kSimple;
+    return true;
+  }
+  if (!strcasecmp(name.c_str(), "ll")) {
+    *out = Protocol::kLL;
+    return true;
+  }
   return false;
 }
 
@@ -72,8 +87,7 @@ std::string Plan::describe() const {
       os << "[" << op.bytes << "B";
       if (op.type != OpType::kRecv && op.type != OpType::kDivide)
         os << " " << bufName(op.src.buf) << "+" << op.src.offset;
-      if (op.type != OpType::kSend)
-        os << " -> " << bufName(op.dst.buf) << "+" << op.dst.offset;
+      if (op.type != OpType::kSend) os << " -> " << bufName(op.dst.buf) << "+" << op.dst.offset;
       os << "]";
     }
     os << "\n";

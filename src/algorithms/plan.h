@@ -16,21 +16,29 @@ namespace tutti {
 struct RankLayout;  // algorithms/rank_layout.h
 
 enum class Collective : uint8_t {
-  kAllReduce, kAllGather, kReduceScatter, kAllToAll, kAllToAllv, kBroadcast, kReduce,
-  kSend, kRecv, kCount
+  kAllReduce,
+  kAllGather,
+  kReduceScatter,
+  kAllToAll,
+  kAllToAllv,
+  kBroadcast,
+  kReduce,
+  kSend,
+  kRecv,
+  kCount
 };
 const char* collectiveName(Collective c);
 
 enum class Algorithm : uint8_t {
-  kAuto,        // let the tuner decide
-  kRing,        // bandwidth-optimal ring (reduce-scatter + all-gather for AllReduce)
-  kDirect,      // one step: every rank exchanges with every peer (one-shot on GPUs)
-  kTwoShot,     // GPU: reduce-scatter by direct reads + all-gather by direct writes
-  kPairwise,    // AllToAll: n-1 steps, step s exchanges with rank +/- s
-  kChain,       // pipelined chain (Broadcast, Reduce)
-  kTree,        // binomial tree (Broadcast, Reduce) / double binary tree (AllReduce)
-  kHierarchical,// intra-node reduce-scatter, inter-node all-reduce, intra-node all-gather
-  kP2p,         // point-to-point send/receive
+  kAuto,          // let the tuner decide
+  kRing,          // bandwidth-optimal ring (reduce-scatter + all-gather for AllReduce)
+  kDirect,        // one step: every rank exchanges with every peer (one-shot on GPUs)
+  kTwoShot,       // GPU: reduce-scatter by direct reads + all-gather by direct writes
+  kPairwise,      // AllToAll: n-1 steps, step s exchanges with rank +/- s
+  kChain,         // pipelined chain (Broadcast, Reduce)
+  kTree,          // binomial tree (Broadcast, Reduce) / double binary tree (AllReduce)
+  kHierarchical,  // intra-node reduce-scatter, inter-node all-reduce, intra-node all-gather
+  kP2p,           // point-to-point send/receive
   kCount
 };
 const char* algorithmName(Algorithm a);
@@ -62,7 +70,7 @@ enum class OpType : uint8_t {
 
 struct PlanOp {
   OpType type;
-  int peer;          // kSend, kRecv, kRecvReduce
+  int peer;  // kSend, kRecv, kRecvReduce
   BufRef src;
   BufRef dst;
   size_t bytes;
@@ -102,21 +110,21 @@ struct CollArgs {
   Collective collective;
   tuttiDataType_t dtype;
   size_t elemSize;
-  size_t count;         // AllReduce/Broadcast/Reduce: elements; AllGather: per rank;
-                        // ReduceScatter: per rank (recvcount); AllToAll: per peer
+  size_t count;  // AllReduce/Broadcast/Reduce: elements; AllGather: per rank;
+                 // ReduceScatter: per rank (recvcount); AllToAll: per peer
   int root = 0;
   int rank = 0;
   int nranks = 1;
   bool inPlace = false;
-  bool average = false;  // append the divide by nranks (tuttiAvg)
-  int peer = -1;         // Send/Recv
+  bool average = false;                // append the divide by nranks (tuttiAvg)
+  int peer = -1;                       // Send/Recv
   const size_t* sendCounts = nullptr;  // AllToAllv, elements
   const size_t* sendDispls = nullptr;
   const size_t* recvCounts = nullptr;
   const size_t* recvDispls = nullptr;
   size_t chunkBytes = 0;  // pipelining granularity for chain and tree algorithms (0 = default)
   const RankLayout* layout = nullptr;  // nodes and ring orders; null = one node, rank order
-  int channels = 1;       // rings a ring plan may run in parallel (capped by the layout)
+  int channels = 1;  // rings a ring plan may run in parallel (capped by the layout)
 };
 
 // Splits `count` elements into `parts` nearly equal blocks; block b starts at blockStart(b).

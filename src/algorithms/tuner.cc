@@ -45,19 +45,14 @@ std::string bytesText(size_t b) {
 bool defaultGpuImplements(Collective c, Algorithm a) {
   using A = Algorithm;
   switch (c) {
-    case Collective::kAllReduce:
-      return a == A::kDirect || a == A::kTwoShot || a == A::kRing;
+    case Collective::kAllReduce: return a == A::kDirect || a == A::kTwoShot || a == A::kRing;
     case Collective::kAllGather:
-    case Collective::kReduceScatter:
-      return a == A::kDirect || a == A::kRing;
+    case Collective::kReduceScatter: return a == A::kDirect || a == A::kRing;
     case Collective::kAllToAll:
-    case Collective::kAllToAllv:
-      return a == A::kDirect;
+    case Collective::kAllToAllv: return a == A::kDirect;
     case Collective::kBroadcast:
-    case Collective::kReduce:
-      return a == A::kDirect || a == A::kChain;
-    default:
-      return false;
+    case Collective::kReduce: return a == A::kDirect || a == A::kChain;
+    default: return false;
   }
 }
 
@@ -65,16 +60,12 @@ LinkClass classOf(PathType t) {
   switch (t) {
     case PathType::kSelf:
     case PathType::kNvLink:
-    case PathType::kNvLinkViaGpu:
-      return LinkClass::kNvLink;
+    case PathType::kNvLinkViaGpu: return LinkClass::kNvLink;
     case PathType::kPix:
-    case PathType::kPxb:
-      return LinkClass::kPcie;
+    case PathType::kPxb: return LinkClass::kPcie;
     case PathType::kPhb:
-    case PathType::kSys:
-      return LinkClass::kSys;
-    default:
-      return LinkClass::kNet;
+    case PathType::kSys: return LinkClass::kSys;
+    default: return LinkClass::kNet;
   }
 }
 

@@ -9,7 +9,9 @@ namespace tutti {
 class Deadline {
  public:
   using Clock = std::chrono::steady_clock;
-  static Deadline afterMs(int64_t ms) { return Deadline(Clock::now() + std::chrono::milliseconds(ms)); }
+  static Deadline afterMs(int64_t ms) {
+    return Deadline(Clock::now() + std::chrono::milliseconds(ms));
+  }
   static Deadline never() { return Deadline(Clock::time_point::max()); }
   bool expired() const { return Clock::now() >= at_; }
   // Milliseconds left, clamped to [0, cap].

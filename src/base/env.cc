@@ -32,9 +32,18 @@ bool parseBytes(const std::string& text, uint64_t* bytes) {
   uint64_t mult = 1;
   switch (tolower(static_cast<unsigned char>(*end))) {
     case '\0': break;
-    case 'k': mult = 1ull << 10; ++end; break;
-    case 'm': mult = 1ull << 20; ++end; break;
-    case 'g': mult = 1ull << 30; ++end; break;
+    case 'k':
+      mult = 1ull << 10;
+      ++end;
+      break;
+    case 'm':
+      mult = 1ull << 20;
+      ++end;
+      break;
+    case 'g':
+      mult = 1ull << 30;
+      ++end;
+      break;
     default: return false;
   }
   if (*end == 'b' || *end == 'B') ++end;
@@ -48,8 +57,7 @@ uint64_t envBytes(const char* name, uint64_t def) {
   if (!v || !*v) return def;
   uint64_t bytes = 0;
   if (!parseBytes(v, &bytes)) {
-    TUTTI_WARN("ignoring %s=%s: not a byte count, using %llu", name, v,
-               (unsigned long long)def);
+    TUTTI_WARN("ignoring %s=%s: not a byte count, using %llu", name, v, (unsigned long long)def);
     return def;
   }
   return bytes;

@@ -20,18 +20,18 @@ void clearError();
 }  // namespace tutti
 
 // Returns the failure of `call` to the caller after prefixing the message with the context.
-#define TUTTI_CHECK(call, ...)                  \
-  do {                                          \
-    ::tutti::Result tuttiRes_ = (call);         \
-    if (tuttiRes_ != tuttiSuccess) {            \
-      ::tutti::addErrorContext(__VA_ARGS__);    \
-      return tuttiRes_;                         \
-    }                                           \
+#define TUTTI_CHECK(call, ...)               \
+  do {                                       \
+    ::tutti::Result tuttiRes_ = (call);      \
+    if (tuttiRes_ != tuttiSuccess) {         \
+      ::tutti::addErrorContext(__VA_ARGS__); \
+      return tuttiRes_;                      \
+    }                                        \
   } while (0)
 
 // Returns the failure of `call` unchanged.
-#define TUTTI_TRY(call)                         \
-  do {                                          \
-    ::tutti::Result tuttiRes_ = (call);         \
+#define TUTTI_TRY(call)                              \
+  do {                                               \
+    ::tutti::Result tuttiRes_ = (call);              \
     if (tuttiRes_ != tuttiSuccess) return tuttiRes_; \
   } while (0)

@@ -26,10 +26,14 @@ struct LogState {
     const char* lvl = getenv("TUTTI_DEBUG");
     if (!lvl) lvl = getenv("NCCL_DEBUG");  // the shim's users keep their habit
     if (lvl) {
-      if (!strcasecmp(lvl, "NONE")) level = LogLevel::kNone;
-      else if (!strcasecmp(lvl, "INFO")) level = LogLevel::kInfo;
-      else if (!strcasecmp(lvl, "TRACE")) level = LogLevel::kTrace;
-      else level = LogLevel::kWarn;
+      if (!strcasecmp(lvl, "NONE"))
+        level = LogLevel::kNone;
+      else if (!strcasecmp(lvl, "INFO"))
+        level = LogLevel::kInfo;
+      else if (!strcasecmp(lvl, "TRACE"))
+        level = LogLevel::kTrace;
+      else
+        level = LogLevel::kWarn;
     }
     gethostname(host, sizeof(host) - 1);
     if (char* dot = strchr(host, '.')) *dot = '\0';
@@ -37,9 +41,14 @@ struct LogState {
       // %h -> host, %p -> pid, as NCCL_DEBUG_FILE does.
       std::string name;
       for (const char* c = path; *c; ++c) {
-        if (c[0] == '%' && c[1] == 'h') { name += host; ++c; }
-        else if (c[0] == '%' && c[1] == 'p') { name += std::to_string(getpid()); ++c; }
-        else name += *c;
+        if (c[0] == '%' && c[1] == 'h') {
+          name += host;
+          ++c;
+        } else if (c[0] == '%' && c[1] == 'p') {
+          name += std::to_string(getpid());
+          ++c;
+        } else
+          name += *c;
       }
       if (FILE* f = fopen(name.c_str(), "a")) out = f;
     }
@@ -72,8 +81,8 @@ void logMessage(LogLevel level, const char* file, int line, const char* fmt, ...
     fprintf(s.out, "%s:%d:%ld [%d] TUTTI %s %s (%s:%d)\n", s.host, getpid(),
             (long)syscall(SYS_gettid), tlsRank, tag, msg, base, line);
   else
-    fprintf(s.out, "%s:%d:%ld TUTTI %s %s (%s:%d)\n", s.host, getpid(),
-            (long)syscall(SYS_gettid), tag, msg, base, line);
+    fprintf(s.out, "%s:%d:%ld TUTTI %s %s (%s:%d)\n", s.host, getpid(), (long)syscall(SYS_gettid),
+            tag, msg, base, line);
   fflush(s.out);
 }
 

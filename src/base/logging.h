@@ -13,10 +13,9 @@ void setLogRank(int rank);
 
 }  // namespace tutti
 
-#define TUTTI_LOG_(lvl, ...)                                                         \
-  do {                                                                               \
-    if (::tutti::logLevel() >= (lvl))                                                \
-      ::tutti::logMessage((lvl), __FILE__, __LINE__, __VA_ARGS__);                   \
+#define TUTTI_LOG_(lvl, ...)                                                                       \
+  do {                                                                                             \
+    if (::tutti::logLevel() >= (lvl)) ::tutti::logMessage((lvl), __FILE__, __LINE__, __VA_ARGS__); \
   } while (0)
 #define TUTTI_WARN(...) TUTTI_LOG_(::tutti::LogLevel::kWarn, __VA_ARGS__)
 #define TUTTI_INFO(...) TUTTI_LOG_(::tutti::LogLevel::kInfo, __VA_ARGS__)

@@ -7,10 +7,10 @@
 #include <thread>
 #include <vector>
 
+#include "base/logging.h"
 #include "bootstrap/handshake.h"
 #include "bootstrap/packed_address.h"
 #include "bootstrap/rendezvous_root.h"
-#include "base/logging.h"
 
 namespace tutti {
 namespace {
@@ -61,8 +61,8 @@ Result Bootstrap::rendezvous(const UniqueIdData& id, std::vector<SocketAddress>*
   a.ringAddress = packAddress(ringAddress_);
   TUTTI_TRY(root.sendAll(&a, sizeof(a), dl, options_.abort));
   TableHeader h;
-  TUTTI_CHECK(root.recvAll(&h, sizeof(h), dl, options_.abort),
-              "waiting for all %d ranks to join", nranks_);
+  TUTTI_CHECK(root.recvAll(&h, sizeof(h), dl, options_.abort), "waiting for all %d ranks to join",
+              nranks_);
   if (h.magic != kTableMagic) return setError(tuttiRemoteError, "root sent a malformed table");
   if (h.status != 0) {
     h.reason[sizeof(h.reason) - 1] = '\0';
@@ -72,8 +72,7 @@ Result Bootstrap::rendezvous(const UniqueIdData& id, std::vector<SocketAddress>*
     return setError(tuttiRemoteError, "root sent a table for %d ranks, expected %d", h.nranks,
                     nranks_);
   std::vector<PackedAddress> packed(nranks_);
-  TUTTI_TRY(root.recvAll(packed.data(), packed.size() * sizeof(PackedAddress), dl,
-                         options_.abort));
+  TUTTI_TRY(root.recvAll(packed.data(), packed.size() * sizeof(PackedAddress), dl, options_.abort));
   table->resize(nranks_);
   for (int r = 0; r < nranks_; ++r)
     if (!unpackAddress(packed[r], &(*table)[r]))
@@ -142,8 +141,8 @@ Result Bootstrap::allGather(void* data, size_t bytesPerRank) {
       return setError(tuttiRemoteError,
                       "bootstrap: rank %d sent message #%u of %llu bytes, expected #%u of %zu "
                       "(ranks called different operations?)",
-                      (rank_ - 1 + nranks_) % nranks_, in.sequence,
-                      (unsigned long long)in.bytes, seq, bytesPerRank);
+                      (rank_ - 1 + nranks_) % nranks_, in.sequence, (unsigned long long)in.bytes,
+                      seq, bytesPerRank);
     TUTTI_CHECK(sendRecv(next_, base + sendSlot * bytesPerRank, bytesPerRank, prev_,
                          base + recvSlot * bytesPerRank, bytesPerRank, dl, options_.abort),
                 "bootstrap all-gather step %d", step);

@@ -12,8 +12,8 @@
 namespace tutti {
 
 struct BootstrapOptions {
-  int timeoutMs;                    // bound on every wait
-  const std::atomic<bool>* abort;   // set by tuttiCommAbort
+  int timeoutMs;                   // bound on every wait
+  const std::atomic<bool>* abort;  // set by tuttiCommAbort
 };
 
 class Bootstrap {

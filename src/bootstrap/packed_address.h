@@ -13,7 +13,7 @@ namespace tutti {
 struct PackedAddress {
   uint8_t family = 0;  // 4 or 6; anything else is rejected
   uint8_t pad = 0;
-  uint16_t port = 0;   // network byte order
+  uint16_t port = 0;  // network byte order
   uint8_t addr[16] = {};
 };
 static_assert(sizeof(PackedAddress) == 20, "wire layout");

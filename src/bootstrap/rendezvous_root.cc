@@ -7,8 +7,8 @@
 #include <thread>
 #include <vector>
 
-#include "bootstrap/handshake.h"
 #include "base/logging.h"
+#include "bootstrap/handshake.h"
 
 namespace tutti {
 namespace {
@@ -42,8 +42,8 @@ void runRoot(std::unique_ptr<RootState> st) {
     Socket conn;
     SocketAddress peer;
     if (st->listener.accept(deadline, nullptr, &conn, &peer) != tuttiSuccess) {
-      TUTTI_WARN("rendezvous root %s: gave up with %d of %d ranks after %d ms: %s",
-                 where.c_str(), arrived, nranks, st->timeoutMs, lastError().c_str());
+      TUTTI_WARN("rendezvous root %s: gave up with %d of %d ranks after %d ms: %s", where.c_str(),
+                 arrived, nranks, st->timeoutMs, lastError().c_str());
       return;
     }
     Deadline connDeadline = Deadline::afterMs(kPerConnectionMs);

@@ -25,7 +25,7 @@ struct RankAnnounce {
 // Root -> rank: header, then nranks PackedAddress entries when status == 0.
 struct TableHeader {
   uint32_t magic;
-  int32_t status;   // 0 ok; otherwise the announce was refused and `reason` says why
+  int32_t status;  // 0 ok; otherwise the announce was refused and `reason` says why
   int32_t nranks;
   char reason[116];
 };

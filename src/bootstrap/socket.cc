@@ -33,8 +33,7 @@ Result waitFd(int fd, short events, Deadline deadline, const std::atomic<bool>* 
   for (;;) {
     if (aborted(abort)) return setError(tuttiAborted, "%s: communicator aborted", what);
     int slice = deadline.remainingMs(kPollSliceMs);
-    if (slice == 0 && deadline.expired())
-      return setError(tuttiTimeout, "%s: timed out", what);
+    if (slice == 0 && deadline.expired()) return setError(tuttiTimeout, "%s: timed out", what);
     pollfd p{fd, events, 0};
     int rc = ::poll(&p, 1, slice);
     if (rc > 0) return tuttiSuccess;
@@ -126,8 +125,14 @@ Result selectInterfaceAddress(SocketAddress* out, std::string* ifname) {
   std::string spec = envString("TUTTI_SOCKET_IFNAME", envString("NCCL_SOCKET_IFNAME"));
   bool exclude = false, exact = false;
   std::string list = spec;
-  if (!list.empty() && list[0] == '^') { exclude = true; list = list.substr(1); }
-  if (!list.empty() && list[0] == '=') { exact = true; list = list.substr(1); }
+  if (!list.empty() && list[0] == '^') {
+    exclude = true;
+    list = list.substr(1);
+  }
+  if (!list.empty() && list[0] == '=') {
+    exact = true;
+    list = list.substr(1);
+  }
   std::vector<std::string> names;
   for (size_t pos = 0; pos <= list.size() && !list.empty();) {
     size_t comma = list.find(',', pos);
@@ -168,8 +173,8 @@ Result selectInterfaceAddress(SocketAddress* out, std::string* ifname) {
   if (!best) best = loopback;
   if (!best) {
     freeifaddrs(ifs);
-    return setError(tuttiSystemError, "no usable network interface%s%s", spec.empty() ? "" : " matches TUTTI_SOCKET_IFNAME=",
-                    spec.c_str());
+    return setError(tuttiSystemError, "no usable network interface%s%s",
+                    spec.empty() ? "" : " matches TUTTI_SOCKET_IFNAME=", spec.c_str());
   }
   out->length = best->ifa_addr->sa_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
   memset(&out->storage, 0, sizeof(out->storage));
@@ -205,8 +210,8 @@ Result Socket::listen(const SocketAddress& addr, Socket* out) {
   return tuttiSuccess;
 }
 
-Result Socket::connect(const SocketAddress& addr, Deadline deadline,
-                       const std::atomic<bool>* abort, Socket* out) {
+Result Socket::connect(const SocketAddress& addr, Deadline deadline, const std::atomic<bool>* abort,
+                       Socket* out) {
   int delayMs = 1;
   for (;;) {
     if (aborted(abort))
@@ -338,8 +343,14 @@ Result sendRecv(Socket& out, const void* sdata, size_t sbytes, Socket& in, void*
     if (aborted(abort)) return setError(tuttiAborted, "communicator aborted");
     pollfd fds[2];
     int n = 0, si = -1, ri = -1;
-    if (sbytes > 0) { si = n; fds[n++] = {out.fd(), POLLOUT, 0}; }
-    if (rbytes > 0) { ri = n; fds[n++] = {in.fd(), POLLIN, 0}; }
+    if (sbytes > 0) {
+      si = n;
+      fds[n++] = {out.fd(), POLLOUT, 0};
+    }
+    if (rbytes > 0) {
+      ri = n;
+      fds[n++] = {in.fd(), POLLIN, 0};
+    }
     int slice = deadline.remainingMs(kPollSliceMs);
     if (slice == 0 && deadline.expired()) return setError(tuttiTimeout, "exchange timed out");
     int rc = ::poll(fds, n, slice);
@@ -348,14 +359,19 @@ Result sendRecv(Socket& out, const void* sdata, size_t sbytes, Socket& in, void*
     if (rc <= 0) continue;
     if (si >= 0 && fds[si].revents) {
       ssize_t k = ::send(out.fd(), sp, sbytes, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (k > 0) { sp += k; sbytes -= static_cast<size_t>(k); }
-      else if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+      if (k > 0) {
+        sp += k;
+        sbytes -= static_cast<size_t>(k);
+      } else if (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
         return setError(tuttiRemoteError, "send to next rank failed: %s", strerror(errno));
     }
     if (ri >= 0 && fds[ri].revents) {
       ssize_t k = ::recv(in.fd(), rp, rbytes, MSG_DONTWAIT);
-      if (k > 0) { rp += k; rbytes -= static_cast<size_t>(k); }
-      else if (k == 0) return setError(tuttiRemoteError, "previous rank closed the connection");
+      if (k > 0) {
+        rp += k;
+        rbytes -= static_cast<size_t>(k);
+      } else if (k == 0)
+        return setError(tuttiRemoteError, "previous rank closed the connection");
       else if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
         return setError(tuttiRemoteError, "receive from previous rank failed: %s", strerror(errno));
     }

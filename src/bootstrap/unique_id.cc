@@ -3,12 +3,12 @@
 
 #include <string.h>
 
+#include "base/logging.h"
+#include "base/timeouts.h"
 #include "bootstrap/handshake.h"
 #include "bootstrap/hmac_sha256.h"
 #include "bootstrap/packed_address.h"
 #include "bootstrap/rendezvous_root.h"
-#include "base/logging.h"
-#include "base/timeouts.h"
 
 namespace tutti {
 namespace {

@@ -4,8 +4,8 @@
 
 #include <cstdint>
 
-#include "bootstrap/socket.h"
 #include "base/error.h"
+#include "bootstrap/socket.h"
 #include "tutti/tutti.h"
 
 namespace tutti {
@@ -13,12 +13,12 @@ namespace tutti {
 constexpr int kSecretBytes = 16;
 
 struct UniqueIdData {
-  char magic[8];                  // "TUTTIID1"
-  uint8_t secret[kSecretBytes];   // proven by every connection, never sent in clear
-  uint8_t rootByRank0;            // 1: rank 0 starts the root on `addr` at init
-  uint8_t family;                 // 4 or 6
-  uint16_t port;                  // host byte order
-  uint8_t addr[16];               // IPv4 in the first 4 bytes, or IPv6
+  char magic[8];                 // "TUTTIID1"
+  uint8_t secret[kSecretBytes];  // proven by every connection, never sent in clear
+  uint8_t rootByRank0;           // 1: rank 0 starts the root on `addr` at init
+  uint8_t family;                // 4 or 6
+  uint16_t port;                 // host byte order
+  uint8_t addr[16];              // IPv4 in the first 4 bytes, or IPv6
 };
 static_assert(sizeof(UniqueIdData) <= TUTTI_UNIQUE_ID_BYTES, "unique id overflow");
 

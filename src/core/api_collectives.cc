@@ -32,7 +32,8 @@ Result checkOp(Comm* comm, CollCall& c) {
   if (c.op >= 0 && c.op < tuttiNumOps) return tuttiSuccess;
   size_t slot = static_cast<size_t>(c.op) - tuttiNumOps;
   if (c.op < tuttiNumOps || slot >= comm->premulOps.size() || !comm->premulOps[slot].live)
-    return setError(tuttiInvalidArgument, "op %d is not a tuttiRedOp_t or a live PreMulSum op", c.op);
+    return setError(tuttiInvalidArgument, "op %d is not a tuttiRedOp_t or a live PreMulSum op",
+                    c.op);
   if (comm->premulOps[slot].dtype != c.dtype)
     return setError(tuttiInvalidArgument, "op %d was created for %s but datatype is %s", c.op,
                     dtypeName(comm->premulOps[slot].dtype), dtypeName(c.dtype));
@@ -44,14 +45,16 @@ Result checkOp(Comm* comm, CollCall& c) {
 Result checkCount(size_t count, size_t factor, size_t es, const char* name) {
   const size_t limit = SIZE_MAX >> 1;
   if (factor && count > limit / factor / es)
-    return setError(tuttiInvalidArgument, "%s %zu overflows the byte count (x%zu elements of %zu bytes)",
-                    name, count, factor, es);
+    return setError(tuttiInvalidArgument,
+                    "%s %zu overflows the byte count (x%zu elements of %zu bytes)", name, count,
+                    factor, es);
   return tuttiSuccess;
 }
 
 Result checkRoot(Comm* comm, int root, const char* what) {
   if (root < 0 || root >= comm->nranks)
-    return setError(tuttiInvalidArgument, "%s %d is out of range 0..%d", what, root, comm->nranks - 1);
+    return setError(tuttiInvalidArgument, "%s %d is out of range 0..%d", what, root,
+                    comm->nranks - 1);
   return tuttiSuccess;
 }
 
@@ -96,7 +99,8 @@ Result checkAllReduce(Comm* comm, CollCall& c) {
   if (!c.sendbuff) return setError(tuttiInvalidArgument, "sendbuff is NULL");
   if (!c.recvbuff) return setError(tuttiInvalidArgument, "recvbuff is NULL");
   if (c.sendbuff != c.recvbuff && overlaps(c.sendbuff, c.count * es, c.recvbuff, c.count * es))
-    return setError(tuttiInvalidArgument, "sendbuff and recvbuff overlap without being equal (in place)");
+    return setError(tuttiInvalidArgument,
+                    "sendbuff and recvbuff overlap without being equal (in place)");
   return classify(comm, c, c.sendbuff, c.recvbuff);
 }
 
@@ -140,7 +144,8 @@ Result checkAllToAll(Comm* comm, CollCall& c) {
   if (!c.recvbuff) return setError(tuttiInvalidArgument, "recvbuff is NULL");
   const size_t bytes = c.count * es * comm->nranks;
   if (c.sendbuff != c.recvbuff && overlaps(c.sendbuff, bytes, c.recvbuff, bytes))
-    return setError(tuttiInvalidArgument, "sendbuff and recvbuff overlap without being equal (in place)");
+    return setError(tuttiInvalidArgument,
+                    "sendbuff and recvbuff overlap without being equal (in place)");
   return classify(comm, c, c.sendbuff, c.recvbuff);
 }
 
@@ -153,18 +158,22 @@ Result checkAllToAllv(Comm* comm, CollCall& c) {
     TUTTI_TRY(checkCount(c.recvCounts[p], 1, es, "recvcounts[p]"));
     TUTTI_TRY(checkCount(c.sendDispls[p], 1, es, "sdispls[p]"));
     TUTTI_TRY(checkCount(c.recvDispls[p], 1, es, "rdispls[p]"));
-    if (c.sendCounts[p]) sendExtent = std::max(sendExtent, (c.sendDispls[p] + c.sendCounts[p]) * es);
-    if (c.recvCounts[p]) recvExtent = std::max(recvExtent, (c.recvDispls[p] + c.recvCounts[p]) * es);
+    if (c.sendCounts[p])
+      sendExtent = std::max(sendExtent, (c.sendDispls[p] + c.sendCounts[p]) * es);
+    if (c.recvCounts[p])
+      recvExtent = std::max(recvExtent, (c.recvDispls[p] + c.recvCounts[p]) * es);
   }
   for (int p = 0; p < comm->nranks; ++p)
     for (int q = p + 1; q < comm->nranks; ++q)
       if (overlaps(reinterpret_cast<void*>(c.recvDispls[p] * es), c.recvCounts[p] * es,
                    reinterpret_cast<void*>(c.recvDispls[q] * es), c.recvCounts[q] * es))
-        return setError(tuttiInvalidArgument, "recvcounts/rdispls of ranks %d and %d overlap", p, q);
+        return setError(tuttiInvalidArgument, "recvcounts/rdispls of ranks %d and %d overlap", p,
+                        q);
   if (sendExtent && !c.sendbuff) return setError(tuttiInvalidArgument, "sendbuff is NULL");
   if (recvExtent && !c.recvbuff) return setError(tuttiInvalidArgument, "recvbuff is NULL");
   if (overlaps(c.sendbuff, sendExtent, c.recvbuff, recvExtent))
-    return setError(tuttiInvalidArgument, "sendbuff and recvbuff overlap (AllToAllv is not in place)");
+    return setError(tuttiInvalidArgument,
+                    "sendbuff and recvbuff overlap (AllToAllv is not in place)");
   return classify(comm, c, sendExtent ? c.sendbuff : nullptr, recvExtent ? c.recvbuff : nullptr);
 }
 
@@ -179,7 +188,8 @@ Result checkBroadcast(Comm* comm, CollCall& c) {
   if (!c.recvbuff) return setError(tuttiInvalidArgument, "recvbuff is NULL");
   if (!root) c.sendbuff = c.recvbuff;  // only the root's input is read
   if (c.sendbuff != c.recvbuff && overlaps(c.sendbuff, c.count * es, c.recvbuff, c.count * es))
-    return setError(tuttiInvalidArgument, "sendbuff and recvbuff overlap without being equal (in place)");
+    return setError(tuttiInvalidArgument,
+                    "sendbuff and recvbuff overlap without being equal (in place)");
   return classify(comm, c, c.sendbuff, c.recvbuff);
 }
 
@@ -194,8 +204,10 @@ Result checkReduce(Comm* comm, CollCall& c) {
   if (!c.sendbuff) return setError(tuttiInvalidArgument, "sendbuff is NULL");
   if (root && !c.recvbuff) return setError(tuttiInvalidArgument, "recvbuff is NULL at the root");
   if (!root) c.recvbuff = nullptr;  // never written off the root
-  if (root && c.sendbuff != c.recvbuff && overlaps(c.sendbuff, c.count * es, c.recvbuff, c.count * es))
-    return setError(tuttiInvalidArgument, "sendbuff and recvbuff overlap without being equal (in place)");
+  if (root && c.sendbuff != c.recvbuff &&
+      overlaps(c.sendbuff, c.count * es, c.recvbuff, c.count * es))
+    return setError(tuttiInvalidArgument,
+                    "sendbuff and recvbuff overlap without being equal (in place)");
   return classify(comm, c, c.sendbuff, c.recvbuff);
 }
 
@@ -236,33 +248,36 @@ extern "C" {
 tuttiResult_t tuttiAllReduce(const void* sendbuff, void* recvbuff, size_t count,
                              tuttiDataType_t datatype, tuttiRedOp_t op, tuttiComm_t comm,
                              tuttiStream_t stream) {
-  return submit("tuttiAllReduce", comm, checkAllReduce,
-                makeCall(Collective::kAllReduce, sendbuff, recvbuff, count, datatype, op, 0, stream));
+  return submit(
+      "tuttiAllReduce", comm, checkAllReduce,
+      makeCall(Collective::kAllReduce, sendbuff, recvbuff, count, datatype, op, 0, stream));
 }
 
 tuttiResult_t tuttiAllGather(const void* sendbuff, void* recvbuff, size_t sendcount,
                              tuttiDataType_t datatype, tuttiComm_t comm, tuttiStream_t stream) {
   return submit("tuttiAllGather", comm, checkAllGather,
-                makeCall(Collective::kAllGather, sendbuff, recvbuff, sendcount, datatype, tuttiSum, 0, stream));
+                makeCall(Collective::kAllGather, sendbuff, recvbuff, sendcount, datatype, tuttiSum,
+                         0, stream));
 }
 
 tuttiResult_t tuttiReduceScatter(const void* sendbuff, void* recvbuff, size_t recvcount,
                                  tuttiDataType_t datatype, tuttiRedOp_t op, tuttiComm_t comm,
                                  tuttiStream_t stream) {
-  return submit("tuttiReduceScatter", comm, checkReduceScatter,
-                makeCall(Collective::kReduceScatter, sendbuff, recvbuff, recvcount, datatype, op, 0, stream));
+  return submit(
+      "tuttiReduceScatter", comm, checkReduceScatter,
+      makeCall(Collective::kReduceScatter, sendbuff, recvbuff, recvcount, datatype, op, 0, stream));
 }
 
 tuttiResult_t tuttiAllToAll(const void* sendbuff, void* recvbuff, size_t count,
                             tuttiDataType_t datatype, tuttiComm_t comm, tuttiStream_t stream) {
-  return submit("tuttiAllToAll", comm, checkAllToAll,
-                makeCall(Collective::kAllToAll, sendbuff, recvbuff, count, datatype, tuttiSum, 0, stream));
+  return submit(
+      "tuttiAllToAll", comm, checkAllToAll,
+      makeCall(Collective::kAllToAll, sendbuff, recvbuff, count, datatype, tuttiSum, 0, stream));
 }
 
-tuttiResult_t tuttiAllToAllv(const void* sendbuff, const size_t* sendcounts,
-                             const size_t* sdispls, void* recvbuff, const size_t* recvcounts,
-                             const size_t* rdispls, tuttiDataType_t datatype, tuttiComm_t comm,
-                             tuttiStream_t stream) {
+tuttiResult_t tuttiAllToAllv(const void* sendbuff, const size_t* sendcounts, const size_t* sdispls,
+                             void* recvbuff, const size_t* recvcounts, const size_t* rdispls,
+                             tuttiDataType_t datatype, tuttiComm_t comm, tuttiStream_t stream) {
   return apiCall("tuttiAllToAllv", comm, [&]() -> Result {
     TUTTI_TRY(checkComm(comm));
     ActiveCall active(comm);
@@ -270,7 +285,8 @@ tuttiResult_t tuttiAllToAllv(const void* sendbuff, const size_t* sendcounts,
     if (!sdispls) return setError(tuttiInvalidArgument, "sdispls is NULL");
     if (!recvcounts) return setError(tuttiInvalidArgument, "recvcounts is NULL");
     if (!rdispls) return setError(tuttiInvalidArgument, "rdispls is NULL");
-    CollCall c = makeCall(Collective::kAllToAllv, sendbuff, recvbuff, 0, datatype, tuttiSum, 0, stream);
+    CollCall c =
+        makeCall(Collective::kAllToAllv, sendbuff, recvbuff, 0, datatype, tuttiSum, 0, stream);
     const int n = comm->nranks;
     c.sendCounts.assign(sendcounts, sendcounts + n);
     c.sendDispls.assign(sdispls, sdispls + n);
@@ -287,14 +303,16 @@ tuttiResult_t tuttiBroadcast(const void* sendbuff, void* recvbuff, size_t count,
                              tuttiDataType_t datatype, int root, tuttiComm_t comm,
                              tuttiStream_t stream) {
   return submit("tuttiBroadcast", comm, checkBroadcast,
-                makeCall(Collective::kBroadcast, sendbuff, recvbuff, count, datatype, tuttiSum, root, stream));
+                makeCall(Collective::kBroadcast, sendbuff, recvbuff, count, datatype, tuttiSum,
+                         root, stream));
 }
 
 tuttiResult_t tuttiReduce(const void* sendbuff, void* recvbuff, size_t count,
                           tuttiDataType_t datatype, tuttiRedOp_t op, int root, tuttiComm_t comm,
                           tuttiStream_t stream) {
-  return submit("tuttiReduce", comm, checkReduce,
-                makeCall(Collective::kReduce, sendbuff, recvbuff, count, datatype, op, root, stream));
+  return submit(
+      "tuttiReduce", comm, checkReduce,
+      makeCall(Collective::kReduce, sendbuff, recvbuff, count, datatype, op, root, stream));
 }
 
 tuttiResult_t tuttiSend(const void* sendbuff, size_t count, tuttiDataType_t datatype, int peer,

@@ -92,8 +92,8 @@ tuttiResult_t tuttiGetUniqueId(tuttiUniqueId* uniqueId) {
   });
 }
 
-tuttiResult_t tuttiCommInitRankConfig(tuttiComm_t* comm, int nranks, tuttiUniqueId commId,
-                                      int rank, const tuttiConfig_t* config) {
+tuttiResult_t tuttiCommInitRankConfig(tuttiComm_t* comm, int nranks, tuttiUniqueId commId, int rank,
+                                      const tuttiConfig_t* config) {
   return apiCall("tuttiCommInitRank", nullptr, [&]() -> Result {
     TUTTI_TRY(checkRankArgs(comm, nranks, rank));
     *comm = nullptr;
@@ -278,9 +278,12 @@ tuttiResult_t tuttiRedOpCreatePreMulSum(tuttiRedOp_t* op, const void* scalar,
     PreMulOp pm{datatype, 0, true};
     memcpy(&pm.scalar, scalar, dtypeSize(datatype));
     auto& ops = comm->premulOps;
-    size_t slot = std::find_if(ops.begin(), ops.end(), [](const PreMulOp& o) { return !o.live; }) - ops.begin();
-    if (slot == ops.size()) ops.push_back(pm);
-    else ops[slot] = pm;
+    size_t slot = std::find_if(ops.begin(), ops.end(), [](const PreMulOp& o) { return !o.live; }) -
+                  ops.begin();
+    if (slot == ops.size())
+      ops.push_back(pm);
+    else
+      ops[slot] = pm;
     *op = static_cast<tuttiRedOp_t>(tuttiNumOps + slot);
     return tuttiSuccess;
   });
@@ -291,7 +294,8 @@ tuttiResult_t tuttiRedOpDestroy(tuttiRedOp_t op, tuttiComm_t comm) {
     TUTTI_TRY(checkComm(comm));
     size_t slot = static_cast<size_t>(op) - tuttiNumOps;
     if (op < tuttiNumOps || slot >= comm->premulOps.size() || !comm->premulOps[slot].live)
-      return setError(tuttiInvalidArgument, "op %d was not created by tuttiRedOpCreatePreMulSum on this comm", op);
+      return setError(tuttiInvalidArgument,
+                      "op %d was not created by tuttiRedOpCreatePreMulSum on this comm", op);
     comm->premulOps[slot].live = false;
     return tuttiSuccess;
   });

@@ -5,8 +5,8 @@
 #include <exception>
 #include <new>
 
-#include "core/comm.h"
 #include "base/logging.h"
+#include "core/comm.h"
 
 namespace tutti {
 

@@ -10,16 +10,16 @@
 #include <vector>
 
 #include "algorithms/tuner.h"
-#include "bootstrap/bootstrap.h"
 #include "base/error.h"
+#include "bootstrap/bootstrap.h"
 #include "core/peer_info.h"
 #include "transport/connection.h"
 
 namespace tutti {
 struct HostFastPath;  // src/core/host_launch.cc: cached plans and a reusable run
-class GpuComm;  // src/gpu: device buffers, peer mappings, kernels (CUDA builds only)
-class Topology;     // topology/topology.h
-struct RankLayout;  // algorithms/rank_layout.h
+class GpuComm;        // src/gpu: device buffers, peer mappings, kernels (CUDA builds only)
+class Topology;       // topology/topology.h
+struct RankLayout;    // algorithms/rank_layout.h
 
 struct PreMulOp {
   tuttiDataType_t dtype;
@@ -34,30 +34,30 @@ struct tuttiComm {
 
   int rank = 0;
   int nranks = 0;
-  int device = -1;       // CUDA device, -1 for a host-only rank
+  int device = -1;  // CUDA device, -1 for a host-only rank
   std::string name;
   int timeoutMs = 0;
   bool blocking = true;
   int minChannels = 1;
-  int maxChannels = 0;   // 0: tuner default
+  int maxChannels = 0;  // 0: tuner default
   uint8_t secret[16] = {};
 
   std::unique_ptr<tutti::Bootstrap> bootstrap;
   std::vector<tutti::PeerInfo> peers;
   std::vector<std::unique_ptr<tutti::Connection>> conns;  // by rank; null for self
-  std::vector<uint32_t> sendSeq, recvSeq;                  // messages per directed pair
+  std::vector<uint32_t> sendSeq, recvSeq;                 // messages per directed pair
   tutti::Tuner tuner;
   std::shared_ptr<const tutti::Topology> topo;      // this host's topology (setupCommTopology)
   int topoHost = 0;                                 // this rank's host in `topo`
   std::shared_ptr<const tutti::RankLayout> layout;  // node of every rank, ring orders
-  std::vector<char> scratch;       // CPU executor scratch, grown on demand
-  std::vector<char> premulStage;   // PreMulSum's scaled copy of the input
+  std::vector<char> scratch;                        // CPU executor scratch, grown on demand
+  std::vector<char> premulStage;                    // PreMulSum's scaled copy of the input
   std::vector<tutti::PreMulOp> premulOps;
   tutti::GpuComm* gpu = nullptr;
   std::shared_ptr<tutti::HostFastPath> fastPath;
 
   std::atomic<bool> abortFlag{false};
-  std::atomic<int> activeCalls{0};  // API calls inside this comm; Abort waits for them
+  std::atomic<int> activeCalls{0};            // API calls inside this comm; Abort waits for them
   std::atomic<int> asyncError{tuttiSuccess};  // tuttiInProgress while a non-blocking init runs
   std::thread initThread;
   bool finalized = false;

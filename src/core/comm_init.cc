@@ -6,13 +6,13 @@
 #include <algorithm>
 #include <cstring>
 
-#include "bootstrap/handshake.h"
-#include "bootstrap/unique_id.h"
 #include "base/env.h"
-#include "core/gpu_hooks.h"
 #include "base/host_id.h"
 #include "base/logging.h"
 #include "base/timeouts.h"
+#include "bootstrap/handshake.h"
+#include "bootstrap/unique_id.h"
+#include "core/gpu_hooks.h"
 #include "topology/comm_topology.h"
 #include "transport/transport_setup.h"
 
@@ -35,8 +35,10 @@ Result resolveOptions(const tuttiConfig_t* config, InitOptions* out) {
   out->timeoutMs = c.timeoutMs == undef || c.timeoutMs == 0 ? envTimeoutMs() : c.timeoutMs;
   if (out->timeoutMs < 0)
     return setError(tuttiInvalidArgument, "config: timeoutMs %d is negative", c.timeoutMs);
-  out->minChannels = c.minChannels == undef ? static_cast<int>(envInt("TUTTI_MIN_CHANNELS", 1)) : c.minChannels;
-  out->maxChannels = c.maxChannels == undef ? static_cast<int>(envInt("TUTTI_MAX_CHANNELS", 0)) : c.maxChannels;
+  out->minChannels =
+      c.minChannels == undef ? static_cast<int>(envInt("TUTTI_MIN_CHANNELS", 1)) : c.minChannels;
+  out->maxChannels =
+      c.maxChannels == undef ? static_cast<int>(envInt("TUTTI_MAX_CHANNELS", 0)) : c.maxChannels;
   if (out->minChannels < 0 || out->maxChannels < 0 ||
       (out->maxChannels && out->minChannels > out->maxChannels))
     return setError(tuttiInvalidArgument, "config: channels min %d / max %d are inconsistent",
@@ -61,7 +63,8 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   if (comm->device >= 0) TUTTI_TRY(gpuSetDevice(comm->device));
 
   BootstrapOptions bo{comm->timeoutMs, &comm->abortFlag};
-  TUTTI_CHECK(Bootstrap::create(id, rank, nranks, bo, &comm->bootstrap), "rank %d of %d", rank, nranks);
+  TUTTI_CHECK(Bootstrap::create(id, rank, nranks, bo, &comm->bootstrap), "rank %d of %d", rank,
+              nranks);
 
   Socket listener;
   SocketAddress netAddr;
@@ -76,12 +79,14 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   TUTTI_TRY(randomBytes(&me.commNonce, sizeof(me.commNonce)));
   me.netAddress = packAddress(netAddr);
   snprintf(me.hostname, sizeof(me.hostname), "%s", hostName().c_str());
-  TUTTI_CHECK(comm->bootstrap->allGather(comm->peers.data(), sizeof(PeerInfo)), "exchanging peer info");
+  TUTTI_CHECK(comm->bootstrap->allGather(comm->peers.data(), sizeof(PeerInfo)),
+              "exchanging peer info");
   int nodes = 0;
   for (int p = 0; p < nranks; ++p) {
     PeerInfo& info = comm->peers[p];
     info.hostname[sizeof(info.hostname) - 1] = '\0';
-    if (info.rank != p) return setError(tuttiRemoteError, "rank %d sent the info of rank %d", p, info.rank);
+    if (info.rank != p)
+      return setError(tuttiRemoteError, "rank %d sent the info of rank %d", p, info.rank);
     info.commNonce = comm->peers[0].commNonce;
     info.nodeLocalRank = 0;
     bool firstOnHost = true;
@@ -112,7 +117,8 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   if (comm->device >= 0) TUTTI_CHECK(gpuCommInit(comm), "setting up GPU %d", comm->device);
   TUTTI_CHECK(comm->bootstrap->barrier(), "final init barrier");
   if (rank == 0) {
-    TUTTI_INFO("comm %s: %d ranks on %d node(s), device %d", comm->name.c_str(), nranks, nodes, comm->device);
+    TUTTI_INFO("comm %s: %d ranks on %d node(s), device %d", comm->name.c_str(), nranks, nodes,
+               comm->device);
     TUTTI_INFO("tuner table:\n%s", comm->tuner.describe().c_str());
   }
   return tuttiSuccess;
@@ -121,7 +127,8 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
 Result splitComm(Comm* parent, int color, int key, const InitOptions& opt, Comm** out) {
   *out = nullptr;
   if (color < 0 && color != TUTTI_SPLIT_NOCOLOR)
-    return setError(tuttiInvalidArgument, "color %d is negative (only TUTTI_SPLIT_NOCOLOR is allowed)", color);
+    return setError(tuttiInvalidArgument,
+                    "color %d is negative (only TUTTI_SPLIT_NOCOLOR is allowed)", color);
   struct Entry {
     int32_t color, key;
   };
@@ -140,10 +147,12 @@ Result splitComm(Comm* parent, int color, int key, const InitOptions& opt, Comm*
   if (!members.empty() && members[0] == parent->rank) r = createUniqueId(&ids[parent->rank], false);
   int ok = r == tuttiSuccess;
   std::string err = ok ? "" : lastError();
-  TUTTI_CHECK(parent->bootstrap->allGather(ids.data(), sizeof(tuttiUniqueId)), "split: sharing ids");
+  TUTTI_CHECK(parent->bootstrap->allGather(ids.data(), sizeof(tuttiUniqueId)),
+              "split: sharing ids");
   if (!ok) return setError(r, "split: %s", err.c_str());
   if (members.empty()) return tuttiSuccess;
-  int newRank = static_cast<int>(std::find(members.begin(), members.end(), parent->rank) - members.begin());
+  int newRank =
+      static_cast<int>(std::find(members.begin(), members.end(), parent->rank) - members.begin());
   auto comm = std::make_unique<Comm>();
   comm->device = opt.device;
   comm->timeoutMs = opt.timeoutMs;

@@ -64,7 +64,10 @@ Collective expectedSenderCollective(Collective mine) {
 }  // namespace
 
 PlanRun::PlanRun(Comm* comm, const Plan* plan, std::vector<char*> bases, ReduceSpec spec)
-    : comm_(comm), plan_(plan), bases_(std::move(bases)), spec_(spec),
+    : comm_(comm),
+      plan_(plan),
+      bases_(std::move(bases)),
+      spec_(spec),
       elemSize_(dtypeSize(spec.dtype)) {
   sendBusy_.assign(comm->nranks, 0);
   recvBusy_.assign(comm->nranks, 0);
@@ -147,8 +150,7 @@ void PlanRun::runLocal(const PlanOp& op) {
     case OpType::kDivide:
       hostDivide(spec_.dtype, addr(op.dst), addr(op.dst), count, comm_->nranks);
       break;
-    default:
-      break;
+    default: break;
   }
 }
 
@@ -202,14 +204,16 @@ Result PlanRun::advanceRecv(const PlanOp& op, OpState& st, bool* progressed) {
     if (h.magic != kMsgMagic || h.seq != seq)
       return setError(tuttiRemoteError,
                       "rank %d sent a corrupt message header (magic 0x%x, sequence %u, "
-                      "expected %u)", op.peer, h.magic, h.seq, seq);
+                      "expected %u)",
+                      op.peer, h.magic, h.seq, seq);
     if (h.collective != static_cast<uint8_t>(want) || h.bytes != op.bytes)
       return setError(tuttiRemoteError,
                       "rank %d sent %s data of %llu bytes where this rank expected %s data of "
                       "%zu bytes: the ranks called different collectives or counts",
                       op.peer,
                       h.collective < static_cast<uint8_t>(Collective::kCount)
-                          ? collectiveName(static_cast<Collective>(h.collective)) : "unknown",
+                          ? collectiveName(static_cast<Collective>(h.collective))
+                          : "unknown",
                       (unsigned long long)h.bytes, collectiveName(want), op.bytes);
     TUTTI_TRY(c->recvRelease(kAlign));
     comm_->recvSeq[op.peer]++;
@@ -337,8 +341,10 @@ Result runQueues(std::vector<CommQueue>& queues) {
           lastProgress = Clock::now();
           continue;
         }
-        if (again != tuttiSuccess) r = again;
-        else setError(r, "%s", why.c_str());
+        if (again != tuttiSuccess)
+          r = again;
+        else
+          setError(r, "%s", why.c_str());
         addErrorContext("%s while %s", run.where().c_str(), run.waitingOn().c_str());
         return q.comm->fail(r);
       }

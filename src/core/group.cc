@@ -22,7 +22,8 @@ thread_local GroupState tlsGroup;
 Result launch(std::vector<std::pair<Comm*, CollCall>>& ops) {
   // Keep each communicator's calls in call order; communicators in first-use order.
   std::vector<std::pair<Comm*, std::vector<CollCall>>> host, device;
-  auto slot = [](std::vector<std::pair<Comm*, std::vector<CollCall>>>& v, Comm* c) -> std::vector<CollCall>& {
+  auto slot = [](std::vector<std::pair<Comm*, std::vector<CollCall>>>& v,
+                 Comm* c) -> std::vector<CollCall>& {
     for (auto& e : v)
       if (e.first == c) return e.second;
     v.push_back({c, {}});

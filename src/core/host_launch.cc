@@ -8,9 +8,9 @@
 #include <unordered_map>
 
 #include "algorithms/builders.h"
+#include "base/logging.h"
 #include "core/cpu_executor.h"
 #include "core/host_reduce.h"
-#include "base/logging.h"
 
 namespace tutti {
 
@@ -19,10 +19,8 @@ size_t tunerBytes(const CollCall& c, int nranks) {
   switch (c.collective) {
     case Collective::kAllGather:
     case Collective::kReduceScatter:
-    case Collective::kAllToAll:
-      return c.count * es * nranks;
-    default:
-      return c.count * es;
+    case Collective::kAllToAll: return c.count * es * nranks;
+    default: return c.count * es;
   }
 }
 
@@ -91,7 +89,8 @@ Result planCollective(CommWork& w, const CollCall& call) {
   char* recv = static_cast<char*>(call.recvbuff);
   // PreMulSum: reduce scaled copies of the input (this rank's contribution only).
   if (call.op >= tuttiNumOps) {
-    size_t n = call.collective == Collective::kReduceScatter ? call.count * comm->nranks : call.count;
+    size_t n =
+        call.collective == Collective::kReduceScatter ? call.count * comm->nranks : call.count;
     w.stages.emplace_back(n * es);
     hostScale(call.dtype, w.stages.back().data(), send, n, &call.premulScalar);
     send = w.stages.back().data();
@@ -117,8 +116,9 @@ Result planP2pGroup(CommWork& w, const std::vector<CollCall>& calls, size_t firs
     const CollCall& c = calls[i];
     const int buf = static_cast<int>(i - first);
     const size_t bytes = c.count * dtypeSize(c.dtype);
-    bases.push_back(c.collective == Collective::kSend ? const_cast<char*>(static_cast<const char*>(c.sendbuff))
-                                                      : static_cast<char*>(c.recvbuff));
+    bases.push_back(c.collective == Collective::kSend
+                        ? const_cast<char*>(static_cast<const char*>(c.sendbuff))
+                        : static_cast<char*>(c.recvbuff));
     if (c.peer == comm->rank) {
       (c.collective == Collective::kSend ? selfSends : selfRecvs).push_back(i);
       continue;
@@ -136,7 +136,8 @@ Result planP2pGroup(CommWork& w, const std::vector<CollCall>& calls, size_t firs
     const CollCall& r = calls[selfRecvs[k]];
     size_t sb = s.count * dtypeSize(s.dtype), rb = r.count * dtypeSize(r.dtype);
     if (sb != rb)
-      return setError(tuttiInvalidArgument, "send to self of %zu bytes matched a receive of %zu bytes", sb, rb);
+      return setError(tuttiInvalidArgument,
+                      "send to self of %zu bytes matched a receive of %zu bytes", sb, rb);
     plan->add(copyOp(at(extraBuffer(static_cast<int>(selfSends[k] - first)), 0),
                      at(extraBuffer(static_cast<int>(selfRecvs[k] - first)), 0), sb));
   }
@@ -194,9 +195,13 @@ Result runHostCollective(Comm* comm, const CollCall& call) {
   const char* send = static_cast<const char*>(call.sendbuff);
   char* recv = static_cast<char*>(call.recvbuff);
   const bool inPlace = runsInPlace(comm, call, send, recv);
-  PlanKey key{comm->tuner.generation(), call.count, call.root,
-              static_cast<uint8_t>(call.collective), static_cast<uint8_t>(call.dtype),
-              static_cast<uint8_t>(call.op), inPlace};
+  PlanKey key{comm->tuner.generation(),
+              call.count,
+              call.root,
+              static_cast<uint8_t>(call.collective),
+              static_cast<uint8_t>(call.dtype),
+              static_cast<uint8_t>(call.op),
+              inPlace};
   auto it = fp.plans.find(key);
   if (it == fp.plans.end()) {
     if (fp.plans.size() >= HostFastPath::kMaxPlans) fp.plans.clear();
@@ -209,8 +214,8 @@ Result runHostCollective(Comm* comm, const CollCall& call) {
   const ReduceSpec spec{call.dtype, combineOf(call.op)};
   if (fp.queue.empty()) {
     fp.queue.push_back(CommQueue{comm, {}, 0});
-    fp.queue[0].runs.emplace_back(comm, plan, std::vector<char*>{const_cast<char*>(send), recv,
-                                                                 comm->scratch.data()}, spec);
+    fp.queue[0].runs.emplace_back(
+        comm, plan, std::vector<char*>{const_cast<char*>(send), recv, comm->scratch.data()}, spec);
   } else {
     fp.queue[0].runs[0].reset(comm, plan, send, recv, comm->scratch.data(), spec);
   }

@@ -37,8 +37,8 @@ void hostCombine(const ReduceSpec& spec, void* dst, const void* a, const void* b
   dispatchType(spec.dtype, [&](auto tag) {
     using T = typename decltype(tag)::Type;
     dispatchCombine(spec.combine, [&](auto f) {
-      combineLoop(static_cast<T*>(dst), static_cast<const T*>(a), static_cast<const T*>(b),
-                  count, f);
+      combineLoop(static_cast<T*>(dst), static_cast<const T*>(a), static_cast<const T*>(b), count,
+                  f);
     });
   });
 }
@@ -47,9 +47,8 @@ void hostCombineMany(const ReduceSpec& spec, void* dst, const void* const* srcs,
                      size_t count) {
   dispatchType(spec.dtype, [&](auto tag) {
     using T = typename decltype(tag)::Type;
-    dispatchCombine(spec.combine, [&](auto f) {
-      combineManyLoop(static_cast<T*>(dst), srcs, n, count, f);
-    });
+    dispatchCombine(spec.combine,
+                    [&](auto f) { combineManyLoop(static_cast<T*>(dst), srcs, n, count, f); });
   });
 }
 

@@ -23,7 +23,6 @@ void hostCombineMany(const ReduceSpec& spec, void* dst, const void* const* srcs,
 // dst[i] = src[i] / divisor (tuttiAvg); integer division for integers.
 void hostDivide(tuttiDataType_t dtype, void* dst, const void* src, size_t count, int divisor);
 // dst[i] = src[i] * scalar, with `scalar` one element of dtype (PreMulSum).
-void hostScale(tuttiDataType_t dtype, void* dst, const void* src, size_t count,
-               const void* scalar);
+void hostScale(tuttiDataType_t dtype, void* dst, const void* src, size_t count, const void* scalar);
 
 }  // namespace tutti

@@ -10,11 +10,11 @@ namespace tutti {
 struct PeerInfo {
   int32_t rank;
   int32_t pid;
-  uint64_t hostHash;     // ranks with equal hashes share a host (or an emulated node)
-  int32_t cudaDev;       // -1 for host-only ranks
-  int32_t nodeLocalRank; // filled after the exchange
-  int64_t busId;         // PCI bus id of the GPU, -1 without one
-  uint64_t commNonce;    // rank 0's value names this communicator's shared memory
+  uint64_t hostHash;         // ranks with equal hashes share a host (or an emulated node)
+  int32_t cudaDev;           // -1 for host-only ranks
+  int32_t nodeLocalRank;     // filled after the exchange
+  int64_t busId;             // PCI bus id of the GPU, -1 without one
+  uint64_t commNonce;        // rank 0's value names this communicator's shared memory
   PackedAddress netAddress;  // socket transport listener
   char hostname[64];
 };

@@ -10,8 +10,8 @@
 #include <cstring>
 
 #include "base/env.h"
-#include "core/gpu_hooks.h"
 #include "base/logging.h"
+#include "core/gpu_hooks.h"
 
 namespace tutti {
 namespace {
@@ -77,8 +77,12 @@ Result GpuComm::ensureStaging(size_t bytes) {
   if (stageRecv) cudaFreeHost(stageRecv);
   stageSend = stageRecv = nullptr;
   stageBytes = 0;
-  TUTTI_TRY(cudaCheck(cudaHostAlloc(reinterpret_cast<void**>(&stageSend), bytes, cudaHostAllocPortable), "cudaHostAlloc (staging)"));
-  TUTTI_TRY(cudaCheck(cudaHostAlloc(reinterpret_cast<void**>(&stageRecv), bytes, cudaHostAllocPortable), "cudaHostAlloc (staging)"));
+  TUTTI_TRY(
+      cudaCheck(cudaHostAlloc(reinterpret_cast<void**>(&stageSend), bytes, cudaHostAllocPortable),
+                "cudaHostAlloc (staging)"));
+  TUTTI_TRY(
+      cudaCheck(cudaHostAlloc(reinterpret_cast<void**>(&stageRecv), bytes, cudaHostAllocPortable),
+                "cudaHostAlloc (staging)"));
   stageBytes = bytes;
   return tuttiSuccess;
 }
@@ -96,10 +100,13 @@ Result GpuComm::init(Comm* comm) {
   TUTTI_TRY(cudaCheck(cudaMemset(flags, 0, kFlagWords * sizeof(uint64_t)), "cudaMemset"));
   TUTTI_TRY(cudaCheck(cudaMalloc(&counters, sizeof(DeviceCounters)), "cudaMalloc (counters)"));
   TUTTI_TRY(cudaCheck(cudaMemset(counters, 0, sizeof(DeviceCounters)), "cudaMemset"));
-  TUTTI_TRY(cudaCheck(cudaHostAlloc(reinterpret_cast<void**>(&hostWords), 64, cudaHostAllocMapped | cudaHostAllocPortable), "cudaHostAlloc (abort word)"));
+  TUTTI_TRY(cudaCheck(cudaHostAlloc(reinterpret_cast<void**>(&hostWords), 64,
+                                    cudaHostAllocMapped | cudaHostAllocPortable),
+                      "cudaHostAlloc (abort word)"));
   memset(hostWords, 0, 64);
   int* devWords = nullptr;
-  TUTTI_TRY(cudaCheck(cudaHostGetDevicePointer(reinterpret_cast<void**>(&devWords), hostWords, 0), "cudaHostGetDevicePointer"));
+  TUTTI_TRY(cudaCheck(cudaHostGetDevicePointer(reinterpret_cast<void**>(&devWords), hostWords, 0),
+                      "cudaHostGetDevicePointer"));
 
   // Which peers can we map? Every rank must be on this node and reachable by P2P.
   bool canDirect = n <= kMaxGpuRanks;
@@ -110,8 +117,16 @@ Result GpuComm::init(Comm* comm) {
   }
   for (int p = 0; p < n && canDirect; ++p) {
     if (p == r) continue;
-    if (comm->peers[p].hostHash != comm->peers[r].hostHash) { canDirect = false; why = "ranks on other nodes"; break; }
-    if (comm->peers[p].cudaDev < 0) { canDirect = false; why = "a host-only rank"; break; }
+    if (comm->peers[p].hostHash != comm->peers[r].hostHash) {
+      canDirect = false;
+      why = "ranks on other nodes";
+      break;
+    }
+    if (comm->peers[p].cudaDev < 0) {
+      canDirect = false;
+      why = "a host-only rank";
+      break;
+    }
     int local = -1;
     if (cudaDeviceGetByPCIBusId(&local, busIdString(comm->peers[p].busId).c_str()) != cudaSuccess) {
       cudaGetLastError();
@@ -120,7 +135,11 @@ Result GpuComm::init(Comm* comm) {
     if (local == device) continue;  // a rank sharing our GPU (TUTTI_ALLOW_SHARED_GPU)
     int can = 0;
     cudaDeviceCanAccessPeer(&can, device, local);
-    if (!can) { canDirect = false; why = "no P2P access between GPU " + std::to_string(device) + " and rank " + std::to_string(p) + "'s GPU"; }
+    if (!can) {
+      canDirect = false;
+      why = "no P2P access between GPU " + std::to_string(device) + " and rank " +
+            std::to_string(p) + "'s GPU";
+    }
   }
   std::vector<PeerGpuInfo> info(n);
   PeerGpuInfo& me = info[r];
@@ -132,7 +151,8 @@ Result GpuComm::init(Comm* comm) {
   me.pid = getpid();
   me.device = device;
   me.direct = canDirect;
-  TUTTI_CHECK(comm->bootstrap->allGather(info.data(), sizeof(PeerGpuInfo)), "exchanging GPU buffer handles");
+  TUTTI_CHECK(comm->bootstrap->allGather(info.data(), sizeof(PeerGpuInfo)),
+              "exchanging GPU buffer handles");
 
   view = DeviceComm{};
   view.rank = r;
@@ -151,7 +171,8 @@ Result GpuComm::init(Comm* comm) {
       continue;
     }
     if (info[p].pid == me.pid) {  // same process: plain pointers with peer access
-      cudaError_t e = info[p].device == device ? cudaSuccess : cudaDeviceEnablePeerAccess(info[p].device, 0);
+      cudaError_t e =
+          info[p].device == device ? cudaSuccess : cudaDeviceEnablePeerAccess(info[p].device, 0);
       if (e != cudaSuccess && e != cudaErrorPeerAccessAlreadyEnabled) {
         cudaGetLastError();
         canDirect = false;
@@ -183,7 +204,8 @@ Result GpuComm::init(Comm* comm) {
   // Every rank must take the same path or kernels would wait for peers on the other one.
   std::vector<int32_t> votes(n);
   votes[r] = canDirect;
-  TUTTI_CHECK(comm->bootstrap->allGather(votes.data(), sizeof(int32_t)), "agreeing on the GPU path");
+  TUTTI_CHECK(comm->bootstrap->allGather(votes.data(), sizeof(int32_t)),
+              "agreeing on the GPU path");
   direct = true;
   for (int p = 0; p < n; ++p)
     if (!votes[p]) {
@@ -192,21 +214,27 @@ Result GpuComm::init(Comm* comm) {
     }
   whyNotDirect = why;
   TUTTI_TRY(cudaCheck(cudaMalloc(&devComm, sizeof(DeviceComm)), "cudaMalloc (device comm)"));
-  TUTTI_TRY(cudaCheck(cudaMemcpy(devComm, &view, sizeof(DeviceComm), cudaMemcpyHostToDevice), "cudaMemcpy"));
+  TUTTI_TRY(cudaCheck(cudaMemcpy(devComm, &view, sizeof(DeviceComm), cudaMemcpyHostToDevice),
+                      "cudaMemcpy"));
   std::vector<std::pair<int, int>> local;
   for (int p = 0; p < n; ++p)
-    if (p != r && comm->peers[p].hostHash == comm->peers[r].hostHash && comm->peers[p].pid != me.pid)
+    if (p != r && comm->peers[p].hostHash == comm->peers[r].hostHash &&
+        comm->peers[p].pid != me.pid)
       local.push_back({p, comm->peers[p].pid});
   if (!local.empty()) watchdog_ = std::thread(&GpuComm::watch, this, local);
   if (r == 0) {
-    TUTTI_INFO("GPU path: %s%s%s; scratch %zu MiB per rank", direct ? "direct kernels over P2P" : "host-staged",
-               direct ? "" : " because of ", direct ? "" : why.c_str(), scratchBytes >> 20);
+    TUTTI_INFO("GPU path: %s%s%s; scratch %zu MiB per rank",
+               direct ? "direct kernels over P2P" : "host-staged", direct ? "" : " because of ",
+               direct ? "" : why.c_str(), scratchBytes >> 20);
     int shared = 0;
     for (int p = 1; p < n; ++p)
-      shared += comm->peers[p].hostHash == comm->peers[0].hostHash && comm->peers[p].busId == comm->peers[0].busId;
+      shared += comm->peers[p].hostHash == comm->peers[0].hostHash &&
+                comm->peers[p].busId == comm->peers[0].busId;
     if (shared)
-      TUTTI_INFO("%d other rank(s) share GPU %d with rank 0: kernels of different processes "
-                 "time-slice on it, so this is for testing, not for speed", shared, device);
+      TUTTI_INFO(
+          "%d other rank(s) share GPU %d with rank 0: kernels of different processes "
+          "time-slice on it, so this is for testing, not for speed",
+          shared, device);
   }
   return tuttiSuccess;
 }

@@ -20,24 +20,24 @@ class GpuComm {
   Result init(Comm* comm);
 
   int device = -1;
-  bool direct = false;          // every rank on this node and mapped: direct kernels
-  std::string whyNotDirect;     // for the log and for errors of the staged path
+  bool direct = false;       // every rank on this node and mapped: direct kernels
+  std::string whyNotDirect;  // for the log and for errors of the staged path
   size_t regionBytes = 0;
   size_t p2pChunkBytes = 0;
   char* scratch = nullptr;
   size_t scratchBytes = 0;
   uint64_t* flags = nullptr;
   DeviceCounters* counters = nullptr;
-  int* hostWords = nullptr;     // [0] abort, [1] kernel error; pinned and mapped
+  int* hostWords = nullptr;  // [0] abort, [1] kernel error; pinned and mapped
   DeviceComm* devComm = nullptr;
-  DeviceComm view{};            // host copy of *devComm
+  DeviceComm view{};  // host copy of *devComm
 
   // Host staging for ranks without P2P (pinned; grown on demand).
   char* stageSend = nullptr;
   char* stageRecv = nullptr;
   size_t stageBytes = 0;
   Result ensureStaging(size_t bytes);
-  int deadPeer = -1;            // rank the watchdog found dead
+  int deadPeer = -1;  // rank the watchdog found dead
 
  private:
   // Kernels cannot see a peer process die; this thread can (same-host pids), and then
@@ -46,7 +46,7 @@ class GpuComm {
   std::thread watchdog_;
   std::atomic<bool> stopWatchdog_{false};
 
-  std::vector<void*> opened_;   // IPC mappings to close
+  std::vector<void*> opened_;  // IPC mappings to close
 };
 
 }  // namespace tutti

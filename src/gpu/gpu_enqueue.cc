@@ -7,10 +7,10 @@
 #include <cstring>
 #include <string>
 
+#include "base/logging.h"
 #include "core/coll_call.h"
 #include "core/gpu_hooks.h"
 #include "core/host_launch.h"
-#include "base/logging.h"
 #include "gpu/gpu_comm.h"
 #include "kernels/launch.h"
 
@@ -64,8 +64,9 @@ Result launchCollective(Comm* comm, const CollCall& c) {
     // One rank: every collective's output is its input (avg divides by 1). A copy-engine
     // copy, or nothing in place, as NCCL does; PreMulSum still needs the scaling kernel.
     if (c.sendbuff == c.recvbuff) return tuttiSuccess;
-    return launchCheck(cudaMemcpyAsync(c.recvbuff, c.sendbuff, bytes, cudaMemcpyDeviceToDevice, stream),
-                       "single-rank copy");
+    return launchCheck(
+        cudaMemcpyAsync(c.recvbuff, c.sendbuff, bytes, cudaMemcpyDeviceToDevice, stream),
+        "single-rank copy");
   }
   switch (c.collective) {
     case Collective::kAllReduce: {
@@ -84,24 +85,28 @@ Result launchCollective(Comm* comm, const CollCall& c) {
         a.blocks = clampBlocks(comm, ceilDiv(bytes, n * (16u << 10)), 32);
         a.sliceElems = sliceFor(c.count, a.blocks, n * slotElems(g, 2 * n, es), es);
       }
-      return launchCheck(launchReduceKernel(a, c.dtype, combineOf(c.op), stream), "AllReduce kernel");
+      return launchCheck(launchReduceKernel(a, c.dtype, combineOf(c.op), stream),
+                         "AllReduce kernel");
     }
     case Collective::kReduceScatter:
     case Collective::kReduce:
       a.mode = c.collective == Collective::kReduce ? GpuMode::kReduce : GpuMode::kReduceScatter;
       a.blocks = clampBlocks(comm, ceilDiv(bytes, 16u << 10), 32);
       a.sliceElems = sliceFor(c.count, a.blocks, slotElems(g, n, es), es);
-      return launchCheck(launchReduceKernel(a, c.dtype, combineOf(c.op), stream), collectiveName(c.collective));
+      return launchCheck(launchReduceKernel(a, c.dtype, combineOf(c.op), stream),
+                         collectiveName(c.collective));
     case Collective::kAllGather:
     case Collective::kAllToAll:
     case Collective::kBroadcast:
-      a.mode = c.collective == Collective::kAllGather ? GpuMode::kAllGather
-               : c.collective == Collective::kAllToAll ? GpuMode::kAllToAll : GpuMode::kBroadcast;
+      a.mode = c.collective == Collective::kAllGather  ? GpuMode::kAllGather
+               : c.collective == Collective::kAllToAll ? GpuMode::kAllToAll
+                                                       : GpuMode::kBroadcast;
       a.blocks = clampBlocks(comm, ceilDiv(bytes, 16u << 10), 32);
       a.sliceElems = sliceFor(c.count, a.blocks, slotElems(g, n, es), es);
       return launchCheck(launchCopyKernel(a, stream), collectiveName(c.collective));
     default:
-      return setError(tuttiInternalError, "%s is not a kernel collective", collectiveName(c.collective));
+      return setError(tuttiInternalError, "%s is not a kernel collective",
+                      collectiveName(c.collective));
   }
 }
 
@@ -119,18 +124,22 @@ Result launchP2p(Comm* comm, std::vector<P2pMsg>& msgs, cudaStream_t stream) {
   std::vector<P2pMsg> selfSend, selfRecv, remote;
   for (auto& m : msgs) {
     if (m.bytes == 0) continue;
-    if (m.peer == comm->rank) (m.isSend ? selfSend : selfRecv).push_back(m);
-    else remote.push_back(m);
+    if (m.peer == comm->rank)
+      (m.isSend ? selfSend : selfRecv).push_back(m);
+    else
+      remote.push_back(m);
   }
   if (selfSend.size() != selfRecv.size())
     return setError(tuttiInvalidUsage, "%zu sends to self but %zu receives from self in one group",
                     selfSend.size(), selfRecv.size());
   for (size_t k = 0; k < selfSend.size(); ++k) {
     if (selfSend[k].bytes != selfRecv[k].bytes)
-      return setError(tuttiInvalidArgument, "send to self of %zu bytes matched a receive of %zu bytes",
-                      selfSend[k].bytes, selfRecv[k].bytes);
+      return setError(tuttiInvalidArgument,
+                      "send to self of %zu bytes matched a receive of %zu bytes", selfSend[k].bytes,
+                      selfRecv[k].bytes);
     TUTTI_TRY(launchCheck(cudaMemcpyAsync(selfRecv[k].buf, selfSend[k].buf, selfSend[k].bytes,
-                                          cudaMemcpyDeviceToDevice, stream), "self copy"));
+                                          cudaMemcpyDeviceToDevice, stream),
+                          "self copy"));
   }
   if (remote.empty()) return tuttiSuccess;
   // Messages to one (peer, direction) stay in order and share blocks.
@@ -146,14 +155,18 @@ Result launchP2p(Comm* comm, std::vector<P2pMsg>& msgs, cudaStream_t stream) {
   int blocks = 0;
   for (size_t i = 0; i < remote.size();) {
     size_t j = i, maxBytes = 0;
-    while (j < remote.size() && remote[j].peer == remote[i].peer && remote[j].isSend == remote[i].isSend) {
+    while (j < remote.size() && remote[j].peer == remote[i].peer &&
+           remote[j].isSend == remote[i].isSend) {
       maxBytes = std::max(maxBytes, remote[j].bytes);
-      args->ops[j] = GpuP2pOp{remote[j].buf, remote[j].bytes, remote[j].peer, remote[j].isSend ? 1 : 0};
+      args->ops[j] =
+          GpuP2pOp{remote[j].buf, remote[j].bytes, remote[j].peer, remote[j].isSend ? 1 : 0};
       ++j;
     }
     // Both sides derive the block count from the message sizes alone, so they agree.
-    int nb = static_cast<int>(std::min<size_t>(kMaxP2pBlocks, std::max<size_t>(1, ceilDiv(maxBytes, g.p2pChunkBytes))));
-    args->lists[args->numLists++] = GpuP2pList{static_cast<int>(i), static_cast<int>(j - i), blocks, nb};
+    int nb = static_cast<int>(
+        std::min<size_t>(kMaxP2pBlocks, std::max<size_t>(1, ceilDiv(maxBytes, g.p2pChunkBytes))));
+    args->lists[args->numLists++] =
+        GpuP2pList{static_cast<int>(i), static_cast<int>(j - i), blocks, nb};
     blocks += nb;
     i = j;
   }
@@ -174,7 +187,9 @@ void CUDART_CB runStaged(void* p) {
   work[0].first = w->comm;
   work[0].second.push_back(w->call);
   Result r = runHostCalls(work);  // on failure the comm is marked failed for GetAsyncError
-  if (r != tuttiSuccess) TUTTI_WARN("host-staged %s failed: %s", collectiveName(w->call.collective), lastError().c_str());
+  if (r != tuttiSuccess)
+    TUTTI_WARN("host-staged %s failed: %s", collectiveName(w->call.collective),
+               lastError().c_str());
 }
 
 Result launchStaged(Comm* comm, const CollCall& c) {
@@ -186,7 +201,10 @@ Result launchStaged(Comm* comm, const CollCall& c) {
   switch (c.collective) {
     case Collective::kAllGather: outBytes *= n; break;
     case Collective::kReduceScatter: inBytes *= n; break;
-    case Collective::kAllToAll: inBytes *= n; outBytes *= n; break;
+    case Collective::kAllToAll:
+      inBytes *= n;
+      outBytes *= n;
+      break;
     case Collective::kAllToAllv:
       inBytes = outBytes = 0;
       for (int p = 0; p < n; ++p) {
@@ -208,7 +226,9 @@ Result launchStaged(Comm* comm, const CollCall& c) {
   w->call.recvbuff = g.stageRecv;
   if (c.collective == Collective::kSend) w->call.recvbuff = nullptr;
   if (inBytes)
-    TUTTI_TRY(launchCheck(cudaMemcpyAsync(g.stageSend, c.sendbuff, inBytes, cudaMemcpyDeviceToHost, stream), "staging copy"));
+    TUTTI_TRY(launchCheck(
+        cudaMemcpyAsync(g.stageSend, c.sendbuff, inBytes, cudaMemcpyDeviceToHost, stream),
+        "staging copy"));
   TUTTI_TRY(launchCheck(cudaLaunchHostFunc(stream, runStaged, w.get()), "host-staged collective"));
   w.release();
   if (c.collective == Collective::kAllToAllv) {
@@ -216,11 +236,15 @@ Result launchStaged(Comm* comm, const CollCall& c) {
     for (int p = 0; p < n; ++p) {
       const size_t off = c.recvDispls[p] * es, len = c.recvCounts[p] * es;
       if (len)
-        TUTTI_TRY(launchCheck(cudaMemcpyAsync(static_cast<char*>(c.recvbuff) + off, g.stageRecv + off, len,
-                                              cudaMemcpyHostToDevice, stream), "staging copy"));
+        TUTTI_TRY(
+            launchCheck(cudaMemcpyAsync(static_cast<char*>(c.recvbuff) + off, g.stageRecv + off,
+                                        len, cudaMemcpyHostToDevice, stream),
+                        "staging copy"));
     }
   } else if (outBytes) {
-    TUTTI_TRY(launchCheck(cudaMemcpyAsync(c.recvbuff, g.stageRecv, outBytes, cudaMemcpyHostToDevice, stream), "staging copy"));
+    TUTTI_TRY(launchCheck(
+        cudaMemcpyAsync(c.recvbuff, g.stageRecv, outBytes, cudaMemcpyHostToDevice, stream),
+        "staging copy"));
   }
   return tuttiSuccess;
 }
@@ -234,10 +258,12 @@ Result gpuEnqueue(tuttiComm* comm, const CollCall* calls, size_t n) {
   if (!comm->gpu->direct) {
     // One call at a time through pinned staging buffers, in stream order.
     for (size_t i = 0; i < n; ++i) {
-      if ((calls[i].collective == Collective::kSend || calls[i].collective == Collective::kRecv) && n > 1)
+      if ((calls[i].collective == Collective::kSend || calls[i].collective == Collective::kRecv) &&
+          n > 1)
         return setError(tuttiNotSupported, "grouped send/receive on the host-staged GPU path (%s)",
                         comm->gpu->whyNotDirect.c_str());
-      TUTTI_CHECK(launchStaged(comm, calls[i]), "host-staged %s", collectiveName(calls[i].collective));
+      TUTTI_CHECK(launchStaged(comm, calls[i]), "host-staged %s",
+                  collectiveName(calls[i].collective));
     }
     return tuttiSuccess;
   }
@@ -256,20 +282,29 @@ Result gpuEnqueue(tuttiComm* comm, const CollCall* calls, size_t n) {
     for (; j < n; ++j) {
       const CollCall& d = calls[j];
       const bool dp2p = d.collective == Collective::kSend || d.collective == Collective::kRecv;
-      if (j > i && (d.stream != c.stream || (!dp2p && d.collective != Collective::kAllToAllv))) break;
+      if (j > i && (d.stream != c.stream || (!dp2p && d.collective != Collective::kAllToAllv)))
+        break;
       const size_t es = dtypeSize(d.dtype);
       if (d.collective == Collective::kAllToAllv) {
         for (int p = 0; p < comm->nranks; ++p) {
-          msgs.push_back({p, true, const_cast<char*>(static_cast<const char*>(d.sendbuff)) + d.sendDispls[p] * es, d.sendCounts[p] * es});
-          msgs.push_back({p, false, static_cast<char*>(d.recvbuff) + d.recvDispls[p] * es, d.recvCounts[p] * es});
+          msgs.push_back(
+              {p, true,
+               const_cast<char*>(static_cast<const char*>(d.sendbuff)) + d.sendDispls[p] * es,
+               d.sendCounts[p] * es});
+          msgs.push_back({p, false, static_cast<char*>(d.recvbuff) + d.recvDispls[p] * es,
+                          d.recvCounts[p] * es});
         }
       } else {
         msgs.push_back({d.peer, d.collective == Collective::kSend,
-                        d.collective == Collective::kSend ? const_cast<char*>(static_cast<const char*>(d.sendbuff))
-                                                          : static_cast<char*>(d.recvbuff),
+                        d.collective == Collective::kSend
+                            ? const_cast<char*>(static_cast<const char*>(d.sendbuff))
+                            : static_cast<char*>(d.recvbuff),
                         d.count * es});
       }
-      if (d.collective == Collective::kAllToAllv) { ++j; break; }
+      if (d.collective == Collective::kAllToAllv) {
+        ++j;
+        break;
+      }
     }
     TUTTI_CHECK(launchP2p(comm, msgs, stream), "%s", collectiveName(c.collective));
     i = j;

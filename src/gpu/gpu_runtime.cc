@@ -85,7 +85,8 @@ Result gpuPollError(tuttiComm* comm) {
   if (!comm->gpu || !comm->gpu->hostWords) return tuttiSuccess;
   int e = reinterpret_cast<volatile int*>(comm->gpu->hostWords)[1];
   if (e == kKernelTimeout)
-    return setError(tuttiTimeout, "a collective kernel waited for a peer longer than %d ms", comm->timeoutMs);
+    return setError(tuttiTimeout, "a collective kernel waited for a peer longer than %d ms",
+                    comm->timeoutMs);
   if (e == kKernelAborted && comm->gpu->deadPeer >= 0)
     return setError(tuttiRemoteError, "rank %d died while a collective kernel waited for it",
                     comm->gpu->deadPeer);

@@ -163,13 +163,9 @@ NCCL_SHIM_API ncclResult_t ncclRedOpCreatePreMulSum(ncclRedOp_t* op, void* scala
     spec.dtype = datatype;
     spec.residence = residence;
     switch (residence) {
-      case ncclScalarHostImmediate:
-        memcpy(&spec.value, scalar, es);
-        break;
+      case ncclScalarHostImmediate: memcpy(&spec.value, scalar, es); break;
       // Read when each collective using the op is launched (shim_call.cc, readScalar).
-      case ncclScalarDevice:
-        spec.address = scalar;
-        break;
+      case ncclScalarDevice: spec.address = scalar; break;
       default:
         return fail(ncclInvalidArgument, "%s: residence %d is not an ncclScalarResidence_t", fn,
                     static_cast<int>(residence));

@@ -15,25 +15,17 @@ thread_local std::string tlsLastErrorCopy;
 
 NCCL_SHIM_API const char* ncclGetErrorString(ncclResult_t result) {
   switch (result) {
-    case ncclSuccess:
-      return "no error";
-    case ncclUnhandledCudaError:
-      return "unhandled CUDA error (ncclGetLastError() has details)";
-    case ncclSystemError:
-      return "system error (ncclGetLastError() has details)";
-    case ncclInternalError:
-      return "internal error in Tutti's libnccl.so.2 (please report it)";
-    case ncclInvalidArgument:
-      return "invalid argument (ncclGetLastError() names it)";
+    case ncclSuccess: return "no error";
+    case ncclUnhandledCudaError: return "unhandled CUDA error (ncclGetLastError() has details)";
+    case ncclSystemError: return "system error (ncclGetLastError() has details)";
+    case ncclInternalError: return "internal error in Tutti's libnccl.so.2 (please report it)";
+    case ncclInvalidArgument: return "invalid argument (ncclGetLastError() names it)";
     case ncclInvalidUsage:
       return "invalid usage, or a feature Tutti does not support "
              "(ncclGetLastError() says which)";
-    case ncclRemoteError:
-      return "remote error: a peer failed, left or stopped answering";
-    case ncclInProgress:
-      return "operation in progress";
-    default:
-      return "unknown result code";
+    case ncclRemoteError: return "remote error: a peer failed, left or stopped answering";
+    case ncclInProgress: return "operation in progress";
+    default: return "unknown result code";
   }
 }
 NCCL_SHIM_PROFILING_ALIAS(ncclGetErrorString);

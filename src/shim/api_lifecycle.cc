@@ -112,16 +112,13 @@ NCCL_SHIM_API ncclResult_t ncclCommGetAsyncError(ncclComm_t comm, ncclResult_t* 
     if (r != ncclSuccess) return r;
     if (!asyncError) return fail(ncclInvalidArgument, "%s: asyncError is NULL", fn);
     switch (c->commState()) {
-      case CommState::kPending:
-        *asyncError = ncclInProgress;
-        return ncclSuccess;
+      case CommState::kPending: *asyncError = ncclInProgress; return ncclSuccess;
       case CommState::kFailed: {
         std::lock_guard<std::mutex> lock(c->mutex);
         *asyncError = c->creationError;
         return ncclSuccess;
       }
-      case CommState::kReady:
-        break;
+      case CommState::kReady: break;
     }
     tuttiResult_t state = tuttiSuccess;
     tuttiResult_t q = tuttiCommGetAsyncError(c->tutti.load(), &state);

@@ -3,7 +3,6 @@
 
 #include <dlfcn.h>
 
-
 namespace tutti::shim {
 namespace {
 

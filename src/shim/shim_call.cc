@@ -34,10 +34,8 @@ size_t blocks(CallKind k, int nranks) {
     case CallKind::kReduceScatter:
     case CallKind::kAllToAll:
     case CallKind::kGather:
-    case CallKind::kScatter:
-      return static_cast<size_t>(nranks);
-    default:
-      return 1;
+    case CallKind::kScatter: return static_cast<size_t>(nranks);
+    default: return 1;
   }
 }
 
@@ -66,26 +64,13 @@ ncclResult_t checkBuffers(const ShimCall& c, int rank, const char* fn) {
   const bool atRoot = rank == c.root;
   bool needSend = true, needRecv = true;
   switch (c.kind) {
-    case CallKind::kBroadcast:
-      needSend = atRoot;
-      break;
-    case CallKind::kReduce:
-      needRecv = atRoot;
-      break;
-    case CallKind::kGather:
-      needRecv = atRoot;
-      break;
-    case CallKind::kScatter:
-      needSend = atRoot;
-      break;
-    case CallKind::kSend:
-      needRecv = false;
-      break;
-    case CallKind::kRecv:
-      needSend = false;
-      break;
-    default:
-      break;
+    case CallKind::kBroadcast: needSend = atRoot; break;
+    case CallKind::kReduce: needRecv = atRoot; break;
+    case CallKind::kGather: needRecv = atRoot; break;
+    case CallKind::kScatter: needSend = atRoot; break;
+    case CallKind::kSend: needRecv = false; break;
+    case CallKind::kRecv: needSend = false; break;
+    default: break;
   }
   if (needSend && !c.sendbuff)
     return fail(ncclInvalidArgument, "%s: sendbuff is NULL%s", fn,
@@ -171,25 +156,19 @@ tuttiResult_t forward(const ShimCall& c, tuttiRedOp_t op) {
   const auto ds = static_cast<tuttiDataType_t>(c.dtype);
   const auto s = static_cast<tuttiStream_t>(c.stream);
   switch (c.kind) {
-    case CallKind::kAllReduce:
-      return tuttiAllReduce(c.sendbuff, c.recvbuff, c.count, ds, op, t, s);
+    case CallKind::kAllReduce: return tuttiAllReduce(c.sendbuff, c.recvbuff, c.count, ds, op, t, s);
     case CallKind::kBroadcast:
       return tuttiBroadcast(c.sendbuff, c.recvbuff, c.count, ds, c.root, t, s);
     case CallKind::kReduce:
       return tuttiReduce(c.sendbuff, c.recvbuff, c.count, ds, op, c.root, t, s);
-    case CallKind::kAllGather:
-      return tuttiAllGather(c.sendbuff, c.recvbuff, c.count, ds, t, s);
+    case CallKind::kAllGather: return tuttiAllGather(c.sendbuff, c.recvbuff, c.count, ds, t, s);
     case CallKind::kReduceScatter:
       return tuttiReduceScatter(c.sendbuff, c.recvbuff, c.count, ds, op, t, s);
-    case CallKind::kAllToAll:
-      return tuttiAllToAll(c.sendbuff, c.recvbuff, c.count, ds, t, s);
+    case CallKind::kAllToAll: return tuttiAllToAll(c.sendbuff, c.recvbuff, c.count, ds, t, s);
     case CallKind::kGather:
-    case CallKind::kScatter:
-      return forwardRooted(c);
-    case CallKind::kSend:
-      return tuttiSend(c.sendbuff, c.count, ds, c.root, t, s);
-    case CallKind::kRecv:
-      return tuttiRecv(c.recvbuff, c.count, ds, c.root, t, s);
+    case CallKind::kScatter: return forwardRooted(c);
+    case CallKind::kSend: return tuttiSend(c.sendbuff, c.count, ds, c.root, t, s);
+    case CallKind::kRecv: return tuttiRecv(c.recvbuff, c.count, ds, c.root, t, s);
   }
   return tuttiInternalError;
 }
@@ -205,21 +184,16 @@ size_t dtypeBytes(ncclDataType_t dtype) {
     case ncclInt8:
     case ncclUint8:
     case ncclFloat8e4m3:
-    case ncclFloat8e5m2:
-      return 1;
+    case ncclFloat8e5m2: return 1;
     case ncclFloat16:
-    case ncclBfloat16:
-      return 2;
+    case ncclBfloat16: return 2;
     case ncclInt32:
     case ncclUint32:
-    case ncclFloat32:
-      return 4;
+    case ncclFloat32: return 4;
     case ncclInt64:
     case ncclUint64:
-    case ncclFloat64:
-      return 8;
-    default:
-      return 0;
+    case ncclFloat64: return 8;
+    default: return 0;
   }
 }
 

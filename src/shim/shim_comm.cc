@@ -67,8 +67,7 @@ ncclResult_t acquireReadyComm(ncclComm_t handle, const char* fn, CommRef* out, b
       return fail(c->creationError, "%s: the communicator could not be created: %s", fn,
                   c->lastError.c_str());
     }
-    case CommState::kReady:
-      break;
+    case CommState::kReady: break;
   }
   if (!allowRevoked && c->revoked.load())
     return fail(ncclInvalidUsage,

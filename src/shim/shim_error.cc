@@ -15,33 +15,21 @@ thread_local std::string tlsLastError;
 
 ncclResult_t toNcclResult(tuttiResult_t r) {
   switch (r) {
-    case tuttiSuccess:
-      return ncclSuccess;
-    case tuttiInvalidArgument:
-      return ncclInvalidArgument;
-    case tuttiInvalidUsage:
-      return ncclInvalidUsage;
-    case tuttiSystemError:
-      return ncclSystemError;
-    case tuttiInternalError:
-      return ncclInternalError;
-    case tuttiCudaError:
-      return ncclUnhandledCudaError;
-    case tuttiRemoteError:
-      return ncclRemoteError;
+    case tuttiSuccess: return ncclSuccess;
+    case tuttiInvalidArgument: return ncclInvalidArgument;
+    case tuttiInvalidUsage: return ncclInvalidUsage;
+    case tuttiSystemError: return ncclSystemError;
+    case tuttiInternalError: return ncclInternalError;
+    case tuttiCudaError: return ncclUnhandledCudaError;
+    case tuttiRemoteError: return ncclRemoteError;
     // A wait that ran out of time is a peer that stopped answering.
-    case tuttiTimeout:
-      return ncclRemoteError;
+    case tuttiTimeout: return ncclRemoteError;
     // The communicator was aborted underneath the call: the operation did not happen.
-    case tuttiAborted:
-      return ncclSystemError;
-    case tuttiInProgress:
-      return ncclInProgress;
+    case tuttiAborted: return ncclSystemError;
+    case tuttiInProgress: return ncclInProgress;
     // NCCL has no "not supported": unsupported requests are invalid usage of this library.
-    case tuttiNotSupported:
-      return ncclInvalidUsage;
-    default:
-      return ncclInternalError;
+    case tuttiNotSupported: return ncclInvalidUsage;
+    default: return ncclInternalError;
   }
 }
 

@@ -22,9 +22,7 @@ float estimateMicroseconds(const std::vector<ShimCall>& calls) {
     const double bytes = static_cast<double>(c.count) * dtypeBytes(c.dtype);
     double data = bytes, factor = 1;
     switch (c.kind) {
-      case CallKind::kAllReduce:
-        factor = n > 1 ? 2 * (n - 1) / n : 0;
-        break;
+      case CallKind::kAllReduce: factor = n > 1 ? 2 * (n - 1) / n : 0; break;
       case CallKind::kAllGather:
       case CallKind::kReduceScatter:
       case CallKind::kAllToAll:
@@ -33,8 +31,7 @@ float estimateMicroseconds(const std::vector<ShimCall>& calls) {
         data = bytes * n;
         factor = n > 1 ? (n - 1) / n : 0;
         break;
-      default:
-        break;
+      default: break;
     }
     const bool device = isDeviceMemory(c.sendbuff) || isDeviceMemory(c.recvbuff);
     total += device ? kDeviceLatencyUs + data * factor / kDeviceBytesPerUs

@@ -7,8 +7,8 @@
 #include <numeric>
 
 #include "algorithms/rank_layout.h"
-#include "core/comm.h"
 #include "base/logging.h"
+#include "core/comm.h"
 #include "topology/detect.h"
 #include "topology/ring_search.h"
 

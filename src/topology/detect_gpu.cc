@@ -89,19 +89,13 @@ struct Nvml {
 // returns an enum (1.0, 2.0, 2.2, 3.0, 3.1, 4.0, 5.0 = 1..7) that some drivers report
 // inconsistently for Hopper.
 double laneBandwidth(unsigned arch, unsigned versionEnum) {
-  switch (arch) {  // NVML_DEVICE_ARCH_*
-    case 4:
-      return nvlinkBandwidth(1);  // Pascal
-    case 5:
-      return nvlinkBandwidth(2);  // Volta
-    case 7:
-      return nvlinkBandwidth(3);  // Ampere
-    case 9:
-      return nvlinkBandwidth(4);  // Hopper
-    case 10:
-      return nvlinkBandwidth(5);  // Blackwell
-    default:
-      break;
+  switch (arch) {                        // NVML_DEVICE_ARCH_*
+    case 4: return nvlinkBandwidth(1);   // Pascal
+    case 5: return nvlinkBandwidth(2);   // Volta
+    case 7: return nvlinkBandwidth(3);   // Ampere
+    case 9: return nvlinkBandwidth(4);   // Hopper
+    case 10: return nvlinkBandwidth(5);  // Blackwell
+    default: break;
   }
   static const int majorOf[] = {0, 1, 2, 2, 3, 3, 4, 5};
   return nvlinkBandwidth(versionEnum < 8 ? majorOf[versionEnum] : 5);

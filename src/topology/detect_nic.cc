@@ -58,40 +58,26 @@ double parseRate(const std::string& rate) { return atof(rate.c_str()); }
 #ifdef TUTTI_HAVE_IBVERBS
 double ibWidth(uint8_t w) {
   switch (w) {
-    case 1:
-      return 1;
-    case 2:
-      return 4;
-    case 4:
-      return 8;
-    case 8:
-      return 12;
-    case 16:
-      return 2;
-    default:
-      return 0;
+    case 1: return 1;
+    case 2: return 4;
+    case 4: return 8;
+    case 8: return 12;
+    case 16: return 2;
+    default: return 0;
   }
 }
 
 double ibLaneGbps(uint8_t s) {
   switch (s) {
-    case 1:
-      return 2.5;
-    case 2:
-      return 5;
+    case 1: return 2.5;
+    case 2: return 5;
     case 4:
-    case 8:
-      return 10;
-    case 16:
-      return 14;
-    case 32:
-      return 25;
-    case 64:
-      return 50;
-    case 128:
-      return 100;
-    default:
-      return 0;
+    case 8: return 10;
+    case 16: return 14;
+    case 32: return 25;
+    case 64: return 50;
+    case 128: return 100;
+    default: return 0;
   }
 }
 

@@ -208,12 +208,9 @@ TransportClass transportFor(const Topology& t, int a, int b) {
   Path p = gpuPath(t, a, b);
   switch (p.type) {
     case PathType::kNet:
-    case PathType::kNone:
-      return TransportClass::kNet;
-    case PathType::kSelf:
-      return TransportClass::kSelf;
-    default:
-      break;
+    case PathType::kNone: return TransportClass::kNet;
+    case PathType::kSelf: return TransportClass::kSelf;
+    default: break;
   }
   if (!p2pAllowed(t, t.gpus[a], t.gpus[b])) return TransportClass::kHostShm;
   if (p.type == PathType::kNvLink) return TransportClass::kP2pNvLink;

@@ -137,9 +137,7 @@ Result parseNode(const Checker& ck, const JsonValue& j, int host, Topology* t) {
       TUTTI_TRY(ck.onlyFields(j, what, {"id", "type", "model", "bus_id"}));
       TUTTI_TRY(ck.string(j, what, "bus_id", false, &n.busId));
       break;
-    case NodeType::kNvSwitch:
-      TUTTI_TRY(ck.onlyFields(j, what, {"id", "type", "model"}));
-      break;
+    case NodeType::kNvSwitch: TUTTI_TRY(ck.onlyFields(j, what, {"id", "type", "model"})); break;
     case NodeType::kNic:
       TUTTI_TRY(ck.onlyFields(j, what,
                               {"id", "type", "model", "bus_id", "numa", "port", "speed_gbps",
@@ -153,8 +151,7 @@ Result parseNode(const Checker& ck, const JsonValue& j, int host, Topology* t) {
       TUTTI_TRY(ck.string(j, what, "netdev", false, &n.netdev));
       if (n.gdr && !n.rdma) return ck.fail(*j.get("gdr"), "%s: 'gdr' needs 'rdma'", what.c_str());
       break;
-    default:
-      break;
+    default: break;
   }
   if (t->find(host, n.id) >= 0)
     return ck.fail(*j.get("id"), "duplicate node id '%s'", n.id.c_str());
@@ -198,9 +195,7 @@ Result parseLink(const Checker& ck, const JsonValue& j, int host, Topology* t) {
       if (l.gen && l.width) bw = pcieBandwidth(l.gen, l.width);
       break;
     }
-    default:
-      TUTTI_TRY(ck.onlyFields(j, what, {"a", "b", "type", "bw", "latency_us"}));
-      break;
+    default: TUTTI_TRY(ck.onlyFields(j, what, {"a", "b", "type", "bw", "latency_us"})); break;
   }
   double given = 0;
   TUTTI_TRY(ck.positive(j, what, "bw", false, &given));
@@ -364,8 +359,7 @@ void writeNode(std::ostringstream& os, const TopoNode& n) {
       if (n.gdr) os << ", \"gdr\": true";
       if (!n.netdev.empty()) os << ", \"netdev\": " << jsonQuote(n.netdev);
       break;
-    default:
-      break;
+    default: break;
   }
   os << "}";
 }

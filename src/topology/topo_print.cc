@@ -16,20 +16,15 @@ std::string pad(const std::string& s, size_t w) {
 std::string linkLabel(const TopoLink& l) {
   char buf[64];
   switch (l.type) {
-    case LinkType::kNvLink:
-      snprintf(buf, sizeof(buf), "NV%d %.0f GB/s", l.count, l.bw);
-      break;
+    case LinkType::kNvLink: snprintf(buf, sizeof(buf), "NV%d %.0f GB/s", l.count, l.bw); break;
     case LinkType::kPcie:
       if (l.gen && l.width)
         snprintf(buf, sizeof(buf), "PCIe%d x%d", l.gen, l.width);
       else
         snprintf(buf, sizeof(buf), "PCIe %.0f GB/s", l.bw);
       break;
-    case LinkType::kSmp:
-      snprintf(buf, sizeof(buf), "SMP %.0f GB/s", l.bw);
-      break;
-    default:
-      snprintf(buf, sizeof(buf), "%.1f GB/s", l.bw);
+    case LinkType::kSmp: snprintf(buf, sizeof(buf), "SMP %.0f GB/s", l.bw); break;
+    default: snprintf(buf, sizeof(buf), "%.1f GB/s", l.bw);
   }
   return buf;
 }
@@ -142,12 +137,8 @@ std::string topologyDot(const Topology& t, const DotOptions& o) {
           shape = "ellipse\", style=\"filled\", fillcolor=\"#cfe0f3";
           label = n.id + " (NUMA " + std::to_string(n.numa) + ")";
           break;
-        case NodeType::kPciSwitch:
-          shape = "diamond";
-          break;
-        case NodeType::kNvSwitch:
-          shape = "hexagon\", style=\"filled\", fillcolor=\"#9fd07a";
-          break;
+        case NodeType::kPciSwitch: shape = "diamond"; break;
+        case NodeType::kNvSwitch: shape = "hexagon\", style=\"filled\", fillcolor=\"#9fd07a"; break;
         case NodeType::kNic: {
           char buf[64];
           snprintf(buf, sizeof(buf), "\\n%g Gb/s%s", n.speedGbps, n.rdma ? " RDMA" : "");
@@ -155,8 +146,7 @@ std::string topologyDot(const Topology& t, const DotOptions& o) {
           label = n.id + buf;
           break;
         }
-        default:
-          break;
+        default: break;
       }
       os << "    " << dotId(t, i) << " [shape=\"" << shape << "\", label=\"" << dotEscape(label)
          << "\"];\n";

@@ -49,30 +49,21 @@ double pcieBandwidth(int gen, int width) {
 
 double nvlinkBandwidth(int version) {
   switch (version) {
-    case 1:
-      return 20.0;
+    case 1: return 20.0;
     case 2:
-    case 3:
-      return 25.0;
-    case 4:
-      return 26.5625;
-    default:
-      return version >= 5 ? 50.0 : 25.0;
+    case 3: return 25.0;
+    case 4: return 26.5625;
+    default: return version >= 5 ? 50.0 : 25.0;
   }
 }
 
 double defaultLinkLatencyUs(LinkType type) {
   switch (type) {
-    case LinkType::kNvLink:
-      return 0.5;
-    case LinkType::kPcie:
-      return 0.6;
-    case LinkType::kSmp:
-      return 0.8;
-    case LinkType::kNet:
-      return 1.0;
-    default:
-      return 1.0;
+    case LinkType::kNvLink: return 0.5;
+    case LinkType::kPcie: return 0.6;
+    case LinkType::kSmp: return 0.8;
+    case LinkType::kNet: return 1.0;
+    default: return 1.0;
   }
 }
 
@@ -134,18 +125,10 @@ int Topology::addLink(const TopoLink& l) {
   if (k.count < 1) k.count = 1;
   if (k.bw <= 0) {
     switch (k.type) {
-      case LinkType::kNvLink:
-        k.bw = k.count * nvlinkBandwidth(4);
-        break;
-      case LinkType::kPcie:
-        k.bw = pcieBandwidth(k.gen ? k.gen : 4, k.width ? k.width : 16);
-        break;
-      case LinkType::kSmp:
-        k.bw = 40.0;
-        break;
-      default:
-        k.bw = 12.5;
-        break;
+      case LinkType::kNvLink: k.bw = k.count * nvlinkBandwidth(4); break;
+      case LinkType::kPcie: k.bw = pcieBandwidth(k.gen ? k.gen : 4, k.width ? k.width : 16); break;
+      case LinkType::kSmp: k.bw = 40.0; break;
+      default: k.bw = 12.5; break;
     }
   }
   if (k.latUs <= 0) k.latUs = defaultLinkLatencyUs(k.type);
@@ -272,11 +255,8 @@ Result Topology::finalize() {
              !is(b, {NodeType::kNvSwitch, NodeType::kNet}) &&
              !(a.type == NodeType::kCpu && b.type == NodeType::kCpu);
         break;
-      case LinkType::kSmp:
-        ok = a.type == NodeType::kCpu && b.type == NodeType::kCpu;
-        break;
-      default:
-        ok = false;
+      case LinkType::kSmp: ok = a.type == NodeType::kCpu && b.type == NodeType::kCpu; break;
+      default: ok = false;
     }
     if (!ok)
       return setError(tuttiInvalidArgument, "a %s link cannot join %s '%s' and %s '%s'",

@@ -87,7 +87,10 @@ class ShmConnection : public Connection {
  public:
   ShmConnection(int peer, int peerPid, std::unique_ptr<Mapping> out, std::unique_ptr<Mapping> in,
                 size_t capacity)
-      : peer_(peer), peerPid_(peerPid), out_(std::move(out)), in_(std::move(in)),
+      : peer_(peer),
+        peerPid_(peerPid),
+        out_(std::move(out)),
+        in_(std::move(in)),
         capacity_(capacity) {}
 
   ~ShmConnection() override = default;
@@ -116,9 +119,8 @@ class ShmConnection : public Connection {
     FifoHeader* h = in_->header();
     uint64_t head = h->head.load(std::memory_order_acquire);
     if (head < recvTail_ || head - recvTail_ > capacity_)
-      return setError(tuttiRemoteError,
-                      "rank %d corrupted our receive FIFO (head %llu, tail %llu)", peer_,
-                      (unsigned long long)head, (unsigned long long)recvTail_);
+      return setError(tuttiRemoteError, "rank %d corrupted our receive FIFO (head %llu, tail %llu)",
+                      peer_, (unsigned long long)head, (unsigned long long)recvTail_);
     size_t avail = static_cast<size_t>(head - recvTail_);
     size_t offset = static_cast<size_t>(recvTail_ % capacity_);
     size_t contiguous = capacity_ - offset;

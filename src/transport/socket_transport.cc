@@ -73,7 +73,10 @@ class SocketConnection : public Connection {
     char* p;
     while (size_t n = send_.dataSpan(&p)) {
       ssize_t k = ::send(sock_.fd(), p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
-      if (k > 0) { send_.tail += static_cast<uint64_t>(k); continue; }
+      if (k > 0) {
+        send_.tail += static_cast<uint64_t>(k);
+        continue;
+      }
       if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) break;
       return fail(setError(tuttiRemoteError, "sending to rank %d failed: %s", peer_,
                            k < 0 ? strerror(errno) : "connection closed"));
@@ -82,14 +85,17 @@ class SocketConnection : public Connection {
       size_t n = recv_.freeSpan(&p);
       if (n == 0) break;
       ssize_t k = ::recv(sock_.fd(), p, n, MSG_DONTWAIT);
-      if (k > 0) { recv_.head += static_cast<uint64_t>(k); continue; }
+      if (k > 0) {
+        recv_.head += static_cast<uint64_t>(k);
+        continue;
+      }
       if (k == 0) {
         peerClosed_ = true;
         break;
       }
       if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) break;
-      return fail(setError(tuttiRemoteError, "receiving from rank %d failed: %s", peer_,
-                           strerror(errno)));
+      return fail(
+          setError(tuttiRemoteError, "receiving from rank %d failed: %s", peer_, strerror(errno)));
     }
     return tuttiSuccess;
   }

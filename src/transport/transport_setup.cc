@@ -5,10 +5,10 @@
 
 #include <thread>
 
-#include "bootstrap/handshake.h"
-#include "core/comm.h"
 #include "base/env.h"
 #include "base/logging.h"
+#include "bootstrap/handshake.h"
+#include "core/comm.h"
 #include "transport/shm_transport.h"
 #include "transport/socket_transport.h"
 
@@ -67,7 +67,8 @@ Result connectSockets(Comm* comm, Socket& listener, const std::vector<int>& peer
       if (r == tuttiSuccess) r = s.recvAll(&who, sizeof(who), dl, &comm->abortFlag);
       if (r != tuttiSuccess || who <= comm->rank || who >= comm->nranks || accepted[who].valid()) {
         TUTTI_WARN("refused transport connection from %s (claims rank %d): %s",
-                   from.toString().c_str(), who, r != tuttiSuccess ? lastError().c_str() : "unexpected rank");
+                   from.toString().c_str(), who,
+                   r != tuttiSuccess ? lastError().c_str() : "unexpected rank");
         continue;
       }
       accepted[who] = std::move(s);
@@ -91,7 +92,8 @@ Result connectSockets(Comm* comm, Socket& listener, const std::vector<int>& peer
       addErrorContext("connecting to rank %d at %s", p, addr.toString().c_str());
       break;
     }
-    if ((r = makeSocketConnection(std::move(s), p, staging, &comm->conns[p])) != tuttiSuccess) break;
+    if ((r = makeSocketConnection(std::move(s), p, staging, &comm->conns[p])) != tuttiSuccess)
+      break;
   }
   if (r != tuttiSuccess) {
     std::string err = lastError();
@@ -100,9 +102,11 @@ Result connectSockets(Comm* comm, Socket& listener, const std::vector<int>& peer
     return setError(r, "%s", err.c_str());
   }
   acceptor.join();
-  if (acceptResult != tuttiSuccess) return setError(acceptResult, "accepting peers: %s", acceptError.c_str());
+  if (acceptResult != tuttiSuccess)
+    return setError(acceptResult, "accepting peers: %s", acceptError.c_str());
   for (int p : peers)
-    if (p > comm->rank) TUTTI_TRY(makeSocketConnection(std::move(accepted[p]), p, staging, &comm->conns[p]));
+    if (p > comm->rank)
+      TUTTI_TRY(makeSocketConnection(std::move(accepted[p]), p, staging, &comm->conns[p]));
   return tuttiSuccess;
 }
 

@@ -2,8 +2,8 @@
 // TCP sockets between hosts (TUTTI_TRANSPORT=socket forces sockets everywhere).
 #pragma once
 
-#include "bootstrap/socket.h"
 #include "base/error.h"
+#include "bootstrap/socket.h"
 
 struct tuttiComm;
 

@@ -30,23 +30,28 @@ void onGpuRanks(int nranks, int timeoutSec, const char* what, Cases cases) {
   RankOptions opt;
   opt.createComm = false;
   opt.timeoutSec = timeoutSec;
-  runRanks(nranks, [&](tuttiComm_t, int rank, int n) {
-    setDeviceMemoryOps(cudaMemoryOps());
-    CUDA_OK(cudaSetDevice(gpuForRank(rank)));
-    cudaStream_t stream;
-    CUDA_OK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
-    tuttiComm_t comm = nullptr;
-    ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess) << tuttiGetLastError(nullptr);
-    int failures = 0;
-    auto run = [&](const CollCase& c) {
-      std::string err = runCollectiveCase(comm, rank, n, c, seed);
-      if (!err.empty() && failures++ < 6)
-        ADD_FAILURE() << "rank " << rank << ": " << what << describe(c, n) << " seed=" << seed << ": " << err;
-    };
-    cases(run, n, stream);
-    tuttiCommDestroy(comm);
-    cudaStreamDestroy(stream);
-  }, opt);
+  runRanks(
+      nranks,
+      [&](tuttiComm_t, int rank, int n) {
+        setDeviceMemoryOps(cudaMemoryOps());
+        CUDA_OK(cudaSetDevice(gpuForRank(rank)));
+        cudaStream_t stream;
+        CUDA_OK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+        tuttiComm_t comm = nullptr;
+        ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess)
+            << tuttiGetLastError(nullptr);
+        int failures = 0;
+        auto run = [&](const CollCase& c) {
+          std::string err = runCollectiveCase(comm, rank, n, c, seed);
+          if (!err.empty() && failures++ < 6)
+            ADD_FAILURE() << "rank " << rank << ": " << what << describe(c, n) << " seed=" << seed
+                          << ": " << err;
+        };
+        cases(run, n, stream);
+        tuttiCommDestroy(comm);
+        cudaStreamDestroy(stream);
+      },
+      opt);
 }
 
 void runGpuSweep(int nranks, const Sweep& s) {
@@ -61,14 +66,16 @@ void runGpuSweep(int nranks, const Sweep& s) {
                 if (s.collective == Collective::kAllToAllv && inPlace) continue;
                 if (count > 1001 && (op == tuttiProd || op == tuttiMin || misalign)) continue;
                 int root = static_cast<int>((count + dtype) % n);
-                run(CollCase{s.collective, dtype, op, count, inPlace, root, algo, true, misalign, stream});
+                run(CollCase{s.collective, dtype, op, count, inPlace, root, algo, true, misalign,
+                             stream});
               }
     // Large: past the scratch size so every block iterates many times (float sum only), and
     // for AllReduce one 1 GiB buffer.
     std::vector<size_t> large = {size_t(1) << 24, (size_t(1) << 26) + 5};
     if (s.collective == Collective::kAllReduce) large.push_back(size_t(1) << 28);
     for (size_t count : large) {
-      CollCase c{s.collective, tuttiFloat32, tuttiSum, count, false, 0, s.algorithms.back(), true, false, stream};
+      CollCase c{s.collective,        tuttiFloat32, tuttiSum, count, false, 0,
+                 s.algorithms.back(), true,         false,    stream};
       if (s.collective == Collective::kAllGather || s.collective == Collective::kReduceScatter ||
           s.collective == Collective::kAllToAll || s.collective == Collective::kAllToAllv)
         c.count /= n;
@@ -83,18 +90,20 @@ void runStagedSweep(int nranks) {
   SKIP_WITHOUT_GPUS(nranks);
   setenv("TUTTI_P2P_DISABLE", "1", 1);  // inherited by the forked ranks
   onGpuRanks(nranks, 300, "staged ", [&](auto& run, int n, cudaStream_t stream) {
-    for (Collective coll : {Collective::kAllReduce, Collective::kAllGather, Collective::kReduceScatter,
-                            Collective::kAllToAll, Collective::kAllToAllv, Collective::kBroadcast,
-                            Collective::kReduce}) {
+    for (Collective coll : {Collective::kAllReduce, Collective::kAllGather,
+                            Collective::kReduceScatter, Collective::kAllToAll,
+                            Collective::kAllToAllv, Collective::kBroadcast, Collective::kReduce}) {
       const bool reduces = coll == Collective::kAllReduce || coll == Collective::kReduceScatter ||
                            coll == Collective::kReduce;
       for (tuttiDataType_t dtype : {tuttiFloat32, tuttiBfloat16, tuttiInt32})
-        for (tuttiRedOp_t op : reduces ? std::vector<tuttiRedOp_t>{tuttiSum, tuttiAvg, kTestPreMulSum}
-                                       : std::vector<tuttiRedOp_t>{tuttiSum})
+        for (tuttiRedOp_t op : reduces
+                                   ? std::vector<tuttiRedOp_t>{tuttiSum, tuttiAvg, kTestPreMulSum}
+                                   : std::vector<tuttiRedOp_t>{tuttiSum})
           for (size_t count : {size_t(7), size_t(300007)})
             for (bool inPlace : {false, true}) {
               if (coll == Collective::kAllToAllv && inPlace) continue;
-              run(CollCase{coll, dtype, op, count, inPlace, static_cast<int>(count % n), "", true, false, stream});
+              run(CollCase{coll, dtype, op, count, inPlace, static_cast<int>(count % n), "", true,
+                           false, stream});
             }
     }
   });
@@ -109,11 +118,21 @@ class GpuCollectivesTest : public ::testing::TestWithParam<int> {};
 TEST_P(GpuCollectivesTest, AllReduce) {
   runGpuSweep(GetParam(), {Collective::kAllReduce, {"direct", "two_shot"}, true});
 }
-TEST_P(GpuCollectivesTest, AllGather) { runGpuSweep(GetParam(), {Collective::kAllGather, {""}, false}); }
-TEST_P(GpuCollectivesTest, ReduceScatter) { runGpuSweep(GetParam(), {Collective::kReduceScatter, {""}, true}); }
-TEST_P(GpuCollectivesTest, AllToAll) { runGpuSweep(GetParam(), {Collective::kAllToAll, {""}, false}); }
-TEST_P(GpuCollectivesTest, AllToAllv) { runGpuSweep(GetParam(), {Collective::kAllToAllv, {""}, false}); }
-TEST_P(GpuCollectivesTest, Broadcast) { runGpuSweep(GetParam(), {Collective::kBroadcast, {""}, false}); }
+TEST_P(GpuCollectivesTest, AllGather) {
+  runGpuSweep(GetParam(), {Collective::kAllGather, {""}, false});
+}
+TEST_P(GpuCollectivesTest, ReduceScatter) {
+  runGpuSweep(GetParam(), {Collective::kReduceScatter, {""}, true});
+}
+TEST_P(GpuCollectivesTest, AllToAll) {
+  runGpuSweep(GetParam(), {Collective::kAllToAll, {""}, false});
+}
+TEST_P(GpuCollectivesTest, AllToAllv) {
+  runGpuSweep(GetParam(), {Collective::kAllToAllv, {""}, false});
+}
+TEST_P(GpuCollectivesTest, Broadcast) {
+  runGpuSweep(GetParam(), {Collective::kBroadcast, {""}, false});
+}
 TEST_P(GpuCollectivesTest, Reduce) { runGpuSweep(GetParam(), {Collective::kReduce, {""}, true}); }
 
 INSTANTIATE_TEST_SUITE_P(Gpus, GpuCollectivesTest, ::testing::Values(1, 2, 3, 4),

@@ -16,7 +16,8 @@ void runSingleProcess(int n, size_t count) {
   std::vector<tuttiComm_t> comms(n);
   std::vector<int> devs(n);
   for (int i = 0; i < n; ++i) devs[i] = gpuForRank(i);
-  ASSERT_EQ(tuttiCommInitAll(comms.data(), n, devs.data()), tuttiSuccess) << tuttiGetLastError(nullptr);
+  ASSERT_EQ(tuttiCommInitAll(comms.data(), n, devs.data()), tuttiSuccess)
+      << tuttiGetLastError(nullptr);
   const uint64_t seed = testSeed();
   std::vector<float*> in(n), out(n);
   std::vector<cudaStream_t> streams(n);
@@ -34,9 +35,13 @@ void runSingleProcess(int n, size_t count) {
     ASSERT_EQ(tuttiGroupStart(), tuttiSuccess);
     for (int r = 0; r < n; ++r) {
       tuttiResult_t res = tuttiSuccess;
-      if (which == 0) res = tuttiAllReduce(in[r], out[r], count, tuttiFloat32, tuttiSum, comms[r], streams[r]);
-      if (which == 1) res = tuttiAllGather(in[r], out[r], count, tuttiFloat32, comms[r], streams[r]);
-      if (which == 2) res = tuttiReduceScatter(in[r], out[r], count, tuttiFloat32, tuttiSum, comms[r], streams[r]);
+      if (which == 0)
+        res = tuttiAllReduce(in[r], out[r], count, tuttiFloat32, tuttiSum, comms[r], streams[r]);
+      if (which == 1)
+        res = tuttiAllGather(in[r], out[r], count, tuttiFloat32, comms[r], streams[r]);
+      if (which == 2)
+        res =
+            tuttiReduceScatter(in[r], out[r], count, tuttiFloat32, tuttiSum, comms[r], streams[r]);
       if (which == 3) res = tuttiAllToAll(in[r], out[r], count, tuttiFloat32, comms[r], streams[r]);
       ASSERT_EQ(res, tuttiSuccess) << tuttiGetLastError(comms[r]);
     }
@@ -46,7 +51,9 @@ void runSingleProcess(int n, size_t count) {
       CUDA_OK(cudaStreamSynchronize(streams[r]));
       std::vector<float> h(count * n);
       CUDA_OK(cudaMemcpy(h.data(), out[r], h.size() * sizeof(float), cudaMemcpyDeviceToHost));
-      auto input = [&](int src, size_t j) { return inputValue(seed, src, j, tuttiFloat32, tuttiSum, n); };
+      auto input = [&](int src, size_t j) {
+        return inputValue(seed, src, j, tuttiFloat32, tuttiSum, n);
+      };
       int bad = 0;
       std::vector<double> v(n);
       size_t outCount = which == 0 || which == 2 ? count : count * n;

@@ -20,15 +20,15 @@ int gpuForRank(int rank);
 // Returns false (the test skips) without any GPU; sets up sharing when GPUs are fewer than n.
 bool prepareGpus(int nranks);
 
-#define SKIP_WITHOUT_GPUS(n)                                       \
-  do {                                                             \
+#define SKIP_WITHOUT_GPUS(n)                                                 \
+  do {                                                                       \
     if (!::tutti::testing::prepareGpus(n)) GTEST_SKIP() << "no GPU visible"; \
   } while (0)
 
-#define CUDA_OK(call)                                                       \
-  do {                                                                      \
-    cudaError_t e_ = (call);                                                \
-    ASSERT_EQ(e_, cudaSuccess) << #call << ": " << cudaGetErrorString(e_);  \
+#define CUDA_OK(call)                                                      \
+  do {                                                                     \
+    cudaError_t e_ = (call);                                               \
+    ASSERT_EQ(e_, cudaSuccess) << #call << ": " << cudaGetErrorString(e_); \
   } while (0)
 
 }  // namespace tutti::testing

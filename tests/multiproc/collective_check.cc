@@ -49,8 +49,7 @@ std::string describe(const CollCase& c, int nranks) {
   return os.str();
 }
 
-std::string runCollectiveCase(tuttiComm_t comm, int rank, int n, const CollCase& c,
-                              uint64_t seed) {
+std::string runCollectiveCase(tuttiComm_t comm, int rank, int n, const CollCase& c, uint64_t seed) {
   const size_t es = dtypeSize(c.dtype);
   const size_t cnt = c.count;
   comm->tuner.init(TunerContext{n, 1, c.device});
@@ -79,7 +78,8 @@ std::string runCollectiveCase(tuttiComm_t comm, int rank, int n, const CollCase&
     }
     default: break;
   }
-  const bool reduces = c.collective == Collective::kAllReduce || c.collective == Collective::kReduceScatter ||
+  const bool reduces = c.collective == Collective::kAllReduce ||
+                       c.collective == Collective::kReduceScatter ||
                        c.collective == Collective::kReduce;
   const tuttiRedOp_t genOp = reduces ? c.op : tuttiSum;
   const size_t shift = c.misalign ? std::max<size_t>(2, es) : 0;
@@ -92,7 +92,8 @@ std::string runCollectiveCase(tuttiComm_t comm, int rank, int n, const CollCase&
     char* data() { return p; }
     size_t size() const { return n; }
     char& operator[](size_t i) { return p[i]; }
-  } in{inStore.data() + shift, inStore.size() - shift}, out{outStore.data() + shift, outStore.size() - shift};
+  } in{inStore.data() + shift, inStore.size() - shift},
+      out{outStore.data() + shift, outStore.size() - shift};
   fillInput(in.data(), inCount, seed, rank, c.dtype, genOp, n);
   // Input element index j of rank r, regenerated anywhere.
   auto input = [&](int r, size_t j) { return inputValue(seed, r, j, c.dtype, genOp, n); };
@@ -109,8 +110,7 @@ std::string runCollectiveCase(tuttiComm_t comm, int rank, int n, const CollCase&
         send = in.data();
         recv = in.data() + rank * cnt * es;
         break;
-      case Collective::kAllToAllv:
-        break;  // not in place by contract
+      case Collective::kAllToAllv: break;  // not in place by contract
       default:
         memcpy(out.data(), in.data(), std::min(in.size(), out.size()));
         send = out.data();
@@ -130,7 +130,8 @@ std::string runCollectiveCase(tuttiComm_t comm, int rank, int n, const CollCase&
     gDeviceOps->toDevice(devOut, outStore.data(), outStore.size());
     auto mapPtr = [&](const void* p) -> char* {
       const char* h = static_cast<const char*>(p);
-      if (h >= inStore.data() && h < inStore.data() + inStore.size()) return devIn + (h - inStore.data());
+      if (h >= inStore.data() && h < inStore.data() + inStore.size())
+        return devIn + (h - inStore.data());
       return devOut + (h - outStore.data());
     };
     send = mapPtr(send);
@@ -146,15 +147,28 @@ std::string runCollectiveCase(tuttiComm_t comm, int rank, int n, const CollCase&
   }
   tuttiResult_t res = tuttiSuccess;
   switch (c.collective) {
-    case Collective::kAllReduce: res = tuttiAllReduce(send, recv, cnt, c.dtype, op, comm, c.stream); break;
-    case Collective::kAllGather: res = tuttiAllGather(send, recv, cnt, c.dtype, comm, c.stream); break;
-    case Collective::kReduceScatter: res = tuttiReduceScatter(send, recv, cnt, c.dtype, op, comm, c.stream); break;
-    case Collective::kAllToAll: res = tuttiAllToAll(send, recv, cnt, c.dtype, comm, c.stream); break;
-    case Collective::kAllToAllv:
-      res = tuttiAllToAllv(send, sc.data(), sd.data(), recv, rc.data(), rd.data(), c.dtype, comm, c.stream);
+    case Collective::kAllReduce:
+      res = tuttiAllReduce(send, recv, cnt, c.dtype, op, comm, c.stream);
       break;
-    case Collective::kBroadcast: res = tuttiBroadcast(send, recv, cnt, c.dtype, c.root, comm, c.stream); break;
-    case Collective::kReduce: res = tuttiReduce(send, recv, cnt, c.dtype, op, c.root, comm, c.stream); break;
+    case Collective::kAllGather:
+      res = tuttiAllGather(send, recv, cnt, c.dtype, comm, c.stream);
+      break;
+    case Collective::kReduceScatter:
+      res = tuttiReduceScatter(send, recv, cnt, c.dtype, op, comm, c.stream);
+      break;
+    case Collective::kAllToAll:
+      res = tuttiAllToAll(send, recv, cnt, c.dtype, comm, c.stream);
+      break;
+    case Collective::kAllToAllv:
+      res = tuttiAllToAllv(send, sc.data(), sd.data(), recv, rc.data(), rd.data(), c.dtype, comm,
+                           c.stream);
+      break;
+    case Collective::kBroadcast:
+      res = tuttiBroadcast(send, recv, cnt, c.dtype, c.root, comm, c.stream);
+      break;
+    case Collective::kReduce:
+      res = tuttiReduce(send, recv, cnt, c.dtype, op, c.root, comm, c.stream);
+      break;
     default: return "unsupported case";
   }
   if (op != c.op && tuttiRedOpDestroy(op, comm) != tuttiSuccess)
@@ -168,7 +182,8 @@ std::string runCollectiveCase(tuttiComm_t comm, int rank, int n, const CollCase&
     if (res == tuttiSuccess) {
       tuttiResult_t async = tuttiSuccess;
       tuttiCommGetAsyncError(comm, &async);
-      if (async != tuttiSuccess) return std::string("asynchronous error: ") + tuttiGetLastError(comm);
+      if (async != tuttiSuccess)
+        return std::string("asynchronous error: ") + tuttiGetLastError(comm);
     }
   }
   if (res != tuttiSuccess) return std::string("call failed: ") + tuttiGetLastError(comm);
@@ -212,12 +227,14 @@ std::string runCollectiveCase(tuttiComm_t comm, int rank, int n, const CollCase&
     case Collective::kAllGather:
       for (int r = 0; r < n; ++r)
         for (size_t i = 0; i < cnt; ++i)
-          mm.add(checkElement(loadValue(result, r * cnt + i, c.dtype), input(r, i), 0, r * cnt + i));
+          mm.add(
+              checkElement(loadValue(result, r * cnt + i, c.dtype), input(r, i), 0, r * cnt + i));
       break;
     case Collective::kAllToAll:
       for (int p = 0; p < n; ++p)
         for (size_t i = 0; i < cnt; ++i)
-          mm.add(checkElement(loadValue(result, p * cnt + i, c.dtype), input(p, rank * cnt + i), 0, p * cnt + i));
+          mm.add(checkElement(loadValue(result, p * cnt + i, c.dtype), input(p, rank * cnt + i), 0,
+                              p * cnt + i));
       break;
     case Collective::kAllToAllv:
       for (int p = 0; p < n; ++p) {
@@ -225,10 +242,13 @@ std::string runCollectiveCase(tuttiComm_t comm, int rank, int n, const CollCase&
         size_t pdisp = 0;
         for (int q = 0; q < rank; ++q) pdisp += vCount(p, q, cnt) + 1;
         for (size_t i = 0; i < rc[p]; ++i)
-          mm.add(checkElement(loadValue(result, rd[p] + i, c.dtype), input(p, pdisp + i), 0, rd[p] + i));
+          mm.add(checkElement(loadValue(result, rd[p] + i, c.dtype), input(p, pdisp + i), 0,
+                              rd[p] + i));
         {
-          const unsigned char* gap = reinterpret_cast<const unsigned char*>(result) + (rd[p] + rc[p]) * es;
-          if (gap[0] != kPoison) mm.add("AllToAllv wrote into the gap after block " + std::to_string(p));
+          const unsigned char* gap =
+              reinterpret_cast<const unsigned char*>(result) + (rd[p] + rc[p]) * es;
+          if (gap[0] != kPoison)
+            mm.add("AllToAllv wrote into the gap after block " + std::to_string(p));
         }
       }
       break;

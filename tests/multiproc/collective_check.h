@@ -12,7 +12,7 @@ struct CollCase {
   Collective collective;
   tuttiDataType_t dtype;
   tuttiRedOp_t op;
-  size_t count;   // as the API takes it (per rank for AllGather/ReduceScatter/AllToAll)
+  size_t count;  // as the API takes it (per rank for AllGather/ReduceScatter/AllToAll)
   bool inPlace;
   int root;
   std::string algorithm;  // forced via the tuner ("" = tuner's choice)

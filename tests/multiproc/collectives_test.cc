@@ -12,7 +12,6 @@
 namespace tutti::testing {
 namespace {
 
-
 struct Sweep {
   Collective collective;
   std::vector<std::string> algorithms;
@@ -22,7 +21,8 @@ struct Sweep {
 std::vector<size_t> countsFor(tuttiDataType_t dtype) {
   // Small odd counts for every type; one count past the shm FIFO for a few.
   std::vector<size_t> counts = {0, 1, 7, 1001};
-  if (dtype == tuttiFloat32 || dtype == tuttiBfloat16 || dtype == tuttiInt64 || dtype == tuttiFp8E4M3)
+  if (dtype == tuttiFloat32 || dtype == tuttiBfloat16 || dtype == tuttiInt64 ||
+      dtype == tuttiFp8E4M3)
     counts.push_back(300007);
   return counts;
 }
@@ -38,27 +38,42 @@ void runSweep(int nranks, const Sweep& s) {
             for (bool inPlace : {false, true}) {
               if (s.collective == Collective::kAllToAllv && inPlace) continue;
               if (count > 1001 && op != tuttiSum && op != tuttiMax) continue;
-              int root = (s.collective == Collective::kBroadcast || s.collective == Collective::kReduce)
-                             ? static_cast<int>((count + dtype) % n) : 0;
+              int root =
+                  (s.collective == Collective::kBroadcast || s.collective == Collective::kReduce)
+                      ? static_cast<int>((count + dtype) % n)
+                      : 0;
               CollCase c{s.collective, dtype, op, count, inPlace, root, algo};
               std::string err = runCollectiveCase(comm, rank, n, c, seed);
               if (!err.empty() && failures++ < 5)
-                ADD_FAILURE() << "rank " << rank << ": " << describe(c, n) << " seed=" << seed << ": " << err;
+                ADD_FAILURE() << "rank " << rank << ": " << describe(c, n) << " seed=" << seed
+                              << ": " << err;
             }
   });
 }
 
 class CollectivesTest : public ::testing::TestWithParam<int> {};
 
-TEST_P(CollectivesTest, AllReduce) { runSweep(GetParam(), {Collective::kAllReduce, {"ring", "direct"}, true}); }
-TEST_P(CollectivesTest, AllGather) { runSweep(GetParam(), {Collective::kAllGather, {"ring", "direct"}, false}); }
+TEST_P(CollectivesTest, AllReduce) {
+  runSweep(GetParam(), {Collective::kAllReduce, {"ring", "direct"}, true});
+}
+TEST_P(CollectivesTest, AllGather) {
+  runSweep(GetParam(), {Collective::kAllGather, {"ring", "direct"}, false});
+}
 TEST_P(CollectivesTest, ReduceScatter) {
   runSweep(GetParam(), {Collective::kReduceScatter, {"ring", "direct"}, true});
 }
-TEST_P(CollectivesTest, AllToAll) { runSweep(GetParam(), {Collective::kAllToAll, {"pairwise"}, false}); }
-TEST_P(CollectivesTest, AllToAllv) { runSweep(GetParam(), {Collective::kAllToAllv, {"pairwise"}, false}); }
-TEST_P(CollectivesTest, Broadcast) { runSweep(GetParam(), {Collective::kBroadcast, {"chain", "tree"}, false}); }
-TEST_P(CollectivesTest, Reduce) { runSweep(GetParam(), {Collective::kReduce, {"chain", "tree"}, true}); }
+TEST_P(CollectivesTest, AllToAll) {
+  runSweep(GetParam(), {Collective::kAllToAll, {"pairwise"}, false});
+}
+TEST_P(CollectivesTest, AllToAllv) {
+  runSweep(GetParam(), {Collective::kAllToAllv, {"pairwise"}, false});
+}
+TEST_P(CollectivesTest, Broadcast) {
+  runSweep(GetParam(), {Collective::kBroadcast, {"chain", "tree"}, false});
+}
+TEST_P(CollectivesTest, Reduce) {
+  runSweep(GetParam(), {Collective::kReduce, {"chain", "tree"}, true});
+}
 
 INSTANTIATE_TEST_SUITE_P(Ranks, CollectivesTest, ::testing::Values(2, 3, 4, 7),
                          [](const ::testing::TestParamInfo<int>& i) {

@@ -16,7 +16,8 @@ TEST(Lifecycle, SplitByParityWithNoColor) {
   runRanks(5, [](tuttiComm_t comm, int rank, int) {
     int color = rank == 4 ? TUTTI_SPLIT_NOCOLOR : rank % 2;
     tuttiComm_t sub = nullptr;
-    ASSERT_EQ(tuttiCommSplit(comm, color, -rank, &sub, nullptr), tuttiSuccess) << tuttiGetLastError(comm);
+    ASSERT_EQ(tuttiCommSplit(comm, color, -rank, &sub, nullptr), tuttiSuccess)
+        << tuttiGetLastError(comm);
     int v = rank, sum = 0;
     if (rank == 4) {
       EXPECT_EQ(sub, nullptr);
@@ -43,23 +44,27 @@ TEST(Lifecycle, SplitByParityWithNoColor) {
 TEST(Lifecycle, NonBlockingInit) {
   RankOptions opt;
   opt.createComm = false;
-  runRanks(3, [](tuttiComm_t, int rank, int n) {
-    tuttiConfig_t cfg = TUTTI_CONFIG_INITIALIZER;
-    cfg.blocking = 0;
-    tuttiComm_t comm = nullptr;
-    ASSERT_EQ(tuttiCommInitRankConfig(&comm, n, currentUniqueId(), rank, &cfg), tuttiInProgress);
-    ASSERT_NE(comm, nullptr);
-    tuttiResult_t state = tuttiInProgress;
-    for (int i = 0; i < 2000 && state == tuttiInProgress; ++i) {
-      ASSERT_EQ(tuttiCommGetAsyncError(comm, &state), tuttiSuccess);
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    ASSERT_EQ(state, tuttiSuccess) << tuttiGetLastError(comm);
-    double v = 1.5, out = 0;
-    ASSERT_EQ(tuttiAllReduce(&v, &out, 1, tuttiFloat64, tuttiSum, comm, nullptr), tuttiSuccess);
-    EXPECT_EQ(out, 4.5);
-    tuttiCommDestroy(comm);
-  }, opt);
+  runRanks(
+      3,
+      [](tuttiComm_t, int rank, int n) {
+        tuttiConfig_t cfg = TUTTI_CONFIG_INITIALIZER;
+        cfg.blocking = 0;
+        tuttiComm_t comm = nullptr;
+        ASSERT_EQ(tuttiCommInitRankConfig(&comm, n, currentUniqueId(), rank, &cfg),
+                  tuttiInProgress);
+        ASSERT_NE(comm, nullptr);
+        tuttiResult_t state = tuttiInProgress;
+        for (int i = 0; i < 2000 && state == tuttiInProgress; ++i) {
+          ASSERT_EQ(tuttiCommGetAsyncError(comm, &state), tuttiSuccess);
+          std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+        ASSERT_EQ(state, tuttiSuccess) << tuttiGetLastError(comm);
+        double v = 1.5, out = 0;
+        ASSERT_EQ(tuttiAllReduce(&v, &out, 1, tuttiFloat64, tuttiSum, comm, nullptr), tuttiSuccess);
+        EXPECT_EQ(out, 4.5);
+        tuttiCommDestroy(comm);
+      },
+      opt);
 }
 
 TEST(Lifecycle, PreMulSumAndAvg) {
@@ -68,13 +73,16 @@ TEST(Lifecycle, PreMulSumAndAvg) {
     tuttiRedOp_t op;
     ASSERT_EQ(tuttiRedOpCreatePreMulSum(&op, &scalar, tuttiFloat32, comm), tuttiSuccess);
     std::vector<float> in(1001, static_cast<float>(rank + 1)), out(1001);
-    ASSERT_EQ(tuttiAllReduce(in.data(), out.data(), 1001, tuttiFloat32, op, comm, nullptr), tuttiSuccess)
+    ASSERT_EQ(tuttiAllReduce(in.data(), out.data(), 1001, tuttiFloat32, op, comm, nullptr),
+              tuttiSuccess)
         << tuttiGetLastError(comm);
     EXPECT_EQ(out[1000], 0.5f * (1 + 2 + 3 + 4));
     ASSERT_EQ(tuttiRedOpDestroy(op, comm), tuttiSuccess);
-    EXPECT_EQ(tuttiAllReduce(in.data(), out.data(), 1001, tuttiFloat32, op, comm, nullptr), tuttiInvalidArgument);
+    EXPECT_EQ(tuttiAllReduce(in.data(), out.data(), 1001, tuttiFloat32, op, comm, nullptr),
+              tuttiInvalidArgument);
     std::vector<int32_t> iv(7, rank * 3), iout(7);
-    ASSERT_EQ(tuttiAllReduce(iv.data(), iout.data(), 7, tuttiInt32, tuttiAvg, comm, nullptr), tuttiSuccess);
+    ASSERT_EQ(tuttiAllReduce(iv.data(), iout.data(), 7, tuttiInt32, tuttiAvg, comm, nullptr),
+              tuttiSuccess);
     EXPECT_EQ(iout[6], (0 + 3 + 6 + 9) / n);
   });
 }

@@ -40,23 +40,38 @@ TEST(Errors, BadArgumentsLeaveMemoryUntouched) {
   runRanks(2, [](tuttiComm_t comm, int rank, int n) {
     std::vector<float> send(64, 1.0f), recv(64 * n, 7.0f);
     const std::vector<float> before = recv;
-    expectError(tuttiAllReduce(nullptr, recv.data(), 64, tuttiFloat32, tuttiSum, comm, nullptr), comm, "sendbuff");
-    expectError(tuttiAllReduce(send.data(), nullptr, 64, tuttiFloat32, tuttiSum, comm, nullptr), comm, "recvbuff");
-    expectError(tuttiAllReduce(send.data(), recv.data(), 64, static_cast<tuttiDataType_t>(42), tuttiSum, comm, nullptr),
+    expectError(tuttiAllReduce(nullptr, recv.data(), 64, tuttiFloat32, tuttiSum, comm, nullptr),
+                comm, "sendbuff");
+    expectError(tuttiAllReduce(send.data(), nullptr, 64, tuttiFloat32, tuttiSum, comm, nullptr),
+                comm, "recvbuff");
+    expectError(tuttiAllReduce(send.data(), recv.data(), 64, static_cast<tuttiDataType_t>(42),
+                               tuttiSum, comm, nullptr),
                 comm, "datatype 42");
-    expectError(tuttiAllReduce(send.data(), recv.data(), 64, tuttiFloat32, static_cast<tuttiRedOp_t>(17), comm, nullptr),
+    expectError(tuttiAllReduce(send.data(), recv.data(), 64, tuttiFloat32,
+                               static_cast<tuttiRedOp_t>(17), comm, nullptr),
                 comm, "op 17");
-    expectError(tuttiAllReduce(recv.data(), recv.data() + 1, 64, tuttiFloat32, tuttiSum, comm, nullptr), comm, "overlap");
-    expectError(tuttiAllReduce(send.data(), recv.data(), SIZE_MAX / 2, tuttiFloat32, tuttiSum, comm, nullptr),
+    expectError(
+        tuttiAllReduce(recv.data(), recv.data() + 1, 64, tuttiFloat32, tuttiSum, comm, nullptr),
+        comm, "overlap");
+    expectError(tuttiAllReduce(send.data(), recv.data(), SIZE_MAX / 2, tuttiFloat32, tuttiSum, comm,
+                               nullptr),
                 comm, "overflow");
-    expectError(tuttiAllGather(send.data(), recv.data(), SIZE_MAX / 4, tuttiFloat32, comm, nullptr), comm, "overflow");
-    expectError(tuttiAllGather(recv.data() + 1, recv.data(), 32, tuttiFloat32, comm, nullptr), comm, "in place");
-    expectError(tuttiReduceScatter(recv.data(), recv.data() + 3, 32, tuttiFloat32, tuttiSum, comm, nullptr), comm, "in place");
-    expectError(tuttiBroadcast(send.data(), recv.data(), 64, tuttiFloat32, n, comm, nullptr), comm, "root");
-    expectError(tuttiReduce(send.data(), recv.data(), 64, tuttiFloat32, tuttiSum, -1, comm, nullptr), comm, "root");
+    expectError(tuttiAllGather(send.data(), recv.data(), SIZE_MAX / 4, tuttiFloat32, comm, nullptr),
+                comm, "overflow");
+    expectError(tuttiAllGather(recv.data() + 1, recv.data(), 32, tuttiFloat32, comm, nullptr), comm,
+                "in place");
+    expectError(
+        tuttiReduceScatter(recv.data(), recv.data() + 3, 32, tuttiFloat32, tuttiSum, comm, nullptr),
+        comm, "in place");
+    expectError(tuttiBroadcast(send.data(), recv.data(), 64, tuttiFloat32, n, comm, nullptr), comm,
+                "root");
+    expectError(
+        tuttiReduce(send.data(), recv.data(), 64, tuttiFloat32, tuttiSum, -1, comm, nullptr), comm,
+        "root");
     expectError(tuttiSend(send.data(), 64, tuttiFloat32, 9, comm, nullptr), comm, "peer 9");
     expectError(tuttiRecv(nullptr, 64, tuttiFloat32, 0, comm, nullptr), comm, "recvbuff");
-    expectError(tuttiAllToAllv(send.data(), nullptr, nullptr, recv.data(), nullptr, nullptr, tuttiFloat32, comm, nullptr),
+    expectError(tuttiAllToAllv(send.data(), nullptr, nullptr, recv.data(), nullptr, nullptr,
+                               tuttiFloat32, comm, nullptr),
                 comm, "sendcounts");
     int count = 0;
     expectError(tuttiCommCount(comm, nullptr), comm, "count");
@@ -64,11 +79,13 @@ TEST(Errors, BadArgumentsLeaveMemoryUntouched) {
     EXPECT_EQ(count, n);
     EXPECT_EQ(recv, before) << "a rejected call wrote into recvbuff";
     // The communicator still works afterwards, on every rank.
-    ASSERT_EQ(tuttiAllReduce(send.data(), recv.data(), 64, tuttiFloat32, tuttiSum, comm, nullptr), tuttiSuccess);
+    ASSERT_EQ(tuttiAllReduce(send.data(), recv.data(), 64, tuttiFloat32, tuttiSum, comm, nullptr),
+              tuttiSuccess);
     EXPECT_EQ(recv[0], static_cast<float>(n));
     // A bad call inside a group fails the group at GroupEnd, nothing runs.
     ASSERT_EQ(tuttiGroupStart(), tuttiSuccess);
-    EXPECT_EQ(tuttiAllReduce(nullptr, recv.data(), 64, tuttiFloat32, tuttiSum, comm, nullptr), tuttiInvalidArgument);
+    EXPECT_EQ(tuttiAllReduce(nullptr, recv.data(), 64, tuttiFloat32, tuttiSum, comm, nullptr),
+              tuttiInvalidArgument);
     EXPECT_EQ(tuttiGroupEnd(), tuttiInvalidArgument);
     (void)rank;
   });
@@ -77,12 +94,14 @@ TEST(Errors, BadArgumentsLeaveMemoryUntouched) {
 TEST(Errors, MismatchedCollectivesAreReported) {
   runRanks(2, [](tuttiComm_t comm, int rank, int) {
     std::vector<float> a(100, 1.0f), b(200, 0.0f);
-    tuttiResult_t r = rank == 0 ? tuttiAllReduce(a.data(), b.data(), 100, tuttiFloat32, tuttiSum, comm, nullptr)
-                                : tuttiAllGather(a.data(), b.data(), 100, tuttiFloat32, comm, nullptr);
+    tuttiResult_t r =
+        rank == 0 ? tuttiAllReduce(a.data(), b.data(), 100, tuttiFloat32, tuttiSum, comm, nullptr)
+                  : tuttiAllGather(a.data(), b.data(), 100, tuttiFloat32, comm, nullptr);
     EXPECT_EQ(r, tuttiRemoteError);
     std::string msg = tuttiGetLastError(comm);
     EXPECT_TRUE(msg.find("different collectives") != std::string::npos ||
-                msg.find("reported a failure") != std::string::npos) << msg;
+                msg.find("reported a failure") != std::string::npos)
+        << msg;
   });
 }
 

@@ -16,8 +16,10 @@ TEST(P2pGroup, RingSendFirstDoesNotDeadlock) {
     std::vector<float> out(count), in(count, -1);
     fillInput(out.data(), count, 1, rank, tuttiFloat32, tuttiSum, n);
     ASSERT_EQ(tuttiGroupStart(), tuttiSuccess);
-    ASSERT_EQ(tuttiSend(out.data(), count, tuttiFloat32, (rank + 1) % n, comm, nullptr), tuttiSuccess);
-    ASSERT_EQ(tuttiRecv(in.data(), count, tuttiFloat32, (rank + n - 1) % n, comm, nullptr), tuttiSuccess);
+    ASSERT_EQ(tuttiSend(out.data(), count, tuttiFloat32, (rank + 1) % n, comm, nullptr),
+              tuttiSuccess);
+    ASSERT_EQ(tuttiRecv(in.data(), count, tuttiFloat32, (rank + n - 1) % n, comm, nullptr),
+              tuttiSuccess);
     ASSERT_EQ(tuttiGroupEnd(), tuttiSuccess) << tuttiGetLastError(comm);
     std::vector<float> expect(count);
     fillInput(expect.data(), count, 1, (rank + n - 1) % n, tuttiFloat32, tuttiSum, n);
@@ -28,9 +30,11 @@ TEST(P2pGroup, RingSendFirstDoesNotDeadlock) {
 TEST(P2pGroup, AllPairsAndSelf) {
   runRanks(4, [](tuttiComm_t comm, int rank, int n) {
     const size_t count = 1001;
-    std::vector<std::vector<int32_t>> out(n, std::vector<int32_t>(count)), in(n, std::vector<int32_t>(count, -1));
+    std::vector<std::vector<int32_t>> out(n, std::vector<int32_t>(count)),
+        in(n, std::vector<int32_t>(count, -1));
     for (int p = 0; p < n; ++p)
-      for (size_t i = 0; i < count; ++i) out[p][i] = rank * 100000 + p * 1000 + static_cast<int32_t>(i);
+      for (size_t i = 0; i < count; ++i)
+        out[p][i] = rank * 100000 + p * 1000 + static_cast<int32_t>(i);
     ASSERT_EQ(tuttiGroupStart(), tuttiSuccess);
     for (int p = n - 1; p >= 0; --p)  // receives first, in a different order on each rank
       ASSERT_EQ(tuttiRecv(in[p].data(), count, tuttiInt32, p, comm, nullptr), tuttiSuccess);
@@ -71,7 +75,8 @@ TEST(P2pGroup, MismatchedSizeIsAnErrorNotACorruption) {
 TEST(ThreadRanks, InitAllHostRanksRunCollectives) {
   runThreadRanks(3, [](tuttiComm_t comm, int rank, int n) {
     std::vector<int64_t> in(10, rank + 1), out(10);
-    ASSERT_EQ(tuttiAllReduce(in.data(), out.data(), 10, tuttiInt64, tuttiSum, comm, nullptr), tuttiSuccess);
+    ASSERT_EQ(tuttiAllReduce(in.data(), out.data(), 10, tuttiInt64, tuttiSum, comm, nullptr),
+              tuttiSuccess);
     EXPECT_EQ(out[9], 6);
   });
 }
@@ -80,15 +85,18 @@ TEST(ThreadRanks, OneThreadDrivesEveryCommInAGroup) {
   const int n = 3;
   std::vector<tuttiComm_t> comms(n);
   ASSERT_EQ(tuttiCommInitAll(comms.data(), n, nullptr), tuttiSuccess) << tuttiGetLastError(nullptr);
-  std::vector<std::vector<float>> in(n, std::vector<float>(5000)), out(n, std::vector<float>(5000 * n));
+  std::vector<std::vector<float>> in(n, std::vector<float>(5000)),
+      out(n, std::vector<float>(5000 * n));
   for (int r = 0; r < n; ++r) fillInput(in[r].data(), 5000, 3, r, tuttiFloat32, tuttiSum, n);
   ASSERT_EQ(tuttiGroupStart(), tuttiSuccess);
   for (int r = 0; r < n; ++r)
-    ASSERT_EQ(tuttiAllGather(in[r].data(), out[r].data(), 5000, tuttiFloat32, comms[r], nullptr), tuttiSuccess);
+    ASSERT_EQ(tuttiAllGather(in[r].data(), out[r].data(), 5000, tuttiFloat32, comms[r], nullptr),
+              tuttiSuccess);
   ASSERT_EQ(tuttiGroupEnd(), tuttiSuccess) << tuttiGetLastError(nullptr);
   for (int r = 0; r < n; ++r)
     for (int p = 0; p < n; ++p)
-      EXPECT_EQ(std::vector<float>(out[r].begin() + p * 5000, out[r].begin() + (p + 1) * 5000), in[p]);
+      EXPECT_EQ(std::vector<float>(out[r].begin() + p * 5000, out[r].begin() + (p + 1) * 5000),
+                in[p]);
   for (auto c : comms) tuttiCommDestroy(c);
 }
 

@@ -89,17 +89,13 @@ size_t typeSize(ncclDataType_t t) {
     case ncclInt8:
     case ncclUint8:
     case ncclFloat8e4m3:
-    case ncclFloat8e5m2:
-      return 1;
+    case ncclFloat8e5m2: return 1;
     case ncclFloat16:
-    case ncclBfloat16:
-      return 2;
+    case ncclBfloat16: return 2;
     case ncclInt32:
     case ncclUint32:
-    case ncclFloat32:
-      return 4;
-    default:
-      return 8;
+    case ncclFloat32: return 4;
+    default: return 8;
   }
 }
 
@@ -116,76 +112,44 @@ bool isUnsigned(ncclDataType_t t) { return t == ncclUint8 || t == ncclUint32 || 
 double load(ncclDataType_t t, const void* base, size_t i) {
   const char* p = static_cast<const char*>(base) + i * typeSize(t);
   switch (t) {
-    case ncclInt8:
-      return *reinterpret_cast<const int8_t*>(p);
-    case ncclUint8:
-      return *reinterpret_cast<const uint8_t*>(p);
-    case ncclInt32:
-      return *reinterpret_cast<const int32_t*>(p);
-    case ncclUint32:
-      return *reinterpret_cast<const uint32_t*>(p);
-    case ncclInt64:
-      return static_cast<double>(*reinterpret_cast<const int64_t*>(p));
-    case ncclUint64:
-      return static_cast<double>(*reinterpret_cast<const uint64_t*>(p));
-    case ncclFloat16:
-      return decode(kHalf, *reinterpret_cast<const uint16_t*>(p));
-    case ncclFloat32:
-      return *reinterpret_cast<const float*>(p);
-    case ncclFloat64:
-      return *reinterpret_cast<const double*>(p);
-    case ncclBfloat16:
-      return bf16Decode(*reinterpret_cast<const uint16_t*>(p));
-    case ncclFloat8e4m3:
-      return decode(kE4M3, *reinterpret_cast<const uint8_t*>(p));
-    case ncclFloat8e5m2:
-      return decode(kE5M2, *reinterpret_cast<const uint8_t*>(p));
-    default:
-      return NAN;
+    case ncclInt8: return *reinterpret_cast<const int8_t*>(p);
+    case ncclUint8: return *reinterpret_cast<const uint8_t*>(p);
+    case ncclInt32: return *reinterpret_cast<const int32_t*>(p);
+    case ncclUint32: return *reinterpret_cast<const uint32_t*>(p);
+    case ncclInt64: return static_cast<double>(*reinterpret_cast<const int64_t*>(p));
+    case ncclUint64: return static_cast<double>(*reinterpret_cast<const uint64_t*>(p));
+    case ncclFloat16: return decode(kHalf, *reinterpret_cast<const uint16_t*>(p));
+    case ncclFloat32: return *reinterpret_cast<const float*>(p);
+    case ncclFloat64: return *reinterpret_cast<const double*>(p);
+    case ncclBfloat16: return bf16Decode(*reinterpret_cast<const uint16_t*>(p));
+    case ncclFloat8e4m3: return decode(kE4M3, *reinterpret_cast<const uint8_t*>(p));
+    case ncclFloat8e5m2: return decode(kE5M2, *reinterpret_cast<const uint8_t*>(p));
+    default: return NAN;
   }
 }
 
 void store(ncclDataType_t t, void* base, size_t i, double v) {
   char* p = static_cast<char*>(base) + i * typeSize(t);
   switch (t) {
-    case ncclInt8:
-      *reinterpret_cast<int8_t*>(p) = wrapInt<int8_t>(v);
-      break;
-    case ncclUint8:
-      *reinterpret_cast<uint8_t*>(p) = wrapInt<uint8_t>(v);
-      break;
-    case ncclInt32:
-      *reinterpret_cast<int32_t*>(p) = wrapInt<int32_t>(v);
-      break;
-    case ncclUint32:
-      *reinterpret_cast<uint32_t*>(p) = wrapInt<uint32_t>(v);
-      break;
-    case ncclInt64:
-      *reinterpret_cast<int64_t*>(p) = wrapInt<int64_t>(v);
-      break;
-    case ncclUint64:
-      *reinterpret_cast<uint64_t*>(p) = wrapInt<uint64_t>(v);
-      break;
+    case ncclInt8: *reinterpret_cast<int8_t*>(p) = wrapInt<int8_t>(v); break;
+    case ncclUint8: *reinterpret_cast<uint8_t*>(p) = wrapInt<uint8_t>(v); break;
+    case ncclInt32: *reinterpret_cast<int32_t*>(p) = wrapInt<int32_t>(v); break;
+    case ncclUint32: *reinterpret_cast<uint32_t*>(p) = wrapInt<uint32_t>(v); break;
+    case ncclInt64: *reinterpret_cast<int64_t*>(p) = wrapInt<int64_t>(v); break;
+    case ncclUint64: *reinterpret_cast<uint64_t*>(p) = wrapInt<uint64_t>(v); break;
     case ncclFloat16:
       *reinterpret_cast<uint16_t*>(p) = static_cast<uint16_t>(encode(kHalf, v));
       break;
-    case ncclFloat32:
-      *reinterpret_cast<float*>(p) = static_cast<float>(v);
-      break;
-    case ncclFloat64:
-      *reinterpret_cast<double*>(p) = v;
-      break;
-    case ncclBfloat16:
-      *reinterpret_cast<uint16_t*>(p) = bf16Encode(v);
-      break;
+    case ncclFloat32: *reinterpret_cast<float*>(p) = static_cast<float>(v); break;
+    case ncclFloat64: *reinterpret_cast<double*>(p) = v; break;
+    case ncclBfloat16: *reinterpret_cast<uint16_t*>(p) = bf16Encode(v); break;
     case ncclFloat8e4m3:
       *reinterpret_cast<uint8_t*>(p) = static_cast<uint8_t>(encode(kE4M3, v));
       break;
     case ncclFloat8e5m2:
       *reinterpret_cast<uint8_t*>(p) = static_cast<uint8_t>(encode(kE5M2, v));
       break;
-    default:
-      break;
+    default: break;
   }
 }
 
@@ -215,18 +179,10 @@ double reduceRef(ncclDataType_t t, int op, const std::vector<std::vector<char>>&
   for (int r = 1; r < n; ++r) {
     const double v = value(r);
     switch (op) {
-      case ncclProd:
-        acc *= v;
-        break;
-      case ncclMax:
-        acc = std::max(acc, v);
-        break;
-      case ncclMin:
-        acc = std::min(acc, v);
-        break;
-      default:
-        acc += v;
-        break;  // sum, avg, PreMulSum
+      case ncclProd: acc *= v; break;
+      case ncclMax: acc = std::max(acc, v); break;
+      case ncclMin: acc = std::min(acc, v); break;
+      default: acc += v; break;  // sum, avg, PreMulSum
     }
   }
   if (op == ncclAvg) acc = isFloat(t) ? acc / n : std::trunc(acc / n);
@@ -239,26 +195,13 @@ std::string compare(ncclDataType_t t, const void* got, const std::vector<double>
   double rel = 0;
   if (approx) {
     switch (t) {
-      case ncclFloat16:
-        rel = 2e-3;
-        break;
-      case ncclBfloat16:
-        rel = 1.6e-2;
-        break;
-      case ncclFloat8e4m3:
-        rel = 0.13;
-        break;
-      case ncclFloat8e5m2:
-        rel = 0.26;
-        break;
-      case ncclFloat32:
-        rel = 1e-6;
-        break;
-      case ncclFloat64:
-        rel = 1e-12;
-        break;
-      default:
-        break;
+      case ncclFloat16: rel = 2e-3; break;
+      case ncclBfloat16: rel = 1.6e-2; break;
+      case ncclFloat8e4m3: rel = 0.13; break;
+      case ncclFloat8e5m2: rel = 0.26; break;
+      case ncclFloat32: rel = 1e-6; break;
+      case ncclFloat64: rel = 1e-12; break;
+      default: break;
     }
   }
   std::vector<char> rounded(typeSize(t));

@@ -34,11 +34,16 @@ void storeValue(void* buf, size_t i, tuttiDataType_t dtype, double v) {
   dispatchType(dtype, [&](auto tag) {
     using T = typename decltype(tag)::Type;
     T* p = static_cast<T*>(buf) + i;
-    if constexpr (std::is_same_v<T, Half>) *p = toHalf(static_cast<float>(v));
-    else if constexpr (std::is_same_v<T, BFloat16>) *p = toBFloat16(static_cast<float>(v));
-    else if constexpr (std::is_same_v<T, Fp8E4M3>) *p = toFp8E4M3(static_cast<float>(v));
-    else if constexpr (std::is_same_v<T, Fp8E5M2>) *p = toFp8E5M2(static_cast<float>(v));
-    else *p = static_cast<T>(v);
+    if constexpr (std::is_same_v<T, Half>)
+      *p = toHalf(static_cast<float>(v));
+    else if constexpr (std::is_same_v<T, BFloat16>)
+      *p = toBFloat16(static_cast<float>(v));
+    else if constexpr (std::is_same_v<T, Fp8E4M3>)
+      *p = toFp8E4M3(static_cast<float>(v));
+    else if constexpr (std::is_same_v<T, Fp8E5M2>)
+      *p = toFp8E5M2(static_cast<float>(v));
+    else
+      *p = static_cast<T>(v);
   });
 }
 
@@ -66,7 +71,7 @@ double inputValue(uint64_t seed, int rank, size_t i, tuttiDataType_t dtype, tutt
       v = 0.75 + 0.5 * u;  // products of many ranks stay near 1
       if (h & 1) v = -v;
     } else {
-      v = 2.0 * u - 1.0;   // [-1, 1): sums stay small, signs mix
+      v = 2.0 * u - 1.0;  // [-1, 1): sums stay small, signs mix
     }
   } else if (op == tuttiProd) {
     static const int choices[] = {1, 2, 3, -1, -2, 1, 1, -1};

@@ -113,7 +113,8 @@ double tolerance(const std::vector<double>& v, tuttiDataType_t dtype, tuttiRedOp
 std::string checkElement(double got, double expected, double tol, size_t i) {
   if (std::isnan(got) || std::fabs(got - expected) > tol) {
     std::ostringstream os;
-    os << "element " << i << ": got " << got << ", expected " << expected << " (tolerance " << tol << ")";
+    os << "element " << i << ": got " << got << ", expected " << expected << " (tolerance " << tol
+       << ")";
     return os.str();
   }
   return "";

@@ -27,7 +27,7 @@ bool isFloatType(tuttiDataType_t dtype);
 // Every dtype and op, for sweeps.
 inline const std::vector<tuttiDataType_t>& allTypes() {
   static const std::vector<tuttiDataType_t> types = {
-      tuttiInt8,    tuttiUint8,   tuttiInt32,   tuttiUint32,    tuttiInt64,   tuttiUint64,
+      tuttiInt8,    tuttiUint8,   tuttiInt32,   tuttiUint32,   tuttiInt64,   tuttiUint64,
       tuttiFloat16, tuttiFloat32, tuttiFloat64, tuttiBfloat16, tuttiFp8E4M3, tuttiFp8E5M2};
   return types;
 }
@@ -38,8 +38,8 @@ constexpr tuttiRedOp_t kTestPreMulSum = tuttiNumOps;
 // integers (no wraparound of a scaled input), different on neighbouring ranks.
 double premulTestScalar(tuttiDataType_t dtype, int rank);
 inline const std::vector<tuttiRedOp_t>& allOps() {
-  static const std::vector<tuttiRedOp_t> ops = {tuttiSum, tuttiProd, tuttiMax, tuttiMin, tuttiAvg,
-                                                kTestPreMulSum};
+  static const std::vector<tuttiRedOp_t> ops = {tuttiSum, tuttiProd, tuttiMax,
+                                                tuttiMin, tuttiAvg,  kTestPreMulSum};
   return ops;
 }
 const char* typeName(tuttiDataType_t dtype);

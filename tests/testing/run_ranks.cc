@@ -81,7 +81,8 @@ void runRanks(int n, const RankFn& fn, const RankOptions& options) {
   for (int r = 0; r < n; ++r) {
     int st = status[r];
     if (options.expectKilled.count(r)) {
-      EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL) << "rank " << r << " should have been killed";
+      EXPECT_TRUE(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL)
+          << "rank " << r << " should have been killed";
       continue;
     }
     if (WIFSIGNALED(st))

@@ -13,10 +13,10 @@
 namespace tutti::testing {
 
 struct RankOptions {
-  int timeoutSec = 240;                                   // whole run, per process
-  std::vector<std::pair<std::string, std::string>> env;   // set in every child before init
-  bool createComm = true;                                 // false: fn gets comm == nullptr
-  std::set<int> expectKilled;                             // ranks that SIGKILL themselves
+  int timeoutSec = 240;                                  // whole run, per process
+  std::vector<std::pair<std::string, std::string>> env;  // set in every child before init
+  bool createComm = true;                                // false: fn gets comm == nullptr
+  std::set<int> expectKilled;                            // ranks that SIGKILL themselves
 };
 
 using RankFn = std::function<void(tuttiComm_t comm, int rank, int nranks)>;

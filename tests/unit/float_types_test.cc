@@ -20,12 +20,12 @@ TEST(FloatTypes, HalfRoundTripsEveryEncoding) {
 
 TEST(FloatTypes, HalfRoundsToNearestEven) {
   EXPECT_EQ(floatToHalfBits(1.0f), 0x3c00);
-  EXPECT_EQ(floatToHalfBits(1.0f + 0x1p-11f), 0x3c00);            // tie -> even
-  EXPECT_EQ(floatToHalfBits(1.0f + 3 * 0x1p-11f), 0x3c02);        // tie -> even (up)
+  EXPECT_EQ(floatToHalfBits(1.0f + 0x1p-11f), 0x3c00);      // tie -> even
+  EXPECT_EQ(floatToHalfBits(1.0f + 3 * 0x1p-11f), 0x3c02);  // tie -> even (up)
   EXPECT_EQ(floatToHalfBits(65504.0f), 0x7bff);
-  EXPECT_EQ(floatToHalfBits(65520.0f), 0x7c00);                   // rounds to infinity
-  EXPECT_EQ(floatToHalfBits(0x1p-24f), 0x0001);                   // smallest subnormal
-  EXPECT_EQ(floatToHalfBits(0x1p-25f), 0x0000);                   // tie -> even (zero)
+  EXPECT_EQ(floatToHalfBits(65520.0f), 0x7c00);  // rounds to infinity
+  EXPECT_EQ(floatToHalfBits(0x1p-24f), 0x0001);  // smallest subnormal
+  EXPECT_EQ(floatToHalfBits(0x1p-25f), 0x0000);  // tie -> even (zero)
   EXPECT_EQ(floatToHalfBits(-0.0f), 0x8000);
   EXPECT_TRUE(std::isnan(halfBitsToFloat(floatToHalfBits(NAN))));
 }
@@ -46,10 +46,10 @@ TEST(FloatTypes, Fp8E4M3) {
     if (std::isnan(f)) continue;
     EXPECT_EQ(toFp8E4M3(f).bits, b) << b;
   }
-  EXPECT_EQ(toFloat(Fp8E4M3{0x7e}), 448.0f);               // largest finite
-  EXPECT_EQ(toFp8E4M3(1000.0f).bits, 0x7e);                // saturates
-  EXPECT_EQ(toFp8E4M3(INFINITY).bits, 0x7e);               // no infinity in e4m3
-  EXPECT_EQ(toFloat(Fp8E4M3{0x01}), 0x1p-9f);              // smallest subnormal
+  EXPECT_EQ(toFloat(Fp8E4M3{0x7e}), 448.0f);   // largest finite
+  EXPECT_EQ(toFp8E4M3(1000.0f).bits, 0x7e);    // saturates
+  EXPECT_EQ(toFp8E4M3(INFINITY).bits, 0x7e);   // no infinity in e4m3
+  EXPECT_EQ(toFloat(Fp8E4M3{0x01}), 0x1p-9f);  // smallest subnormal
   EXPECT_TRUE(std::isnan(toFloat(Fp8E4M3{0x7f})));
   EXPECT_EQ(toFp8E4M3(1.0625f).bits, toFp8E4M3(1.0f).bits);  // tie -> even
 }
@@ -61,8 +61,8 @@ TEST(FloatTypes, Fp8E5M2) {
     EXPECT_EQ(toFp8E5M2(f).bits, b) << b;
   }
   EXPECT_EQ(toFloat(Fp8E5M2{0x7b}), 57344.0f);
-  EXPECT_EQ(toFp8E5M2(1e6f).bits, 0x7b);                   // finite overflow saturates
-  EXPECT_TRUE(std::isinf(toFloat(toFp8E5M2(INFINITY))));   // an incoming infinity stays
+  EXPECT_EQ(toFp8E5M2(1e6f).bits, 0x7b);                  // finite overflow saturates
+  EXPECT_TRUE(std::isinf(toFloat(toFp8E5M2(INFINITY))));  // an incoming infinity stays
   EXPECT_EQ(toFloat(Fp8E5M2{0x01}), 0x1p-16f);
 }
 

@@ -62,8 +62,7 @@ std::vector<int64_t> expectedOutput(Collective c, int n, int rank, size_t count,
     case Collective::kBroadcast:
       for (size_t j = 0; j < count; ++j) out.push_back(simInput(root, j));
       break;
-    default:
-      break;
+    default: break;
   }
   return out;
 }
@@ -130,12 +129,9 @@ SimResult simulateCollective(Collective c, Algorithm algo, const RankLayout& lay
   auto addr = [&](int r, const BufRef& b) -> char* {
     RankState& st = ranks[r];
     switch (b.buf) {
-      case BufferId::kSend:
-        return sendPtr(st, r) + b.offset;
-      case BufferId::kRecv:
-        return recvPtr(st, r) + b.offset;
-      default:
-        return st.scratch.data() + b.offset;
+      case BufferId::kSend: return sendPtr(st, r) + b.offset;
+      case BufferId::kRecv: return recvPtr(st, r) + b.offset;
+      default: return st.scratch.data() + b.offset;
     }
   };
   std::vector<Pipe> pipes(n * n);
