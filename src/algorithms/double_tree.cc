@@ -98,6 +98,7 @@ void buildTreeAllReduce(const CollArgs& a, Plan* plan) {
     if (cnt == 0) continue;
     size_t c = chunk;
     if ((cnt + c - 1) / c > kMaxTreeChunks) c = (cnt + kMaxTreeChunks - 1) / kMaxTreeChunks;
+    if (c == 0) c = 1;
     const int k = static_cast<int>((cnt + c - 1) / c);
     plan->chunkBytes = c * es;
     const int h = tree.height[me], d = tree.depth[me], top = tree.height[tree.root];

@@ -130,7 +130,7 @@ ModelShape modelShapeFor(const TunerContext& ctx, Executor e) {
   const Topology* t = ctx.topo;
   const auto& g = ctx.localGpus;
   bool known = t && t->finalized() && !g.empty();
-  for (int x : g) known &= x >= 0 && x < t->numGpus();
+  for (int x : g) known = known && x >= 0 && x < t->numGpus();
   if (!known) return s;
   // Ring hops (consecutive local GPUs in ring order) and all pairs: the slowest of each.
   Path ringWorst, allWorst;

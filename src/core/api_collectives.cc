@@ -44,7 +44,7 @@ Result checkOp(Comm* comm, CollCall& c) {
 // count * factor * elemSize must fit in size_t (and in the 63-bit range the plans use).
 Result checkCount(size_t count, size_t factor, size_t es, const char* name) {
   const size_t limit = SIZE_MAX >> 1;
-  if (factor && count > limit / factor / es)
+  if (es == 0 || (factor && count > limit / factor / es))
     return setError(tuttiInvalidArgument,
                     "%s %zu overflows the byte count (x%zu elements of %zu bytes)", name, count,
                     factor, es);

@@ -17,6 +17,7 @@ static_assert(sizeof(ncclUniqueId) == sizeof(tuttiUniqueId), "unique id layout")
 // Streams are passed through as Tutti's opaque stream.
 static_assert(sizeof(cudaStream_t) == sizeof(tuttiStream_t), "stream handle size");
 
+// NOLINTBEGIN(misc-redundant-expression): both sides are meant to be the same number.
 // Data types are passed through unchanged.
 static_assert(sizeof(ncclDataType_t) == sizeof(tuttiDataType_t), "dtype size");
 static_assert(ncclInt8 == static_cast<int>(tuttiInt8), "ncclInt8");
@@ -44,6 +45,7 @@ static_assert(ncclNumOps == static_cast<int>(tuttiNumOps), "ncclNumOps");
 
 static_assert(NCCL_SPLIT_NOCOLOR == TUTTI_SPLIT_NOCOLOR, "split no-color value");
 static_assert(NCCL_CONFIG_UNDEF_INT == TUTTI_CONFIG_UNDEF_INT, "undefined config int");
+// NOLINTEND(misc-redundant-expression)
 
 // ncclConfig_t v22800: config_map.cc reads these fields by name from a copy made by the
 // caller's declared size, so only the leading header and the struct's growth order matter.

@@ -102,7 +102,8 @@ Result detectTopology(const DetectOptions& o, Topology* out) {
   for (size_t i = 0; i < gpus.size(); ++i) {
     const DetectedGpu& g = gpus[i];
     const double laneBw = g.nvlinkLaneBw > 0 ? g.nvlinkLaneBw : nvlinkBandwidth(4);
-    for (const auto& [peer, lanes] : g.nvlinkPeers) {
+    for (const auto& [peerBus, lanes] : g.nvlinkPeers) {
+      const auto peer = peerBus;  // a copy: lambdas cannot capture structured bindings in C++17
       auto it = std::find_if(gpus.begin(), gpus.end(), [&](auto& o2) { return o2.busId == peer; });
       size_t j = it - gpus.begin();
       if (it == gpus.end() || j <= i) continue;  // each pair once
