@@ -1,9 +1,11 @@
 // Log sink: one line per message, prefixed with host, pid and rank, to stderr or a file.
 #include "base/logging.h"
 
+#include <pthread.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -55,8 +57,20 @@ struct LogState {
   }
 };
 
+// Never destroyed: logging works during exit. A forked child reads TUTTI_DEBUG and
+// TUTTI_DEBUG_FILE again at its first message (its pid names its own log file).
+std::atomic<LogState*> gState{nullptr};
+std::once_flag gAtFork;
+
 LogState& state() {
-  static LogState* s = new LogState();  // never destroyed: logging works during exit
+  LogState* s = gState.load(std::memory_order_acquire);
+  if (s) return *s;
+  std::call_once(gAtFork, [] {
+    pthread_atfork(nullptr, nullptr, [] { gState.store(nullptr, std::memory_order_relaxed); });
+  });
+  auto* made = new LogState();
+  if (gState.compare_exchange_strong(s, made)) return *made;
+  delete made;
   return *s;
 }
 

@@ -15,8 +15,7 @@ Result tuttiComm::fail(Result r) {
     }
     TUTTI_WARN("rank %d: communicator failed: %s", rank, msg.c_str());
     // Tell every peer now: shm peers see the failure flag, socket peers a closed stream.
-    for (auto& c : conns)
-      if (c) c->markFailed();
+    transports.markFailed();
     if (bootstrap) bootstrap->shutdown();
   }
   return r;

@@ -12,8 +12,8 @@
 #include "algorithms/tuner.h"
 #include "base/error.h"
 #include "bootstrap/bootstrap.h"
-#include "core/peer_info.h"
-#include "transport/connection.h"
+#include "bootstrap/peer_info.h"
+#include "transport/transport_factory.h"
 
 namespace tutti {
 struct HostFastPath;  // src/core/host_launch.cc: cached plans and a reusable run
@@ -44,8 +44,8 @@ struct tuttiComm {
 
   std::unique_ptr<tutti::Bootstrap> bootstrap;
   std::vector<tutti::PeerInfo> peers;
-  std::vector<std::unique_ptr<tutti::Connection>> conns;  // by rank; null for self
-  std::vector<uint32_t> sendSeq, recvSeq;                 // messages per directed pair
+  tutti::PeerConnections transports;       // a connection per peer and the type carrying it
+  std::vector<uint32_t> sendSeq, recvSeq;  // messages per directed pair
   tutti::Tuner tuner;
   std::shared_ptr<const tutti::Topology> topo;      // this host's topology (setupCommTopology)
   int topoHost = 0;                                 // this rank's host in `topo`

@@ -14,7 +14,7 @@
 #include "bootstrap/unique_id.h"
 #include "core/gpu_hooks.h"
 #include "topology/comm_topology.h"
-#include "transport/transport_setup.h"
+#include "transport/transport_factory.h"
 
 namespace tutti {
 
@@ -66,9 +66,15 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   TUTTI_CHECK(Bootstrap::create(id, rank, nranks, bo, &comm->bootstrap), "rank %d of %d", rank,
               nranks);
 
-  Socket listener;
-  SocketAddress netAddr;
-  TUTTI_TRY(openTransportListener(&listener, &netAddr));
+  TransportContext tctx;
+  tctx.rank = rank;
+  tctx.nranks = nranks;
+  tctx.peers = &comm->peers;
+  tctx.bootstrap = comm->bootstrap.get();
+  tctx.secret = comm->secret;
+  tctx.timeoutMs = comm->timeoutMs;
+  tctx.abort = &comm->abortFlag;
+  TUTTI_TRY(createTransports(&comm->transports));
   comm->peers.assign(nranks, PeerInfo{});
   PeerInfo& me = comm->peers[rank];
   me.rank = rank;
@@ -77,7 +83,7 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   me.cudaDev = comm->device;
   me.busId = comm->device >= 0 ? gpuBusId(comm->device) : -1;
   TUTTI_TRY(randomBytes(&me.commNonce, sizeof(me.commNonce)));
-  me.netAddress = packAddress(netAddr);
+  TUTTI_TRY(prepareTransports(tctx, &comm->transports, &me));
   snprintf(me.hostname, sizeof(me.hostname), "%s", hostName().c_str());
   TUTTI_CHECK(comm->bootstrap->allGather(comm->peers.data(), sizeof(PeerInfo)),
               "exchanging peer info");
@@ -105,7 +111,7 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
     }
     nodes += firstOnHost;
   }
-  TUTTI_CHECK(connectTransports(comm, listener), "rank %d", rank);
+  TUTTI_CHECK(connectTransports(tctx, &comm->transports), "rank %d", rank);
   comm->sendSeq.assign(nranks, 0);
   comm->recvSeq.assign(nranks, 0);
   TunerContext tc;

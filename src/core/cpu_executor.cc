@@ -117,8 +117,8 @@ Result PlanRun::checkPeers() {
   for (uint32_t i = 0; i < s.numOps; ++i) {
     const PlanOp& op = plan_->ops[s.firstOp + i];
     // A peer that finished and left is fine as long as we need nothing more from it.
-    if (states_[i].complete || op.peer < 0 || !comm_->conns[op.peer]) continue;
-    TUTTI_TRY(comm_->conns[op.peer]->checkPeer());
+    if (states_[i].complete || op.peer < 0 || !comm_->transports.to(op.peer)) continue;
+    TUTTI_TRY(comm_->transports.to(op.peer)->checkPeer());
   }
   return tuttiSuccess;
 }
@@ -155,7 +155,7 @@ void PlanRun::runLocal(const PlanOp& op) {
 }
 
 Result PlanRun::advanceSend(const PlanOp& op, OpState& st, bool* progressed) {
-  Connection* c = comm_->conns[op.peer].get();
+  Connection* c = comm_->transports.to(op.peer);
   void* p;
   size_t n;
   if (!st.headerDone) {
@@ -191,7 +191,7 @@ Result PlanRun::advanceSend(const PlanOp& op, OpState& st, bool* progressed) {
 }
 
 Result PlanRun::advanceRecv(const PlanOp& op, OpState& st, bool* progressed) {
-  Connection* c = comm_->conns[op.peer].get();
+  Connection* c = comm_->transports.to(op.peer);
   const void* p;
   size_t n;
   if (!st.headerDone) {
@@ -281,7 +281,7 @@ Result PlanRun::advance(bool* progressed) {
       for (uint32_t i = 0; i < s.numOps; ++i) {
         const PlanOp& op = plan_->ops[s.firstOp + i];
         if (op.type != OpType::kSend) continue;
-        Connection* c = comm_->conns[op.peer].get();
+        Connection* c = comm_->transports.to(op.peer);
         TUTTI_TRY(c->progress());
         if (!c->flushed()) allComplete = false;
       }

@@ -13,7 +13,9 @@
 
 #include <atomic>
 
+#include "base/env.h"
 #include "base/logging.h"
+#include "bootstrap/bootstrap.h"
 
 namespace tutti {
 namespace {
@@ -193,5 +195,56 @@ void releaseShmReceiveFifo(void* handle) { delete static_cast<Mapping*>(handle);
 void unlinkShmName(const ShmFifoOptions& opt, int from, int to) {
   shm_unlink(fifoName(opt, from, to).c_str());
 }
+
+namespace {
+
+size_t alignUp(size_t x, size_t a) { return (x + a - 1) / a * a; }
+
+class ShmTransport : public Transport {
+ public:
+  const char* name() const override { return "shm"; }
+  bool canConnect(const TransportContext& ctx, int a, int b) const override {
+    return ctx.sameHost(a, b);
+  }
+  Result connect(const TransportContext& ctx, const std::vector<int>& peers,
+                 std::vector<std::unique_ptr<Connection>>* conns) override;
+};
+
+// Every rank creates its receive FIFOs, a barrier, every rank maps its peers' FIFOs, a second
+// barrier, then the names are unlinked (nothing leaks if a process dies later). A rank that
+// fails still joins both barriers so that the others fail cleanly rather than time out.
+Result ShmTransport::connect(const TransportContext& ctx, const std::vector<int>& peers,
+                             std::vector<std::unique_ptr<Connection>>* conns) {
+  ShmFifoOptions opt;
+  opt.capacity = alignUp(envBytes("TUTTI_SHM_FIFO_BYTES", 1u << 20), 4096);
+  char name[64];
+  snprintf(name, sizeof(name), "/tutti-%016llx", (unsigned long long)ctx.peer(0).commNonce);
+  opt.baseName = name;
+  std::vector<void*> handles(ctx.nranks, nullptr);
+  Result r = tuttiSuccess;
+  for (int p : peers)
+    if ((r = createShmReceiveFifo(opt, ctx.rank, p, &handles[p])) != tuttiSuccess) break;
+  int ok = r == tuttiSuccess, allOk = 1;
+  std::string err = ok ? "" : lastError();
+  std::vector<int> oks(ctx.nranks);
+  oks[ctx.rank] = ok;
+  TUTTI_CHECK(ctx.bootstrap->allGather(oks.data(), sizeof(int)), "shm setup barrier");
+  for (int v : oks) allOk &= v;
+  for (int p : peers) {
+    if (!allOk || r != tuttiSuccess) break;
+    r = openShmConnection(opt, ctx.rank, p, ctx.peer(p).pid, handles[p], &(*conns)[p]);
+    handles[p] = nullptr;
+  }
+  TUTTI_CHECK(ctx.bootstrap->barrier(), "shm setup barrier");
+  for (int p : peers) unlinkShmName(opt, p, ctx.rank);
+  for (int p : peers) releaseShmReceiveFifo(handles[p]);
+  if (!ok) return setError(tuttiSystemError, "%s", err.c_str());
+  if (!allOk) return setError(tuttiRemoteError, "a peer could not create its shared memory FIFOs");
+  return r;
+}
+
+}  // namespace
+
+std::unique_ptr<Transport> makeShmTransport() { return std::make_unique<ShmTransport>(); }
 
 }  // namespace tutti

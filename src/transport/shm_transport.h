@@ -6,6 +6,7 @@
 #include <string>
 
 #include "transport/connection.h"
+#include "transport/transport.h"
 
 namespace tutti {
 
@@ -25,5 +26,8 @@ Result openShmConnection(const ShmFifoOptions& opt, int self, int peer, int peer
 void releaseShmReceiveFifo(void* handle);
 // Removes the names once every peer has mapped its segments: nothing leaks if we crash.
 void unlinkShmName(const ShmFifoOptions& opt, int from, int to);
+
+// The transport type: ranks of one host (TUTTI_SHM_FIFO_BYTES per direction and peer).
+std::unique_ptr<Transport> makeShmTransport();
 
 }  // namespace tutti

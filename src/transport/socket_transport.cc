@@ -6,7 +6,12 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include <thread>
 #include <vector>
+
+#include "base/env.h"
+#include "base/logging.h"
+#include "bootstrap/handshake.h"
 
 namespace tutti {
 namespace {
@@ -147,5 +152,95 @@ Result makeSocketConnection(Socket sock, int peer, size_t stagingBytes,
   *out = std::make_unique<SocketConnection>(std::move(sock), peer, stagingBytes);
   return tuttiSuccess;
 }
+
+namespace {
+
+size_t alignUp(size_t x, size_t a) { return (x + a - 1) / a * a; }
+
+class SocketTransport : public Transport {
+ public:
+  const char* name() const override { return "socket"; }
+  Result prepare(const TransportContext& ctx, PeerInfo* self) override {
+    SocketAddress local, bound;
+    TUTTI_CHECK(selectInterfaceAddress(&local, nullptr), "choosing the transport interface");
+    TUTTI_TRY(Socket::listen(local, &listener_));
+    TUTTI_TRY(listener_.localAddress(&bound));
+    self->netAddress = packAddress(bound);
+    return tuttiSuccess;
+  }
+  bool canConnect(const TransportContext&, int, int) const override { return true; }
+  Result connect(const TransportContext& ctx, const std::vector<int>& peers,
+                 std::vector<std::unique_ptr<Connection>>* conns) override;
+
+ private:
+  Socket listener_;
+};
+
+// Lower ranks accept (on a thread), higher ranks connect; both sides authenticate with the
+// communicator secret, then the connecting side names its rank.
+Result SocketTransport::connect(const TransportContext& ctx, const std::vector<int>& peers,
+                                std::vector<std::unique_ptr<Connection>>* conns) {
+  const size_t staging = alignUp(envBytes("TUTTI_SOCKET_STAGING_BYTES", 4u << 20), 4096);
+  Deadline dl = Deadline::afterMs(ctx.timeoutMs);
+  int expectAccepts = 0;
+  for (int p : peers) expectAccepts += p > ctx.rank;
+  std::vector<Socket> accepted(ctx.nranks);
+  Result acceptResult = tuttiSuccess;
+  std::string acceptError;
+  std::thread acceptor([&] {
+    for (int got = 0; got < expectAccepts;) {
+      Socket s;
+      SocketAddress from;
+      if ((acceptResult = listener_.accept(dl, ctx.abort, &s, &from)) != tuttiSuccess) break;
+      int32_t who = -1;
+      Result r = handshakeServer(s, ctx.secret, dl, ctx.abort);
+      if (r == tuttiSuccess) r = s.recvAll(&who, sizeof(who), dl, ctx.abort);
+      if (r != tuttiSuccess || who <= ctx.rank || who >= ctx.nranks || accepted[who].valid()) {
+        TUTTI_WARN("refused transport connection from %s (claims rank %d): %s",
+                   from.toString().c_str(), who,
+                   r != tuttiSuccess ? lastError().c_str() : "unexpected rank");
+        continue;
+      }
+      accepted[who] = std::move(s);
+      ++got;
+    }
+    if (acceptResult != tuttiSuccess) acceptError = lastError();
+  });
+  Result r = tuttiSuccess;
+  for (int p : peers) {
+    if (p > ctx.rank) continue;
+    SocketAddress addr;
+    if (!unpackAddress(ctx.peer(p).netAddress, &addr)) {
+      r = setError(tuttiRemoteError, "rank %d advertised an invalid address", p);
+      break;
+    }
+    Socket s;
+    int32_t me = ctx.rank;
+    if ((r = Socket::connect(addr, dl, ctx.abort, &s)) != tuttiSuccess ||
+        (r = handshakeClient(s, ctx.secret, dl, ctx.abort)) != tuttiSuccess ||
+        (r = s.sendAll(&me, sizeof(me), dl, ctx.abort)) != tuttiSuccess) {
+      addErrorContext("connecting to rank %d at %s", p, addr.toString().c_str());
+      break;
+    }
+    if ((r = makeSocketConnection(std::move(s), p, staging, &(*conns)[p])) != tuttiSuccess) break;
+  }
+  if (r != tuttiSuccess) {
+    std::string err = lastError();
+    listener_.shutdown();
+    acceptor.join();
+    return setError(r, "%s", err.c_str());
+  }
+  acceptor.join();
+  if (acceptResult != tuttiSuccess)
+    return setError(acceptResult, "accepting peers: %s", acceptError.c_str());
+  for (int p : peers)
+    if (p > ctx.rank)
+      TUTTI_TRY(makeSocketConnection(std::move(accepted[p]), p, staging, &(*conns)[p]));
+  return tuttiSuccess;
+}
+
+}  // namespace
+
+std::unique_ptr<Transport> makeSocketTransport() { return std::make_unique<SocketTransport>(); }
 
 }  // namespace tutti

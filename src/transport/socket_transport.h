@@ -6,11 +6,17 @@
 
 #include "bootstrap/socket.h"
 #include "transport/connection.h"
+#include "transport/transport.h"
 
 namespace tutti {
 
 // Takes an authenticated, connected socket to `peer`.
 Result makeSocketConnection(Socket sock, int peer, size_t stagingBytes,
                             std::unique_ptr<Connection>* out);
+
+// The transport type: any two ranks (TUTTI_SOCKET_STAGING_BYTES per direction and peer). It
+// listens in prepare(), on the interface TUTTI_SOCKET_IFNAME selects; lower ranks accept and
+// higher ranks connect, both proving the communicator secret.
+std::unique_ptr<Transport> makeSocketTransport();
 
 }  // namespace tutti

@@ -1,0 +1,103 @@
+// The transport factory: one type per pair, the same on both sides, a disagreement fails init on
+// every rank naming both, and the choice per peer is logged.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <sstream>
+#include <string>
+
+#include "testing/run_ranks.h"
+
+namespace tutti::testing {
+namespace {
+
+std::string readFile(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+int allReduceOnce(tuttiComm_t comm, int rank) {
+  int v = rank + 1, out = 0;
+  EXPECT_EQ(tuttiAllReduce(&v, &out, 1, tuttiInt32, tuttiSum, comm, nullptr), tuttiSuccess)
+      << tuttiGetLastError(comm);
+  return out;
+}
+
+TEST(Transports, DisagreementFailsInitOnEveryRankNamingBothSides) {
+  RankOptions opt;
+  opt.createComm = false;
+  opt.env = {{"TUTTI_TIMEOUT_MS", "20000"}};
+  runRanks(
+      3,
+      [](tuttiComm_t, int rank, int n) {
+        // Rank 2 insists on sockets; ranks 0 and 1 would use shared memory with it.
+        if (rank == 2) setenv("TUTTI_TRANSPORT", "socket", 1);
+        tuttiComm_t comm = nullptr;
+        tuttiResult_t r = tuttiCommInitRank(&comm, n, currentUniqueId(), rank);
+        EXPECT_EQ(r, tuttiInvalidUsage) << tuttiGetLastError(nullptr);
+        EXPECT_EQ(comm, nullptr);
+        const std::string msg = tuttiGetLastError(nullptr);
+        EXPECT_NE(msg.find("rank 0 would reach rank 2 over shm but rank 2 would reach rank 0 "
+                           "over socket"),
+                  std::string::npos)
+            << msg;
+      },
+      opt);
+}
+
+TEST(Transports, ForcedSocketsOnEveryRankWork) {
+  RankOptions opt;
+  opt.env = {{"TUTTI_TRANSPORT", "socket"}};
+  runRanks(3, [](tuttiComm_t comm, int rank, int n) { EXPECT_EQ(allReduceOnce(comm, rank), 6); },
+           opt);
+}
+
+TEST(Transports, UnknownTransportNameListsRegisteredOnes) {
+  RankOptions opt;
+  opt.createComm = false;
+  opt.env = {{"TUTTI_TRANSPORT", "carrier-pigeon"}, {"TUTTI_TIMEOUT_MS", "5000"}};
+  runRanks(
+      2,
+      [](tuttiComm_t, int rank, int n) {
+        tuttiComm_t comm = nullptr;
+        EXPECT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiInvalidArgument);
+        const std::string msg = tuttiGetLastError(nullptr);
+        EXPECT_NE(msg.find("TUTTI_TRANSPORT=carrier-pigeon: no such transport (registered: shm"),
+                  std::string::npos)
+            << msg;
+      },
+      opt);
+}
+
+// Emulated nodes of two ranks: shared memory inside a node, sockets between them, logged per peer.
+TEST(Transports, ChoicePerPeerIsLoggedAtInfo) {
+  char dir[] = "/tmp/tutti-transports-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string log = std::string(dir) + "/log-%p";
+  RankOptions opt;
+  opt.env = {{"TUTTI_RANKS_PER_NODE", "2"},
+             {"TUTTI_DEBUG", "INFO"},
+             {"TUTTI_DEBUG_FILE", log}};
+  runRanks(
+      4,
+      [dir](tuttiComm_t comm, int rank, int n) {
+        EXPECT_EQ(allReduceOnce(comm, rank), 10);
+        const std::string text =
+            readFile(std::string(dir) + "/log-" + std::to_string(getpid()));
+        const char* want[] = {"rank 0: shm to rank 1; socket to ranks 2-3",
+                              "rank 1: shm to rank 0; socket to ranks 2-3",
+                              "rank 2: shm to rank 3; socket to ranks 0-1",
+                              "rank 3: shm to rank 2; socket to ranks 0-1"};
+        EXPECT_NE(text.find(want[rank]), std::string::npos) << text;
+      },
+      opt);
+  std::string cmd = std::string("rm -rf ") + dir;
+  EXPECT_EQ(system(cmd.c_str()), 0);
+}
+
+}  // namespace
+}  // namespace tutti::testing
