@@ -14,12 +14,6 @@ namespace tutti {
 
 constexpr int kUnroll = 4;
 
-// Slot `slot` of block `b`, parity `par`, in rank `owner`'s scratch (see scratchSlotBytes).
-__device__ __forceinline__ char* slotPtr(const DeviceComm& c, int owner, int b, int par, int slot,
-                                         size_t slotBytes) {
-  return c.scratch[owner] + b * c.regionBytes + par * (c.regionBytes / 2) + slot * slotBytes;
-}
-
 // Largest word size (16, 8, 4, 2, 1) that aligns all pointers at the same time.
 __device__ __forceinline__ int commonWordSize(uintptr_t orBits, uintptr_t misalign, bool same) {
   if (same) return 16;

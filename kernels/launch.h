@@ -1,5 +1,6 @@
-// Host-side entry points of the collective kernels (CUDA builds only). src/gpu chooses the
-// algorithm and sizes; these functions only launch.
+// Host-side entry points of the collective kernels (CUDA builds only), one per algorithm, each
+// in its own file. src/gpu/direct_executor.cc chooses the algorithm (the tuner's choice) and
+// sizes; these functions only launch.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -11,37 +12,34 @@
 
 namespace tutti {
 
-enum class GpuMode : int {
-  kAllReduceOneShot,  // push the whole slice to every peer, one barrier, reduce locally
-  kAllReduceTwoShot,  // push shards, reduce own shard, push results, two barriers
-  kReduceScatter,
-  kReduce,
-  kAllGather,
-  kAllToAll,
-  kBroadcast,
-};
-
 struct GpuCollArgs {
   const DeviceComm* comm;  // device pointer
   const char* send;
   char* recv;
   size_t count;  // elements: AllReduce/Reduce/Broadcast total, AllGather/RS/AllToAll per rank
   size_t elemSize;
-  GpuMode mode;
   int root;
   int divisor;      // tuttiAvg: nranks; else 0
   int premul;       // PreMulSum: this rank's contribution is scaled by `scalar` first
   uint64_t scalar;  // PreMulSum: one element of the dtype, in the low bytes
   int blocks;
-  size_t sliceElems;  // elements per block per iteration (per source for one-barrier modes,
-                      // whole slice across n shards for two-shot)
+  size_t sliceElems;  // elements per block per iteration (per source for one-barrier kernels,
+                      // the whole slice across n shards for two-shot)
 };
 
-// Launches a reduction collective for (dtype, combine).
-cudaError_t launchReduceKernel(const GpuCollArgs& args, tuttiDataType_t dtype, CombineKind combine,
-                               cudaStream_t stream);
-// Launches a data-movement collective (AllGather, AllToAll, Broadcast); dtype-agnostic.
-cudaError_t launchCopyKernel(const GpuCollArgs& args, cudaStream_t stream);
+// Reductions, for (dtype, combine). Instantiated per dtype family in reduce_kernels_*.cu.
+cudaError_t launchOneShotAllReduce(const GpuCollArgs& a, tuttiDataType_t dtype, CombineKind k,
+                                   cudaStream_t stream);  // one_shot_allreduce.cuh
+cudaError_t launchTwoShotAllReduce(const GpuCollArgs& a, tuttiDataType_t dtype, CombineKind k,
+                                   cudaStream_t stream);  // two_shot_allreduce.cuh
+cudaError_t launchReduceScatter(const GpuCollArgs& a, tuttiDataType_t dtype, CombineKind k,
+                                cudaStream_t stream);  // reduce_scatter.cuh
+cudaError_t launchReduce(const GpuCollArgs& a, tuttiDataType_t dtype, CombineKind k,
+                         cudaStream_t stream);  // reduce.cuh
+// Data movement; dtype-agnostic.
+cudaError_t launchAllGather(const GpuCollArgs& a, cudaStream_t stream);  // all_gather.cu
+cudaError_t launchAllToAll(const GpuCollArgs& a, cudaStream_t stream);   // all_to_all.cu
+cudaError_t launchBroadcast(const GpuCollArgs& a, cudaStream_t stream);  // broadcast.cu
 
 // Point-to-point: ops to one (peer, direction) form a list run in order by the same blocks.
 struct GpuP2pOp {
@@ -63,6 +61,7 @@ struct GpuP2pArgs {
   GpuP2pOp ops[kMaxP2pOps];
   GpuP2pList lists[kMaxP2pOps];
 };
-cudaError_t launchP2pKernel(const GpuP2pArgs& args, int blocks, cudaStream_t stream);
+cudaError_t launchP2pKernel(const GpuP2pArgs& args, int blocks,
+                            cudaStream_t stream);  // point_to_point.cu
 
 }  // namespace tutti

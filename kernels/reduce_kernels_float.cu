@@ -1,9 +1,9 @@
-// Reduction kernels for the float dtypes (see reduce_kernel.cuh).
-#include "reduce_kernel.cuh"
+// Reduction kernels of the float dtypes (see reduce_instantiate.cuh).
+#include "reduce_instantiate.cuh"
 
 namespace tutti {
 namespace reduce_detail {
-template cudaError_t launchTyped<float>(const GpuCollArgs&, CombineKind, cudaStream_t);
-template cudaError_t launchTyped<double>(const GpuCollArgs&, CombineKind, cudaStream_t);
+TUTTI_INSTANTIATE_REDUCTIONS(float)
+TUTTI_INSTANTIATE_REDUCTIONS(double)
 }  // namespace reduce_detail
 }  // namespace tutti

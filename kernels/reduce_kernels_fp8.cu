@@ -1,9 +1,9 @@
-// Reduction kernels for the fp8 dtypes (see reduce_kernel.cuh).
-#include "reduce_kernel.cuh"
+// Reduction kernels of the fp8 dtypes (see reduce_instantiate.cuh).
+#include "reduce_instantiate.cuh"
 
 namespace tutti {
 namespace reduce_detail {
-template cudaError_t launchTyped<Fp8E4M3>(const GpuCollArgs&, CombineKind, cudaStream_t);
-template cudaError_t launchTyped<Fp8E5M2>(const GpuCollArgs&, CombineKind, cudaStream_t);
+TUTTI_INSTANTIATE_REDUCTIONS(Fp8E4M3)
+TUTTI_INSTANTIATE_REDUCTIONS(Fp8E5M2)
 }  // namespace reduce_detail
 }  // namespace tutti

@@ -1,9 +1,9 @@
-// Reduction kernels for the half dtypes (see reduce_kernel.cuh).
-#include "reduce_kernel.cuh"
+// Reduction kernels of the half dtypes (see reduce_instantiate.cuh).
+#include "reduce_instantiate.cuh"
 
 namespace tutti {
 namespace reduce_detail {
-template cudaError_t launchTyped<Half>(const GpuCollArgs&, CombineKind, cudaStream_t);
-template cudaError_t launchTyped<BFloat16>(const GpuCollArgs&, CombineKind, cudaStream_t);
+TUTTI_INSTANTIATE_REDUCTIONS(Half)
+TUTTI_INSTANTIATE_REDUCTIONS(BFloat16)
 }  // namespace reduce_detail
 }  // namespace tutti

@@ -1,13 +1,13 @@
-// Reduction kernels for the int dtypes (see reduce_kernel.cuh).
-#include "reduce_kernel.cuh"
+// Reduction kernels of the int dtypes (see reduce_instantiate.cuh).
+#include "reduce_instantiate.cuh"
 
 namespace tutti {
 namespace reduce_detail {
-template cudaError_t launchTyped<int8_t>(const GpuCollArgs&, CombineKind, cudaStream_t);
-template cudaError_t launchTyped<uint8_t>(const GpuCollArgs&, CombineKind, cudaStream_t);
-template cudaError_t launchTyped<int32_t>(const GpuCollArgs&, CombineKind, cudaStream_t);
-template cudaError_t launchTyped<uint32_t>(const GpuCollArgs&, CombineKind, cudaStream_t);
-template cudaError_t launchTyped<int64_t>(const GpuCollArgs&, CombineKind, cudaStream_t);
-template cudaError_t launchTyped<uint64_t>(const GpuCollArgs&, CombineKind, cudaStream_t);
+TUTTI_INSTANTIATE_REDUCTIONS(int8_t)
+TUTTI_INSTANTIATE_REDUCTIONS(uint8_t)
+TUTTI_INSTANTIATE_REDUCTIONS(int32_t)
+TUTTI_INSTANTIATE_REDUCTIONS(uint32_t)
+TUTTI_INSTANTIATE_REDUCTIONS(int64_t)
+TUTTI_INSTANTIATE_REDUCTIONS(uint64_t)
 }  // namespace reduce_detail
 }  // namespace tutti

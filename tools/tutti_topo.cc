@@ -32,7 +32,7 @@ struct Options {
   std::string bytes = "64M";
   int ranks = 0;
   int ranksPerNode = 0;
-  std::string executor;  // "", "gpu", "cpu"
+  std::string executor;  // "", "gpu" (gpu-direct), "gpu-proxy", "cpu"
   std::string dot;
   int svg = -1;  // -1: when `dot` exists and the graph is small
   int dotHosts = 8;
@@ -44,7 +44,16 @@ struct Options {
   bool assumeAll = false;
 };
 
-bool everything(Collective, Algorithm a) { return a != Algorithm::kP2p && a != Algorithm::kAuto; }
+// Every algorithm and protocol the model has a formula for (--assume-all).
+Capabilities everything() {
+  Capabilities c;
+  for (int ci = 0; ci < static_cast<int>(Collective::kCount); ++ci)
+    for (int ai = 1; ai < static_cast<int>(Algorithm::kCount); ++ai)
+      if (static_cast<Algorithm>(ai) != Algorithm::kP2p)
+        for (Protocol p : {Protocol::kSimple, Protocol::kLL})
+          c.add(static_cast<Collective>(ci), static_cast<Algorithm>(ai), p);
+  return c;
+}
 
 void usage(FILE* f) {
   fprintf(
@@ -57,7 +66,7 @@ void usage(FILE* f) {
       "                       (default 64M)\n"
       "  --ranks N            ranks (default: every GPU, or 4 CPU ranks per host)\n"
       "  --ranks-per-node K   ranks per host (CPU-only topologies: emulated nodes)\n"
-      "  --executor gpu|cpu   which executor's model (default gpu when there are GPUs)\n"
+      "  --executor E         cpu, gpu (the direct kernels) or gpu-proxy (default gpu with GPUs)\n"
       "  --sweep              predicted time and busbw from 8 B to 1 GiB\n"
       "  --assume-all         let the GPU choice consider every modelled algorithm and LL\n"
       "  --steps RANK         print the plan steps of RANK (CPU executor plans)\n"
@@ -135,8 +144,9 @@ bool parseArgs(int argc, char** argv, Options* o) {
     }
     if (!ok) return false;
   }
-  if (!o->executor.empty() && o->executor != "gpu" && o->executor != "cpu") {
-    fprintf(stderr, "tutti-topo: --executor is gpu or cpu\n");
+  if (!o->executor.empty() && o->executor != "gpu" && o->executor != "cpu" &&
+      o->executor != "gpu-proxy") {
+    fprintf(stderr, "tutti-topo: --executor is cpu, gpu or gpu-proxy\n");
     return false;
   }
   return true;
@@ -294,18 +304,20 @@ int run(int argc, char** argv) {
     fprintf(stderr, "tutti-topo: %s\n", lastError().c_str());
     return 1;
   }
-  const Executor exec =
-      o.executor == "cpu" || (o.executor.empty() && !gpus) ? Executor::kCpu : Executor::kGpu;
+  const ExecutorKind exec = o.executor == "cpu" || (o.executor.empty() && !gpus)
+                                ? ExecutorKind::kCpu
+                            : o.executor == "gpu-proxy" ? ExecutorKind::kGpuProxy
+                                                        : ExecutorKind::kGpuDirect;
   TunerContext ctx;
   ctx.nranks = n;
   ctx.nodes = layout.nnodes;
-  ctx.gpu = exec == Executor::kGpu;
+  ctx.executors = {ExecutorKind::kCpu};
+  if (exec != ExecutorKind::kCpu) ctx.executors.push_back(exec);
+  ctx.primary = exec;
   ctx.layout = &layout;
   ctx.topo = &topo;
-  if (o.assumeAll) {
-    ctx.gpuImplements = everything;
-    ctx.gpuLL = true;
-  }
+  static const Capabilities all = everything();
+  if (o.assumeAll) ctx.capabilities[static_cast<int>(exec)] = &all;
   for (int rr : layout.nodeRanks[0]) ctx.localGpus.push_back(layout.gpu[rr]);
   Tuner tuner;
   if (tuner.init(ctx) != tuttiSuccess) {
@@ -328,7 +340,7 @@ int run(int argc, char** argv) {
 
   const TunerChoice choice = tuner.decide(exec, coll, bytes);
   printf("%s of %s (%llu bytes), %s executor:\n", collectiveName(coll), human(bytes).c_str(),
-         (unsigned long long)bytes, executorName(exec));
+         (unsigned long long)bytes, executorKindName(exec));
   printf("  %-14s %-8s %14s %12s %12s\n", "algorithm", "protocol", "time (us)", "algbw GB/s",
          "busbw GB/s");
   const auto runnable = tuner.candidates(exec, coll);
@@ -354,8 +366,8 @@ int run(int argc, char** argv) {
   printf("\n%s\n", planSummary(layout, choice.algorithm, choice.channels).c_str());
 
   if (o.sweep) {
-    printf("Sweep (%s executor):\n  %12s %-22s %14s %12s\n", executorName(exec), "bytes", "choice",
-           "time (us)", "busbw GB/s");
+    printf("Sweep (%s executor):\n  %12s %-22s %14s %12s\n", executorKindName(exec), "bytes",
+           "choice", "time (us)", "busbw GB/s");
     for (uint64_t b = 8; b <= (1ull << 30); b *= 2) {
       TunerChoice c = tuner.decide(exec, coll, b);
       std::string what = std::string(algorithmName(c.algorithm)) + "/" + protocolName(c.protocol);

@@ -41,7 +41,7 @@ const char* linkClassName(LinkClass c) {
   return c < LinkClass::kCount ? names[static_cast<int>(c)] : "?";
 }
 
-const char* executorName(Executor e) { return e == Executor::kGpu ? "gpu" : "cpu"; }
+const char* modelBasisName(ModelBasis b) { return b == ModelBasis::kGpu ? "gpu" : "cpu"; }
 
 ModelParams ModelParams::defaults() {
   ModelParams p;
@@ -50,8 +50,12 @@ ModelParams ModelParams::defaults() {
     p.link[static_cast<int>(c)] = {alpha, bw, llAlpha, llFactor, peer};
     p.defaultBw[static_cast<int>(c)] = def;
   };
-  // GPU classes: bandwidth from the topology (0 here); defaults apply without one.
-  set(LinkClass::kNvLink, 1.0, 0, 0.6, 0.5, 0.05, 150.0);
+  // GPU classes: bandwidth from the topology (0 here); defaults apply without one (and for
+  // ranks sharing one GPU, whose path has no link): NVLink's is an H100/H200's 18 links.
+  // NVLink alpha and per-peer cost, with the direct and two-shot efficiencies below, put the
+  // one-shot / two-shot AllReduce crossover where it was measured on H200 (perf/NOTES.md):
+  // between 512 and 724 KiB with 2 ranks, 256 and 362 KiB with 4.
+  set(LinkClass::kNvLink, 1.0, 0, 0.6, 0.5, 0.88, 478.125);
   set(LinkClass::kPcie, 2.0, 0, 1.2, 0.5, 0.1, 20.0);
   set(LinkClass::kSys, 3.0, 0, 1.8, 0.5, 0.2, 12.0);
   set(LinkClass::kNet, 6.0, 0, 4.0, 0.5, 0.5, 12.5);
@@ -62,7 +66,7 @@ ModelParams ModelParams::defaults() {
   p.cpuCallUs = 0.3;
   p.cpuReduceGBs = 4.0;
   for (double& e : p.eff) e = 0.8;
-  p.eff[static_cast<int>(Algorithm::kDirect)] = 0.7;
+  p.eff[static_cast<int>(Algorithm::kDirect)] = 0.47;
   p.eff[static_cast<int>(Algorithm::kTwoShot)] = 0.75;
   p.eff[static_cast<int>(Algorithm::kTree)] = 0.7;
   // CPU executor: streams to many peers at once thrash caches and shared cores (measured
@@ -152,7 +156,7 @@ std::string ModelParams::describe() const {
 
 std::string ModelShape::describe() const {
   std::ostringstream os;
-  os << executorName(executor) << " executor: " << nranks << " ranks on " << nodes << " node(s)";
+  os << modelBasisName(basis) << " model: " << nranks << " ranks on " << nodes << " node(s)";
   if (nodes > 1)
     os << " (" << (localRanks ? std::to_string(localRanks) : std::string("uneven")) << " per node)";
   os << "; ring hops " << linkClassName(ringClass);
@@ -180,7 +184,7 @@ double busFactor(Collective c, int n) {
 Prediction predict(const ModelParams& p, const ModelShape& s, Collective c, Algorithm algo,
                    Protocol proto, size_t bytes) {
   Prediction out;
-  const bool gpu = s.executor == Executor::kGpu;
+  const bool gpu = s.basis == ModelBasis::kGpu;
   if (proto == Protocol::kLL && !gpu) return out;  // the CPU executor has one protocol
   const int n = std::max(1, s.nranks), N = std::max(1, s.nodes), L = s.localRanks;
   const double S = static_cast<double>(bytes);

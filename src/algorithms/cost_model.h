@@ -22,8 +22,10 @@ enum class LinkClass : uint8_t {
 };
 const char* linkClassName(LinkClass c);  // "nvlink", "pcie", "sys", "net", "shm", "socket"
 
-enum class Executor : uint8_t { kCpu, kGpu, kCount };
-const char* executorName(Executor e);  // "cpu", "gpu"
+// Which cost basis a prediction uses: the CPU executor's (shm/socket links, CPU reduction) or
+// the GPU kernels' (NVLink/PCIe/network links, launch latency).
+enum class ModelBasis : uint8_t { kCpu, kGpu, kCount };
+const char* modelBasisName(ModelBasis b);  // "cpu", "gpu"
 
 struct LinkParams {
   double alphaUs;     // per step (a synchronisation / message latency)
@@ -51,9 +53,9 @@ struct ModelParams {
   std::string describe() const;
 };
 
-// What the model needs to know about a communicator, for one executor.
+// What the model needs to know about a communicator, for one cost basis.
 struct ModelShape {
-  Executor executor = Executor::kCpu;
+  ModelBasis basis = ModelBasis::kCpu;
   int nranks = 1;
   int nodes = 1;
   int localRanks = 1;  // ranks per node; 0 when nodes differ (no hierarchical plans)

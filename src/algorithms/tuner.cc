@@ -42,20 +42,6 @@ std::string bytesText(size_t b) {
   return std::to_string(b);
 }
 
-bool defaultGpuImplements(Collective c, Algorithm a) {
-  using A = Algorithm;
-  switch (c) {
-    case Collective::kAllReduce: return a == A::kDirect || a == A::kTwoShot || a == A::kRing;
-    case Collective::kAllGather:
-    case Collective::kReduceScatter: return a == A::kDirect || a == A::kRing;
-    case Collective::kAllToAll:
-    case Collective::kAllToAllv: return a == A::kDirect;
-    case Collective::kBroadcast:
-    case Collective::kReduce: return a == A::kDirect || a == A::kChain;
-    default: return false;
-  }
-}
-
 LinkClass classOf(PathType t) {
   switch (t) {
     case PathType::kSelf:
@@ -109,9 +95,9 @@ bool parseCollective(const std::string& name, Collective* out) {
   return false;
 }
 
-ModelShape modelShapeFor(const TunerContext& ctx, Executor e) {
+ModelShape modelShapeFor(const TunerContext& ctx, ModelBasis b) {
   ModelShape s;
-  s.executor = e;
+  s.basis = b;
   s.nranks = ctx.nranks;
   if (ctx.layout && ctx.layout->nranks == ctx.nranks) {
     s.nodes = ctx.layout->nnodes;
@@ -120,7 +106,7 @@ ModelShape modelShapeFor(const TunerContext& ctx, Executor e) {
     s.nodes = std::max(1, ctx.nodes);
     s.localRanks = ctx.nranks % s.nodes == 0 ? ctx.nranks / s.nodes : 0;
   }
-  if (e == Executor::kCpu) {
+  if (b == ModelBasis::kCpu) {
     s.ringClass = s.directClass = LinkClass::kShm;
     s.interClass = LinkClass::kSocket;
     return s;
@@ -168,31 +154,34 @@ ModelShape modelShapeFor(const TunerContext& ctx, Executor e) {
 
 Tuner::Tuner() {
   params_ = ModelParams::defaults();
-  for (auto& row : logged_)
-    for (auto& l : row) l.store(0);
+  for (auto& byExec : logged_)
+    for (auto& byColl : byExec)
+      for (auto& l : byColl) l.store(0);
 }
 
-std::vector<std::pair<Algorithm, Protocol>> Tuner::candidates(Executor e, Collective c) const {
+ModelBasis Tuner::basisOf(ExecutorKind e) {
+  return e == ExecutorKind::kGpuDirect ? ModelBasis::kGpu : ModelBasis::kCpu;
+}
+
+const Capabilities& Tuner::capabilities(ExecutorKind e) const {
+  const Capabilities* c = caps_[static_cast<int>(e)];
+  return c ? *c : capabilitiesOf(e);
+}
+
+std::vector<std::pair<Algorithm, Protocol>> Tuner::candidates(ExecutorKind e, Collective c) const {
   std::vector<std::pair<Algorithm, Protocol>> out;
-  if (c == Collective::kSend || c == Collective::kRecv)
-    return {{Algorithm::kP2p, Protocol::kSimple}};
-  auto gpuHas = gpuImplements_ ? gpuImplements_ : defaultGpuImplements;
-  for (int i = 1; i < static_cast<int>(Algorithm::kCount); ++i) {
-    const Algorithm a = static_cast<Algorithm>(i);
-    if (a == Algorithm::kP2p) continue;
-    const bool has = e == Executor::kCpu ? cpuImplements(c, a) : gpuHas(c, a);
-    if (!has) continue;
-    out.push_back({a, Protocol::kSimple});
-    if (e == Executor::kGpu && gpuLL_) out.push_back({a, Protocol::kLL});
-  }
+  const Capabilities& caps = capabilities(e);
+  for (Algorithm a : caps.algorithms(c))
+    for (Protocol p : caps.protocols(c, a)) out.push_back({a, p});
   return out;
 }
 
-Prediction Tuner::predict(Executor e, Collective c, Algorithm a, Protocol p, size_t bytes) const {
-  return tutti::predict(params_, shapes_[static_cast<int>(e)], c, a, p, bytes);
+Prediction Tuner::predict(ExecutorKind e, Collective c, Algorithm a, Protocol p,
+                          size_t bytes) const {
+  return tutti::predict(params_, shape(e), c, a, p, bytes);
 }
 
-void Tuner::buildTables(Executor e) {
+void Tuner::buildTables(ExecutorKind e) {
   // Sizes 0, 1, 1.4, 2, 2.8, 4, ... 2^40: the model's choice at each grid point holds up to
   // the next one.
   std::vector<size_t> grid = {0};
@@ -204,9 +193,13 @@ void Tuner::buildTables(Executor e) {
     const Collective c = static_cast<Collective>(ci);
     auto cands = candidates(e, c);
     std::vector<TuneRange> table;
+    if (cands.empty()) {
+      tables_[static_cast<int>(e)][ci].clear();
+      continue;
+    }
     for (size_t gi = 0; gi < grid.size(); ++gi) {
-      Algorithm bestA = cands.empty() ? Algorithm::kRing : cands[0].first;
-      Protocol bestP = Protocol::kSimple;
+      Algorithm bestA = cands[0].first;
+      Protocol bestP = cands[0].second;
       double best = 1e300;
       for (auto [a, p] : cands) {
         Prediction pr = predict(e, c, a, p, grid[gi]);
@@ -232,31 +225,24 @@ Result Tuner::init(const TunerContext& ctx) {
   const std::string spec = envString("TUTTI_TUNER_PARAMS");
   if (!spec.empty()) TUTTI_CHECK(params_.apply(spec), "TUTTI_TUNER_PARAMS=%s", spec.c_str());
   nranks_ = ctx.nranks;
-  hasGpu_ = ctx.gpu;
-  defaultExecutor_ = ctx.gpu ? Executor::kGpu : Executor::kCpu;
-  gpuImplements_ = ctx.gpuImplements;
-  gpuLL_ = ctx.gpuLL;
+  primary_ = ctx.primary;
+  executors_ = ctx.executors;
+  for (int e = 0; e < static_cast<int>(ExecutorKind::kCount); ++e) caps_[e] = ctx.capabilities[e];
   ringChannels_ =
       ctx.layout && ctx.layout->nranks == ctx.nranks ? std::max(1, ctx.layout->channels()) : 1;
-  for (int e = 0; e < static_cast<int>(Executor::kCount); ++e) {
+  for (int e = 0; e < static_cast<int>(ExecutorKind::kCount); ++e) {
     for (auto& t : tables_[e]) t.clear();
-    for (auto& l : logged_[e]) l.store(0);
+    for (auto& byColl : logged_[e])
+      for (auto& l : byColl) l.store(0);
   }
-  shapes_[0] = modelShapeFor(ctx, Executor::kCpu);
-  buildTables(Executor::kCpu);
-  if (ctx.gpu) {
-    shapes_[1] = modelShapeFor(ctx, Executor::kGpu);
-    buildTables(Executor::kGpu);
-  } else {
-    shapes_[1] = shapes_[0];
-    for (int c = 0; c < kCollectives; ++c) tables_[1][c] = tables_[0][c];
-  }
-  for (auto& f : forced_) f = Algorithm::kAuto;
-  for (bool& f : protoForced_) f = false;
+  for (int b = 0; b < static_cast<int>(ModelBasis::kCount); ++b)
+    shapes_[b] = modelShapeFor(ctx, static_cast<ModelBasis>(b));
+  for (ExecutorKind e : executors_) buildTables(e);
+  clearOverrides();
   std::string tune = envString("TUTTI_TUNE");
   if (!tune.empty()) TUTTI_CHECK(applyTuneString(tune), "TUTTI_TUNE=%s", tune.c_str());
-  // TUTTI_* values must parse; NCCL_* fallbacks use NCCL's syntax ("^NVLS", "LL128"), so
-  // what does not map onto Tutti is ignored with a warning.
+  // TUTTI_* values must parse and exist; NCCL_* fallbacks use NCCL's syntax ("^NVLS",
+  // "LL128"), so what does not map onto Tutti is ignored with a warning.
   std::string algo = envString("TUTTI_ALGO");
   if (!algo.empty()) {
     TUTTI_CHECK(applyAlgoString(algo), "TUTTI_ALGO=%s", algo.c_str());
@@ -279,6 +265,7 @@ Result Tuner::init(const TunerContext& ctx) {
 
 Result Tuner::applyTuneString(const std::string& spec) {
   ++generation_;
+  const Capabilities& main = capabilities(primary_);
   for (const std::string& part : split(spec, ';')) {
     size_t colon = part.find(':');
     Collective c;
@@ -287,14 +274,23 @@ Result Tuner::applyTuneString(const std::string& spec) {
                       part.c_str());
     std::vector<TuneRange> ranges;
     for (const std::string& entry : split(part.substr(colon + 1), ',')) {
-      TuneRange r;
+      TuneRange r{};
       TUTTI_TRY(parseRange(entry, &r));
+      if (!main.has(c, r.algorithm, r.protocol))
+        return setError(tuttiInvalidArgument,
+                        "range '%s': the %s executor does not run %s with %s/%s (it runs: %s)",
+                        entry.c_str(), executorKindName(primary_), collectiveName(c),
+                        algorithmName(r.algorithm), protocolName(r.protocol),
+                        main.describe(c).c_str());
       ranges.push_back(r);
     }
-    // Ranges not covered keep the previous table's choice: the new ones go in front.
-    for (auto& exec : tables_) {
-      auto& t = exec[static_cast<int>(c)];
-      std::vector<TuneRange> merged = ranges;
+    // Ranges not covered keep the previous table's choice: the new ones go in front. Other
+    // executors take the ranges they can run.
+    for (ExecutorKind e : executors_) {
+      auto& t = tables_[static_cast<int>(e)][static_cast<int>(c)];
+      std::vector<TuneRange> merged;
+      for (const TuneRange& r : ranges)
+        if (capabilities(e).has(c, r.algorithm, r.protocol)) merged.push_back(r);
       merged.insert(merged.end(), t.begin(), t.end());
       t = std::move(merged);
     }
@@ -304,29 +300,70 @@ Result Tuner::applyTuneString(const std::string& spec) {
 
 Result Tuner::applyAlgoString(const std::string& spec) {
   ++generation_;
+  algoSpec_ = spec;
+  const Capabilities& main = capabilities(primary_);
   for (const std::string& part : split(spec, ',')) {
     size_t colon = part.find(':');
     Algorithm a;
     std::string algoText = colon == std::string::npos ? part : part.substr(colon + 1);
     if (!parseAlgorithm(algoText, &a))
       return setError(tuttiInvalidArgument, "unknown algorithm '%s'", algoText.c_str());
+    if (a == Algorithm::kAuto) {  // "auto": the tuner decides (for one collective or all)
+      Collective c;
+      if (colon == std::string::npos)
+        for (auto& f : forced_) f = Algorithm::kAuto;
+      else if (parseCollective(part.substr(0, colon), &c))
+        forced_[static_cast<int>(c)] = Algorithm::kAuto;
+      else
+        return setError(tuttiInvalidArgument, "unknown collective '%s'",
+                        part.substr(0, colon).c_str());
+      continue;
+    }
     if (colon == std::string::npos) {
-      // A global choice applies where the algorithm exists; others keep their table.
+      // A global choice applies to the collectives the main executor runs it for.
+      bool any = false;
       for (int i = 0; i < kCollectives; ++i)
-        if (cpuImplements(static_cast<Collective>(i), a)) forced_[i] = a;
+        if (main.has(static_cast<Collective>(i), a)) {
+          forced_[i] = a;
+          any = true;
+        }
+      if (!any)
+        return setError(tuttiInvalidArgument,
+                        "the %s executor runs no collective with algorithm '%s'",
+                        executorKindName(primary_), algorithmName(a));
     } else {
       Collective c;
       if (!parseCollective(part.substr(0, colon), &c))
         return setError(tuttiInvalidArgument, "unknown collective '%s'",
                         part.substr(0, colon).c_str());
+      if (!main.has(c, a))
+        return setError(tuttiInvalidArgument,
+                        "the %s executor does not run %s with %s (it runs: %s)",
+                        executorKindName(primary_), collectiveName(c), algorithmName(a),
+                        main.describe(c).c_str());
       forced_[static_cast<int>(c)] = a;
     }
   }
   return tuttiSuccess;
 }
 
+void Tuner::clearOverrides() {
+  ++generation_;
+  for (auto& f : forced_) f = Algorithm::kAuto;
+  for (bool& f : protoForced_) f = false;
+  algoSpec_.clear();
+  protoSpec_.clear();
+}
+
 Result Tuner::applyProtoString(const std::string& spec) {
   ++generation_;
+  protoSpec_ = spec;
+  const Capabilities& main = capabilities(primary_);
+  auto offered = [&](Collective c, Protocol p) {
+    for (Algorithm a : main.algorithms(c))
+      if (main.has(c, a, p)) return true;
+    return false;
+  };
   for (const std::string& part : split(spec, ',')) {
     size_t colon = part.find(':');
     Protocol p;
@@ -334,15 +371,27 @@ Result Tuner::applyProtoString(const std::string& spec) {
     if (!parseProtocol(text, &p))
       return setError(tuttiInvalidArgument, "unknown protocol '%s' (simple, ll)", text.c_str());
     if (colon == std::string::npos) {
-      for (int i = 0; i < kCollectives; ++i) {
-        forcedProto_[i] = p;
-        protoForced_[i] = true;
-      }
+      bool any = false;
+      for (int i = 0; i < kCollectives; ++i)
+        if (offered(static_cast<Collective>(i), p)) {
+          forcedProto_[i] = p;
+          protoForced_[i] = any = true;
+        }
+      if (!any)
+        return setError(tuttiInvalidArgument,
+                        "the %s executor has no collective with protocol '%s' (AllReduce: %s)",
+                        executorKindName(primary_), protocolName(p),
+                        main.describe(Collective::kAllReduce).c_str());
     } else {
       Collective c;
       if (!parseCollective(part.substr(0, colon), &c))
         return setError(tuttiInvalidArgument, "unknown collective '%s'",
                         part.substr(0, colon).c_str());
+      if (!offered(c, p))
+        return setError(tuttiInvalidArgument,
+                        "the %s executor has no %s protocol for %s (it runs: %s)",
+                        executorKindName(primary_), protocolName(p), collectiveName(c),
+                        main.describe(c).c_str());
       forcedProto_[static_cast<int>(c)] = p;
       protoForced_[static_cast<int>(c)] = true;
     }
@@ -350,9 +399,10 @@ Result Tuner::applyProtoString(const std::string& spec) {
   return tuttiSuccess;
 }
 
-TunerChoice Tuner::decide(Executor e, Collective c, size_t bytes) const {
+TunerChoice Tuner::decide(ExecutorKind e, Collective c, size_t bytes) const {
   TunerChoice ch;
   const int ci = static_cast<int>(c), ei = static_cast<int>(e);
+  const Capabilities& caps = capabilities(e);
   const auto& t = tables_[ei][ci];
   bool found = false;
   for (const TuneRange& r : t)
@@ -367,45 +417,83 @@ TunerChoice Tuner::decide(Executor e, Collective c, size_t bytes) const {
     ch.algorithm = t.back().algorithm;
     ch.protocol = t.back().protocol;
   }
+  if (!found && t.empty()) {
+    auto algos = caps.algorithms(c);
+    if (algos.empty()) {
+      ch.supported = false;
+      ch.error =
+          std::string("the ") + executorKindName(e) + " executor does not run " + collectiveName(c);
+      return ch;
+    }
+    ch.algorithm = algos[0];
+    ch.protocol = caps.protocols(c, algos[0])[0];
+  }
   if (forced_[ci] != Algorithm::kAuto) {
     ch.algorithm = forced_[ci];
     ch.source = "TUTTI_ALGO";
+    if (!caps.has(c, ch.algorithm)) {
+      ch.supported = false;
+      ch.error = std::string("TUTTI_ALGO=") + algoSpec_ + " forces " + algorithmName(ch.algorithm) +
+                 " for " + collectiveName(c) + ", which the " + executorKindName(e) +
+                 " executor running this call does not run (it runs: " + caps.describe(c) + ")";
+      return ch;
+    }
+    if (!caps.has(c, ch.algorithm, ch.protocol)) ch.protocol = caps.protocols(c, ch.algorithm)[0];
   }
-  if (protoForced_[ci]) ch.protocol = forcedProto_[ci];
-  if (e == Executor::kCpu) ch.protocol = Protocol::kSimple;  // one protocol on the CPU
-  ch.channels = e == Executor::kGpu ? ringChannels_ : 1;
+  if (protoForced_[ci]) {
+    if (!caps.has(c, ch.algorithm, forcedProto_[ci])) {
+      ch.supported = false;
+      ch.error = std::string("TUTTI_PROTO=") + protoSpec_ + " forces " +
+                 protocolName(forcedProto_[ci]) + " for " + collectiveName(c) + ", which the " +
+                 executorKindName(e) + " executor does not run with " +
+                 algorithmName(ch.algorithm) + " (it runs: " + caps.describe(c) + ")";
+      return ch;
+    }
+    ch.protocol = forcedProto_[ci];
+    if (forced_[ci] == Algorithm::kAuto) ch.source = "TUTTI_PROTO";
+  }
+  ch.channels = basisOf(e) == ModelBasis::kGpu ? ringChannels_ : 1;
   Prediction pr = predict(e, c, ch.algorithm, ch.protocol, bytes);
   if (pr.valid) {
     ch.predictedUs = pr.us;
     ch.predictedBusBw = pr.busBw;
   }
-  if (logLevel() >= LogLevel::kInfo) {
-    int bucket = 0;
-    while (bucket < 63 && (size_t{1} << bucket) <= bytes) ++bucket;
-    const uint64_t bit = uint64_t{1} << bucket;
-    if (!(logged_[ei][ci].fetch_or(bit) & bit))
-      TUTTI_INFO(
-          "tuner: %s %zu bytes on the %s executor (%d ranks): %s/%s, %d channel(s) (%s); "
-          "predicted %.1f us, busbw %.2f GB/s",
-          collectiveName(c), bytes, executorName(e), nranks_, algorithmName(ch.algorithm),
-          protocolName(ch.protocol), ch.channels, ch.source, ch.predictedUs, ch.predictedBusBw);
-  }
   return ch;
 }
 
-std::string Tuner::describe(Executor e) const {
+void Tuner::noteRan(ExecutorKind e, Collective c, size_t bytes, const TunerChoice& ran) const {
+  if (logLevel() < LogLevel::kInfo) return;
+  int bucket = 0;
+  while (bucket < 63 && (size_t{1} << bucket) <= bytes) ++bucket;
+  const uint64_t bit = uint64_t{1} << bucket;
+  auto& logged = logged_[static_cast<int>(e)][static_cast<int>(c)][static_cast<int>(ran.algorithm)];
+  if (logged.fetch_or(bit) & bit) return;
+  if (ran.predictedUs > 0)
+    TUTTI_INFO(
+        "%s %zu bytes: ran %s/%s on the %s executor, %d channel(s) (%s; predicted %.1f us, "
+        "busbw %.2f GB/s)",
+        collectiveName(c), bytes, algorithmName(ran.algorithm), protocolName(ran.protocol),
+        executorKindName(e), ran.channels, ran.source, ran.predictedUs, ran.predictedBusBw);
+  else
+    TUTTI_INFO("%s %zu bytes: ran %s/%s on the %s executor, %d channel(s) (%s)", collectiveName(c),
+               bytes, algorithmName(ran.algorithm), protocolName(ran.protocol), executorKindName(e),
+               ran.channels, ran.source);
+}
+
+std::string Tuner::describe(ExecutorKind e) const {
   std::ostringstream os;
-  os << shapes_[static_cast<int>(e)].describe() << "\n";
+  os << executorKindName(e) << " executor, " << shape(e).describe() << "\n";
   for (int i = 0; i < kCollectives; ++i) {
+    const auto& t = tables_[static_cast<int>(e)][i];
+    if (t.empty() && forced_[i] == Algorithm::kAuto) continue;
     os << "  " << collectiveName(static_cast<Collective>(i)) << ":";
     if (forced_[i] != Algorithm::kAuto) {
       os << " forced " << algorithmName(forced_[i]) << "\n";
       continue;
     }
-    for (const TuneRange& r : tables_[static_cast<int>(e)][i]) {
-      os << " " << bytesText(r.lo) << "-" << bytesText(r.hi) << ":" << algorithmName(r.algorithm);
-      if (e == Executor::kGpu) os << "/" << protocolName(r.protocol);
-    }
+    for (const TuneRange& r : t)
+      os << " " << bytesText(r.lo) << "-" << bytesText(r.hi) << ":" << algorithmName(r.algorithm)
+         << "/" << protocolName(r.protocol);
     os << "\n";
   }
   return os.str();

@@ -1,231 +1,13 @@
-// C API: collectives and point-to-point. Every argument is checked here, before any user
-// memory is touched; the call then goes to the group layer and an executor.
+// C API: collectives and point-to-point. Each builds a CollCall; call_checks.cc checks it before
+// any user memory is touched, then it goes to the group layer and an executor.
 #include <cstdint>
 
 #include "core/api_guard.h"
-#include "core/coll_call.h"
-#include "core/gpu_hooks.h"
-#include "core/group.h"
-#include "kernels/dtype_dispatch.h"
+#include "core/call_checks.h"
 
 using namespace tutti;
 
 namespace {
-
-bool overlaps(const void* a, size_t an, const void* b, size_t bn) {
-  auto x = reinterpret_cast<uintptr_t>(a), y = reinterpret_cast<uintptr_t>(b);
-  return an && bn && x < y + bn && y < x + an;
-}
-
-Result checkCommon(Comm* comm, tuttiDataType_t dtype) {
-  TUTTI_TRY(checkComm(comm));
-  TUTTI_TRY(comm->checkUsable());
-  if (comm->finalized) return setError(tuttiInvalidUsage, "communicator was finalized");
-  if (dtypeSize(dtype) == 0)
-    return setError(tuttiInvalidArgument, "datatype %d is not a tuttiDataType_t", dtype);
-  return tuttiSuccess;
-}
-
-// Valid ops: the built-in ones, or a live PreMulSum op of this dtype, whose scalar is copied
-// into the call now (the op may be destroyed before a group launches).
-Result checkOp(Comm* comm, CollCall& c) {
-  if (c.op >= 0 && c.op < tuttiNumOps) return tuttiSuccess;
-  size_t slot = static_cast<size_t>(c.op) - tuttiNumOps;
-  if (c.op < tuttiNumOps || slot >= comm->premulOps.size() || !comm->premulOps[slot].live)
-    return setError(tuttiInvalidArgument, "op %d is not a tuttiRedOp_t or a live PreMulSum op",
-                    c.op);
-  if (comm->premulOps[slot].dtype != c.dtype)
-    return setError(tuttiInvalidArgument, "op %d was created for %s but datatype is %s", c.op,
-                    dtypeName(comm->premulOps[slot].dtype), dtypeName(c.dtype));
-  c.premulScalar = comm->premulOps[slot].scalar;
-  return tuttiSuccess;
-}
-
-// count * factor * elemSize must fit in size_t (and in the 63-bit range the plans use).
-Result checkCount(size_t count, size_t factor, size_t es, const char* name) {
-  const size_t limit = SIZE_MAX >> 1;
-  if (es == 0 || (factor && count > limit / factor / es))
-    return setError(tuttiInvalidArgument,
-                    "%s %zu overflows the byte count (x%zu elements of %zu bytes)", name, count,
-                    factor, es);
-  return tuttiSuccess;
-}
-
-Result checkRoot(Comm* comm, int root, const char* what) {
-  if (root < 0 || root >= comm->nranks)
-    return setError(tuttiInvalidArgument, "%s %d is out of range 0..%d", what, root,
-                    comm->nranks - 1);
-  return tuttiSuccess;
-}
-
-// Decides host vs device execution; buffers of one call must agree.
-Result classify(Comm* comm, CollCall& c, const void* a, const void* b) {
-  int devA = -1, devB = -1;
-  bool da = a && gpuIsDevicePointer(a, &devA);
-  bool db = b && gpuIsDevicePointer(b, &devB);
-  if (a && b && da != db)
-    return setError(tuttiInvalidArgument, "sendbuff is %s memory but recvbuff is %s memory",
-                    da ? "device" : "host", db ? "device" : "host");
-  c.onDevice = da || db;
-  if (c.onDevice) {
-    if (comm->device < 0)
-      return setError(tuttiInvalidArgument, "device buffers passed to a host-only communicator");
-    int dev = da ? devA : devB;
-    if (dev != comm->device)
-      return setError(tuttiInvalidArgument, "buffer is on GPU %d but the communicator uses GPU %d",
-                      dev, comm->device);
-  }
-  return tuttiSuccess;
-}
-
-tuttiResult_t submit(const char* fn, Comm* comm, Result (*check)(Comm*, CollCall&), CollCall call) {
-  return apiCall(fn, comm, [&]() -> Result {
-    TUTTI_TRY(checkComm(comm));
-    ActiveCall active(comm);
-    Result r = check(comm, call);
-    if (r == tuttiSuccess && call.count == 0) return tuttiSuccess;  // nothing to move
-    if (r == tuttiSuccess) r = submitCall(comm, std::move(call));
-    if (r != tuttiSuccess) groupRecordError(r);
-    return r;
-  });
-}
-
-Result checkAllReduce(Comm* comm, CollCall& c) {
-  TUTTI_TRY(checkCommon(comm, c.dtype));
-  TUTTI_TRY(checkOp(comm, c));
-  const size_t es = dtypeSize(c.dtype);
-  TUTTI_TRY(checkCount(c.count, 1, es, "count"));
-  if (c.count == 0) return tuttiSuccess;
-  if (!c.sendbuff) return setError(tuttiInvalidArgument, "sendbuff is NULL");
-  if (!c.recvbuff) return setError(tuttiInvalidArgument, "recvbuff is NULL");
-  if (c.sendbuff != c.recvbuff && overlaps(c.sendbuff, c.count * es, c.recvbuff, c.count * es))
-    return setError(tuttiInvalidArgument,
-                    "sendbuff and recvbuff overlap without being equal (in place)");
-  return classify(comm, c, c.sendbuff, c.recvbuff);
-}
-
-Result checkAllGather(Comm* comm, CollCall& c) {
-  TUTTI_TRY(checkCommon(comm, c.dtype));
-  const size_t es = dtypeSize(c.dtype);
-  TUTTI_TRY(checkCount(c.count, comm->nranks, es, "sendcount"));
-  if (c.count == 0) return tuttiSuccess;
-  if (!c.sendbuff) return setError(tuttiInvalidArgument, "sendbuff is NULL");
-  if (!c.recvbuff) return setError(tuttiInvalidArgument, "recvbuff is NULL");
-  const size_t bytes = c.count * es;
-  const char* inPlace = static_cast<const char*>(c.recvbuff) + comm->rank * bytes;
-  if (c.sendbuff != inPlace && overlaps(c.sendbuff, bytes, c.recvbuff, bytes * comm->nranks))
-    return setError(tuttiInvalidArgument,
-                    "sendbuff overlaps recvbuff but is not recvbuff + rank * sendcount (in place)");
-  return classify(comm, c, c.sendbuff, c.recvbuff);
-}
-
-Result checkReduceScatter(Comm* comm, CollCall& c) {
-  TUTTI_TRY(checkCommon(comm, c.dtype));
-  TUTTI_TRY(checkOp(comm, c));
-  const size_t es = dtypeSize(c.dtype);
-  TUTTI_TRY(checkCount(c.count, comm->nranks, es, "recvcount"));
-  if (c.count == 0) return tuttiSuccess;
-  if (!c.sendbuff) return setError(tuttiInvalidArgument, "sendbuff is NULL");
-  if (!c.recvbuff) return setError(tuttiInvalidArgument, "recvbuff is NULL");
-  const size_t bytes = c.count * es;
-  const char* inPlace = static_cast<const char*>(c.sendbuff) + comm->rank * bytes;
-  if (c.recvbuff != inPlace && overlaps(c.sendbuff, bytes * comm->nranks, c.recvbuff, bytes))
-    return setError(tuttiInvalidArgument,
-                    "recvbuff overlaps sendbuff but is not sendbuff + rank * recvcount (in place)");
-  return classify(comm, c, c.sendbuff, c.recvbuff);
-}
-
-Result checkAllToAll(Comm* comm, CollCall& c) {
-  TUTTI_TRY(checkCommon(comm, c.dtype));
-  const size_t es = dtypeSize(c.dtype);
-  TUTTI_TRY(checkCount(c.count, comm->nranks, es, "count"));
-  if (c.count == 0) return tuttiSuccess;
-  if (!c.sendbuff) return setError(tuttiInvalidArgument, "sendbuff is NULL");
-  if (!c.recvbuff) return setError(tuttiInvalidArgument, "recvbuff is NULL");
-  const size_t bytes = c.count * es * comm->nranks;
-  if (c.sendbuff != c.recvbuff && overlaps(c.sendbuff, bytes, c.recvbuff, bytes))
-    return setError(tuttiInvalidArgument,
-                    "sendbuff and recvbuff overlap without being equal (in place)");
-  return classify(comm, c, c.sendbuff, c.recvbuff);
-}
-
-Result checkAllToAllv(Comm* comm, CollCall& c) {
-  TUTTI_TRY(checkCommon(comm, c.dtype));
-  const size_t es = dtypeSize(c.dtype);
-  size_t sendExtent = 0, recvExtent = 0;
-  for (int p = 0; p < comm->nranks; ++p) {
-    TUTTI_TRY(checkCount(c.sendCounts[p], 1, es, "sendcounts[p]"));
-    TUTTI_TRY(checkCount(c.recvCounts[p], 1, es, "recvcounts[p]"));
-    TUTTI_TRY(checkCount(c.sendDispls[p], 1, es, "sdispls[p]"));
-    TUTTI_TRY(checkCount(c.recvDispls[p], 1, es, "rdispls[p]"));
-    if (c.sendCounts[p])
-      sendExtent = std::max(sendExtent, (c.sendDispls[p] + c.sendCounts[p]) * es);
-    if (c.recvCounts[p])
-      recvExtent = std::max(recvExtent, (c.recvDispls[p] + c.recvCounts[p]) * es);
-  }
-  for (int p = 0; p < comm->nranks; ++p)
-    for (int q = p + 1; q < comm->nranks; ++q)
-      if (overlaps(reinterpret_cast<void*>(c.recvDispls[p] * es), c.recvCounts[p] * es,
-                   reinterpret_cast<void*>(c.recvDispls[q] * es), c.recvCounts[q] * es))
-        return setError(tuttiInvalidArgument, "recvcounts/rdispls of ranks %d and %d overlap", p,
-                        q);
-  if (sendExtent && !c.sendbuff) return setError(tuttiInvalidArgument, "sendbuff is NULL");
-  if (recvExtent && !c.recvbuff) return setError(tuttiInvalidArgument, "recvbuff is NULL");
-  if (overlaps(c.sendbuff, sendExtent, c.recvbuff, recvExtent))
-    return setError(tuttiInvalidArgument,
-                    "sendbuff and recvbuff overlap (AllToAllv is not in place)");
-  return classify(comm, c, sendExtent ? c.sendbuff : nullptr, recvExtent ? c.recvbuff : nullptr);
-}
-
-Result checkBroadcast(Comm* comm, CollCall& c) {
-  TUTTI_TRY(checkCommon(comm, c.dtype));
-  TUTTI_TRY(checkRoot(comm, c.root, "root"));
-  const size_t es = dtypeSize(c.dtype);
-  TUTTI_TRY(checkCount(c.count, 1, es, "count"));
-  if (c.count == 0) return tuttiSuccess;
-  const bool root = comm->rank == c.root;
-  if (root && !c.sendbuff) return setError(tuttiInvalidArgument, "sendbuff is NULL at the root");
-  if (!c.recvbuff) return setError(tuttiInvalidArgument, "recvbuff is NULL");
-  if (!root) c.sendbuff = c.recvbuff;  // only the root's input is read
-  if (c.sendbuff != c.recvbuff && overlaps(c.sendbuff, c.count * es, c.recvbuff, c.count * es))
-    return setError(tuttiInvalidArgument,
-                    "sendbuff and recvbuff overlap without being equal (in place)");
-  return classify(comm, c, c.sendbuff, c.recvbuff);
-}
-
-Result checkReduce(Comm* comm, CollCall& c) {
-  TUTTI_TRY(checkCommon(comm, c.dtype));
-  TUTTI_TRY(checkOp(comm, c));
-  TUTTI_TRY(checkRoot(comm, c.root, "root"));
-  const size_t es = dtypeSize(c.dtype);
-  TUTTI_TRY(checkCount(c.count, 1, es, "count"));
-  if (c.count == 0) return tuttiSuccess;
-  const bool root = comm->rank == c.root;
-  if (!c.sendbuff) return setError(tuttiInvalidArgument, "sendbuff is NULL");
-  if (root && !c.recvbuff) return setError(tuttiInvalidArgument, "recvbuff is NULL at the root");
-  if (!root) c.recvbuff = nullptr;  // never written off the root
-  if (root && c.sendbuff != c.recvbuff &&
-      overlaps(c.sendbuff, c.count * es, c.recvbuff, c.count * es))
-    return setError(tuttiInvalidArgument,
-                    "sendbuff and recvbuff overlap without being equal (in place)");
-  return classify(comm, c, c.sendbuff, c.recvbuff);
-}
-
-Result checkSend(Comm* comm, CollCall& c) {
-  TUTTI_TRY(checkCommon(comm, c.dtype));
-  TUTTI_TRY(checkRoot(comm, c.peer, "peer"));
-  TUTTI_TRY(checkCount(c.count, 1, dtypeSize(c.dtype), "count"));
-  if (c.count && !c.sendbuff) return setError(tuttiInvalidArgument, "sendbuff is NULL");
-  return classify(comm, c, c.count ? c.sendbuff : nullptr, nullptr);
-}
-
-Result checkRecv(Comm* comm, CollCall& c) {
-  TUTTI_TRY(checkCommon(comm, c.dtype));
-  TUTTI_TRY(checkRoot(comm, c.peer, "peer"));
-  TUTTI_TRY(checkCount(c.count, 1, dtypeSize(c.dtype), "count"));
-  if (c.count && !c.recvbuff) return setError(tuttiInvalidArgument, "recvbuff is NULL");
-  return classify(comm, c, nullptr, c.count ? c.recvbuff : nullptr);
-}
 
 CollCall makeCall(Collective coll, const void* s, void* r, size_t count, tuttiDataType_t dt,
                   tuttiRedOp_t op, int root, tuttiStream_t stream) {
@@ -241,6 +23,14 @@ CollCall makeCall(Collective coll, const void* s, void* r, size_t count, tuttiDa
   return c;
 }
 
+tuttiResult_t submit(const char* fn, Comm* comm, CollCall call) {
+  return apiCall(fn, comm, [&]() -> Result {
+    TUTTI_TRY(checkComm(comm));
+    ActiveCall active(comm);
+    return checkAndSubmit(comm, std::move(call));
+  });
+}
+
 }  // namespace
 
 extern "C" {
@@ -249,13 +39,13 @@ tuttiResult_t tuttiAllReduce(const void* sendbuff, void* recvbuff, size_t count,
                              tuttiDataType_t datatype, tuttiRedOp_t op, tuttiComm_t comm,
                              tuttiStream_t stream) {
   return submit(
-      "tuttiAllReduce", comm, checkAllReduce,
+      "tuttiAllReduce", comm,
       makeCall(Collective::kAllReduce, sendbuff, recvbuff, count, datatype, op, 0, stream));
 }
 
 tuttiResult_t tuttiAllGather(const void* sendbuff, void* recvbuff, size_t sendcount,
                              tuttiDataType_t datatype, tuttiComm_t comm, tuttiStream_t stream) {
-  return submit("tuttiAllGather", comm, checkAllGather,
+  return submit("tuttiAllGather", comm,
                 makeCall(Collective::kAllGather, sendbuff, recvbuff, sendcount, datatype, tuttiSum,
                          0, stream));
 }
@@ -264,14 +54,14 @@ tuttiResult_t tuttiReduceScatter(const void* sendbuff, void* recvbuff, size_t re
                                  tuttiDataType_t datatype, tuttiRedOp_t op, tuttiComm_t comm,
                                  tuttiStream_t stream) {
   return submit(
-      "tuttiReduceScatter", comm, checkReduceScatter,
+      "tuttiReduceScatter", comm,
       makeCall(Collective::kReduceScatter, sendbuff, recvbuff, recvcount, datatype, op, 0, stream));
 }
 
 tuttiResult_t tuttiAllToAll(const void* sendbuff, void* recvbuff, size_t count,
                             tuttiDataType_t datatype, tuttiComm_t comm, tuttiStream_t stream) {
   return submit(
-      "tuttiAllToAll", comm, checkAllToAll,
+      "tuttiAllToAll", comm,
       makeCall(Collective::kAllToAll, sendbuff, recvbuff, count, datatype, tuttiSum, 0, stream));
 }
 
@@ -287,22 +77,19 @@ tuttiResult_t tuttiAllToAllv(const void* sendbuff, const size_t* sendcounts, con
     if (!rdispls) return setError(tuttiInvalidArgument, "rdispls is NULL");
     CollCall c =
         makeCall(Collective::kAllToAllv, sendbuff, recvbuff, 0, datatype, tuttiSum, 0, stream);
-    const int n = comm->nranks;
+    const int n = comm->nranks();
     c.sendCounts.assign(sendcounts, sendcounts + n);
     c.sendDispls.assign(sdispls, sdispls + n);
     c.recvCounts.assign(recvcounts, recvcounts + n);
     c.recvDispls.assign(rdispls, rdispls + n);
-    Result r = checkAllToAllv(comm, c);
-    if (r == tuttiSuccess) r = submitCall(comm, std::move(c));
-    if (r != tuttiSuccess) groupRecordError(r);
-    return r;
+    return checkAndSubmit(comm, std::move(c));
   });
 }
 
 tuttiResult_t tuttiBroadcast(const void* sendbuff, void* recvbuff, size_t count,
                              tuttiDataType_t datatype, int root, tuttiComm_t comm,
                              tuttiStream_t stream) {
-  return submit("tuttiBroadcast", comm, checkBroadcast,
+  return submit("tuttiBroadcast", comm,
                 makeCall(Collective::kBroadcast, sendbuff, recvbuff, count, datatype, tuttiSum,
                          root, stream));
 }
@@ -311,7 +98,7 @@ tuttiResult_t tuttiReduce(const void* sendbuff, void* recvbuff, size_t count,
                           tuttiDataType_t datatype, tuttiRedOp_t op, int root, tuttiComm_t comm,
                           tuttiStream_t stream) {
   return submit(
-      "tuttiReduce", comm, checkReduce,
+      "tuttiReduce", comm,
       makeCall(Collective::kReduce, sendbuff, recvbuff, count, datatype, op, root, stream));
 }
 
@@ -319,14 +106,14 @@ tuttiResult_t tuttiSend(const void* sendbuff, size_t count, tuttiDataType_t data
                         tuttiComm_t comm, tuttiStream_t stream) {
   CollCall c = makeCall(Collective::kSend, sendbuff, nullptr, count, datatype, tuttiSum, 0, stream);
   c.peer = peer;
-  return submit("tuttiSend", comm, checkSend, std::move(c));
+  return submit("tuttiSend", comm, std::move(c));
 }
 
 tuttiResult_t tuttiRecv(void* recvbuff, size_t count, tuttiDataType_t datatype, int peer,
                         tuttiComm_t comm, tuttiStream_t stream) {
   CollCall c = makeCall(Collective::kRecv, nullptr, recvbuff, count, datatype, tuttiSum, 0, stream);
   c.peer = peer;
-  return submit("tuttiRecv", comm, checkRecv, std::move(c));
+  return submit("tuttiRecv", comm, std::move(c));
 }
 
 }  // extern "C"

@@ -7,10 +7,11 @@
 #include <thread>
 #include <vector>
 
+#include "base/device.h"
 #include "bootstrap/unique_id.h"
 #include "core/api_guard.h"
 #include "core/comm_init.h"
-#include "core/gpu_hooks.h"
+#include "core/executor.h"
 #include "core/group.h"
 #include "kernels/dtype_dispatch.h"
 
@@ -28,20 +29,14 @@ Result checkRankArgs(tuttiComm_t* comm, int nranks, int rank) {
   return tuttiSuccess;
 }
 
-Comm* newComm(const InitOptions& opt) {
+Comm* newComm(const CommConfig& opt) {
   Comm* c = new Comm();
-  c->device = opt.device;
-  c->timeoutMs = opt.timeoutMs;
-  c->blocking = opt.blocking;
-  c->minChannels = opt.minChannels;
-  c->maxChannels = opt.maxChannels;
-  c->name = opt.name;
+  c->config = opt;
   return c;
 }
 
 void freeComm(Comm* c) {
   if (c->initThread.joinable()) c->initThread.join();
-  gpuCommDestroy(c);
   c->magic = 0;
   delete c;
 }
@@ -77,8 +72,7 @@ const char* tuttiGetErrorString(tuttiResult_t result) {
 
 const char* tuttiGetLastError(tuttiComm_t comm) {
   if (comm && comm->magic == tuttiComm::kMagic) {
-    std::lock_guard<std::mutex> lock(comm->errorMutex);
-    tlsLastErrorCopy = comm->lastError;
+    tlsLastErrorCopy = comm->errors.last();
   } else {
     tlsLastErrorCopy = lastError();
   }
@@ -97,16 +91,16 @@ tuttiResult_t tuttiCommInitRankConfig(tuttiComm_t* comm, int nranks, tuttiUnique
   return apiCall("tuttiCommInitRank", nullptr, [&]() -> Result {
     TUTTI_TRY(checkRankArgs(comm, nranks, rank));
     *comm = nullptr;
-    InitOptions opt;
+    CommConfig opt;
     TUTTI_TRY(resolveOptions(config, &opt));
     Comm* c = newComm(opt);
     if (!opt.blocking) {
       // Non-blocking: init continues on a thread; tuttiCommGetAsyncError reports the outcome.
-      c->asyncError = tuttiInProgress;
+      c->errors.asyncError = tuttiInProgress;
       c->initThread = std::thread([c, nranks, commId, rank] {
         Result r = initComm(c, nranks, commId, rank);
         if (r != tuttiSuccess) c->recordError();
-        c->asyncError = r;
+        c->errors.asyncError = r;
       });
       *comm = c;
       return tuttiInProgress;
@@ -138,7 +132,7 @@ tuttiResult_t tuttiCommInitAll(tuttiComm_t* comms, int ndev, const int* devlist)
         return setError(tuttiInvalidArgument, "devlist[%d] = %d: no such GPU (%d visible)", i,
                         devs[i], gpus);
     }
-    InitOptions opt;
+    CommConfig opt;
     TUTTI_TRY(resolveOptions(nullptr, &opt));
     tuttiUniqueId id;
     TUTTI_TRY(createUniqueId(&id, false));
@@ -155,7 +149,7 @@ tuttiResult_t tuttiCommInitAll(tuttiComm_t* comms, int ndev, const int* devlist)
         results[i] = initComm(made[i], ndev, id, i);
         if (results[i] != tuttiSuccess) {
           errors[i] = lastError();
-          for (Comm* c : made) c->abortFlag = true;  // the others stop waiting for us
+          for (Comm* c : made) c->errors.abortFlag = true;  // the others stop waiting for us
         }
       });
     }
@@ -178,9 +172,9 @@ tuttiResult_t tuttiCommSplit(tuttiComm_t comm, int color, int key, tuttiComm_t* 
     if (!newcomm) return setError(tuttiInvalidArgument, "newcomm is NULL");
     *newcomm = nullptr;
     TUTTI_TRY(comm->checkUsable());
-    InitOptions opt;
+    CommConfig opt;
     TUTTI_TRY(resolveOptions(config, &opt));
-    if (!config || config->device == TUTTI_DEVICE_CURRENT) opt.device = comm->device;
+    if (!config || config->device == TUTTI_DEVICE_CURRENT) opt.device = comm->config.device;
     Comm* out = nullptr;
     TUTTI_TRY(splitComm(comm, color, key, opt, &out));
     *newcomm = out;
@@ -195,7 +189,8 @@ tuttiResult_t tuttiCommFinalize(tuttiComm_t comm) {
     if (comm->finalized) return setError(tuttiInvalidUsage, "communicator already finalized");
     TUTTI_TRY(comm->checkUsable());
     // Host collectives are complete on return; device work is drained here.
-    TUTTI_CHECK(gpuSynchronize(comm), "draining device work");
+    if (comm->executors.device)
+      TUTTI_CHECK(comm->executors.device->synchronize(), "draining device work");
     TUTTI_CHECK(comm->bootstrap->barrier(), "waiting for every rank to finalize");
     comm->finalized = true;
     return tuttiSuccess;
@@ -215,12 +210,13 @@ tuttiResult_t tuttiCommAbort(tuttiComm_t comm) {
   return apiCall("tuttiCommAbort", nullptr, [&]() -> Result {
     if (!comm) return tuttiSuccess;
     TUTTI_TRY(checkComm(comm));
-    comm->abortFlag = true;
-    gpuCommAbort(comm);
+    comm->errors.abortFlag = true;
+    if (comm->executors.device) comm->executors.device->abort();
     setError(tuttiAborted, "communicator aborted by tuttiCommAbort");
     comm->fail(tuttiAborted);
     // Calls in other threads see the flag within a few milliseconds; wait for them to leave.
-    while (comm->activeCalls.load() > 0) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    while (comm->errors.activeCalls.load() > 0)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
     freeComm(comm);
     clearError();
     return tuttiSuccess;
@@ -231,10 +227,10 @@ tuttiResult_t tuttiCommGetAsyncError(tuttiComm_t comm, tuttiResult_t* asyncError
   return apiCall("tuttiCommGetAsyncError", comm, [&]() -> Result {
     TUTTI_TRY(checkComm(comm));
     if (!asyncError) return setError(tuttiInvalidArgument, "asyncError is NULL");
-    *asyncError = static_cast<tuttiResult_t>(comm->asyncError.load());
-    if (*asyncError == tuttiSuccess) {
-      Result kernel = gpuPollError(comm);
-      if (kernel != tuttiSuccess) *asyncError = comm->fail(kernel);
+    *asyncError = static_cast<tuttiResult_t>(comm->errors.asyncError.load());
+    if (*asyncError == tuttiSuccess && comm->executors.device) {
+      Result device = comm->executors.device->pollError();
+      if (device != tuttiSuccess) *asyncError = comm->fail(device);
     }
     return tuttiSuccess;
   });
@@ -244,7 +240,7 @@ tuttiResult_t tuttiCommCount(const tuttiComm_t comm, int* count) {
   return apiCall("tuttiCommCount", comm, [&]() -> Result {
     TUTTI_TRY(checkComm(comm));
     if (!count) return setError(tuttiInvalidArgument, "count is NULL");
-    *count = comm->nranks;
+    *count = comm->nranks();
     return tuttiSuccess;
   });
 }
@@ -253,7 +249,7 @@ tuttiResult_t tuttiCommUserRank(const tuttiComm_t comm, int* rank) {
   return apiCall("tuttiCommUserRank", comm, [&]() -> Result {
     TUTTI_TRY(checkComm(comm));
     if (!rank) return setError(tuttiInvalidArgument, "rank is NULL");
-    *rank = comm->rank;
+    *rank = comm->rank();
     return tuttiSuccess;
   });
 }
@@ -262,7 +258,7 @@ tuttiResult_t tuttiCommCuDevice(const tuttiComm_t comm, int* device) {
   return apiCall("tuttiCommCuDevice", comm, [&]() -> Result {
     TUTTI_TRY(checkComm(comm));
     if (!device) return setError(tuttiInvalidArgument, "device is NULL");
-    *device = comm->device;
+    *device = comm->config.device;
     return tuttiSuccess;
   });
 }
@@ -275,16 +271,7 @@ tuttiResult_t tuttiRedOpCreatePreMulSum(tuttiRedOp_t* op, const void* scalar,
     if (!scalar) return setError(tuttiInvalidArgument, "scalar is NULL");
     if (dtypeSize(datatype) == 0)
       return setError(tuttiInvalidArgument, "datatype %d is not a tuttiDataType_t", datatype);
-    PreMulOp pm{datatype, 0, true};
-    memcpy(&pm.scalar, scalar, dtypeSize(datatype));
-    auto& ops = comm->premulOps;
-    size_t slot = std::find_if(ops.begin(), ops.end(), [](const PreMulOp& o) { return !o.live; }) -
-                  ops.begin();
-    if (slot == ops.size())
-      ops.push_back(pm);
-    else
-      ops[slot] = pm;
-    *op = static_cast<tuttiRedOp_t>(tuttiNumOps + slot);
+    *op = comm->redOps.create(datatype, scalar);
     return tuttiSuccess;
   });
 }
@@ -292,12 +279,7 @@ tuttiResult_t tuttiRedOpCreatePreMulSum(tuttiRedOp_t* op, const void* scalar,
 tuttiResult_t tuttiRedOpDestroy(tuttiRedOp_t op, tuttiComm_t comm) {
   return apiCall("tuttiRedOpDestroy", comm, [&]() -> Result {
     TUTTI_TRY(checkComm(comm));
-    size_t slot = static_cast<size_t>(op) - tuttiNumOps;
-    if (op < tuttiNumOps || slot >= comm->premulOps.size() || !comm->premulOps[slot].live)
-      return setError(tuttiInvalidArgument,
-                      "op %d was not created by tuttiRedOpCreatePreMulSum on this comm", op);
-    comm->premulOps[slot].live = false;
-    return tuttiSuccess;
+    return comm->redOps.destroy(op);
   });
 }
 

@@ -14,10 +14,10 @@ namespace tutti {
 class ActiveCall {
  public:
   explicit ActiveCall(Comm* c) : comm_(c) {
-    if (comm_) comm_->activeCalls.fetch_add(1);
+    if (comm_) comm_->errors.activeCalls.fetch_add(1);
   }
   ~ActiveCall() {
-    if (comm_) comm_->activeCalls.fetch_sub(1);
+    if (comm_) comm_->errors.activeCalls.fetch_sub(1);
   }
 
  private:

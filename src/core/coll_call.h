@@ -18,7 +18,8 @@ struct CollCall {
   int root = 0;
   int peer = -1;
   std::vector<size_t> sendCounts, sendDispls, recvCounts, recvDispls;  // AllToAllv copies
-  uint64_t premulScalar = 0;  // PreMulSum: the scalar, copied when the call is made
+  uint64_t premulScalar = 0;    // PreMulSum: the scalar, copied when the call is made
+  bool premulResolved = false;  // the caller set premulScalar (the shim's operators)
   tuttiStream_t stream = nullptr;
   bool onDevice = false;
 };

@@ -1,39 +1,38 @@
-// Communicator error state shared by every layer.
+// Communicator-wide error handling, shared by every layer.
 #include "core/comm.h"
 
 #include "base/logging.h"
+#include "core/executor.h"
+#include "cpu/cpu_executor.h"
 
 using tutti::Result;
 
+tuttiComm::tuttiComm() = default;
+tuttiComm::~tuttiComm() = default;
+
 Result tuttiComm::fail(Result r) {
-  int expected = tuttiSuccess;
-  std::string msg = tutti::lastError();
-  if (asyncError.compare_exchange_strong(expected, r)) {
-    {
-      std::lock_guard<std::mutex> lock(errorMutex);
-      lastError = msg;
-    }
-    TUTTI_WARN("rank %d: communicator failed: %s", rank, msg.c_str());
-    // Tell every peer now: shm peers see the failure flag, socket peers a closed stream.
+  const std::string msg = tutti::lastError();
+  if (errors.setFatal(r, msg)) {
+    TUTTI_WARN("rank %d: communicator failed: %s", config.rank, msg.c_str());
+    // Tell every peer now: shm peers see the failure flag, socket peers a closed stream,
+    // kernels and the proxy their abort word.
     transports.markFailed();
     if (bootstrap) bootstrap->shutdown();
+    if (executors.device) executors.device->abort();
   }
   return r;
 }
 
-void tuttiComm::recordError() {
-  std::lock_guard<std::mutex> lock(errorMutex);
-  lastError = tutti::lastError();
-}
+void tuttiComm::recordError() { errors.remember(tutti::lastError()); }
 
 Result tuttiComm::checkUsable() const {
-  int e = asyncError.load();
+  int e = errors.asyncError.load();
   if (e == tuttiSuccess) return tuttiSuccess;
   if (e == tuttiInProgress)
     return tutti::setError(tuttiInvalidUsage,
                            "communicator is still initializing: poll tuttiCommGetAsyncError "
                            "until it returns tuttiSuccess");
-  if (abortFlag.load()) return tutti::setError(tuttiAborted, "communicator was aborted");
+  if (errors.abortFlag.load()) return tutti::setError(tuttiAborted, "communicator was aborted");
   return tutti::setError(static_cast<Result>(e),
                          "communicator is unusable after an earlier error (%s)",
                          tuttiGetErrorString(static_cast<tuttiResult_t>(e)));
@@ -41,6 +40,15 @@ Result tuttiComm::checkUsable() const {
 
 int tuttiComm::nodeRanks() const {
   int n = 0;
-  for (const auto& p : peers) n += p.hostHash == peers[rank].hostHash;
+  for (const auto& p : peers) n += p.hostHash == peers[config.rank].hostHash;
   return n;
 }
+
+namespace tutti {
+
+Executor* CommExecutors::forCall(const CollCall& call) const {
+  if (call.onDevice) return device.get();
+  return cpu.get();
+}
+
+}  // namespace tutti

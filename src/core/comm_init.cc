@@ -6,19 +6,21 @@
 #include <algorithm>
 #include <cstring>
 
+#include "base/device.h"
 #include "base/env.h"
 #include "base/host_id.h"
 #include "base/logging.h"
 #include "base/timeouts.h"
 #include "bootstrap/handshake.h"
 #include "bootstrap/unique_id.h"
-#include "core/gpu_hooks.h"
+#include "core/device_executor.h"
+#include "cpu/cpu_executor.h"
 #include "topology/comm_topology.h"
 #include "transport/transport_factory.h"
 
 namespace tutti {
 
-Result resolveOptions(const tuttiConfig_t* config, InitOptions* out) {
+Result resolveOptions(const tuttiConfig_t* config, CommConfig* out) {
   tuttiConfig_t c = TUTTI_CONFIG_INITIALIZER;
   if (config) {
     if (config->magic != TUTTI_CONFIG_MAGIC)
@@ -57,12 +59,13 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   setLogRank(rank);
   UniqueIdData idData;
   TUTTI_TRY(decodeUniqueId(id, &idData));
-  memcpy(comm->secret, idData.secret, sizeof(comm->secret));
-  comm->rank = rank;
-  comm->nranks = nranks;
-  if (comm->device >= 0) TUTTI_TRY(gpuSetDevice(comm->device));
+  CommConfig& cfg = comm->config;
+  memcpy(cfg.secret, idData.secret, sizeof(cfg.secret));
+  cfg.rank = rank;
+  cfg.nranks = nranks;
+  if (cfg.device >= 0) TUTTI_TRY(gpuSetDevice(cfg.device));
 
-  BootstrapOptions bo{comm->timeoutMs, &comm->abortFlag};
+  BootstrapOptions bo{cfg.timeoutMs, &comm->errors.abortFlag};
   TUTTI_CHECK(Bootstrap::create(id, rank, nranks, bo, &comm->bootstrap), "rank %d of %d", rank,
               nranks);
 
@@ -71,17 +74,17 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   tctx.nranks = nranks;
   tctx.peers = &comm->peers;
   tctx.bootstrap = comm->bootstrap.get();
-  tctx.secret = comm->secret;
-  tctx.timeoutMs = comm->timeoutMs;
-  tctx.abort = &comm->abortFlag;
+  tctx.secret = cfg.secret;
+  tctx.timeoutMs = cfg.timeoutMs;
+  tctx.abort = &comm->errors.abortFlag;
   TUTTI_TRY(createTransports(&comm->transports));
   comm->peers.assign(nranks, PeerInfo{});
   PeerInfo& me = comm->peers[rank];
   me.rank = rank;
   me.pid = getpid();
   me.hostHash = hostHash(rank);
-  me.cudaDev = comm->device;
-  me.busId = comm->device >= 0 ? gpuBusId(comm->device) : -1;
+  me.cudaDev = cfg.device;
+  me.busId = cfg.device >= 0 ? gpuBusId(cfg.device) : -1;
   TUTTI_TRY(randomBytes(&me.commNonce, sizeof(me.commNonce)));
   TUTTI_TRY(prepareTransports(tctx, &comm->transports, &me));
   snprintf(me.hostname, sizeof(me.hostname), "%s", hostName().c_str());
@@ -112,25 +115,31 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
     nodes += firstOnHost;
   }
   TUTTI_CHECK(connectTransports(tctx, &comm->transports), "rank %d", rank);
-  comm->sendSeq.assign(nranks, 0);
-  comm->recvSeq.assign(nranks, 0);
   TunerContext tc;
   tc.nranks = nranks;
   tc.nodes = nodes;
-  tc.gpu = comm->device >= 0;
-  TUTTI_CHECK(setupCommTopology(comm, &tc), "topology of rank %d", rank);
+  TUTTI_CHECK(setupCommTopology(rank, comm->peers, *comm->bootstrap, &comm->topology, &tc),
+              "topology of rank %d", rank);
+  comm->executors.cpu = std::make_unique<CpuExecutor>(comm);
+  tc.executors = {ExecutorKind::kCpu};
+  if (cfg.device >= 0) {
+    TUTTI_CHECK(createDeviceExecutor(comm, &comm->executors.device), "setting up GPU %d",
+                cfg.device);
+    tc.executors.push_back(comm->executors.device->kind());
+    tc.primary = comm->executors.device->kind();
+  }
   TUTTI_TRY(comm->tuner.init(tc));
-  if (comm->device >= 0) TUTTI_CHECK(gpuCommInit(comm), "setting up GPU %d", comm->device);
   TUTTI_CHECK(comm->bootstrap->barrier(), "final init barrier");
   if (rank == 0) {
-    TUTTI_INFO("comm %s: %d ranks on %d node(s), device %d", comm->name.c_str(), nranks, nodes,
-               comm->device);
-    TUTTI_INFO("tuner table:\n%s", comm->tuner.describe().c_str());
+    TUTTI_INFO("comm %s: %d ranks on %d node(s), device %d", cfg.name.c_str(), nranks, nodes,
+               cfg.device);
+    for (ExecutorKind e : tc.executors)
+      TUTTI_INFO("tuner table:\n%s", comm->tuner.describe(e).c_str());
   }
   return tuttiSuccess;
 }
 
-Result splitComm(Comm* parent, int color, int key, const InitOptions& opt, Comm** out) {
+Result splitComm(Comm* parent, int color, int key, const CommConfig& opt, Comm** out) {
   *out = nullptr;
   if (color < 0 && color != TUTTI_SPLIT_NOCOLOR)
     return setError(tuttiInvalidArgument,
@@ -138,19 +147,20 @@ Result splitComm(Comm* parent, int color, int key, const InitOptions& opt, Comm*
   struct Entry {
     int32_t color, key;
   };
-  std::vector<Entry> all(parent->nranks);
-  all[parent->rank] = {color, key};
+  std::vector<Entry> all(parent->nranks());
+  all[parent->rank()] = {color, key};
   TUTTI_CHECK(parent->bootstrap->allGather(all.data(), sizeof(Entry)), "split: exchanging colors");
   std::vector<int> members;
-  for (int r = 0; r < parent->nranks; ++r)
+  for (int r = 0; r < parent->nranks(); ++r)
     if (all[r].color == color && color != TUTTI_SPLIT_NOCOLOR) members.push_back(r);
   std::stable_sort(members.begin(), members.end(),
                    [&](int a, int b) { return all[a].key < all[b].key; });
   // The first member of each color hosts the new rendezvous; ids travel over the parent.
-  std::vector<tuttiUniqueId> ids(parent->nranks);
+  std::vector<tuttiUniqueId> ids(parent->nranks());
   memset(ids.data(), 0, ids.size() * sizeof(tuttiUniqueId));
   Result r = tuttiSuccess;
-  if (!members.empty() && members[0] == parent->rank) r = createUniqueId(&ids[parent->rank], false);
+  if (!members.empty() && members[0] == parent->rank())
+    r = createUniqueId(&ids[parent->rank()], false);
   int ok = r == tuttiSuccess;
   std::string err = ok ? "" : lastError();
   TUTTI_CHECK(parent->bootstrap->allGather(ids.data(), sizeof(tuttiUniqueId)),
@@ -158,19 +168,11 @@ Result splitComm(Comm* parent, int color, int key, const InitOptions& opt, Comm*
   if (!ok) return setError(r, "split: %s", err.c_str());
   if (members.empty()) return tuttiSuccess;
   int newRank =
-      static_cast<int>(std::find(members.begin(), members.end(), parent->rank) - members.begin());
+      static_cast<int>(std::find(members.begin(), members.end(), parent->rank()) - members.begin());
   auto comm = std::make_unique<Comm>();
-  comm->device = opt.device;
-  comm->timeoutMs = opt.timeoutMs;
-  comm->blocking = opt.blocking;
-  comm->minChannels = opt.minChannels;
-  comm->maxChannels = opt.maxChannels;
-  comm->name = opt.name.empty() ? parent->name + "/split" + std::to_string(color) : opt.name;
-  Result ir = initComm(comm.get(), static_cast<int>(members.size()), ids[members[0]], newRank);
-  if (ir != tuttiSuccess) {
-    gpuCommDestroy(comm.get());
-    return ir;
-  }
+  comm->config = opt;
+  if (opt.name.empty()) comm->config.name = parent->config.name + "/split" + std::to_string(color);
+  TUTTI_TRY(initComm(comm.get(), static_cast<int>(members.size()), ids[members[0]], newRank));
   *out = comm.release();
   return tuttiSuccess;
 }

@@ -1,12 +1,11 @@
 // Per-thread group state and the launch of a group's calls on the executors.
 #include "core/group.h"
 
-#include <map>
 #include <utility>
 #include <vector>
 
-#include "core/gpu_hooks.h"
-#include "core/host_launch.h"
+#include "core/executor.h"
+#include "cpu/cpu_executor.h"
 
 namespace tutti {
 namespace {
@@ -19,24 +18,34 @@ struct GroupState {
 };
 thread_local GroupState tlsGroup;
 
+// Calls are split by executor kind; each communicator keeps its calls in call order, and
+// communicators keep their first-use order.
 Result launch(std::vector<std::pair<Comm*, CollCall>>& ops) {
-  // Keep each communicator's calls in call order; communicators in first-use order.
-  std::vector<std::pair<Comm*, std::vector<CollCall>>> host, device;
-  auto slot = [](std::vector<std::pair<Comm*, std::vector<CollCall>>>& v,
-                 Comm* c) -> std::vector<CollCall>& {
-    for (auto& e : v)
-      if (e.first == c) return e.second;
-    v.push_back({c, {}});
-    return v.back().second;
-  };
+  std::vector<CommCalls> byKind[static_cast<int>(ExecutorKind::kCount)];
   for (auto& [comm, call] : ops) {
-    bool dev = call.onDevice;
-    slot(dev ? device : host, comm).push_back(std::move(call));
+    Executor* e = comm->executors.forCall(call);
+    if (!e)
+      return setError(tuttiInvalidUsage, "rank %d has no executor for device buffers",
+                      comm->rank());
+    const int k = static_cast<int>(e->kind());
+    auto& list = byKind[k];
+    auto it = list.begin();
+    while (it != list.end() && it->comm != comm) ++it;
+    if (it == list.end()) it = list.insert(list.end(), CommCalls{comm, {}});
+    it->calls.push_back(std::move(call));
   }
-  // Device work is only enqueued, so it goes first and overlaps the host work.
-  for (auto& [comm, calls] : device)
-    TUTTI_CHECK(gpuEnqueue(comm, calls.data(), calls.size()), "rank %d", comm->rank);
-  if (!host.empty()) return runHostCalls(host);
+  // Device work is only enqueued, so it goes first and overlaps the host work. Each device
+  // executor belongs to one communicator.
+  for (int k = 0; k < static_cast<int>(ExecutorKind::kCount); ++k) {
+    if (byKind[k].empty() || k == static_cast<int>(ExecutorKind::kCpu)) continue;
+    for (CommCalls& w : byKind[k]) {
+      std::vector<CommCalls> one(1);
+      one[0] = std::move(w);
+      TUTTI_CHECK(one[0].comm->executors.device->launch(one), "rank %d", one[0].comm->rank());
+    }
+  }
+  auto& host = byKind[static_cast<int>(ExecutorKind::kCpu)];
+  if (!host.empty()) return host[0].comm->executors.cpu->launch(host);
   return tuttiSuccess;
 }
 
@@ -49,7 +58,7 @@ Result submitCall(Comm* comm, CollCall&& call) {
     tlsGroup.pending.emplace_back(comm, std::move(call));
     return tuttiSuccess;
   }
-  if (!call.onDevice) return runHostCall(comm, call);  // the latency-critical path
+  if (!call.onDevice) return comm->executors.cpu->launchOne(call);
   std::vector<std::pair<Comm*, CollCall>> one;
   one.emplace_back(comm, std::move(call));
   return launch(one);

@@ -1,10 +1,14 @@
-// Checking NCCL calls at call time and forwarding them to Tutti at launch time (Gather and
-// Scatter become grouped point-to-point; PreMulSum becomes a short-lived Tutti operator).
+// NCCL calls on their way to Tutti: lowered to Tutti calls (Gather and Scatter become grouped
+// point-to-point), checked by Tutti's own rules at call time, and submitted through Tutti's
+// internal entry point at launch time, PreMulSum scalars carried in the calls themselves.
 #include "shim/shim_call.h"
 
 #include <cstdint>
 #include <cstring>
 
+#include "core/api_guard.h"
+#include "core/call_checks.h"
+#include "core/group.h"
 #include "shim/cuda_runtime_access.h"
 #include "shim/shim_error.h"
 
@@ -20,23 +24,6 @@ const char* dtypeName(ncclDataType_t dtype) {
 
 bool reduces(CallKind k) {
   return k == CallKind::kAllReduce || k == CallKind::kReduce || k == CallKind::kReduceScatter;
-}
-
-bool rooted(CallKind k) {
-  return k == CallKind::kBroadcast || k == CallKind::kReduce || k == CallKind::kGather ||
-         k == CallKind::kScatter;
-}
-
-// How many `count`-element blocks the largest buffer of the call holds.
-size_t blocks(CallKind k, int nranks) {
-  switch (k) {
-    case CallKind::kAllGather:
-    case CallKind::kReduceScatter:
-    case CallKind::kAllToAll:
-    case CallKind::kGather:
-    case CallKind::kScatter: return static_cast<size_t>(nranks);
-    default: return 1;
-  }
 }
 
 ncclResult_t checkOp(ShimCall* call, const char* fn) {
@@ -56,28 +43,6 @@ ncclResult_t checkOp(ShimCall* call, const char* fn) {
                 fn, op, dtypeName(spec.dtype), dtypeName(call->dtype));
   call->premul = true;
   call->premulSpec = spec;
-  return ncclSuccess;
-}
-
-ncclResult_t checkBuffers(const ShimCall& c, int rank, const char* fn) {
-  if (c.count == 0) return ncclSuccess;
-  const bool atRoot = rank == c.root;
-  bool needSend = true, needRecv = true;
-  switch (c.kind) {
-    case CallKind::kBroadcast: needSend = atRoot; break;
-    case CallKind::kReduce: needRecv = atRoot; break;
-    case CallKind::kGather: needRecv = atRoot; break;
-    case CallKind::kScatter: needSend = atRoot; break;
-    case CallKind::kSend: needRecv = false; break;
-    case CallKind::kRecv: needSend = false; break;
-    default: break;
-  }
-  if (needSend && !c.sendbuff)
-    return fail(ncclInvalidArgument, "%s: sendbuff is NULL%s", fn,
-                rooted(c.kind) ? " at the root" : "");
-  if (needRecv && !c.recvbuff)
-    return fail(ncclInvalidArgument, "%s: recvbuff is NULL%s", fn,
-                rooted(c.kind) && c.kind != CallKind::kBroadcast ? " at the root" : "");
   return ncclSuccess;
 }
 
@@ -113,68 +78,94 @@ ncclResult_t readScalar(const ShimCall& c, uint64_t* value, const char* fn) {
   return ncclSuccess;
 }
 
-struct TempOp {
-  tuttiComm_t comm;
-  tuttiRedOp_t op;
-};
+tutti::CollCall collCall(const ShimCall& c, tutti::Collective coll, const void* send, void* recv,
+                         int rootOrPeer) {
+  tutti::CollCall cc;
+  cc.collective = coll;
+  cc.sendbuff = send;
+  cc.recvbuff = recv;
+  cc.count = c.count;
+  cc.dtype = static_cast<tuttiDataType_t>(c.dtype);
+  cc.op = c.premul ? tuttiNumOps : static_cast<tuttiRedOp_t>(c.op);
+  cc.premulResolved = c.premul;  // the scalar is filled in at launch
+  cc.root = rootOrPeer;
+  cc.peer = rootOrPeer;
+  cc.stream = static_cast<tuttiStream_t>(c.stream);
+  return cc;
+}
 
-// Gather and Scatter as grouped Send/Recv (the root's own block goes through a self
-// send/recv so that it stays ordered with the rest of the group).
-tuttiResult_t forwardRooted(const ShimCall& c) {
-  tuttiComm_t t = c.comm->tutti.load();
-  const auto ds = static_cast<tuttiDataType_t>(c.dtype);
-  const auto s = static_cast<tuttiStream_t>(c.stream);
-  const size_t bytes = c.count * dtypeBytes(c.dtype);
+// The Tutti calls of one NCCL call. Gather and Scatter become sends and receives (the root's
+// own block a send to itself, so it stays ordered with the rest of the group).
+void lower(const ShimCall& c, std::vector<tutti::CollCall>* out) {
+  using tutti::Collective;
+  out->clear();
+  switch (c.kind) {
+    case CallKind::kAllReduce:
+      out->push_back(collCall(c, Collective::kAllReduce, c.sendbuff, c.recvbuff, 0));
+      return;
+    case CallKind::kBroadcast:
+      out->push_back(collCall(c, Collective::kBroadcast, c.sendbuff, c.recvbuff, c.root));
+      return;
+    case CallKind::kReduce:
+      out->push_back(collCall(c, Collective::kReduce, c.sendbuff, c.recvbuff, c.root));
+      return;
+    case CallKind::kAllGather:
+      out->push_back(collCall(c, Collective::kAllGather, c.sendbuff, c.recvbuff, 0));
+      return;
+    case CallKind::kReduceScatter:
+      out->push_back(collCall(c, Collective::kReduceScatter, c.sendbuff, c.recvbuff, 0));
+      return;
+    case CallKind::kAllToAll:
+      out->push_back(collCall(c, Collective::kAllToAll, c.sendbuff, c.recvbuff, 0));
+      return;
+    case CallKind::kSend:
+      out->push_back(collCall(c, Collective::kSend, c.sendbuff, nullptr, c.root));
+      return;
+    case CallKind::kRecv:
+      out->push_back(collCall(c, Collective::kRecv, nullptr, c.recvbuff, c.root));
+      return;
+    case CallKind::kGather:
+    case CallKind::kScatter: break;
+  }
   const bool gather = c.kind == CallKind::kGather;
-  tuttiResult_t r = tuttiGroupStart();
-  if (r != tuttiSuccess) return r;
+  const size_t bytes = c.count * dtypeBytes(c.dtype);
   if (c.comm->rank != c.root) {
-    r = gather ? tuttiSend(c.sendbuff, c.count, ds, c.root, t, s)
-               : tuttiRecv(c.recvbuff, c.count, ds, c.root, t, s);
-  } else {
-    for (int p = 0; p < c.comm->nranks && r == tuttiSuccess; ++p) {
-      char* block = static_cast<char*>(gather ? c.recvbuff : const_cast<void*>(c.sendbuff)) +
-                    static_cast<size_t>(p) * bytes;
-      if (p != c.root) {
-        r = gather ? tuttiRecv(block, c.count, ds, p, t, s)
-                   : tuttiSend(block, c.count, ds, p, t, s);
-        continue;
-      }
-      const void* from = gather ? c.sendbuff : block;
-      void* to = gather ? static_cast<void*>(block) : c.recvbuff;
-      if (from == to) continue;  // in place
-      r = tuttiSend(from, c.count, ds, p, t, s);
-      if (r == tuttiSuccess) r = tuttiRecv(to, c.count, ds, p, t, s);
+    out->push_back(gather ? collCall(c, Collective::kSend, c.sendbuff, nullptr, c.root)
+                          : collCall(c, Collective::kRecv, nullptr, c.recvbuff, c.root));
+    return;
+  }
+  for (int p = 0; p < c.comm->nranks; ++p) {
+    char* block = static_cast<char*>(gather ? c.recvbuff : const_cast<void*>(c.sendbuff)) +
+                  static_cast<size_t>(p) * bytes;
+    if (p != c.root) {
+      out->push_back(gather ? collCall(c, Collective::kRecv, nullptr, block, p)
+                            : collCall(c, Collective::kSend, block, nullptr, p));
+      continue;
+    }
+    const void* from = gather ? c.sendbuff : block;
+    void* to = gather ? static_cast<void*>(block) : c.recvbuff;
+    if (from == to) continue;  // in place
+    out->push_back(collCall(c, Collective::kSend, from, nullptr, p));
+    out->push_back(collCall(c, Collective::kRecv, nullptr, to, p));
+  }
+}
+
+// Tutti's checks on the lowered calls; the communicator must exist by now.
+ncclResult_t checkWithTutti(ShimCall* call, const char* fn) {
+  tuttiComm_t t = call->comm->tutti.load();
+  if (!t)
+    return fail(ncclInvalidUsage, "%s: the communicator was not created (see ncclGroupEnd)", fn);
+  lower(*call, &call->prepared);
+  tutti::clearError();
+  for (tutti::CollCall& cc : call->prepared) {
+    const tutti::Result r = tutti::checkCall(t, cc);
+    if (r != tuttiSuccess) {
+      t->recordError();
+      return failFromTutti(r, fn);
     }
   }
-  tuttiResult_t end = tuttiGroupEnd();
-  return r != tuttiSuccess ? r : end;
-}
-
-tuttiResult_t forward(const ShimCall& c, tuttiRedOp_t op) {
-  tuttiComm_t t = c.comm->tutti.load();
-  const auto ds = static_cast<tuttiDataType_t>(c.dtype);
-  const auto s = static_cast<tuttiStream_t>(c.stream);
-  switch (c.kind) {
-    case CallKind::kAllReduce: return tuttiAllReduce(c.sendbuff, c.recvbuff, c.count, ds, op, t, s);
-    case CallKind::kBroadcast:
-      return tuttiBroadcast(c.sendbuff, c.recvbuff, c.count, ds, c.root, t, s);
-    case CallKind::kReduce:
-      return tuttiReduce(c.sendbuff, c.recvbuff, c.count, ds, op, c.root, t, s);
-    case CallKind::kAllGather: return tuttiAllGather(c.sendbuff, c.recvbuff, c.count, ds, t, s);
-    case CallKind::kReduceScatter:
-      return tuttiReduceScatter(c.sendbuff, c.recvbuff, c.count, ds, op, t, s);
-    case CallKind::kAllToAll: return tuttiAllToAll(c.sendbuff, c.recvbuff, c.count, ds, t, s);
-    case CallKind::kGather:
-    case CallKind::kScatter: return forwardRooted(c);
-    case CallKind::kSend: return tuttiSend(c.sendbuff, c.count, ds, c.root, t, s);
-    case CallKind::kRecv: return tuttiRecv(c.recvbuff, c.count, ds, c.root, t, s);
-  }
-  return tuttiInternalError;
-}
-
-void destroyTemps(const std::vector<TempOp>& temps) {
-  for (const TempOp& t : temps) tuttiRedOpDestroy(t.op, t.comm);
+  call->checked = true;
+  return ncclSuccess;
 }
 
 }  // namespace
@@ -198,69 +189,72 @@ size_t dtypeBytes(ncclDataType_t dtype) {
 }
 
 ncclResult_t prepareCall(ShimCall* call, const char* fn) {
-  const size_t es = dtypeBytes(call->dtype);
-  if (es == 0)
-    return fail(ncclInvalidArgument, "%s: datatype %d is not an ncclDataType_t", fn,
-                static_cast<int>(call->dtype));
-  const int nranks = call->comm->nranks;
-  if (reduces(call->kind)) {
-    ncclResult_t r = checkOp(call, fn);
+  const int op = call->op;
+  if (reduces(call->kind) && op >= ncclNumOps) {
+    ncclResult_t r = checkOp(call, fn);  // the shim's own PreMulSum operators
     if (r != ncclSuccess) return r;
   }
-  const bool p2p = call->kind == CallKind::kSend || call->kind == CallKind::kRecv;
-  if ((p2p || rooted(call->kind)) && (call->root < 0 || call->root >= nranks))
-    return fail(ncclInvalidArgument, "%s: %s %d is out of range 0..%d", fn, p2p ? "peer" : "root",
-                call->root, nranks - 1);
-  const size_t factor = blocks(call->kind, nranks);
-  if (call->count > (SIZE_MAX >> 1) / factor / es)
-    return fail(ncclInvalidArgument,
-                "%s: count %zu overflows the buffer size (%zu blocks of %zu-byte "
-                "elements)",
-                fn, call->count, factor, es);
-  return checkBuffers(*call, call->comm->rank, fn);
+  if (call->kind == CallKind::kGather || call->kind == CallKind::kScatter) {
+    // Collectives Tutti does not have: their root and the root's n-block buffer are ours.
+    const int n = call->comm->nranks;
+    const size_t es = dtypeBytes(call->dtype);
+    if (call->root < 0 || call->root >= n)
+      return fail(ncclInvalidArgument, "%s: root %d is out of range 0..%d", fn, call->root, n - 1);
+    if (es && call->count > (SIZE_MAX >> 1) / n / es)
+      return fail(ncclInvalidArgument,
+                  "%s: count %zu overflows the root's buffer (%d blocks of %zu-byte elements)", fn,
+                  call->count, n, es);
+  }
+  if (call->comm->commState() != CommState::kReady || !call->comm->tutti.load())
+    return ncclSuccess;  // created inside this group: checked when the group launches
+  return checkWithTutti(call, fn);
 }
 
 ncclResult_t launchCalls(std::vector<ShimCall>& calls, bool grouped, const char* fn) {
   // Everything that can fail in the shim happens before anything reaches Tutti, so that a
   // failure never launches half a group.
-  std::vector<TempOp> temps;
-  std::vector<tuttiRedOp_t> ops(calls.size());
-  for (size_t i = 0; i < calls.size(); ++i) {
-    ShimCall& c = calls[i];
-    if (c.comm->closed.load() || c.comm->revoked.load()) {
-      destroyTemps(temps);
+  for (ShimCall& c : calls) {
+    if (c.comm->closed.load() || c.comm->revoked.load())
       return fail(ncclInvalidUsage,
-                  "%s: a communicator of the group was %s before the group "
-                  "was launched",
-                  fn, c.comm->closed.load() ? "destroyed or aborted" : "revoked");
+                  "%s: a communicator of the group was %s before the group was launched", fn,
+                  c.comm->closed.load() ? "destroyed or aborted" : "revoked");
+    if (!c.checked) {
+      ncclResult_t r = checkWithTutti(&c, fn);
+      if (r != ncclSuccess) return r;
     }
-    ops[i] = static_cast<tuttiRedOp_t>(c.op);
     if (!c.premul) continue;
     uint64_t value = 0;
     ncclResult_t r = readScalar(c, &value, fn);
+    if (r != ncclSuccess) return r;
+    for (tutti::CollCall& cc : c.prepared) cc.premulScalar = value;
+  }
+  size_t total = 0;
+  for (const ShimCall& c : calls) total += c.prepared.size();
+  const bool group = grouped || total > 1;
+  tutti::clearError();
+  tutti::Result result = tuttiSuccess;
+  if (group) tutti::groupStart();
+  for (ShimCall& c : calls) {
     tuttiComm_t t = c.comm->tutti.load();
-    if (r == ncclSuccess) {
-      r = failFromTutti(
-          tuttiRedOpCreatePreMulSum(&ops[i], &value, static_cast<tuttiDataType_t>(c.dtype), t), fn);
-      if (r == ncclSuccess) temps.push_back({t, ops[i]});
+    tutti::ActiveCall active(t);
+    for (tutti::CollCall& cc : c.prepared) {
+      if (result == tuttiSuccess) result = tutti::submitCall(t, std::move(cc));
+      if (result != tuttiSuccess) {
+        if (group) tutti::groupRecordError(result);
+        t->recordError();
+      }
     }
-    if (r != ncclSuccess) {
-      destroyTemps(temps);
-      return r;
-    }
+    c.prepared.clear();
   }
-  tuttiResult_t result = tuttiSuccess;
-  if (grouped) result = tuttiGroupStart();
-  for (size_t i = 0; i < calls.size() && result == tuttiSuccess; ++i)
-    result = forward(calls[i], ops[i]);
-  if (grouped) {
+  if (group) {
     // Tutti drops the whole group when one call failed and says which in its sentence.
-    tuttiResult_t end = tuttiGroupEnd();
-    if (end != tuttiSuccess) result = end;
+    const tutti::Result end = tutti::groupEnd();
+    if (end != tuttiSuccess) {
+      result = end;
+      for (ShimCall& c : calls) c.comm->tutti.load()->recordError();
+    }
   }
-  ncclResult_t r = failFromTutti(result, fn);
-  destroyTemps(temps);  // after the launch: Tutti reads PreMulSum scalars when it launches
-  return r;
+  return failFromTutti(result, fn);
 }
 
 }  // namespace tutti::shim

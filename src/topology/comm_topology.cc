@@ -8,7 +8,8 @@
 
 #include "algorithms/rank_layout.h"
 #include "base/logging.h"
-#include "core/comm.h"
+#include "bootstrap/bootstrap.h"
+#include "bootstrap/peer_info.h"
 #include "topology/detect.h"
 #include "topology/ring_search.h"
 
@@ -80,16 +81,17 @@ Result layoutOnTopology(const Topology& topo, const std::vector<int>& nodeOf,
   return tuttiSuccess;
 }
 
-Result setupCommTopology(Comm* comm, TunerContext* tc) {
+Result setupCommTopology(int me, const std::vector<PeerInfo>& peers, Bootstrap& bootstrap,
+                         CommTopology* out, TunerContext* tc) {
   std::shared_ptr<const Topology> topo;
   TUTTI_TRY(processTopology(&topo));
-  const int n = comm->nranks, me = comm->rank;
+  const int n = static_cast<int>(peers.size());
   // Nodes numbered by their first rank; my node's ranks in rank order.
   std::vector<int> nodeOf(n);
   std::vector<uint64_t> hashes;
   for (int r = 0; r < n; ++r) {
-    auto it = std::find(hashes.begin(), hashes.end(), comm->peers[r].hostHash);
-    if (it == hashes.end()) it = hashes.insert(hashes.end(), comm->peers[r].hostHash);
+    auto it = std::find(hashes.begin(), hashes.end(), peers[r].hostHash);
+    if (it == hashes.end()) it = hashes.insert(hashes.end(), peers[r].hostHash);
     nodeOf[r] = static_cast<int>(it - hashes.begin());
   }
   std::vector<int> mine;
@@ -100,7 +102,7 @@ Result setupCommTopology(Comm* comm, TunerContext* tc) {
   std::vector<int> gpus;
   bool anyGpu = false;
   for (int r : mine) {
-    const PeerInfo& p = comm->peers[r];
+    const PeerInfo& p = peers[r];
     int g = p.busId >= 0 ? topo->gpuByBusId(host, busIdText(p.busId)) : -1;
     if (g < 0 && p.cudaDev >= 0) g = topo->gpuIndex(host, p.cudaDev);
     gpus.push_back(g);
@@ -123,7 +125,7 @@ Result setupCommTopology(Comm* comm, TunerContext* tc) {
   for (int c = 0; c < my.channels; ++c)
     my.pos[c] = static_cast<int16_t>(std::find(orders[c].begin(), orders[c].end(), myIndex) -
                                      orders[c].begin());
-  TUTTI_CHECK(comm->bootstrap->allGather(infos.data(), sizeof(Info)), "exchanging ring orders");
+  TUTTI_CHECK(bootstrap.allGather(infos.data(), sizeof(Info)), "exchanging ring orders");
   int channels = kMaxRingChannels;
   for (const Info& i : infos) channels = std::min<int>(channels, std::max(1, i.channels));
   std::vector<std::vector<int>> pos(channels, std::vector<int>(n));
@@ -135,43 +137,22 @@ Result setupCommTopology(Comm* comm, TunerContext* tc) {
     TUTTI_WARN("ring orders from the topology are inconsistent (%s); using rank order",
                lastError().c_str());
     std::vector<std::vector<int>> local(1, std::vector<int>(n));
-    for (int r = 0; r < n; ++r) local[0][r] = comm->peers[r].nodeLocalRank;
+    for (int r = 0; r < n; ++r) local[0][r] = peers[r].nodeLocalRank;
     TUTTI_TRY(buildRankLayout(nodeOf, local, layout.get()));
   }
   layout->gpu.assign(n, -1);
   for (size_t i = 0; i < mine.size(); ++i) layout->gpu[mine[i]] = gpus[i];
-  comm->topo = topo;
-  comm->topoHost = host;
-  comm->layout = layout;
+  out->topo = topo;
+  out->host = host;
+  out->layout = layout;
   tc->nranks = n;
   tc->nodes = layout->nnodes;
-  tc->gpu = comm->device >= 0;
   tc->layout = layout.get();
   tc->topo = topo.get();
   tc->localGpus.clear();
   for (int r : layout->nodeRanks[layout->nodeOf[me]]) tc->localGpus.push_back(layout->gpu[r]);
   if (me == 0) TUTTI_INFO("layout: %s", layout->describe().c_str());
   return tuttiSuccess;
-}
-
-TransportClass peerTransport(const Comm* comm, int peer) {
-  if (peer == comm->rank) return TransportClass::kSelf;
-  const RankLayout* l = comm->layout.get();
-  if (!l || !comm->topo) return TransportClass::kHostShm;
-  if (l->nodeOf[peer] != l->nodeOf[comm->rank]) return TransportClass::kNet;
-  const int a = l->gpu[comm->rank], b = l->gpu[peer];
-  if (a < 0 || b < 0 || comm->device < 0) return TransportClass::kHostShm;
-  return transportFor(*comm->topo, a, b);
-}
-
-std::string peerPathLabel(const Comm* comm, int peer) {
-  if (peer == comm->rank) return "X";
-  const RankLayout* l = comm->layout.get();
-  if (!l || !comm->topo) return "SHM";
-  if (l->nodeOf[peer] != l->nodeOf[comm->rank]) return "NET";
-  const int a = l->gpu[comm->rank], b = l->gpu[peer];
-  if (a < 0 || b < 0 || comm->device < 0) return "SHM";
-  return pathLabel(gpuPath(*comm->topo, a, b));
 }
 
 }  // namespace tutti

@@ -3,6 +3,7 @@
 // the tuner context derived from them. Called by initComm after transports are connected.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -10,21 +11,23 @@
 #include "base/error.h"
 #include "topology/paths.h"
 
-struct tuttiComm;
-
 namespace tutti {
 
+class Bootstrap;
+struct PeerInfo;
 struct RankLayout;
 
-// Sets comm->topo, comm->topoHost and comm->layout, and fills `tc` (nranks, nodes, gpu,
-// layout, topo, localGpus). Collective over the communicator.
-Result setupCommTopology(tuttiComm* comm, TunerContext* tc);
+// A communicator's view of the machine.
+struct CommTopology {
+  std::shared_ptr<const Topology> topo;      // this host's topology (detected or loaded)
+  int host = 0;                              // this rank's host in `topo`
+  std::shared_ptr<const RankLayout> layout;  // node of every rank, ring orders
+};
 
-// Transport class between this rank and `peer` as far as the topology knows: kNet across
-// nodes, else from the path between their GPUs (kHostShm for host-only ranks).
-TransportClass peerTransport(const tuttiComm* comm, int peer);
-// "NV18", "PIX", "SYS", "NET", "SHM" (host-only ranks): the path to `peer`, for logs.
-std::string peerPathLabel(const tuttiComm* comm, int peer);
+// Collective over the communicator (one bootstrap all-gather of ring orders): fills *out and
+// the topology part of *tc (nranks, nodes, layout, topo, localGpus) from the peer table.
+Result setupCommTopology(int rank, const std::vector<PeerInfo>& peers, Bootstrap& bootstrap,
+                         CommTopology* out, TunerContext* tc);
 
 // Builds the layout of `nranks` ranks placed on a (possibly multi-host) topology: rank r on
 // host nodeOf[r] uses that host's GPU gpuOf[r] (host-local index, -1 for none). Ring orders

@@ -7,8 +7,8 @@
 #include <cstdio>
 #include <cstring>
 
+#include "base/device.h"
 #include "base/env.h"
-#include "core/gpu_hooks.h"
 #include "topology/detect_internal.h"
 
 namespace tutti {

@@ -106,7 +106,9 @@ Result connectTransports(const TransportContext& ctx, PeerConnections* pc) {
   }
   // Every rank learns every row, so every rank finds the same disagreement and fails with it.
   TUTTI_CHECK(ctx.bootstrap->allGather(matrix.data(), n), "agreeing on transports");
-  auto nameOf = [](int8_t c) { return c >= 0 && c < kNumTransports ? kTransports[c].name : "none"; };
+  auto nameOf = [](int8_t c) {
+    return c >= 0 && c < kNumTransports ? kTransports[c].name : "none";
+  };
   for (int a = 0; a < n; ++a)
     for (int b = a + 1; b < n; ++b) {
       const int8_t ab = matrix[static_cast<size_t>(a) * n + b];

@@ -2,6 +2,7 @@
 // from one thread inside a group (the launches must not wait for each other).
 #include <cuda_runtime.h>
 
+#include <cstdlib>
 #include <vector>
 
 #include "gpu/gpu_testing.h"
@@ -90,6 +91,18 @@ TEST(GpuSingleProcess, TwoRanksSmall) { runSingleProcess(2, 1001); }
 TEST(GpuSingleProcess, TwoRanksLarge) { runSingleProcess(2, (1 << 22) + 3); }
 TEST(GpuSingleProcess, ThreeRanks) { runSingleProcess(3, 300007); }
 TEST(GpuSingleProcess, FourRanks) { runSingleProcess(4, 300007); }
+
+// The same through the proxy (peer mappings disabled): each communicator's proxy thread serves
+// its rank, so one thread enqueueing for every rank cannot deadlock (the host callback of the
+// old staged path did, until the timeout).
+void runProxySingleProcess(int n, size_t count) {
+  setenv("TUTTI_P2P_DISABLE", "1", 1);
+  runSingleProcess(n, count);
+  unsetenv("TUTTI_P2P_DISABLE");
+}
+TEST(GpuSingleProcessProxy, TwoRanksSmall) { runProxySingleProcess(2, 1001); }
+TEST(GpuSingleProcessProxy, TwoRanksLarge) { runProxySingleProcess(2, (1 << 22) + 3); }
+TEST(GpuSingleProcessProxy, FourRanks) { runProxySingleProcess(4, 300007); }
 
 }  // namespace
 }  // namespace tutti::testing

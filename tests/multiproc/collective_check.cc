@@ -6,7 +6,9 @@
 #include <sstream>
 #include <vector>
 
+#include "core/call_checks.h"
 #include "core/comm.h"
+#include "core/group.h"
 #include "kernels/dtype_dispatch.h"
 #include "testing/random.h"
 #include "testing/reference.h"
@@ -49,12 +51,41 @@ std::string describe(const CollCase& c, int nranks) {
   return os.str();
 }
 
+// The checks of the API, then the call goes to the executors as a device call.
+static tuttiResult_t submitAsDevice(tuttiComm_t comm, const CollCase& c, tuttiRedOp_t op,
+                                    const void* send, void* recv, const std::vector<size_t>& sc,
+                                    const std::vector<size_t>& sd, const std::vector<size_t>& rc,
+                                    const std::vector<size_t>& rd) {
+  CollCall call;
+  call.collective = c.collective;
+  call.sendbuff = send;
+  call.recvbuff = recv;
+  call.count = c.collective == Collective::kAllToAllv ? 0 : c.count;
+  call.dtype = c.dtype;
+  call.op = op;
+  call.root = c.root;
+  call.stream = c.stream;
+  if (c.collective == Collective::kAllToAllv) {
+    call.sendCounts = sc;
+    call.sendDispls = sd;
+    call.recvCounts = rc;
+    call.recvDispls = rd;
+  }
+  clearError();
+  Result r = checkCall(comm, call);
+  if (r != tuttiSuccess) return r;
+  call.onDevice = true;
+  r = submitCall(comm, std::move(call));
+  if (r != tuttiSuccess) comm->recordError();
+  return r;
+}
+
 std::string runCollectiveCase(tuttiComm_t comm, int rank, int n, const CollCase& c, uint64_t seed) {
   const size_t es = dtypeSize(c.dtype);
   const size_t cnt = c.count;
-  comm->tuner.init(TunerContext{n, 1, c.device});
+  comm->tuner.clearOverrides();
   if (!c.algorithm.empty() && comm->tuner.applyAlgoString(c.algorithm) != tuttiSuccess)
-    return "bad algorithm";
+    return "bad algorithm: " + lastError();
   // Element counts of the input and output buffers.
   size_t inCount = cnt, outCount = cnt;
   std::vector<size_t> sc(n), sd(n), rc(n), rd(n);
@@ -146,31 +177,34 @@ std::string runCollectiveCase(tuttiComm_t comm, int rank, int n, const CollCase&
       return std::string("tuttiRedOpCreatePreMulSum failed: ") + tuttiGetLastError(comm);
   }
   tuttiResult_t res = tuttiSuccess;
-  switch (c.collective) {
-    case Collective::kAllReduce:
-      res = tuttiAllReduce(send, recv, cnt, c.dtype, op, comm, c.stream);
-      break;
-    case Collective::kAllGather:
-      res = tuttiAllGather(send, recv, cnt, c.dtype, comm, c.stream);
-      break;
-    case Collective::kReduceScatter:
-      res = tuttiReduceScatter(send, recv, cnt, c.dtype, op, comm, c.stream);
-      break;
-    case Collective::kAllToAll:
-      res = tuttiAllToAll(send, recv, cnt, c.dtype, comm, c.stream);
-      break;
-    case Collective::kAllToAllv:
-      res = tuttiAllToAllv(send, sc.data(), sd.data(), recv, rc.data(), rd.data(), c.dtype, comm,
-                           c.stream);
-      break;
-    case Collective::kBroadcast:
-      res = tuttiBroadcast(send, recv, cnt, c.dtype, c.root, comm, c.stream);
-      break;
-    case Collective::kReduce:
-      res = tuttiReduce(send, recv, cnt, c.dtype, op, c.root, comm, c.stream);
-      break;
-    default: return "unsupported case";
-  }
+  if (c.forceDevicePath) {
+    res = submitAsDevice(comm, c, op, send, recv, sc, sd, rc, rd);
+  } else
+    switch (c.collective) {
+      case Collective::kAllReduce:
+        res = tuttiAllReduce(send, recv, cnt, c.dtype, op, comm, c.stream);
+        break;
+      case Collective::kAllGather:
+        res = tuttiAllGather(send, recv, cnt, c.dtype, comm, c.stream);
+        break;
+      case Collective::kReduceScatter:
+        res = tuttiReduceScatter(send, recv, cnt, c.dtype, op, comm, c.stream);
+        break;
+      case Collective::kAllToAll:
+        res = tuttiAllToAll(send, recv, cnt, c.dtype, comm, c.stream);
+        break;
+      case Collective::kAllToAllv:
+        res = tuttiAllToAllv(send, sc.data(), sd.data(), recv, rc.data(), rd.data(), c.dtype, comm,
+                             c.stream);
+        break;
+      case Collective::kBroadcast:
+        res = tuttiBroadcast(send, recv, cnt, c.dtype, c.root, comm, c.stream);
+        break;
+      case Collective::kReduce:
+        res = tuttiReduce(send, recv, cnt, c.dtype, op, c.root, comm, c.stream);
+        break;
+      default: return "unsupported case";
+    }
   if (op != c.op && tuttiRedOpDestroy(op, comm) != tuttiSuccess)
     return std::string("tuttiRedOpDestroy failed: ") + tuttiGetLastError(comm);
   if (c.device) {

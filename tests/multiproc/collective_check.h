@@ -19,6 +19,9 @@ struct CollCase {
   bool device = false;    // run on device buffers (needs setDeviceMemoryOps)
   bool misalign = false;  // offset buffers by 2 bytes (or one element for wider types)
   void* stream = nullptr;
+  // Submit the checked call as a device call whatever its memory is (with device = true and
+  // host memory ops): the proxy executor's tests drive it with host-emulated streams.
+  bool forceDevicePath = false;
 };
 
 // Device buffer handling, installed by GPU tests so this file needs no CUDA.

@@ -38,10 +38,10 @@ void runLayout(int nranks, const RankOptions& options, int expectNodes) {
   runRanks(
       nranks,
       [&](tuttiComm_t comm, int rank, int n) {
-        ASSERT_NE(comm->layout, nullptr);
-        EXPECT_EQ(comm->layout->nnodes, expectNodes);
-        EXPECT_EQ(comm->layout->localRanks(), n / expectNodes);
-        EXPECT_EQ(comm->layout->check(), "");
+        ASSERT_NE(comm->topology.layout, nullptr);
+        EXPECT_EQ(comm->topology.layout->nnodes, expectNodes);
+        EXPECT_EQ(comm->topology.layout->localRanks(), n / expectNodes);
+        EXPECT_EQ(comm->topology.layout->check(), "");
         int failures = 0;
         for (const Sweep& s : kSweeps)
           for (const std::string& algo : s.algorithms)
@@ -88,7 +88,7 @@ TEST(TopologyPlans, TwoRingChannelsOnTwoNodes) {
   runRanks(
       4,
       [&](tuttiComm_t comm, int rank, int n) {
-        EXPECT_GE(comm->layout->channels(), 2);
+        EXPECT_GE(comm->topology.layout->channels(), 2);
         for (Collective c :
              {Collective::kAllReduce, Collective::kAllGather, Collective::kReduceScatter})
           for (size_t count : {size_t{3}, size_t{1001}, size_t{262147}})
@@ -112,8 +112,9 @@ TEST(TopologyPlans, TunerChoicesOnThreeNodes) {
   runRanks(
       6,
       [&](tuttiComm_t comm, int rank, int n) {
-        EXPECT_EQ(comm->tuner.decide(Executor::kCpu, Collective::kAllReduce, 64u << 20).algorithm,
-                  Algorithm::kHierarchical);
+        EXPECT_EQ(
+            comm->tuner.decide(ExecutorKind::kCpu, Collective::kAllReduce, 64u << 20).algorithm,
+            Algorithm::kHierarchical);
         for (size_t count : {size_t{5}, size_t{70001}, size_t{1u << 20}}) {
           std::vector<float> in(count), out(count, -1.0f);
           for (size_t j = 0; j < count; ++j) in[j] = static_cast<float>(rank + (j % 97));
@@ -150,13 +151,13 @@ TEST(TopologyPlans, TopologyFilesAtInit) {
   runRanks(
       4,
       [&](tuttiComm_t comm, int rank, int n) {
-        ASSERT_NE(comm->topo, nullptr);
-        EXPECT_EQ(comm->topo->numGpus(), 4);
+        ASSERT_NE(comm->topology.topo, nullptr);
+        EXPECT_EQ(comm->topology.topo->numGpus(), 4);
         // Ranks follow GPUs 0..3: the ring pairs the NVLink-bridged GPUs.
-        const auto& ring = comm->layout->rings[0];
+        const auto& ring = comm->topology.layout->rings[0];
         for (int i = 0; i < n; i += 2) {
           int a = ring[i], b = ring[i + 1];
-          EXPECT_EQ(a / 2, b / 2) << comm->layout->describe();
+          EXPECT_EQ(a / 2, b / 2) << comm->topology.layout->describe();
         }
         CollCase cc{Collective::kAllReduce, tuttiFloat32, tuttiSum, 1001, false, 0, "ring"};
         EXPECT_EQ(runCollectiveCase(comm, rank, n, cc, testSeed()), "");

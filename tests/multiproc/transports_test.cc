@@ -52,8 +52,8 @@ TEST(Transports, DisagreementFailsInitOnEveryRankNamingBothSides) {
 TEST(Transports, ForcedSocketsOnEveryRankWork) {
   RankOptions opt;
   opt.env = {{"TUTTI_TRANSPORT", "socket"}};
-  runRanks(3, [](tuttiComm_t comm, int rank, int n) { EXPECT_EQ(allReduceOnce(comm, rank), 6); },
-           opt);
+  runRanks(
+      3, [](tuttiComm_t comm, int rank, int n) { EXPECT_EQ(allReduceOnce(comm, rank), 6); }, opt);
 }
 
 TEST(Transports, UnknownTransportNameListsRegisteredOnes) {
@@ -79,15 +79,12 @@ TEST(Transports, ChoicePerPeerIsLoggedAtInfo) {
   ASSERT_NE(mkdtemp(dir), nullptr);
   const std::string log = std::string(dir) + "/log-%p";
   RankOptions opt;
-  opt.env = {{"TUTTI_RANKS_PER_NODE", "2"},
-             {"TUTTI_DEBUG", "INFO"},
-             {"TUTTI_DEBUG_FILE", log}};
+  opt.env = {{"TUTTI_RANKS_PER_NODE", "2"}, {"TUTTI_DEBUG", "INFO"}, {"TUTTI_DEBUG_FILE", log}};
   runRanks(
       4,
       [dir](tuttiComm_t comm, int rank, int n) {
         EXPECT_EQ(allReduceOnce(comm, rank), 10);
-        const std::string text =
-            readFile(std::string(dir) + "/log-" + std::to_string(getpid()));
+        const std::string text = readFile(std::string(dir) + "/log-" + std::to_string(getpid()));
         const char* want[] = {"rank 0: shm to rank 1; socket to ranks 2-3",
                               "rank 1: shm to rank 0; socket to ranks 2-3",
                               "rank 2: shm to rank 3; socket to ranks 0-1",

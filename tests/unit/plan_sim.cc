@@ -6,7 +6,7 @@
 #include <sstream>
 
 #include "algorithms/builders.h"
-#include "core/host_reduce.h"
+#include "cpu/host_reduce.h"
 
 namespace tutti::testing {
 namespace {

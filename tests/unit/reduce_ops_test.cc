@@ -6,7 +6,7 @@
 #include <limits>
 #include <vector>
 
-#include "core/host_reduce.h"
+#include "cpu/host_reduce.h"
 
 namespace tutti {
 namespace {

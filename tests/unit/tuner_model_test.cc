@@ -3,7 +3,10 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
+#include <unistd.h>
+
 #include <cmath>
+#include <fstream>
 
 #include "algorithms/builders.h"
 #include "algorithms/rank_layout.h"
@@ -25,7 +28,7 @@ ModelParams paramsFrom(const std::string& spec) {
 
 ModelShape cpuShape(int n, int nodes) {
   ModelShape s;
-  s.executor = Executor::kCpu;
+  s.basis = ModelBasis::kCpu;
   s.nranks = n;
   s.nodes = nodes;
   s.localRanks = n / nodes;
@@ -109,11 +112,10 @@ TEST(CostModel, GpuFormulasFromTopology) {
   ASSERT_EQ(layoutOnTopology(t, {0, 0, 0, 0}, {0, 1, 2, 3}, &l), tuttiSuccess);
   TunerContext ctx;
   ctx.nranks = 4;
-  ctx.gpu = true;
   ctx.layout = &l;
   ctx.topo = &t;
   ctx.localGpus = {0, 1, 2, 3};
-  const ModelShape s = modelShapeFor(ctx, Executor::kGpu);
+  const ModelShape s = modelShapeFor(ctx, ModelBasis::kGpu);
   EXPECT_EQ(s.ringClass, LinkClass::kNvLink);
   EXPECT_EQ(s.directClass, LinkClass::kNvLink);
   const double B = 18 * 26.5625;  // NV18
@@ -149,11 +151,10 @@ TEST(CostModel, ClusterShapeSharesNics) {
             tuttiSuccess);
   TunerContext ctx;
   ctx.nranks = 8;
-  ctx.gpu = true;
   ctx.layout = &l;
   ctx.topo = &t;
   ctx.localGpus = {0, 1, 2, 3};
-  const ModelShape s = modelShapeFor(ctx, Executor::kGpu);
+  const ModelShape s = modelShapeFor(ctx, ModelBasis::kGpu);
   EXPECT_EQ(s.nodes, 2);
   EXPECT_EQ(s.localRanks, 4);
   EXPECT_EQ(s.interClass, LinkClass::kNet);
@@ -197,116 +198,229 @@ class ScopedEnv {
   const char* k_;
 };
 
+TunerContext cpuContext(int n, int nodes) {
+  TunerContext c;
+  c.nranks = n;
+  c.nodes = nodes;
+  return c;
+}
+
+TunerContext gpuContext(int n, int nodes) {
+  TunerContext c = cpuContext(n, nodes);
+  c.executors = {ExecutorKind::kCpu, ExecutorKind::kGpuDirect};
+  c.primary = ExecutorKind::kGpuDirect;
+  return c;
+}
+
 TEST(Tuner, TablesFollowTheModel) {
   Tuner t;
-  ASSERT_EQ(t.init(TunerContext{4, 1, false}), tuttiSuccess) << lastError();
+  ASSERT_EQ(t.init(cpuContext(4, 1)), tuttiSuccess) << lastError();
   // Every choice in the table is the model's fastest candidate at the start of its range.
   for (Collective c : {Collective::kAllReduce, Collective::kAllGather, Collective::kBroadcast}) {
-    for (const TuneRange& r : t.table(Executor::kCpu, c)) {
+    for (const TuneRange& r : t.table(ExecutorKind::kCpu, c)) {
       const size_t at = r.lo;
       double best = 1e300;
-      for (auto [a, p] : t.candidates(Executor::kCpu, c)) {
-        Prediction pr = t.predict(Executor::kCpu, c, a, p, at);
+      for (auto [a, p] : t.candidates(ExecutorKind::kCpu, c)) {
+        Prediction pr = t.predict(ExecutorKind::kCpu, c, a, p, at);
         if (pr.valid) best = std::min(best, pr.us);
       }
-      EXPECT_NEAR(t.predict(Executor::kCpu, c, r.algorithm, r.protocol, at).us, best, best * 1e-9)
+      EXPECT_NEAR(t.predict(ExecutorKind::kCpu, c, r.algorithm, r.protocol, at).us, best,
+                  best * 1e-9)
           << collectiveName(c) << " at " << at;
     }
   }
   // Small messages take one exchange; large ones a ring on the CPU executor.
-  EXPECT_EQ(t.decide(Executor::kCpu, Collective::kAllReduce, 64).algorithm, Algorithm::kDirect);
-  EXPECT_EQ(t.decide(Executor::kCpu, Collective::kAllReduce, 64u << 20).algorithm,
+  EXPECT_EQ(t.decide(ExecutorKind::kCpu, Collective::kAllReduce, 64).algorithm, Algorithm::kDirect);
+  EXPECT_EQ(t.decide(ExecutorKind::kCpu, Collective::kAllReduce, 64u << 20).algorithm,
             Algorithm::kRing);
-  EXPECT_STREQ(t.decide(Executor::kCpu, Collective::kAllReduce, 64).source, "model");
+  EXPECT_STREQ(t.decide(ExecutorKind::kCpu, Collective::kAllReduce, 64).source, "model");
   // Two emulated nodes: hierarchical wins large AllReduce.
   Tuner h;
-  ASSERT_EQ(h.init(TunerContext{4, 2, false}), tuttiSuccess);
-  EXPECT_EQ(h.decide(Executor::kCpu, Collective::kAllReduce, 64u << 20).algorithm,
+  ASSERT_EQ(h.init(cpuContext(4, 2)), tuttiSuccess);
+  EXPECT_EQ(h.decide(ExecutorKind::kCpu, Collective::kAllReduce, 64u << 20).algorithm,
             Algorithm::kHierarchical);
+}
+
+// Tables hold only what each executor declares it runs.
+TEST(Tuner, TablesHoldOnlyWhatTheExecutorRuns) {
+  Tuner t;
+  ASSERT_EQ(t.init(gpuContext(4, 1)), tuttiSuccess) << lastError();
+  for (ExecutorKind e : {ExecutorKind::kCpu, ExecutorKind::kGpuDirect})
+    for (int ci = 0; ci < static_cast<int>(Collective::kCount); ++ci) {
+      const Collective c = static_cast<Collective>(ci);
+      for (const TuneRange& r : t.table(e, c))
+        EXPECT_TRUE(capabilitiesOf(e).has(c, r.algorithm, r.protocol))
+            << executorKindName(e) << " " << collectiveName(c) << " " << algorithmName(r.algorithm);
+      for (size_t b : {size_t{8}, size_t{1} << 20, size_t{1} << 30}) {
+        TunerChoice ch = t.decide(e, c, b);
+        if (capabilitiesOf(e).algorithms(c).empty()) {
+          EXPECT_FALSE(ch.supported);
+          continue;
+        }
+        EXPECT_TRUE(ch.supported) << ch.error;
+        EXPECT_TRUE(capabilitiesOf(e).has(c, ch.algorithm, ch.protocol));
+      }
+    }
 }
 
 TEST(Tuner, GpuChoicesOnTheH200Box) {
   Topology topo;
   ASSERT_EQ(loadTopologyFile(kTopoDir + "/h200_nvswitch_4gpu.json", &topo), tuttiSuccess);
-  RankLayout l;
-  ASSERT_EQ(layoutOnTopology(topo, {0, 0, 0, 0}, {0, 1, 2, 3}, &l), tuttiSuccess);
-  TunerContext ctx{4, 1, true};
-  ctx.layout = &l;
-  ctx.topo = &topo;
-  ctx.localGpus = {0, 1, 2, 3};
-  Tuner t;
-  ASSERT_EQ(t.init(ctx), tuttiSuccess);
-  // One-shot for tiny messages, two-shot for medium, ring only when bandwidth dominates.
-  EXPECT_EQ(t.choose(Collective::kAllReduce, 8), Algorithm::kDirect);
-  EXPECT_EQ(t.choose(Collective::kAllReduce, 4u << 20), Algorithm::kTwoShot);
-  EXPECT_EQ(t.choose(Collective::kAllReduce, 1u << 30), Algorithm::kRing);
-  EXPECT_EQ(t.decide(Executor::kGpu, Collective::kAllReduce, 1u << 30).protocol, Protocol::kSimple);
-  EXPECT_GT(t.decide(Executor::kGpu, Collective::kAllReduce, 1u << 30).predictedBusBw, 300.0);
-  // Host buffers of the same comm use the CPU executor's table.
-  EXPECT_TRUE(cpuImplements(Collective::kAllReduce,
-                            t.decide(Executor::kCpu, Collective::kAllReduce, 1u << 30).algorithm));
-  EXPECT_EQ(t.decide(Executor::kCpu, Collective::kAllReduce, 8).protocol, Protocol::kSimple);
+  for (int n : {2, 4}) {
+    RankLayout l;
+    std::vector<int> nodes(n, 0), gpus(n);
+    for (int i = 0; i < n; ++i) gpus[i] = i;
+    ASSERT_EQ(layoutOnTopology(topo, nodes, gpus, &l), tuttiSuccess);
+    TunerContext ctx = gpuContext(n, 1);
+    ctx.layout = &l;
+    ctx.topo = &topo;
+    ctx.localGpus = gpus;
+    Tuner t;
+    ASSERT_EQ(t.init(ctx), tuttiSuccess);
+    // One-shot up to the crossover measured on H200 (perf/NOTES.md: 512 KiB with 2 ranks,
+    // 256 KiB with 4), two-shot above it: the kernels the direct executor has.
+    const size_t crossover = n == 2 ? 512u << 10 : 256u << 10;
+    EXPECT_EQ(t.choose(Collective::kAllReduce, 8), Algorithm::kDirect) << n;
+    EXPECT_EQ(t.choose(Collective::kAllReduce, crossover), Algorithm::kDirect) << n;
+    EXPECT_EQ(t.choose(Collective::kAllReduce, crossover * 3 / 2), Algorithm::kTwoShot) << n;
+    EXPECT_EQ(t.choose(Collective::kAllReduce, 1u << 30), Algorithm::kTwoShot) << n;
+    EXPECT_EQ(t.decide(ExecutorKind::kGpuDirect, Collective::kAllReduce, 1u << 30).protocol,
+              Protocol::kSimple);
+    // Host buffers of the same comm use the CPU executor's table.
+    EXPECT_TRUE(
+        cpuImplements(Collective::kAllReduce,
+                      t.decide(ExecutorKind::kCpu, Collective::kAllReduce, 1u << 30).algorithm));
+  }
 }
 
 TEST(Tuner, EnvOverridesTheModel) {
   {
-    ScopedEnv e("TUTTI_TUNE", "allreduce:0-1k:ring,1k-:direct/ll");
+    ScopedEnv e("TUTTI_TUNE", "allreduce:0-1k:ring,1k-:direct");
     Tuner t;
-    ASSERT_EQ(t.init(TunerContext{4, 1, true}), tuttiSuccess) << lastError();
+    ASSERT_EQ(t.init(cpuContext(4, 1)), tuttiSuccess) << lastError();
     EXPECT_EQ(t.choose(Collective::kAllReduce, 100), Algorithm::kRing);
-    TunerChoice c = t.decide(Executor::kGpu, Collective::kAllReduce, 1u << 20);
+    TunerChoice c = t.decide(ExecutorKind::kCpu, Collective::kAllReduce, 1u << 20);
     EXPECT_EQ(c.algorithm, Algorithm::kDirect);
-    EXPECT_EQ(c.protocol, Protocol::kLL);
     EXPECT_STREQ(c.source, "TUTTI_TUNE");
-    EXPECT_EQ(t.decide(Executor::kCpu, Collective::kAllReduce, 1u << 20).protocol,
-              Protocol::kSimple);
+  }
+  {
+    // The GPU comm's main executor has no ring kernel: a clear error at init listing what runs.
+    ScopedEnv e("TUTTI_TUNE", "allreduce:0-1k:ring");
+    Tuner t;
+    EXPECT_EQ(t.init(gpuContext(4, 1)), tuttiInvalidArgument);
+    EXPECT_NE(lastError().find("gpu-direct executor does not run AllReduce with ring/simple (it "
+                               "runs: direct/simple, two_shot/simple)"),
+              std::string::npos)
+        << lastError();
   }
   {
     ScopedEnv e("TUTTI_ALGO", "allreduce:tree");
+    Tuner t;
+    ASSERT_EQ(t.init(cpuContext(8, 1)), tuttiSuccess) << lastError();
+    TunerChoice c = t.decide(ExecutorKind::kCpu, Collective::kAllReduce, 123);
+    EXPECT_EQ(c.algorithm, Algorithm::kTree);
+    EXPECT_STREQ(c.source, "TUTTI_ALGO");
+    Tuner g;
+    EXPECT_EQ(g.init(gpuContext(8, 1)), tuttiInvalidArgument);
+    EXPECT_NE(lastError().find("TUTTI_ALGO=allreduce:tree: the gpu-direct executor does not run "
+                               "AllReduce with tree (it runs: direct/simple, two_shot/simple)"),
+              std::string::npos)
+        << lastError();
+  }
+  {
+    // Forced where the main executor has it; a call on another executor that lacks it fails.
+    ScopedEnv e("TUTTI_ALGO", "allreduce:two_shot");
+    Tuner t;
+    ASSERT_EQ(t.init(gpuContext(4, 1)), tuttiSuccess) << lastError();
+    EXPECT_EQ(t.decide(ExecutorKind::kGpuDirect, Collective::kAllReduce, 8).algorithm,
+              Algorithm::kTwoShot);
+    EXPECT_TRUE(t.decide(ExecutorKind::kCpu, Collective::kAllReduce, 8).supported);
+  }
+  {
+    ScopedEnv e("TUTTI_ALGO", "allgather:pairwise");
+    Tuner t;
+    EXPECT_EQ(t.init(cpuContext(4, 1)), tuttiInvalidArgument);
+    EXPECT_NE(lastError().find("the cpu executor does not run AllGather with pairwise (it runs: "),
+              std::string::npos)
+        << lastError();
+  }
+  {
+    // No executor has an LL protocol yet.
     ScopedEnv p("TUTTI_PROTO", "ll");
     Tuner t;
-    ASSERT_EQ(t.init(TunerContext{8, 1, true}), tuttiSuccess) << lastError();
-    TunerChoice c = t.decide(Executor::kGpu, Collective::kAllReduce, 123);
-    EXPECT_EQ(c.algorithm, Algorithm::kTree);
-    EXPECT_EQ(c.protocol, Protocol::kLL);
-    EXPECT_STREQ(c.source, "TUTTI_ALGO");
+    EXPECT_EQ(t.init(gpuContext(4, 1)), tuttiInvalidArgument);
+    EXPECT_NE(lastError().find("has no collective with protocol 'll'"), std::string::npos)
+        << lastError();
   }
   {
     ScopedEnv e("TUTTI_TUNER_PARAMS",
                 "shm.alpha=0,shm.peer=0,cpu.call=0,direct.cpu_eff=1,two_shot.cpu_eff=1");
     Tuner t;
-    ASSERT_EQ(t.init(TunerContext{4, 1, false}), tuttiSuccess) << lastError();
+    ASSERT_EQ(t.init(cpuContext(4, 1)), tuttiSuccess) << lastError();
     // Without latency, the algorithm moving the fewest bytes per rank wins everywhere.
-    EXPECT_EQ(t.table(Executor::kCpu, Collective::kAllGather).size(), 1u);
+    EXPECT_EQ(t.table(ExecutorKind::kCpu, Collective::kAllGather).size(), 1u);
     EXPECT_NEAR(t.params().link[static_cast<int>(LinkClass::kShm)].alphaUs, 0, 1e-12);
   }
   {
     ScopedEnv e("TUTTI_TUNER_PARAMS", "nvlink.bogus=1");
     Tuner t;
-    EXPECT_EQ(t.init(TunerContext{4, 1, true}), tuttiInvalidArgument);
+    EXPECT_EQ(t.init(gpuContext(4, 1)), tuttiInvalidArgument);
     EXPECT_NE(lastError().find("TUTTI_TUNER_PARAMS"), std::string::npos);
     EXPECT_NE(lastError().find("bogus"), std::string::npos);
   }
   {
-    // NCCL's own syntax in the NCCL_* fallbacks is ignored rather than fatal.
+    // NCCL's own syntax in the NCCL_* fallbacks is ignored rather than fatal, and so is an
+    // NCCL_ALGO the executor lacks.
     ScopedEnv a("NCCL_ALGO", "^NVLS,CollnetDirect");
     ScopedEnv p("NCCL_PROTO", "^LL128");
     Tuner t;
-    ASSERT_EQ(t.init(TunerContext{4, 1, true}), tuttiSuccess) << lastError();
-    EXPECT_STREQ(t.decide(Executor::kGpu, Collective::kAllReduce, 64).source, "model");
+    ASSERT_EQ(t.init(gpuContext(4, 1)), tuttiSuccess) << lastError();
+    EXPECT_STREQ(t.decide(ExecutorKind::kGpuDirect, Collective::kAllReduce, 64).source, "model");
   }
   {
     ScopedEnv a("NCCL_ALGO", "Tree");
     Tuner t;
-    ASSERT_EQ(t.init(TunerContext{4, 1, true}), tuttiSuccess) << lastError();
+    ASSERT_EQ(t.init(cpuContext(4, 1)), tuttiSuccess) << lastError();
     EXPECT_EQ(t.choose(Collective::kAllReduce, 64), Algorithm::kTree);
+    Tuner g;
+    ASSERT_EQ(g.init(gpuContext(4, 1)), tuttiSuccess) << lastError();
+    EXPECT_STREQ(g.decide(ExecutorKind::kGpuDirect, Collective::kAllReduce, 64).source, "model");
   }
   {
     ScopedEnv e("TUTTI_PROTO", "fast");
     Tuner t;
-    EXPECT_EQ(t.init(TunerContext{4, 1, true}), tuttiInvalidArgument);
+    EXPECT_EQ(t.init(gpuContext(4, 1)), tuttiInvalidArgument);
     EXPECT_NE(lastError().find("fast"), std::string::npos);
   }
+}
+
+// What ran is logged once per executor, collective, algorithm and power-of-two size bucket.
+TEST(Tuner, LogsWhatRanOncePerSizeBucket) {
+  char path[] = "/tmp/tutti-noteran-XXXXXX";
+  const int fd = mkstemp(path);
+  ASSERT_GE(fd, 0);
+  close(fd);
+  ScopedEnv level("TUTTI_DEBUG", "INFO");
+  ScopedEnv file("TUTTI_DEBUG_FILE", path);
+  Tuner t;
+  ASSERT_EQ(t.init(cpuContext(4, 1)), tuttiSuccess) << lastError();
+  for (int pass = 0; pass < 2; ++pass)
+    for (size_t b = 8; b <= (size_t{1} << 30); b *= 2)
+      t.noteRan(ExecutorKind::kCpu, Collective::kAllReduce, b,
+                t.decide(ExecutorKind::kCpu, Collective::kAllReduce, b));
+  std::ifstream in(path);
+  std::string line, text;
+  int lines = 0;
+  while (std::getline(in, line))
+    if (line.find("AllReduce") != std::string::npos && line.find(": ran ") != std::string::npos) {
+      ++lines;
+      text += line + "\n";
+    }
+  unlink(path);
+  EXPECT_EQ(lines, 28) << text;  // 8 B .. 1 GiB: 28 buckets, the second pass logs nothing
+  EXPECT_NE(text.find("AllReduce 8 bytes: ran direct/simple on the cpu executor"),
+            std::string::npos)
+      << text;
 }
 
 }  // namespace

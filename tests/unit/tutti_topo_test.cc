@@ -99,13 +99,15 @@ TEST(TuttiTopo, CpuOnlyDetectionAndPlanSteps) {
   EXPECT_NE(r.out.find("step 0:"), std::string::npos) << r.out;
 }
 
-TEST(TuttiTopo, LogsEachChoiceOncePerSizeBucket) {
-  ToolRun r = run("--topo " + kTopoDir + "/h200_nvswitch_4gpu.json --no-matrix --sweep",
-                  "TUTTI_DEBUG=INFO");
+TEST(TuttiTopo, SweepShowsTheExecutorsChoices) {
+  ToolRun r = run("--topo " + kTopoDir + "/h200_nvswitch_4gpu.json --no-matrix --sweep");
   ASSERT_EQ(r.status, 0) << r.out;
-  // 8 B .. 1 GiB is 28 power-of-two buckets; the --bytes call repeats one of them.
-  EXPECT_EQ(count(r.out, "tuner: AllReduce"), 28) << r.out;
-  EXPECT_NE(r.out.find("on the gpu executor (4 ranks): direct/"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("Sweep (gpu-direct executor)"), std::string::npos) << r.out;
+  // 8 B .. 1 GiB is 28 power-of-two sizes, each a kernel the direct executor has.
+  EXPECT_EQ(count(r.out, " direct/simple ") + count(r.out, " two_shot/simple "), 28) << r.out;
+  r = run("--topo " + kTopoDir + "/h200_nvswitch_4gpu.json --no-matrix --sweep --executor cpu");
+  ASSERT_EQ(r.status, 0) << r.out;
+  EXPECT_NE(r.out.find("Sweep (cpu executor)"), std::string::npos) << r.out;
 }
 
 TEST(TuttiTopo, BadArgumentsAndFiles) {

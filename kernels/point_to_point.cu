@@ -2,8 +2,8 @@
 // into chunks that flow through a double-buffered slot in the receiver's scratch, with a
 // "ready" flag per chunk (sender to receiver) and a "freed" flag back. All sends and receives
 // of a group run in one launch, so any pairing completes without deadlock.
+#include "device_channel.cuh"
 #include "device_copy.cuh"
-#include "device_sync.cuh"
 #include "launch.h"
 
 namespace tutti {

@@ -1,5 +1,5 @@
 // GPU communicator setup: allocation, handle exchange and peer mapping.
-#include "gpu/gpu_comm.h"
+#include "gpu/gpu_state.h"
 
 #include <signal.h>
 #include <unistd.h>
@@ -11,7 +11,6 @@
 
 #include "base/env.h"
 #include "base/logging.h"
-#include "core/gpu_hooks.h"
 
 namespace tutti {
 namespace {
@@ -42,7 +41,7 @@ std::string busIdString(int64_t busId) {
 
 }  // namespace
 
-void GpuComm::watch(std::vector<std::pair<int, int>> peers) {
+void GpuState::watch(std::vector<std::pair<int, int>> peers) {
   while (!stopWatchdog_.load()) {
     for (auto [rank, pid] : peers) {
       if (kill(pid, 0) != 0 && errno == ESRCH) {
@@ -57,7 +56,7 @@ void GpuComm::watch(std::vector<std::pair<int, int>> peers) {
   }
 }
 
-GpuComm::~GpuComm() {
+GpuState::~GpuState() {
   stopWatchdog_ = true;
   if (watchdog_.joinable()) watchdog_.join();
   if (device >= 0) cudaSetDevice(device);
@@ -67,29 +66,28 @@ GpuComm::~GpuComm() {
   if (counters) cudaFree(counters);
   if (devComm) cudaFree(devComm);
   if (hostWords) cudaFreeHost(hostWords);
-  if (stageSend) cudaFreeHost(stageSend);
-  if (stageRecv) cudaFreeHost(stageRecv);
 }
 
-Result GpuComm::ensureStaging(size_t bytes) {
-  if (bytes <= stageBytes) return tuttiSuccess;
-  if (stageSend) cudaFreeHost(stageSend);
-  if (stageRecv) cudaFreeHost(stageRecv);
-  stageSend = stageRecv = nullptr;
-  stageBytes = 0;
-  TUTTI_TRY(
-      cudaCheck(cudaHostAlloc(reinterpret_cast<void**>(&stageSend), bytes, cudaHostAllocPortable),
-                "cudaHostAlloc (staging)"));
-  TUTTI_TRY(
-      cudaCheck(cudaHostAlloc(reinterpret_cast<void**>(&stageRecv), bytes, cudaHostAllocPortable),
-                "cudaHostAlloc (staging)"));
-  stageBytes = bytes;
+void GpuState::abort() {
+  if (hostWords) reinterpret_cast<volatile int*>(hostWords)[0] = 1;
+}
+
+Result GpuState::pollError(int timeoutMs) const {
+  if (!hostWords) return tuttiSuccess;
+  const int e = reinterpret_cast<volatile int*>(hostWords)[1];
+  if (e == kKernelTimeout)
+    return setError(tuttiTimeout, "a collective kernel waited for a peer longer than %d ms",
+                    timeoutMs);
+  if (e == kKernelAborted && deadPeer >= 0)
+    return setError(tuttiRemoteError, "rank %d died while a collective kernel waited for it",
+                    deadPeer.load());
+  if (e == kKernelAborted) return setError(tuttiAborted, "a collective kernel was aborted");
   return tuttiSuccess;
 }
 
-Result GpuComm::init(Comm* comm) {
-  device = comm->device;
-  const int n = comm->nranks, r = comm->rank;
+Result GpuState::init(Comm* comm) {
+  device = comm->config.device;
+  const int n = comm->nranks(), r = comm->rank();
   TUTTI_TRY(cudaCheck(cudaSetDevice(device), "cudaSetDevice"));
   regionBytes = envBytes("TUTTI_GPU_REGION_BYTES", 2u << 20) & ~size_t(4095);
   p2pChunkBytes = envBytes("TUTTI_GPU_P2P_CHUNK_BYTES", 512u << 10) & ~size_t(15);
@@ -160,7 +158,7 @@ Result GpuComm::init(Comm* comm) {
   view.counters = counters;
   view.abortFlag = devWords;
   view.errorFlag = devWords + 1;
-  view.timeoutNs = static_cast<uint64_t>(comm->timeoutMs) * 1000000ull;
+  view.timeoutNs = static_cast<uint64_t>(comm->config.timeoutMs) * 1000000ull;
   view.regionBytes = regionBytes;
   view.p2pOffset = kMaxBlocks * regionBytes;
   view.p2pChunkBytes = p2pChunkBytes;
@@ -221,11 +219,10 @@ Result GpuComm::init(Comm* comm) {
     if (p != r && comm->peers[p].hostHash == comm->peers[r].hostHash &&
         comm->peers[p].pid != me.pid)
       local.push_back({p, comm->peers[p].pid});
-  if (!local.empty()) watchdog_ = std::thread(&GpuComm::watch, this, local);
+  if (direct && !local.empty()) watchdog_ = std::thread(&GpuState::watch, this, local);
   if (r == 0) {
-    TUTTI_INFO("GPU path: %s%s%s; scratch %zu MiB per rank",
-               direct ? "direct kernels over P2P" : "host-staged", direct ? "" : " because of ",
-               direct ? "" : why.c_str(), scratchBytes >> 20);
+    if (direct)
+      TUTTI_INFO("GPU path: direct kernels over P2P; scratch %zu MiB per rank", scratchBytes >> 20);
     int shared = 0;
     for (int p = 1; p < n; ++p)
       shared += comm->peers[p].hostHash == comm->peers[0].hostHash &&

@@ -1,6 +1,6 @@
 // CPU instantiations of the shared reduction functors. Loops are written so the compiler can
 // vectorize the common float/int cases.
-#include "core/host_reduce.h"
+#include "cpu/host_reduce.h"
 
 #include <cstring>
 

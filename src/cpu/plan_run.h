@@ -1,7 +1,7 @@
-// The CPU executor: runs plans over host buffers by moving bytes through the transports and
-// combining them on the CPU. Nothing blocks inside a step: every op advances as far as its
-// connection allows, and one loop progresses all plans of a group (one thread can drive
-// several communicators, as tuttiCommInitAll users do).
+// The CPU executor's engine: runs plans over host buffers by moving bytes through the
+// transports and combining them on the CPU. Nothing blocks inside a step: every op advances as
+// far as its connection allows, and one loop progresses all plans of a group (one thread can
+// drive several communicators, as tuttiCommInitAll users do). That loop owns every wait.
 #pragma once
 
 #include <cstddef>
@@ -9,15 +9,23 @@
 
 #include "algorithms/plan.h"
 #include "core/comm.h"
-#include "core/host_reduce.h"
+#include "cpu/host_reduce.h"
 
 namespace tutti {
+
+// The streams a communicator's plans move bytes through, and the message count of every
+// directed pair (each message header carries it).
+struct PeerStreams {
+  const PeerConnections* transports = nullptr;
+  std::vector<uint32_t> sendSeq, recvSeq;
+};
 
 // A plan in flight on one communicator.
 class PlanRun {
  public:
   // `bases[i]` is the address of BufferId i (send, recv, scratch, extras).
-  PlanRun(Comm* comm, const Plan* plan, std::vector<char*> bases, ReduceSpec spec);
+  PlanRun(Comm* comm, PeerStreams* streams, const Plan* plan, std::vector<char*> bases,
+          ReduceSpec spec);
   // Re-targets this run at another plan, keeping its allocations (the hot path reuses one).
   void reset(Comm* comm, const Plan* plan, const char* send, char* recv, char* scratch,
              ReduceSpec spec);
@@ -46,6 +54,7 @@ class PlanRun {
   void startStep();
 
   Comm* comm_;
+  PeerStreams* streams_;
   const Plan* plan_;
   std::vector<char*> bases_;
   ReduceSpec spec_;

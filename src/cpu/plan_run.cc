@@ -1,5 +1,5 @@
-// CPU executor: message framing, per-op progress and the shared wait loop.
-#include "core/cpu_executor.h"
+// Per-op progress of plans and the wait loop every CPU-executor call runs in.
+#include "cpu/plan_run.h"
 
 #include <sched.h>
 #include <string.h>
@@ -9,22 +9,12 @@
 #include <thread>
 
 #include "base/logging.h"
+#include "cpu/msg_header.h"
 
 namespace tutti {
 namespace {
 
-constexpr uint16_t kMsgMagic = 0x5475;  // "Tu"
 constexpr size_t kAlign = Connection::kAlign;
-
-// Precedes every message on a stream; the receiver checks it before touching its buffers.
-struct MsgHeader {
-  uint16_t magic;
-  uint8_t collective;
-  uint8_t dtype;
-  uint32_t seq;    // per directed pair of ranks
-  uint64_t bytes;  // payload; padded to kAlign on the stream
-};
-static_assert(sizeof(MsgHeader) == kAlign, "header fills one stream slot");
 
 size_t alignUp(size_t x) { return (x + kAlign - 1) & ~(kAlign - 1); }
 
@@ -63,14 +53,16 @@ Collective expectedSenderCollective(Collective mine) {
 
 }  // namespace
 
-PlanRun::PlanRun(Comm* comm, const Plan* plan, std::vector<char*> bases, ReduceSpec spec)
+PlanRun::PlanRun(Comm* comm, PeerStreams* streams, const Plan* plan, std::vector<char*> bases,
+                 ReduceSpec spec)
     : comm_(comm),
+      streams_(streams),
       plan_(plan),
       bases_(std::move(bases)),
       spec_(spec),
       elemSize_(dtypeSize(spec.dtype)) {
-  sendBusy_.assign(comm->nranks, 0);
-  recvBusy_.assign(comm->nranks, 0);
+  sendBusy_.assign(comm->nranks(), 0);
+  recvBusy_.assign(comm->nranks(), 0);
 }
 
 void PlanRun::reset(Comm* comm, const Plan* plan, const char* send, char* recv, char* scratch,
@@ -82,9 +74,9 @@ void PlanRun::reset(Comm* comm, const Plan* plan, const char* send, char* recv, 
   elemSize_ = dtypeSize(spec.dtype);
   step_ = 0;
   stepStarted_ = false;
-  if (sendBusy_.size() != static_cast<size_t>(comm->nranks)) {
-    sendBusy_.assign(comm->nranks, 0);
-    recvBusy_.assign(comm->nranks, 0);
+  if (sendBusy_.size() != static_cast<size_t>(comm->nranks())) {
+    sendBusy_.assign(comm->nranks(), 0);
+    recvBusy_.assign(comm->nranks(), 0);
     pass_ = 0;
   }
 }
@@ -117,8 +109,8 @@ Result PlanRun::checkPeers() {
   for (uint32_t i = 0; i < s.numOps; ++i) {
     const PlanOp& op = plan_->ops[s.firstOp + i];
     // A peer that finished and left is fine as long as we need nothing more from it.
-    if (states_[i].complete || op.peer < 0 || !comm_->transports.to(op.peer)) continue;
-    TUTTI_TRY(comm_->transports.to(op.peer)->checkPeer());
+    if (states_[i].complete || op.peer < 0 || !streams_->transports->to(op.peer)) continue;
+    TUTTI_TRY(streams_->transports->to(op.peer)->checkPeer());
   }
   return tuttiSuccess;
 }
@@ -148,21 +140,21 @@ void PlanRun::runLocal(const PlanOp& op) {
       break;
     }
     case OpType::kDivide:
-      hostDivide(spec_.dtype, addr(op.dst), addr(op.dst), count, comm_->nranks);
+      hostDivide(spec_.dtype, addr(op.dst), addr(op.dst), count, comm_->nranks());
       break;
     default: break;
   }
 }
 
 Result PlanRun::advanceSend(const PlanOp& op, OpState& st, bool* progressed) {
-  Connection* c = comm_->transports.to(op.peer);
+  Connection* c = streams_->transports->to(op.peer);
   void* p;
   size_t n;
   if (!st.headerDone) {
     TUTTI_TRY(c->sendSpace(&p, &n));
     if (n < kAlign) return tuttiSuccess;
-    MsgHeader h{kMsgMagic, static_cast<uint8_t>(plan_->collective),
-                static_cast<uint8_t>(spec_.dtype), comm_->sendSeq[op.peer]++, op.bytes};
+    const MsgHeader h =
+        makeMsgHeader(plan_->collective, spec_.dtype, streams_->sendSeq[op.peer]++, op.bytes);
     memcpy(p, &h, sizeof(h));
     // A small payload rides in the same commit: one publication, one cache-line handoff.
     size_t inline_ = 0;
@@ -191,32 +183,17 @@ Result PlanRun::advanceSend(const PlanOp& op, OpState& st, bool* progressed) {
 }
 
 Result PlanRun::advanceRecv(const PlanOp& op, OpState& st, bool* progressed) {
-  Connection* c = comm_->transports.to(op.peer);
+  Connection* c = streams_->transports->to(op.peer);
   const void* p;
   size_t n;
   if (!st.headerDone) {
     TUTTI_TRY(c->recvPeek(&p, &n));
     if (n < kAlign) return tuttiSuccess;
-    MsgHeader h;
-    memcpy(&h, p, sizeof(h));
-    const uint32_t seq = comm_->recvSeq[op.peer];
-    Collective want = expectedSenderCollective(plan_->collective);
-    if (h.magic != kMsgMagic || h.seq != seq)
-      return setError(tuttiRemoteError,
-                      "rank %d sent a corrupt message header (magic 0x%x, sequence %u, "
-                      "expected %u)",
-                      op.peer, h.magic, h.seq, seq);
-    if (h.collective != static_cast<uint8_t>(want) || h.bytes != op.bytes)
-      return setError(tuttiRemoteError,
-                      "rank %d sent %s data of %llu bytes where this rank expected %s data of "
-                      "%zu bytes: the ranks called different collectives or counts",
-                      op.peer,
-                      h.collective < static_cast<uint8_t>(Collective::kCount)
-                          ? collectiveName(static_cast<Collective>(h.collective))
-                          : "unknown",
-                      (unsigned long long)h.bytes, collectiveName(want), op.bytes);
+    const MsgExpectation want{op.peer, expectedSenderCollective(plan_->collective),
+                              streams_->recvSeq[op.peer], op.bytes};
+    TUTTI_TRY(checkMsgHeader(p, want));
     TUTTI_TRY(c->recvRelease(kAlign));
-    comm_->recvSeq[op.peer]++;
+    streams_->recvSeq[op.peer]++;
     st.headerDone = true;
     *progressed = true;
   }
@@ -281,7 +258,7 @@ Result PlanRun::advance(bool* progressed) {
       for (uint32_t i = 0; i < s.numOps; ++i) {
         const PlanOp& op = plan_->ops[s.firstOp + i];
         if (op.type != OpType::kSend) continue;
-        Connection* c = comm_->transports.to(op.peer);
+        Connection* c = streams_->transports->to(op.peer);
         TUTTI_TRY(c->progress());
         if (!c->flushed()) allComplete = false;
       }
@@ -328,7 +305,7 @@ Result runQueues(std::vector<CommQueue>& queues) {
     for (CommQueue& q : queues) {
       if (q.next == q.runs.size()) continue;
       PlanRun& run = q.runs[q.next];
-      if (q.comm->abortFlag.load(std::memory_order_relaxed))
+      if (q.comm->errors.abortFlag.load(std::memory_order_relaxed))
         return setError(tuttiAborted, "%s: communicator aborted", run.where().c_str());
       Result r = run.checkPeers();
       if (r != tuttiSuccess) {
@@ -348,10 +325,10 @@ Result runQueues(std::vector<CommQueue>& queues) {
         addErrorContext("%s while %s", run.where().c_str(), run.waitingOn().c_str());
         return q.comm->fail(r);
       }
-      if (idleMs > q.comm->timeoutMs) {
+      if (idleMs > q.comm->config.timeoutMs) {
         setError(tuttiTimeout, "%s: no progress for %lld ms while %s (TUTTI_TIMEOUT_MS=%d)",
                  run.where().c_str(), (long long)idleMs, run.waitingOn().c_str(),
-                 q.comm->timeoutMs);
+                 q.comm->config.timeoutMs);
         return q.comm->fail(tuttiTimeout);
       }
     }

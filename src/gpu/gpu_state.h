@@ -1,6 +1,6 @@
-// Per-communicator GPU state: scratch and flag buffers allocated once at init, every intra-node
-// peer's buffers mapped (CUDA IPC across processes, peer access within one), the device-side
-// DeviceComm the kernels read, and the host-mapped abort and error words.
+// The direct executor's GPU state: scratch and flag buffers allocated once at init, every peer's
+// buffers mapped (CUDA IPC across processes, peer access within one), the device-side DeviceComm
+// the kernels read, the host-mapped abort and error words, and a watchdog for dead peers.
 #pragma once
 
 #include <cuda_runtime.h>
@@ -14,14 +14,19 @@
 
 namespace tutti {
 
-class GpuComm {
+class GpuState {
  public:
-  ~GpuComm();
+  ~GpuState();
+  // Collective: allocates, exchanges handles, maps every peer it can, and votes: `direct` is
+  // true on every rank when every rank mapped every peer, false on every rank otherwise.
   Result init(Comm* comm);
+  // Sets the abort word: waiting kernels give up. The error a kernel left, as a Result.
+  void abort();
+  Result pollError(int timeoutMs) const;
 
   int device = -1;
   bool direct = false;       // every rank on this node and mapped: direct kernels
-  std::string whyNotDirect;  // for the log and for errors of the staged path
+  std::string whyNotDirect;  // for the log and the proxy's messages
   size_t regionBytes = 0;
   size_t p2pChunkBytes = 0;
   char* scratch = nullptr;
@@ -32,12 +37,7 @@ class GpuComm {
   DeviceComm* devComm = nullptr;
   DeviceComm view{};  // host copy of *devComm
 
-  // Host staging for ranks without P2P (pinned; grown on demand).
-  char* stageSend = nullptr;
-  char* stageRecv = nullptr;
-  size_t stageBytes = 0;
-  Result ensureStaging(size_t bytes);
-  int deadPeer = -1;  // rank the watchdog found dead
+  std::atomic<int> deadPeer{-1};  // rank the watchdog found dead
 
  private:
   // Kernels cannot see a peer process die; this thread can (same-host pids), and then

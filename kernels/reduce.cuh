@@ -1,0 +1,42 @@
+// Reduce: every rank pushes its slice into the root's scratch, a barrier, and the root reduces
+// the n slices in rank order. S out per non-root rank.
+#pragma once
+
+#include "reduce_common.cuh"
+
+namespace tutti {
+namespace reduce_detail {
+
+template <typename T, typename F>
+__global__ void __launch_bounds__(kThreads) reduceKernel(GpuCollArgs a) {
+  const DeviceComm& c = *a.comm;
+  const int n = c.nranks, r = c.rank, b = blockIdx.x;
+  const size_t es = sizeof(T), S = a.sliceElems;
+  __shared__ char* dsts[kMaxGpuRanks + 1];
+  __shared__ const char* srcs[kMaxGpuRanks];
+  uint64_t iter = c.counters->iter[b];
+  F f;
+  for (size_t e0 = static_cast<size_t>(b) * S; e0 < a.count;
+       e0 += static_cast<size_t>(gridDim.x) * S, ++iter) {
+    const size_t m = a.count - e0 < S ? a.count - e0 : S;
+    const BlockChannels ch{c, b, static_cast<int>(iter & 1), scratchSlotBytes(c.regionBytes, n)};
+    if (r != a.root || a.premul) pushOwnTo<T>(a, ch.peerSlot(a.root, r), a.send + e0 * es, m);
+    if (!ch.barrier()) return;
+    if (r == a.root) {
+      if (threadIdx.x == 0) {
+        for (int p = 0; p < n; ++p)
+          srcs[p] = p == r ? ownSource(a, ch, a.send + e0 * es) : ch.ownSlot(p);
+        dsts[0] = a.recv + e0 * es;
+      }
+      __syncthreads();
+      blockReduce<T>(dsts, 1, srcs, n, m, f, a.divisor);
+    }
+  }
+  __syncthreads();
+  if (threadIdx.x == 0) c.counters->iter[b] = iter;
+}
+
+TUTTI_REDUCE_LAUNCHER(Reduce, reduceKernel)
+
+}  // namespace reduce_detail
+}  // namespace tutti

@@ -1,0 +1,65 @@
+// Tuner choice to plan, for one call.
+#include "cpu/call_plan.h"
+
+#include <algorithm>
+
+#include "algorithms/builders.h"
+#include "base/logging.h"
+
+namespace tutti {
+
+size_t tunerBytes(const CollCall& c, int nranks) {
+  size_t es = dtypeSize(c.dtype);
+  switch (c.collective) {
+    case Collective::kAllGather:
+    case Collective::kReduceScatter:
+    case Collective::kAllToAll: return c.count * es * nranks;
+    default: return c.count * es;
+  }
+}
+
+bool runsInPlace(const CollCall& call, int rank, const char* send, const char* recv) {
+  const size_t blockBytes = call.count * dtypeSize(call.dtype);
+  switch (call.collective) {
+    case Collective::kAllGather: return send == recv + rank * blockBytes;
+    case Collective::kReduceScatter: return recv == send + rank * blockBytes;
+    case Collective::kAllToAllv: return false;
+    default: return send == recv;
+  }
+}
+
+Result buildCallPlan(Comm* comm, ExecutorKind e, const CollCall& call, const char* send, char* recv,
+                     Plan* plan) {
+  const CommConfig& cfg = comm->config;
+  CollArgs a;
+  a.collective = call.collective;
+  a.dtype = call.dtype;
+  a.elemSize = dtypeSize(call.dtype);
+  a.count = call.count;
+  a.root = call.root;
+  a.rank = cfg.rank;
+  a.nranks = cfg.nranks;
+  a.average = call.op == tuttiAvg;
+  a.inPlace = runsInPlace(call, cfg.rank, send, recv);
+  if (call.collective == Collective::kAllToAllv) {
+    a.sendCounts = call.sendCounts.data();
+    a.sendDispls = call.sendDispls.data();
+    a.recvCounts = call.recvCounts.data();
+    a.recvDispls = call.recvDispls.data();
+  }
+  const size_t bytes = tunerBytes(call, cfg.nranks);
+  TunerChoice choice = comm->tuner.decide(e, call.collective, bytes);
+  if (!choice.supported) return setError(tuttiInvalidUsage, "%s", choice.error.c_str());
+  a.layout = comm->topology.layout.get();
+  a.channels = std::max(choice.channels, cfg.minChannels);
+  if (cfg.maxChannels > 0) a.channels = std::min(a.channels, cfg.maxChannels);
+  TUTTI_CHECK(buildPlan(a, choice.algorithm, plan), "%s", collectiveName(call.collective));
+  plan->protocol = choice.protocol;
+  choice.channels = plan->channels;
+  comm->tuner.noteRan(e, call.collective, bytes, choice);
+  if (logLevel() >= LogLevel::kTrace)
+    TUTTI_TRACE("rank %d: %s", cfg.rank, plan->describe().c_str());
+  return tuttiSuccess;
+}
+
+}  // namespace tutti

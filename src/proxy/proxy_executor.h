@@ -1,0 +1,85 @@
+// The GPU proxy executor: device buffers whose peers this rank cannot map (no P2P, another node)
+// move through pinned host staging and the CPU executor, run by a proxy thread per
+// communicator. The enqueue path only puts copies and flag operations on the caller's stream
+// and a description of the work on the proxy's queue; the proxy thread waits for each chunk's
+// "copied in" flag, runs the chunk's host calls, and raises its "results ready" flag, which the
+// stream waits on before copying the results out. Nothing blocks in a stream callback, several
+// streams and threads may use one communicator, and an idle proxy sleeps.
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "core/comm.h"
+#include "core/executor.h"
+#include "proxy/proxy_plan.h"
+#include "proxy/stream_ops.h"
+
+namespace tutti {
+
+class ProxyExecutor : public Executor {
+ public:
+  // `why` says why the direct kernels are not used (logs and errors).
+  ProxyExecutor(Comm* comm, std::unique_ptr<StreamOps> ops, std::string why);
+  ~ProxyExecutor() override;
+  // Allocates the staging (two slots of TUTTI_PROXY_CHUNK_BYTES for input and output, pinned,
+  // once) and the flags, and starts the proxy thread.
+  Result init();
+
+  ExecutorKind kind() const override { return ExecutorKind::kGpuProxy; }
+  const Capabilities& capabilities() const override { return gpuProxyCapabilities(); }
+  Result launch(std::vector<CommCalls>& work) override;
+  Result quiesce() override;
+  Result synchronize() override;
+  Result pollError() override;
+  void abort() override;
+
+ private:
+  // Chunk flags in pinned memory, each on its own cache line. Chunk g uses slot g % 2;
+  // values are chunk numbers modulo 2^32, compared cyclically.
+  struct Flags {
+    alignas(64) volatile uint32_t copiedIn[2];    // stream -> proxy: chunk g is in the send area
+    alignas(64) volatile uint32_t resultsOut[2];  // proxy -> stream: chunk g's results are ready
+    alignas(64) volatile uint32_t slotFree[2];    // stream -> stream: chunk g is copied out
+  };
+  struct Queued {
+    uint32_t firstChunk;
+    ProxyOp op;
+  };
+
+  Result enqueue(ProxyOp& op);
+  void loop();
+  Result runChunk(const ProxyChunk& chunk, uint32_t g);
+  // Waits until the stream copied chunk g in; false when the proxy should give up (abort).
+  bool waitCopiedIn(uint32_t g);
+  // After a failure: every chunk handed out so far is released, so no stream waits forever.
+  void releaseStreams();
+  char* sendArea(uint32_t g) const { return staging_ + (g & 1) * 2 * slotBytes_; }
+  char* recvArea(uint32_t g) const { return sendArea(g) + slotBytes_; }
+
+  Comm* comm_;
+  std::unique_ptr<StreamOps> ops_;
+  std::string why_;
+  size_t slotBytes_ = 0;
+  char* staging_ = nullptr;
+  Flags* flags_ = nullptr;
+
+  std::mutex mutex_;  // guards everything below
+  std::condition_variable work_, idle_;
+  std::deque<Queued> queue_;
+  uint32_t nextChunk_ = 0;
+  uint64_t submitted_ = 0, completed_ = 0;
+  bool failed_ = false, stop_ = false;
+  Result error_ = tuttiSuccess;
+  std::string errorMessage_;
+
+  std::atomic<bool> abort_{false};
+  std::thread thread_;
+};
+
+}  // namespace tutti

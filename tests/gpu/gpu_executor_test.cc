@@ -1,0 +1,151 @@
+// The device executors on a real GPU: every (collective, algorithm) the direct and the proxy
+// executor declare runs when forced, is correct and is what the INFO line names; the proxy
+// (TUTTI_P2P_DISABLE=1) refuses CUDA-graph capture with a sentence, serves several streams, and
+// sleeps when idle.
+#include <cuda_runtime.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <string>
+#include <vector>
+
+#include "gpu/gpu_testing.h"
+#include "multiproc/executor_check.h"
+#include "testing/run_ranks.h"
+
+namespace tutti::testing {
+namespace {
+
+// Runs fn(comm, rank, n, stream) on n ranks (one process each) with `opt`'s environment.
+template <typename Fn>
+void onGpuRanks(int nranks, RankOptions opt, Fn fn) {
+  opt.createComm = false;
+  runRanks(
+      nranks,
+      [&](tuttiComm_t, int rank, int n) {
+        setDeviceMemoryOps(cudaMemoryOps());
+        CUDA_OK(cudaSetDevice(gpuForRank(rank)));
+        cudaStream_t stream;
+        CUDA_OK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+        tuttiComm_t comm = nullptr;
+        ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess)
+            << tuttiGetLastError(nullptr);
+        fn(comm, rank, n, stream);
+        tuttiCommDestroy(comm);
+        cudaStreamDestroy(stream);
+      },
+      opt);
+}
+
+TEST(GpuExecutorChoice, EveryDirectPairRunsAndIsLogged) {
+  SKIP_WITHOUT_GPUS(2);
+  LogDir dir;
+  onGpuRanks(2, infoLogOptions(dir), [&](tuttiComm_t comm, int rank, int n, cudaStream_t s) {
+    checkEveryPair(comm, rank, n, ExecutorKind::kGpuDirect, gpuDirectCapabilities(), dir, true,
+                   false, s);
+  });
+}
+
+RankOptions proxyOptions(RankOptions opt) {
+  opt.env.push_back({"TUTTI_P2P_DISABLE", "1"});
+  opt.env.push_back({"TUTTI_PROXY_CHUNK_BYTES", "65536"});
+  return opt;
+}
+
+TEST(GpuExecutorChoice, EveryProxyPairRunsAndIsLogged) {
+  SKIP_WITHOUT_GPUS(3);
+  LogDir dir;
+  onGpuRanks(3, proxyOptions(infoLogOptions(dir)),
+             [&](tuttiComm_t comm, int rank, int n, cudaStream_t s) {
+               checkEveryPair(comm, rank, n, ExecutorKind::kGpuProxy, gpuProxyCapabilities(), dir,
+                              true, false, s);
+             });
+}
+
+TEST(GpuProxy, GraphCaptureIsAClearError) {
+  SKIP_WITHOUT_GPUS(2);
+  onGpuRanks(2, proxyOptions({}), [](tuttiComm_t comm, int rank, int n, cudaStream_t s) {
+    float* buf = nullptr;
+    CUDA_OK(cudaMalloc(&buf, 1024 * sizeof(float)));
+    CUDA_OK(cudaStreamBeginCapture(s, cudaStreamCaptureModeThreadLocal));
+    EXPECT_EQ(tuttiAllReduce(buf, buf, 1024, tuttiFloat32, tuttiSum, comm, s), tuttiInvalidUsage);
+    cudaGraph_t graph = nullptr;
+    CUDA_OK(cudaStreamEndCapture(s, &graph));
+    if (graph) cudaGraphDestroy(graph);
+    EXPECT_NE(std::string(tuttiGetLastError(comm)).find("cannot be captured in a CUDA graph"),
+              std::string::npos)
+        << tuttiGetLastError(comm);
+    // Nothing was enqueued: the communicator still works outside the capture.
+    std::vector<float> h(1024, 1.0f + rank);
+    CUDA_OK(cudaMemcpy(buf, h.data(), h.size() * sizeof(float), cudaMemcpyHostToDevice));
+    ASSERT_EQ(tuttiAllReduce(buf, buf, 1024, tuttiFloat32, tuttiSum, comm, s), tuttiSuccess)
+        << tuttiGetLastError(comm);
+    CUDA_OK(cudaStreamSynchronize(s));
+    CUDA_OK(cudaMemcpy(h.data(), buf, h.size() * sizeof(float), cudaMemcpyDeviceToHost));
+    EXPECT_EQ(h[1000], 3.0f);
+    cudaFree(buf);
+  });
+}
+
+// Calls alternate between two streams; every result checked.
+TEST(GpuProxy, SeveralStreams) {
+  SKIP_WITHOUT_GPUS(3);
+  onGpuRanks(3, proxyOptions({}), [](tuttiComm_t comm, int rank, int n, cudaStream_t s0) {
+    cudaStream_t s1;
+    CUDA_OK(cudaStreamCreateWithFlags(&s1, cudaStreamNonBlocking));
+    constexpr int kCalls = 8;
+    constexpr size_t kCount = 300007;
+    std::vector<float*> bufs(kCalls);
+    for (int k = 0; k < kCalls; ++k) {
+      std::vector<float> h(kCount, static_cast<float>(rank + k));
+      CUDA_OK(cudaMalloc(&bufs[k], kCount * sizeof(float)));
+      CUDA_OK(cudaMemcpy(bufs[k], h.data(), kCount * sizeof(float), cudaMemcpyHostToDevice));
+    }
+    for (int k = 0; k < kCalls; ++k)
+      ASSERT_EQ(tuttiAllReduce(bufs[k], bufs[k], kCount, tuttiFloat32, tuttiSum, comm,
+                               k % 2 ? s1 : s0),
+                tuttiSuccess)
+          << tuttiGetLastError(comm);
+    CUDA_OK(cudaStreamSynchronize(s0));
+    CUDA_OK(cudaStreamSynchronize(s1));
+    for (int k = 0; k < kCalls; ++k) {
+      std::vector<float> h(kCount);
+      CUDA_OK(cudaMemcpy(h.data(), bufs[k], kCount * sizeof(float), cudaMemcpyDeviceToHost));
+      float want = 0;
+      for (int r = 0; r < n; ++r) want += static_cast<float>(r + k);
+      EXPECT_EQ(h[0], want);
+      EXPECT_EQ(h[kCount - 1], want);
+      cudaFree(bufs[k]);
+    }
+    cudaStreamDestroy(s1);
+  });
+}
+
+// With nothing queued the proxy thread sleeps: the whole process (CUDA's own threads included)
+// stays under 1% of a core.
+TEST(GpuProxy, IdleProxySleeps) {
+  SKIP_WITHOUT_GPUS(2);
+  onGpuRanks(2, proxyOptions({}), [](tuttiComm_t comm, int rank, int n, cudaStream_t s) {
+    float* buf = nullptr;
+    CUDA_OK(cudaMalloc(&buf, 4096 * sizeof(float)));
+    ASSERT_EQ(tuttiAllReduce(buf, buf, 4096, tuttiFloat32, tuttiSum, comm, s), tuttiSuccess);
+    CUDA_OK(cudaStreamSynchronize(s));
+    auto cpu = [] {
+      rusage u;
+      getrusage(RUSAGE_SELF, &u);
+      return u.ru_utime.tv_sec + u.ru_stime.tv_sec +
+             (u.ru_utime.tv_usec + u.ru_stime.tv_usec) * 1e-6;
+    };
+    const double before = cpu();
+    sleep(3);
+    const double used = cpu() - before;
+    printf("[ measured ] rank %d: idle process CPU %.3f%% of a core over 3 s\n", rank,
+           used / 3 * 100);
+    EXPECT_LT(used / 3, 0.01);
+    cudaFree(buf);
+  });
+}
+
+}  // namespace
+}  // namespace tutti::testing
