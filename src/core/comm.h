@@ -28,6 +28,10 @@ struct PreMulOp {
 };
 }  // namespace tutti
 
+namespace tutti {
+struct CompressionContext;  // src/compression: workspaces of compressed collectives
+}  // namespace tutti
+
 struct tuttiComm {
   static constexpr uint32_t kMagic = 0x7477696eu;
   uint32_t magic = kMagic;  // catches stale or foreign handles
@@ -55,6 +59,7 @@ struct tuttiComm {
   std::vector<tutti::PreMulOp> premulOps;
   tutti::GpuComm* gpu = nullptr;
   std::shared_ptr<tutti::HostFastPath> fastPath;
+  std::shared_ptr<tutti::CompressionContext> compression;  // created by the first compressed call
 
   std::atomic<bool> abortFlag{false};
   std::atomic<int> activeCalls{0};            // API calls inside this comm; Abort waits for them

@@ -1,0 +1,55 @@
+// Per-communicator compression workspaces (see compression_context.h).
+#include "compression/compression_context.h"
+
+#include "compression/device_memory.h"
+#include "core/comm.h"
+
+namespace tutti {
+
+DeviceWorkspace::~DeviceWorkspace() {
+  deviceFree(device, bytes);
+  deviceFree(device, floats);
+  deviceFree(device, errorWord);
+}
+
+Result DeviceWorkspace::reserve(size_t wantBytes, size_t wantFloats, tuttiStream_t stream) {
+  if (!errorWord) {
+    void* p = nullptr;
+    TUTTI_TRY(deviceAlloc(device, sizeof(int), &p));
+    errorWord = static_cast<int*>(p);
+    TUTTI_TRY(deviceZero(device, p, sizeof(int)));
+  }
+  if (wantBytes > byteCap) {
+    deviceFree(device, bytes);  // waits for the device: earlier uses are done
+    bytes = nullptr;
+    byteCap = 0;
+    void* p = nullptr;
+    const size_t cap = wantBytes + wantBytes / 4;
+    TUTTI_TRY(deviceAlloc(device, cap, &p));
+    bytes = static_cast<uint8_t*>(p);
+    byteCap = cap;
+  }
+  if (wantFloats > floatCap) {
+    deviceFree(device, floats);
+    floats = nullptr;
+    floatCap = 0;
+    void* p = nullptr;
+    const size_t cap = wantFloats + wantFloats / 4;
+    TUTTI_TRY(deviceAlloc(device, cap * sizeof(float), &p));
+    floats = static_cast<float*>(p);
+    floatCap = cap;
+  }
+  (void)stream;
+  return tuttiSuccess;
+}
+
+CompressionContext::~CompressionContext() {
+  for (auto& e : shimStates) destroyCompressState(e.second.first);
+}
+
+CompressionContext& compressionContext(tuttiComm* comm) {
+  if (!comm->compression) comm->compression = std::make_shared<CompressionContext>();
+  return *comm->compression;
+}
+
+}  // namespace tutti
