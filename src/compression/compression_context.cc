@@ -9,16 +9,9 @@ namespace tutti {
 DeviceWorkspace::~DeviceWorkspace() {
   deviceFree(device, bytes);
   deviceFree(device, floats);
-  deviceFree(device, errorWord);
 }
 
 Result DeviceWorkspace::reserve(size_t wantBytes, size_t wantFloats, tuttiStream_t stream) {
-  if (!errorWord) {
-    void* p = nullptr;
-    TUTTI_TRY(deviceAlloc(device, sizeof(int), &p));
-    errorWord = static_cast<int*>(p);
-    TUTTI_TRY(deviceZero(device, p, sizeof(int)));
-  }
   if (wantBytes > byteCap) {
     deviceFree(device, bytes);  // waits for the device: earlier uses are done
     bytes = nullptr;

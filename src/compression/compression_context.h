@@ -23,9 +23,8 @@ struct DeviceWorkspace {
   int device = -1;
   uint8_t* bytes = nullptr;  // encoded segments: send | recv | gather
   size_t byteCap = 0;
-  float* floats = nullptr;  // reduced shard in fp32
+  float* floats = nullptr;  // reduced shard in fp32, top-k sums
   size_t floatCap = 0;
-  int* errorWord = nullptr;  // set by decode kernels that met a malformed top-k segment
   ~DeviceWorkspace();
   // Grows the buffers (synchronising `stream` first when they move).
   Result reserve(size_t bytes, size_t floats, tuttiStream_t stream);
