@@ -4,12 +4,23 @@
 #include <algorithm>
 #include <cstring>
 #include <vector>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 #include "kernels/codecs/bf16_codec.h"
 #include "kernels/codecs/fp8_codec.h"
 #include "kernels/codecs/int8_codec.h"
 #include "kernels/codecs/sign1_codec.h"
 #include "kernels/codecs/topk_codec.h"
+
+// Hot loops are also compiled for AVX2 and picked at load time where the CPU has it (the
+// same IEEE operations, so the same bits; no FMA: -ffp-contract=off).
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TUTTI_HOST_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define TUTTI_HOST_CLONES
+#endif
 
 namespace tutti {
 namespace {
@@ -47,7 +58,7 @@ struct Int8Elem {
 };
 
 template <typename Elem, int B>
-void encodeScaled(const float* x, size_t n, uint8_t* out, float* decoded) {
+TUTTI_HOST_CLONES void encodeScaled(const float* x, size_t n, uint8_t* out, float* decoded) {
   using Code = typename Elem::Code;
   const size_t nb = (n + B - 1) / B;
   Code* codes = reinterpret_cast<Code*>(out);
@@ -72,7 +83,7 @@ void encodeScaled(const float* x, size_t n, uint8_t* out, float* decoded) {
 }
 
 template <typename Elem, int B>
-void decodeScaled(const uint8_t* in, size_t n, float* out, bool accumulate) {
+TUTTI_HOST_CLONES void decodeScaled(const uint8_t* in, size_t n, float* out, bool accumulate) {
   using Code = typename Elem::Code;
   const size_t nb = (n + B - 1) / B;
   const Code* codes = reinterpret_cast<const Code*>(in);
@@ -96,6 +107,49 @@ void decodeScaled(const uint8_t* in, size_t n, float* out, bool accumulate) {
 
 // ---- 1-bit sign ------------------------------------------------------------------------
 
+// Sign bits of 32 floats as a word, bit l for v[l] (stored little-endian: byte g holds
+// elements 8g..8g+7, as codec_layout.h says and the GPU's ballot produces).
+inline uint32_t signWord(const float* v) {
+  uint32_t w = 0;
+#if defined(__SSE2__)
+  for (int k = 0; k < 8; ++k)
+    w |= static_cast<uint32_t>(_mm_movemask_ps(_mm_loadu_ps(v + 4 * k))) << (4 * k);
+#else
+  for (int l = 0; l < 32; ++l) w |= codec::Sign1Format::bit(v[l]) << l;
+#endif
+  return w;
+}
+
+// o[l] = decode(bit l of w, scale) for 32 elements.
+inline void expandSigns(uint32_t w, float scale, float* o) {
+#if defined(__SSE2__)
+  alignas(16) static const uint32_t kMasks[16][4] = {
+      {0, 0, 0, 0},
+      {0x80000000u, 0, 0, 0},
+      {0, 0x80000000u, 0, 0},
+      {0x80000000u, 0x80000000u, 0, 0},
+      {0, 0, 0x80000000u, 0},
+      {0x80000000u, 0, 0x80000000u, 0},
+      {0, 0x80000000u, 0x80000000u, 0},
+      {0x80000000u, 0x80000000u, 0x80000000u, 0},
+      {0, 0, 0, 0x80000000u},
+      {0x80000000u, 0, 0, 0x80000000u},
+      {0, 0x80000000u, 0, 0x80000000u},
+      {0x80000000u, 0x80000000u, 0, 0x80000000u},
+      {0, 0, 0x80000000u, 0x80000000u},
+      {0x80000000u, 0, 0x80000000u, 0x80000000u},
+      {0, 0x80000000u, 0x80000000u, 0x80000000u},
+      {0x80000000u, 0x80000000u, 0x80000000u, 0x80000000u}};
+  const __m128 s = _mm_set1_ps(scale);
+  for (int k = 0; k < 8; ++k) {
+    const __m128 m = _mm_load_ps(reinterpret_cast<const float*>(kMasks[(w >> (4 * k)) & 15u]));
+    _mm_storeu_ps(o + 4 * k, _mm_xor_ps(s, m));
+  }
+#else
+  for (int l = 0; l < 32; ++l) o[l] = codec::Sign1Format::decode((w >> l) & 1u, scale);
+#endif
+}
+
 template <int B>
 void encodeSign1(const float* x, size_t n, uint8_t* out, float* decoded) {
   const size_t nb = (n + B - 1) / B;
@@ -106,28 +160,28 @@ void encodeSign1(const float* x, size_t n, uint8_t* out, float* decoded) {
     const size_t len = std::min<size_t>(B, n - b * B);
     const float* v = fullBlock<B>(x + b * B, len, pad);
     // Lane l sums elements l, l + 32, ... as warp lane l does on the GPU.
-    float lanes[32];
-    int nonFinite = 0;
-    for (int l = 0; l < 32; ++l) lanes[l] = 0.0f;
+    float lanes[32] = {};
+    int32_t nonFinite = 0;
     for (int j = 0; j < B / 32; ++j)
       for (int l = 0; l < 32; ++l) {
         const float e = v[j * 32 + l];
-        const bool fin = codec::isFiniteBits(e);
-        nonFinite |= !fin;
+        const int32_t fin = codec::isFiniteBits(e);
+        nonFinite |= 1 - fin;
         lanes[l] = codec::addRn(lanes[l], fin ? bitsFloat(floatBits(e) & 0x7fffffffu) : 0.0f);
       }
     const float scale =
         codec::sign1Scale(codec::sign1ButterflySum(lanes), static_cast<int>(len), nonFinite != 0);
-    uint8_t* by = bits + b * B / 8;
-    for (int g = 0; g < B / 8; ++g) {
-      uint32_t byte = 0;
-      for (int k = 0; k < 8; ++k) byte |= codec::Sign1Format::bit(v[g * 8 + k]) << k;
-      by[g] = static_cast<uint8_t>(byte);
-    }
     scales[b] = scale;
-    if (decoded)
-      for (size_t i = 0; i < len; ++i)
-        decoded[b * B + i] = codec::Sign1Format::decode((by[i / 8] >> (i % 8)) & 1u, scale);
+    for (int j = 0; j < B / 32; ++j) {
+      const uint32_t w = signWord(v + 32 * j);
+      memcpy(bits + b * B / 8 + 4 * j, &w, 4);
+      if (decoded) {
+        float d[32];
+        expandSigns(w, scale, d);
+        const size_t first = static_cast<size_t>(32 * j);
+        for (size_t i = first; i < len && i < first + 32; ++i) decoded[b * B + i] = d[i - first];
+      }
+    }
   }
 }
 
@@ -137,12 +191,21 @@ void decodeSign1(const uint8_t* in, size_t n, float* out, bool accumulate) {
   const float* scales = reinterpret_cast<const float*>(in + nb * B / 8);
   for (size_t b = 0; b < nb; ++b) {
     const size_t len = std::min<size_t>(B, n - b * B);
-    const uint8_t* by = in + b * B / 8;
-    const float s = scales[b];
-    float* o = out + b * B;
-    for (size_t i = 0; i < len; ++i) {
-      const float v = codec::Sign1Format::decode((by[i / 8] >> (i % 8)) & 1u, s);
-      o[i] = accumulate ? codec::addRn(o[i], v) : v;
+    for (int j = 0; j < B / 32 && static_cast<size_t>(32 * j) < len; ++j) {
+      uint32_t w;
+      memcpy(&w, in + b * B / 8 + 4 * j, 4);
+      float d[32];
+      expandSigns(w, scales[b], d);
+      float* o = out + b * B + 32 * j;
+      const size_t m = std::min<size_t>(32, len - 32 * j);
+      if (m == 32) {
+        if (accumulate)
+          for (int l = 0; l < 32; ++l) o[l] = codec::addRn(o[l], d[l]);
+        else
+          memcpy(o, d, sizeof(d));
+      } else {
+        for (size_t l = 0; l < m; ++l) o[l] = accumulate ? codec::addRn(o[l], d[l]) : d[l];
+      }
     }
   }
 }
@@ -167,28 +230,56 @@ void decodeBf16(const uint8_t* in, size_t n, float* out, bool accumulate) {
 
 // ---- top-k -----------------------------------------------------------------------------
 
+// The kept-th largest key and how many elements equal to it are kept (lowest indices
+// first): a radix select over the 32-bit keys, 16 bits per pass, as the GPU does it in 8.
+void topkThreshold(const float* x, size_t n, size_t kept, uint32_t* threshold, size_t* ties) {
+  std::vector<uint32_t> hist(65536);
+  uint32_t prefix = 0, mask = 0;
+  size_t remaining = kept;
+  for (int pass = 0; pass < 2; ++pass) {
+    const int shift = 16 - 16 * pass;
+    std::fill(hist.begin(), hist.end(), 0u);
+    for (size_t i = 0; i < n; ++i) {
+      const uint32_t key = codec::topkKey(x[i]);
+      if ((key & mask) == prefix) ++hist[(key >> shift) & 0xffffu];
+    }
+    size_t above = 0;
+    for (int d = 65535; d >= 0; --d) {
+      if (above + hist[d] >= remaining) {
+        remaining -= above;
+        prefix |= static_cast<uint32_t>(d) << shift;
+        mask |= 0xffffu << shift;
+        break;
+      }
+      above += hist[d];
+    }
+  }
+  *threshold = prefix;
+  *ties = remaining;
+}
+
 void encodeTopK(const CodecSpec& spec, const float* x, size_t n, uint8_t* out, float* decoded) {
   const SegmentLayout l = codec::segmentLayout(spec, n);
   float* values = reinterpret_cast<float*>(out);
   uint32_t* index = reinterpret_cast<uint32_t*>(out + l.scaleOffset);
-  // Key: magnitude bits high, inverted index low, so that larger keys win and ties go to
-  // the lower index; the kept ones are then written in index order.
-  std::vector<uint64_t> keys(n);
-  for (size_t i = 0; i < n; ++i)
-    keys[i] = (static_cast<uint64_t>(codec::topkKey(x[i])) << 32) |
-              (0xffffffffu - static_cast<uint32_t>(i));
-  if (l.kept < n)
-    std::nth_element(keys.begin(), keys.begin() + l.kept, keys.end(), std::greater<uint64_t>());
-  std::vector<uint32_t> kept(l.kept);
-  for (size_t j = 0; j < l.kept; ++j) kept[j] = 0xffffffffu - static_cast<uint32_t>(keys[j]);
-  std::sort(kept.begin(), kept.end());
-  for (size_t j = 0; j < l.kept; ++j) {
-    values[j] = x[kept[j]];
-    index[j] = kept[j];
+  uint32_t threshold = 0;
+  size_t ties = 0;
+  topkThreshold(x, n, l.kept, &threshold, &ties);
+  // Every key above the threshold, and the first `ties` equal to it, in index order.
+  size_t w = 0;
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t key = codec::topkKey(x[i]);
+    const bool take = key > threshold || (key == threshold && ties > 0);
+    if (key == threshold && ties > 0) --ties;
+    if (take) {
+      values[w] = x[i];
+      index[w] = static_cast<uint32_t>(i);
+      ++w;
+    }
   }
   if (decoded) {
     std::fill(decoded, decoded + n, 0.0f);
-    for (size_t j = 0; j < l.kept; ++j) decoded[kept[j]] = values[j];
+    for (size_t j = 0; j < w; ++j) decoded[index[j]] = values[j];
   }
 }
 

@@ -12,6 +12,7 @@
 #include "compression/host_codec.h"
 #include "kernels/codecs/fp8_codec.h"
 #include "kernels/codecs/int8_codec.h"
+#include "kernels/codecs/sign1_codec.h"
 #include "kernels/float_types.h"
 #include "testing/random.h"
 
@@ -244,6 +245,24 @@ TEST(Codecs, NonFiniteInputsStayLocal) {
       else
         EXPECT_EQ(got, bad);
     }
+  }
+}
+
+// The CPU's 1-bit scale sums in the order of the GPU's warp butterfly: every lane of the
+// butterfly ends with the halving tree's bits.
+TEST(Codecs, Sign1SumIsTheWarpButterflysResult) {
+  std::mt19937_64 rng(testing::testSeed());
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  for (int trial = 0; trial < 1000; ++trial) {
+    float p[32], lanes[32];
+    for (int l = 0; l < 32; ++l) p[l] = lanes[l] = std::ldexp(u(rng), trial % 40 - 20);
+    for (int off = 16; off >= 1; off >>= 1) {
+      float q[32];
+      for (int l = 0; l < 32; ++l) q[l] = lanes[l] + lanes[l ^ off];
+      memcpy(lanes, q, sizeof(q));
+    }
+    const float tree = codec::sign1ButterflySum(p);
+    for (int l = 0; l < 32; ++l) ASSERT_EQ(floatBits(lanes[l]), floatBits(tree)) << trial;
   }
 }
 
