@@ -7,8 +7,9 @@
 //    call's input before encoding.
 //  - `shardResidual` (the shard this rank owns in a compressed AllReduce): what the second
 //    encoding, of the reduced shard before the all-gather, lost. Added to the next reduced
-//    shard before it is encoded. It depends on how the count was split into shards, so a call
-//    with another split (block size, inter-node flag) starts it again from zero.
+//    shard before it is encoded. It depends on how the count was split into shards and on the
+//    op (avg's residual is in units of the average), so a call with another split (block
+//    size, inter-node flag) or op starts it again from zero.
 #pragma once
 
 #include <cstddef>

@@ -41,7 +41,8 @@ uint64_t splitKey(const CompressedCall& c, int nranks, int rank, bool hierarchic
   mix(static_cast<uint64_t>(nranks));
   mix(static_cast<uint64_t>(rank));
   mix(hierarchical ? 1 : 2);
-  return h | 1;  // never 0 (0 means "no split yet")
+  mix(static_cast<uint64_t>(c.op) + 7);  // avg's shard residual is in units of the average
+  return h | 1;                          // never 0 (0 means "no split yet")
 }
 
 namespace {

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "shim/cuda_runtime_access.h"
+#include "shim/shim_compress.h"
 #include "shim/shim_error.h"
 
 namespace tutti::shim {
@@ -156,7 +157,11 @@ tuttiResult_t forward(const ShimCall& c, tuttiRedOp_t op) {
   const auto ds = static_cast<tuttiDataType_t>(c.dtype);
   const auto s = static_cast<tuttiStream_t>(c.stream);
   switch (c.kind) {
-    case CallKind::kAllReduce: return tuttiAllReduce(c.sendbuff, c.recvbuff, c.count, ds, op, t, s);
+    case CallKind::kAllReduce: {
+      tuttiResult_t compressed;  // TUTTI_SHIM_COMPRESS (shim_compress.h)
+      if (shimCompressedAllReduce(c, op, &compressed)) return compressed;
+      return tuttiAllReduce(c.sendbuff, c.recvbuff, c.count, ds, op, t, s);
+    }
     case CallKind::kBroadcast:
       return tuttiBroadcast(c.sendbuff, c.recvbuff, c.count, ds, c.root, t, s);
     case CallKind::kReduce:
