@@ -2,11 +2,15 @@
 // Gaussian data (fixed, printed seed): relative L2 error within each codec's bound and flat in
 // the rank count, bit-identical outputs on every rank, error feedback keeping the running sum
 // of 100 calls within one call's error, odd counts, in and out of place, emulated nodes with
-// the inter-node-only flag, and every bad argument refused with a sentence.
+// the inter-node-only flag, a dead, slow or lying peer, and every bad argument refused with a
+// sentence.
 #include <gtest/gtest.h>
+#include <signal.h>
 
+#include <chrono>
 #include <cmath>
 #include <cstring>
+#include <thread>
 #include <vector>
 
 #include "kernels/dtype_dispatch.h"
@@ -237,9 +241,10 @@ TEST(Compression, ErrorFeedbackKeepsTheRunningSumWithinOneStep) {
         if (!feedback && needsState(codec)) continue;
         tuttiCompression_t comp = compressionOf(codec);
         tuttiCompressState_t state = nullptr;
-        if (feedback)
+        if (feedback) {
           ASSERT_EQ(tuttiCompressStateCreate(&state, count, tuttiFloat32, tuttiMemoryHost, comm),
                     tuttiSuccess);
+        }
         std::vector<double> running(count, 0.0);
         double firstErr = 0, worstErr = 0, halfwayErr = 0;
         const int steps = 100;
@@ -345,6 +350,101 @@ TEST(Compression, OneRankAndEmptyCalls) {
     EXPECT_EQ(
         tuttiAllGatherCompressed(nullptr, nullptr, 0, tuttiFloat32, &comp, nullptr, comm, nullptr),
         tuttiSuccess);
+  });
+}
+
+// ---- Failures: a dead, slow or lying peer is an error on every rank, never a hang ---------
+
+double secondsSince(std::chrono::steady_clock::time_point t) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
+}
+
+TEST(CompressionFaults, KilledRankFailsEveryOtherRankFast) {
+  RankOptions opt;
+  opt.env = {{"TUTTI_TIMEOUT_MS", "20000"}};
+  opt.expectKilled = {2};
+  runRanks(
+      4,
+      [](tuttiComm_t comm, int rank, int) {
+        const size_t count = 1 << 20;
+        std::vector<float> buf(count, 1.0f);
+        if (rank == 2) {
+          std::thread([] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            raise(SIGKILL);
+          }).detach();
+        }
+        tuttiCompression_t comp = compressionOf("int8:32");
+        tuttiResult_t r = tuttiSuccess;
+        auto t0 = std::chrono::steady_clock::now();
+        for (int i = 0; i < 10000 && r == tuttiSuccess; ++i) {
+          t0 = std::chrono::steady_clock::now();
+          r = tuttiAllReduceCompressed(buf.data(), buf.data(), count, tuttiFloat32, tuttiSum, &comp,
+                                       nullptr, comm, nullptr);
+        }
+        EXPECT_TRUE(r == tuttiRemoteError || r == tuttiTimeout) << tuttiGetErrorString(r);
+        EXPECT_LT(secondsSince(t0), 20.0) << "rank " << rank << " waited past the timeout";
+      },
+      opt);
+}
+
+TEST(CompressionFaults, SlowPeerTimesOut) {
+  RankOptions opt;
+  opt.env = {{"TUTTI_TIMEOUT_MS", "1500"}};
+  runRanks(
+      3,
+      [](tuttiComm_t comm, int rank, int) {
+        std::vector<float> buf(5000, 1.0f);
+        if (rank == 2) sleep(4);
+        tuttiCompression_t comp = compressionOf("fp8_e4m3:32");
+        auto t0 = std::chrono::steady_clock::now();
+        tuttiResult_t r = tuttiAllReduceCompressed(buf.data(), buf.data(), buf.size(), tuttiFloat32,
+                                                   tuttiSum, &comp, nullptr, comm, nullptr);
+        if (rank != 2) {
+          EXPECT_TRUE(r == tuttiTimeout || r == tuttiRemoteError) << tuttiGetLastError(comm);
+          EXPECT_LT(secondsSince(t0), 6.0);
+        }
+      },
+      opt);
+}
+
+// A peer sending a top-k segment whose index is out of range: the receiver refuses it with
+// tuttiRemoteError naming the peer and writes nothing past its shard.
+TEST(CompressionFaults, MalformedTopKSegmentIsRefused) {
+  runRanks(2, [](tuttiComm_t comm, int rank, int) {
+    // 64 elements on 2 ranks: shards of 32, top-k 25% keeps 8: segments of 8 values and 8
+    // indices, 64 bytes each.
+    const size_t count = 64;
+    tuttiCompression_t comp = compressionOf("topk:0.25");
+    size_t segBytes = 0;
+    ASSERT_EQ(tuttiCompressedSize(&comp, 32, &segBytes), tuttiSuccess);
+    ASSERT_EQ(segBytes, 64u);
+    if (rank == 1) {
+      // What the compressed AllReduce's all-to-all carries, forged: index 1000 in a shard of 32.
+      std::vector<uint8_t> send(2 * segBytes, 0), recv(2 * segBytes);
+      for (int seg = 0; seg < 2; ++seg) {
+        float* values = reinterpret_cast<float*>(send.data() + seg * segBytes);
+        uint32_t* index = reinterpret_cast<uint32_t*>(send.data() + seg * segBytes + 32);
+        for (int j = 0; j < 8; ++j) {
+          values[j] = 1.0f;
+          index[j] = j == 7 ? 1000u : static_cast<uint32_t>(j);
+        }
+      }
+      EXPECT_EQ(tuttiAllToAll(send.data(), recv.data(), segBytes, tuttiUint8, comm, nullptr),
+                tuttiSuccess);
+      return;  // rank 0 fails its communicator; nothing more is exchanged
+    }
+    std::vector<float> in(count, 1.0f), out(count + 8, -3.0f);
+    tuttiCompressState_t st = nullptr;
+    ASSERT_EQ(tuttiCompressStateCreate(&st, count, tuttiFloat32, tuttiMemoryHost, comm),
+              tuttiSuccess);
+    EXPECT_EQ(tuttiAllReduceCompressed(in.data(), out.data(), count, tuttiFloat32, tuttiSum, &comp,
+                                       st, comm, nullptr),
+              tuttiRemoteError);
+    const std::string msg = tuttiGetLastError(comm);
+    EXPECT_NE(msg.find("rank 1 sent a top-k segment"), std::string::npos) << msg;
+    for (size_t i = count; i < out.size(); ++i) EXPECT_EQ(out[i], -3.0f);
+    tuttiCompressStateDestroy(st);
   });
 }
 
