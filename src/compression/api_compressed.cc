@@ -64,8 +64,9 @@ Result checkCall(Comm* comm, CompressedCall& c, const tuttiCompression_t* compre
   TUTTI_TRY(checkDtype(c.dtype));
   if (c.kind != CompressedKind::kAllGather) TUTTI_TRY(checkOp(c.op));
   const int P = comm->nranks;
-  const size_t es = dtypeSize(c.dtype);
+  const size_t es = dtypeSize(c.dtype);  // 2 or 4: checked above
   const size_t factor = c.kind == CompressedKind::kAllReduce ? 1 : static_cast<size_t>(P);
+  if (P < 1 || es == 0) return setError(tuttiInternalError, "communicator without ranks");
   const char* countName = c.kind == CompressedKind::kAllReduce       ? "count"
                           : c.kind == CompressedKind::kReduceScatter ? "recvcount"
                                                                      : "sendcount";
