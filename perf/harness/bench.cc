@@ -298,12 +298,11 @@ Status SizeBench::measureWithStates(const Counts& c, bool inPlace, size_t report
   }
   *out = makeResult(reportBytes, t[0], coll_.busBwFactor(ranks_.nranks()), wrong);
   if (opts_.compress.enabled) {
+    out->compressed = true;
     out->wireBusBw = t[0] > 0 ? static_cast<double>(wireBytes_) / 1e9 / t[0] : 0;
     if (opts_.check > 0 && defined) {
       PERF_TRY(control_.allReduce(err, 2, ReduceKind::kSum));
       out->relError = err[1] > 0 ? std::sqrt(err[0] / err[1]) : std::sqrt(err[0]);
-    } else {
-      out->relError = 0;  // unchecked: shown as 0
     }
   }
   if (tflops >= 0) {

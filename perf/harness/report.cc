@@ -81,11 +81,17 @@ std::string formatRow(const ResultRow& row) {
            row.redop.c_str(), row.root);
   std::string line =
       std::string(buf) + formatPlacement(row.outOfPlace) + formatPlacement(row.inPlace);
-  if (row.outOfPlace.relError >= 0 || row.inPlace.relError >= 0) {
+  if (row.outOfPlace.compressed || row.inPlace.compressed) {
     // --compress: after the nccl-tests columns, like --compute's.
-    snprintf(buf, sizeof(buf), "  %7.2f  %8.2e  %7.2f  %8.2e", row.outOfPlace.wireBusBw,
-             row.outOfPlace.relError, row.inPlace.wireBusBw, row.inPlace.relError);
-    line += buf;
+    for (const PlacementResult* p : {&row.outOfPlace, &row.inPlace}) {
+      char err[32];
+      if (p->relError < 0)
+        snprintf(err, sizeof(err), "%8s", "N/A");
+      else
+        snprintf(err, sizeof(err), "%8.2e", p->relError);
+      snprintf(buf, sizeof(buf), "  %7.2f  %s", p->wireBusBw, err);
+      line += buf;
+    }
   }
   if (row.outOfPlace.computeTflops >= 0 || row.inPlace.computeTflops >= 0) {
     // --compute: after the nccl-tests columns, so parsers of that table still read them.

@@ -14,8 +14,9 @@ struct PlacementResult {
   double busBw = 0;
   int64_t wrong = -1;         // -1: not checked
   double computeTflops = -1;  // --compute: GEMM rate beside the timed loop (slowest rank); -1: off
-  double wireBusBw = -1;      // --compress: encoded bytes each rank sends per second (GB/s)
-  double relError = -1;       // --compress: relative L2 error against the exact result; -1: off
+  bool compressed = false;    // --compress: the two columns below are shown
+  double wireBusBw = 0;       // encoded bytes each rank sends per second (GB/s)
+  double relError = -1;       // relative L2 error against the exact result; -1: not checked
 };
 
 struct ResultRow {

@@ -17,9 +17,13 @@ void writePlacement(JsonWriter& w, const PlacementResult& p) {
   else
     w.value(static_cast<int64_t>(p.wrong));
   if (p.computeTflops >= 0) w.key("compute_tflops").value(p.computeTflops);
-  if (p.relError >= 0) {
+  if (p.compressed) {
     w.key("wire_busbw_gbps").value(p.wireBusBw);
-    w.key("rel_l2_error").value(p.relError);
+    w.key("rel_l2_error");
+    if (p.relError < 0)
+      w.null();
+    else
+      w.value(p.relError);
   }
   w.endObject();
 }

@@ -59,12 +59,16 @@ TEST(Report, CompressedColumnsComeAfterTheUsualOnes) {
   row.outOfPlace = makeResult(row.size, 20e-6, 1.5, 0);
   row.inPlace = makeResult(row.size, 21e-6, 1.5, 0);
   const std::string plain = formatRow(row);
+  row.outOfPlace.compressed = row.inPlace.compressed = true;
   row.outOfPlace.wireBusBw = 22.1;
   row.outOfPlace.relError = 0.0078;
   row.inPlace.wireBusBw = 21.0;
   row.inPlace.relError = 0.0079;
   EXPECT_EQ(formatRow(row),
             plain.substr(0, plain.size() - 1) + "    22.10  7.80e-03    21.00  7.90e-03\n");
+  row.inPlace.relError = -1;  // not checked
+  EXPECT_EQ(formatRow(row),
+            plain.substr(0, plain.size() - 1) + "    22.10  7.80e-03    21.00       N/A\n");
   const std::string header = formatCompressedColumnHeader();
   EXPECT_EQ(header.substr(0, formatColumnHeader().find('\n')),
             formatColumnHeader().substr(0, formatColumnHeader().find('\n')));

@@ -209,6 +209,12 @@ Result decodeToOutput(Comm* comm, CompressionContext& ctx, const CompressedCall&
 
 // ---- Flat: every rank a peer of every other ---------------------------------------------
 
+// float32 input without a residual to add is encoded where it lies (no copy); else null.
+const float* directInput(const CompressedCall& c, size_t offset) {
+  if (c.dtype != tuttiFloat32 || c.state) return nullptr;
+  return static_cast<const float*>(c.sendbuff) + offset;
+}
+
 // Encodes this rank's contribution for every owner, exchanges, and sums its own shard's
 // segments into acc (fp32, rank order).
 Result reduceToOwner(Comm* comm, CompressionContext& ctx, const CompressedCall& c,
@@ -221,10 +227,13 @@ Result reduceToOwner(Comm* comm, CompressionContext& ctx, const CompressedCall& 
   float* res = c.state ? c.state->residual : nullptr;
   for (int r = 0; r < P; ++r) {
     const Shard& sh = shards[r];
-    loadFloats(c.sendbuff, c.dtype, sh.offset, sh.len, res ? res + sh.offset : nullptr,
-               ctx.work.data());
-    encodeInto(ctx, c.spec, ctx.work.data(), sh.len, ctx.send.data() + r * S, S,
-               res ? res + sh.offset : nullptr);
+    const float* v = directInput(c, sh.offset);
+    if (!v) {
+      loadFloats(c.sendbuff, c.dtype, sh.offset, sh.len, res ? res + sh.offset : nullptr,
+                 ctx.work.data());
+      v = ctx.work.data();
+    }
+    encodeInto(ctx, c.spec, v, sh.len, ctx.send.data() + r * S, S, res ? res + sh.offset : nullptr);
   }
   TUTTI_TRY(exchange(comm, Collective::kAllToAll, ctx.send.data(), ctx.recv.data(), S));
   for (int q = 0; q < P; ++q)
@@ -280,8 +289,12 @@ Result flatAllGather(Comm* comm, CompressionContext& ctx, const CompressedCall& 
   ctx.work.resize(std::max(ctx.work.size(), c.count));
   float* res = c.state ? c.state->residual : nullptr;
   uint8_t* mine = ctx.gather.data() + me * S;
-  loadFloats(c.sendbuff, c.dtype, 0, c.count, res, ctx.work.data());
-  encodeInto(ctx, c.spec, ctx.work.data(), c.count, mine, S, res);
+  const float* v = directInput(c, 0);
+  if (!v) {
+    loadFloats(c.sendbuff, c.dtype, 0, c.count, res, ctx.work.data());
+    v = ctx.work.data();
+  }
+  encodeInto(ctx, c.spec, v, c.count, mine, S, res);
   TUTTI_TRY(exchange(comm, Collective::kAllGather, mine, ctx.gather.data(), S));
   for (int q = 0; q < P; ++q)
     TUTTI_TRY(decodeToOutput(comm, ctx, c, ctx.gather.data() + q * S, c.count, q * c.count, q));
