@@ -14,18 +14,18 @@ Result checkCompressState(const CompressState* s) {
   return tuttiSuccess;
 }
 
-Result prepareShardResidual(CompressState* s, uint64_t key, size_t len) {
+Result prepareShardResidual(CompressState* s, uint64_t key, size_t len, tuttiStream_t stream) {
   if (s->shardKey == key && s->shardLen == len) return tuttiSuccess;
   if (s->onDevice) {
-    deviceFree(s->device, s->shardResidual);
+    deviceFreeAsync(s->shardResidual, stream);
     s->shardResidual = nullptr;
     s->shardLen = 0;
     s->shardKey = 0;
     if (len) {
       void* p = nullptr;
-      TUTTI_TRY(deviceAlloc(s->device, len * sizeof(float), &p));
+      TUTTI_TRY(deviceAllocAsync(len * sizeof(float), stream, &p));
       s->shardResidual = static_cast<float*>(p);
-      TUTTI_TRY(deviceZero(s->device, p, len * sizeof(float)));
+      TUTTI_TRY(deviceZeroAsync(p, len * sizeof(float), stream));
     }
   } else {
     s->hostShard.assign(len, 0.0f);

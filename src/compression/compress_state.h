@@ -43,8 +43,9 @@ namespace tutti {
 using CompressState = ::tuttiCompressState;
 
 Result checkCompressState(const CompressState* s);
-// Makes shardResidual hold `len` floats for the split `key`, zeroed when the key changes.
-Result prepareShardResidual(CompressState* s, uint64_t key, size_t len);
+// Makes shardResidual hold `len` floats for the split `key`, zeroed when the key changes
+// (device states: stream-ordered on `stream`).
+Result prepareShardResidual(CompressState* s, uint64_t key, size_t len, tuttiStream_t stream);
 // Frees a state's memory (also used for states the shim keeps per buffer).
 void destroyCompressState(CompressState* s);
 

@@ -4,7 +4,8 @@
 // kernel. The exchanges are ordinary device collectives on uint8 buffers (submitCall), so they
 // take whatever path device collectives take (direct kernels or the host-staged path).
 //
-// Workspaces live per (communicator, stream) and only grow; growing one waits for the device.
+// Workspaces live per (communicator, stream) and only grow, stream-ordered (cudaMallocAsync),
+// so a thread driving several ranks never waits on the host and graph capture records them.
 // Not yet on the device: the inter-node-only mode (calls with the flag compress every
 // exchange on a multi-node communicator, and run the exact collective on a single node).
 #ifdef TUTTI_HAVE_CUDA
@@ -176,7 +177,7 @@ Result runCompressedDevice(Comm* comm, const CompressedCall& c) {
   // The reduced shard, plus the owner's residual, encoded once and all-gathered.
   float* shardRes = nullptr;
   if (c.state) {
-    TUTTI_TRY(prepareShardResidual(c.state, splitKey(c, P, me, false), myLen));
+    TUTTI_TRY(prepareShardResidual(c.state, splitKey(c, P, me, false), myLen, c.stream));
     shardRes = c.state->shardResidual;
   }
   TUTTI_TRY(

@@ -187,7 +187,7 @@ Result encodeReducedShard(CompressionContext& ctx, const CompressedCall& c, uint
                           float* acc, size_t n, uint8_t* seg, size_t segBytes) {
   float* res = nullptr;
   if (c.state) {
-    TUTTI_TRY(prepareShardResidual(c.state, key, n));
+    TUTTI_TRY(prepareShardResidual(c.state, key, n, nullptr));
     res = c.state->shardResidual;
     for (size_t i = 0; i < n; ++i) acc[i] = addRn(acc[i], res[i]);
   }

@@ -12,27 +12,27 @@ DeviceWorkspace::~DeviceWorkspace() {
 }
 
 Result DeviceWorkspace::reserve(size_t wantBytes, size_t wantFloats, tuttiStream_t stream) {
+  // Stream-ordered: the old buffer is released after the calls already on the stream.
   if (wantBytes > byteCap) {
-    deviceFree(device, bytes);  // waits for the device: earlier uses are done
+    deviceFreeAsync(bytes, stream);
     bytes = nullptr;
     byteCap = 0;
     void* p = nullptr;
     const size_t cap = wantBytes + wantBytes / 4;
-    TUTTI_TRY(deviceAlloc(device, cap, &p));
+    TUTTI_TRY(deviceAllocAsync(cap, stream, &p));
     bytes = static_cast<uint8_t*>(p);
     byteCap = cap;
   }
   if (wantFloats > floatCap) {
-    deviceFree(device, floats);
+    deviceFreeAsync(floats, stream);
     floats = nullptr;
     floatCap = 0;
     void* p = nullptr;
     const size_t cap = wantFloats + wantFloats / 4;
-    TUTTI_TRY(deviceAlloc(device, cap * sizeof(float), &p));
+    TUTTI_TRY(deviceAllocAsync(cap * sizeof(float), stream, &p));
     floats = static_cast<float*>(p);
     floatCap = cap;
   }
-  (void)stream;
   return tuttiSuccess;
 }
 

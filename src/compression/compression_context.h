@@ -26,7 +26,7 @@ struct DeviceWorkspace {
   float* floats = nullptr;  // reduced shard in fp32, top-k sums
   size_t floatCap = 0;
   ~DeviceWorkspace();
-  // Grows the buffers (synchronising `stream` first when they move).
+  // Grows the buffers, stream-ordered on `stream` (no host wait).
   Result reserve(size_t bytes, size_t floats, tuttiStream_t stream);
 };
 

@@ -52,6 +52,15 @@ Result deviceZeroAsync(void* ptr, size_t bytes, tuttiStream_t stream) {
   return cudaCheck(cudaMemsetAsync(ptr, 0, bytes, static_cast<cudaStream_t>(stream)),
                    "cudaMemsetAsync", bytes);
 }
+
+Result deviceAllocAsync(size_t bytes, tuttiStream_t stream, void** out) {
+  return cudaCheck(cudaMallocAsync(out, bytes, static_cast<cudaStream_t>(stream)),
+                   "cudaMallocAsync", bytes);
+}
+
+void deviceFreeAsync(void* ptr, tuttiStream_t stream) {
+  if (ptr) cudaFreeAsync(ptr, static_cast<cudaStream_t>(stream));
+}
 #else
 Result deviceAlloc(int, size_t, void**) {
   return setError(tuttiNotSupported, "device memory needs a CUDA build of Tutti");
@@ -63,6 +72,10 @@ Result deviceZero(int, void*, size_t) {
 Result deviceZeroAsync(void*, size_t, tuttiStream_t) {
   return setError(tuttiNotSupported, "device memory needs a CUDA build of Tutti");
 }
+Result deviceAllocAsync(size_t, tuttiStream_t, void**) {
+  return setError(tuttiNotSupported, "device memory needs a CUDA build of Tutti");
+}
+void deviceFreeAsync(void*, tuttiStream_t) {}
 #endif
 
 }  // namespace tutti
