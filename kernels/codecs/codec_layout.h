@@ -8,7 +8,7 @@
 //   bf16   uint16 code[n]                                  2 bytes per element
 //   fp8    uint8  code[nb * B]    | float scale[nb]         e4m3 / e5m2 codes, scale = amax/max
 //   int8   int8   code[nb * B]    | float scale[nb]         -127..127, -128 = non-finite
-//   sign1  uint8  bits[nb * B / 8] | float scale[nb]        bit i%8 of byte i/8: 1 = negative
+//   sign1  uint8  bits[nb * B / 8] | float scale[nb]        bit i%8 of byte i/8: sign bit of i
 //   top-k  float  value[kept]     | uint32 index[kept]      indices increasing, < n
 //
 // with nb = ceil(n / B), B the block size (32, 64 or 128), kept = topkKept(fraction, n).
