@@ -190,6 +190,87 @@ tuttiResult_t tuttiRedOpCreatePreMulSum(tuttiRedOp_t* op, const void* scalar,
                                         tuttiDataType_t datatype, tuttiComm_t comm);
 tuttiResult_t tuttiRedOpDestroy(tuttiRedOp_t op, tuttiComm_t comm);
 
+/* ---------------------------------------------------------------------------------------------
+ * Gradient compression (docs/compression.md). Compressed AllReduce, ReduceScatter and AllGather
+ * send encoded blocks instead of raw elements. Each rank's contribution is encoded once, sent
+ * to the rank owning its shard (an all-to-all), decoded and reduced there in fp32, the reduced
+ * shard is encoded once more and all-gathered; its owner keeps the values it sends, so every
+ * rank ends with bit-identical outputs. Sum and avg on float32, float16 and bfloat16.
+ * ------------------------------------------------------------------------------------------- */
+typedef enum {
+  tuttiCodecBf16 = 0,    /* round to bfloat16 (2 bytes per element) */
+  tuttiCodecFp8E4M3 = 1, /* fp8 e4m3 codes, one fp32 scale per block (amax / 448) */
+  tuttiCodecFp8E5M2 = 2, /* fp8 e5m2 codes, one fp32 scale per block (amax / 57344) */
+  tuttiCodecInt8 = 3,    /* symmetric int8 codes -127..127, one fp32 scale per block */
+  tuttiCodecTopK = 4,    /* the topkFraction largest magnitudes: fp32 values + uint32 indices */
+  tuttiCodecSign1 = 5,   /* one sign bit per element, one fp32 scale (mean |x|) per block */
+  tuttiNumCodecs = 6
+} tuttiCodec_t;
+
+/* tuttiCompression_t.flags: compress only what crosses nodes (ranks on different hosts);
+ * traffic between ranks of one host stays exact. Has no effect on AllGather (see the docs). */
+#define TUTTI_COMPRESS_INTER_NODE_ONLY 0x1u
+
+/* What to compress with. `size`, `magic` and `version` let later releases grow the struct:
+ * always start from TUTTI_COMPRESSION_INITIALIZER. */
+typedef struct tuttiCompression_v1 {
+  size_t size;          /* sizeof(tuttiCompression_t) as the caller compiled it */
+  unsigned int magic;   /* TUTTI_COMPRESSION_MAGIC */
+  unsigned int version; /* TUTTI_VERSION_CODE the caller compiled against */
+  tuttiCodec_t codec;
+  int blockSize;      /* elements per scale: 32, 64 or 128 (bf16 and top-k: shard alignment) */
+  float topkFraction; /* top-k: fraction of each segment's elements sent, in (0, 1] */
+  unsigned int flags; /* TUTTI_COMPRESS_* bits, 0 by default */
+} tuttiCompression_t;
+
+#define TUTTI_COMPRESSION_MAGIC 0x54435250u /* "TCRP" */
+#define TUTTI_COMPRESSION_INITIALIZER                                                            \
+  {                                                                                              \
+    sizeof(tuttiCompression_t), TUTTI_COMPRESSION_MAGIC, TUTTI_VERSION_CODE, tuttiCodecInt8, 32, \
+        0.01f, 0u                                                                                \
+  }
+
+/* Error feedback: a state keeps what the encoding of this rank's input lost (input minus
+ * decode(encode(input)), in fp32) and adds it to the next call's input. Required by top-k and
+ * 1-bit, optional for the other codecs. Create one per gradient buffer and reuse it every step:
+ * `count` is the element count of the calls' sendbuff (AllReduce: count, ReduceScatter:
+ * nranks * recvcount, AllGather: sendcount), `datatype` theirs, and the state lives in host or
+ * device memory like their buffers. A state belongs to `comm`; destroy it before the comm. */
+typedef struct tuttiCompressState* tuttiCompressState_t;
+typedef enum { tuttiMemoryHost = 0, tuttiMemoryDevice = 1 } tuttiMemoryKind_t;
+
+tuttiResult_t tuttiCompressStateCreate(tuttiCompressState_t* state, size_t count,
+                                       tuttiDataType_t datatype, tuttiMemoryKind_t memory,
+                                       tuttiComm_t comm);
+/* Forgets the kept residuals (e.g. after a skipped optimizer step). Device states are zeroed
+ * on the device synchronously. */
+tuttiResult_t tuttiCompressStateReset(tuttiCompressState_t state);
+tuttiResult_t tuttiCompressStateDestroy(tuttiCompressState_t state);
+
+/* Bytes of the encoded stream of `count` consecutive elements (one all-to-all segment), so
+ * callers can tell the compression ratio: count * elementSize / *bytes. */
+tuttiResult_t tuttiCompressedSize(const tuttiCompression_t* compression, size_t count,
+                                  size_t* bytes);
+
+/* As tuttiAllReduce / tuttiReduceScatter / tuttiAllGather, with `compression` describing the
+ * codec and `state` NULL or an error-feedback state. Host buffers complete before the call
+ * returns; device buffers are enqueued on `stream`. Not allowed inside tuttiGroupStart/End. */
+tuttiResult_t tuttiAllReduceCompressed(const void* sendbuff, void* recvbuff, size_t count,
+                                       tuttiDataType_t datatype, tuttiRedOp_t op,
+                                       const tuttiCompression_t* compression,
+                                       tuttiCompressState_t state, tuttiComm_t comm,
+                                       tuttiStream_t stream);
+tuttiResult_t tuttiReduceScatterCompressed(const void* sendbuff, void* recvbuff, size_t recvcount,
+                                           tuttiDataType_t datatype, tuttiRedOp_t op,
+                                           const tuttiCompression_t* compression,
+                                           tuttiCompressState_t state, tuttiComm_t comm,
+                                           tuttiStream_t stream);
+tuttiResult_t tuttiAllGatherCompressed(const void* sendbuff, void* recvbuff, size_t sendcount,
+                                       tuttiDataType_t datatype,
+                                       const tuttiCompression_t* compression,
+                                       tuttiCompressState_t state, tuttiComm_t comm,
+                                       tuttiStream_t stream);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

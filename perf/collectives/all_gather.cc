@@ -16,6 +16,9 @@ Counts counts(size_t count, int nranks) {
 double busBwFactor(int n) { return static_cast<double>(n - 1) / n; }
 
 Status issue(Backend& b, const OpCall& c) {
+  if (c.compress)
+    return b.allGatherCompressed(c.send, c.recv, c.counts.paramCount, c.type, *c.compress,
+                                 c.compressState, c.comm, c.stream);
   return b.allGather(c.send, c.recv, c.counts.paramCount, c.type, c.comm, c.stream);
 }
 

@@ -13,6 +13,9 @@ Counts counts(size_t count, int nranks) {
 double busBwFactor(int n) { return 2.0 * (n - 1) / n; }
 
 Status issue(Backend& b, const OpCall& c) {
+  if (c.compress)
+    return b.allReduceCompressed(c.send, c.recv, c.counts.paramCount, c.type, c.op, *c.compress,
+                                 c.compressState, c.comm, c.stream);
   return b.allReduce(c.send, c.recv, c.counts.paramCount, c.type, c.op, c.comm, c.stream);
 }
 

@@ -7,6 +7,7 @@
 #include <memory>
 #include <string>
 
+#include "harness/compress_spec.h"
 #include "harness/dtypes.h"
 #include "harness/status.h"
 
@@ -56,6 +57,34 @@ class Backend {
                       void* stream) = 0;
   virtual Status groupStart() = 0;
   virtual Status groupEnd() = 0;
+
+  // Compressed collectives (docs/compression.md); only Tutti has them.
+  virtual bool supportsCompression() const { return false; }
+  // Encoded bytes of `count` elements (one segment).
+  virtual Status compressedSize(const CompressSpec& spec, size_t count, size_t* bytes) {
+    return Status::error("backend %s has no compressed collectives", name());
+  }
+  // An error-feedback state for `count` input elements in host or device memory.
+  virtual Status compressStateCreate(size_t count, DataType type, bool device, CommHandle comm,
+                                     void** state) {
+    return Status::error("backend %s has no compressed collectives", name());
+  }
+  virtual void compressStateDestroy(void* state) {}
+  virtual Status allReduceCompressed(const void* send, void* recv, size_t count, DataType type,
+                                     RedOp op, const CompressSpec& spec, void* state,
+                                     CommHandle comm, void* stream) {
+    return Status::error("backend %s has no compressed collectives", name());
+  }
+  virtual Status reduceScatterCompressed(const void* send, void* recv, size_t recvCount,
+                                         DataType type, RedOp op, const CompressSpec& spec,
+                                         void* state, CommHandle comm, void* stream) {
+    return Status::error("backend %s has no compressed collectives", name());
+  }
+  virtual Status allGatherCompressed(const void* send, void* recv, size_t sendCount, DataType type,
+                                     const CompressSpec& spec, void* state, CommHandle comm,
+                                     void* stream) {
+    return Status::error("backend %s has no compressed collectives", name());
+  }
 };
 
 std::unique_ptr<Backend> makeTuttiBackend();

@@ -25,6 +25,17 @@ tuttiDataType_t toTutti(DataType t) { return static_cast<tuttiDataType_t>(static
 tuttiRedOp_t toTutti(RedOp op) { return static_cast<tuttiRedOp_t>(static_cast<int>(op)); }
 tuttiComm_t asComm(CommHandle c) { return static_cast<tuttiComm_t>(c); }
 
+tuttiCompression_t toTutti(const CompressSpec& s) {
+  tuttiCompression_t c = TUTTI_COMPRESSION_INITIALIZER;
+  c.codec = static_cast<tuttiCodec_t>(s.codec);
+  c.blockSize = s.block;
+  c.topkFraction = s.topkFraction;
+  c.flags = s.interNodeOnly ? TUTTI_COMPRESS_INTER_NODE_ONLY : 0u;
+  return c;
+}
+static_assert(static_cast<int>(tuttiCodecSign1) == 5 && static_cast<int>(tuttiCodecTopK) == 4,
+              "codec numbering of CompressSpec");
+
 Status check(tuttiResult_t r, const char* call, tuttiComm_t comm = nullptr) {
   if (r == tuttiSuccess) return Status::ok();
   const char* detail = tuttiGetLastError(comm);
@@ -136,6 +147,52 @@ class TuttiBackend : public Backend {
   }
   Status groupStart() override { return check(tuttiGroupStart(), "tuttiGroupStart"); }
   Status groupEnd() override { return check(tuttiGroupEnd(), "tuttiGroupEnd"); }
+
+  bool supportsCompression() const override { return true; }
+  Status compressedSize(const CompressSpec& spec, size_t count, size_t* bytes) override {
+    tuttiCompression_t c = toTutti(spec);
+    return check(tuttiCompressedSize(&c, count, bytes), "tuttiCompressedSize");
+  }
+  Status compressStateCreate(size_t count, DataType type, bool device, CommHandle comm,
+                             void** state) override {
+    tuttiCompressState_t s = nullptr;
+    PERF_TRY(
+        check(tuttiCompressStateCreate(&s, count, toTutti(type),
+                                       device ? tuttiMemoryDevice : tuttiMemoryHost, asComm(comm)),
+              "tuttiCompressStateCreate", asComm(comm)));
+    *state = s;
+    return Status::ok();
+  }
+  void compressStateDestroy(void* state) override {
+    tuttiCompressStateDestroy(static_cast<tuttiCompressState_t>(state));
+  }
+  Status allReduceCompressed(const void* send, void* recv, size_t count, DataType type, RedOp op,
+                             const CompressSpec& spec, void* state, CommHandle comm,
+                             void* stream) override {
+    tuttiCompression_t c = toTutti(spec);
+    return check(
+        tuttiAllReduceCompressed(send, recv, count, toTutti(type), toTutti(op), &c,
+                                 static_cast<tuttiCompressState_t>(state), asComm(comm), stream),
+        "tuttiAllReduceCompressed", asComm(comm));
+  }
+  Status reduceScatterCompressed(const void* send, void* recv, size_t recvCount, DataType type,
+                                 RedOp op, const CompressSpec& spec, void* state, CommHandle comm,
+                                 void* stream) override {
+    tuttiCompression_t c = toTutti(spec);
+    return check(tuttiReduceScatterCompressed(send, recv, recvCount, toTutti(type), toTutti(op), &c,
+                                              static_cast<tuttiCompressState_t>(state),
+                                              asComm(comm), stream),
+                 "tuttiReduceScatterCompressed", asComm(comm));
+  }
+  Status allGatherCompressed(const void* send, void* recv, size_t sendCount, DataType type,
+                             const CompressSpec& spec, void* state, CommHandle comm,
+                             void* stream) override {
+    tuttiCompression_t c = toTutti(spec);
+    return check(
+        tuttiAllGatherCompressed(send, recv, sendCount, toTutti(type), &c,
+                                 static_cast<tuttiCompressState_t>(state), asComm(comm), stream),
+        "tuttiAllGatherCompressed", asComm(comm));
+  }
 };
 
 }  // namespace

@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstring>
 
@@ -41,7 +42,16 @@ class SizeBench {
   // *tflops: with --compute, the slowest local rank's GEMM rate beside the loop (else -1).
   Status timeIt(const std::vector<OpCall>& calls, double* seconds, double* tflops);
   Status checkIt(const std::vector<OpCall>& calls, int64_t* wrong);
+  // --compress: squared error and squared norm of the outputs against the exact values, and
+  // the count of non-finite outputs (reported as #wrong).
+  Status checkCompressed(const std::vector<OpCall>& calls, double* errSq, double* normSq,
+                         int64_t* nonFinite);
   Status measure(const Counts& c, bool inPlace, size_t reportBytes, PlacementResult* out);
+  Status measureWithStates(const Counts& c, bool inPlace, size_t reportBytes, PlacementResult* out);
+  Status createStates(const Counts& c);
+  void destroyStates();
+  size_t wireBytes_ = 0;
+  std::vector<void*> states_;  // --compress with top-k or 1-bit: one per local rank
 
   const Collective& coll_;
   const Options& opts_;
@@ -68,6 +78,10 @@ std::vector<OpCall> SizeBench::calls(const Counts& c, bool inPlace) {
     call.nranks = ranks_.nranks();
     call.comm = r.comm;
     call.stream = r.memory->stream();
+    if (opts_.compress.enabled) {
+      call.compress = &opts_.compress;
+      call.compressState = states_.empty() ? nullptr : states_[out.size()];
+    }
     out.push_back(call);
   }
   return out;
@@ -182,7 +196,71 @@ Status SizeBench::checkIt(const std::vector<OpCall>& calls, int64_t* wrong) {
   return Status::ok();
 }
 
+Status SizeBench::createStates(const Counts& c) {
+  if (!opts_.compress.enabled || !compressNeedsState(opts_.compress)) return Status::ok();
+  for (LocalRank& r : ranks_.ranks()) {
+    void* s = nullptr;
+    PERF_TRY(r.memory->activate());
+    PERF_TRY(ranks_.backend().compressStateCreate(
+        c.sendCount, gen_.type(), r.memory->kind() == MemKind::kDevice, r.comm, &s));
+    states_.push_back(s);
+  }
+  return Status::ok();
+}
+
+void SizeBench::destroyStates() {
+  for (void* s : states_) ranks_.backend().compressStateDestroy(s);
+  states_.clear();
+}
+
+Status SizeBench::checkCompressed(const std::vector<OpCall>& calls, double* errSq, double* normSq,
+                                  int64_t* nonFinite) {
+  *errSq = *normSq = 0;
+  *nonFinite = 0;
+  std::vector<Segment> segments;
+  const size_t ws = gen_.typeBytes();
+  for (int iter = 0; iter < opts_.check; ++iter) {
+    PERF_TRY(fillInputs(calls, true));
+    PERF_TRY(control_.barrier());
+    PERF_TRY(ranks_.issue(coll_, calls, 1));
+    PERF_TRY(ranks_.synchronize());
+    for (size_t i = 0; i < calls.size(); ++i) {
+      LocalRank& r = ranks_.ranks()[i];
+      const Counts& c = calls[i].counts;
+      segments.clear();
+      coll_.expected(c, r.rank, ranks_.nranks(), root_, &segments);
+      const unsigned char* out = static_cast<const unsigned char*>(calls[i].recv);
+      if (r.memory->kind() == MemKind::kDevice) {
+        PERF_TRY(r.memory->activate());
+        PERF_TRY(r.memory->download(r.scratch.data(), out, c.recvCount * ws));
+        out = r.scratch.data();
+      }
+      for (const Segment& s : segments)
+        for (size_t t = 0; t < s.count; ++t) {
+          const double got = decodeValue(gen_.type(), out + (s.outOffset + t) * ws);
+          const size_t j = gen_.index(s.srcElem + t);
+          const double want =
+              s.srcRank == Segment::kReduced ? gen_.reduced(j) : gen_.value(s.srcRank, j);
+          *normSq += want * want;
+          if (std::isfinite(got))
+            *errSq += (got - want) * (got - want);
+          else
+            ++*nonFinite;
+        }
+    }
+  }
+  return Status::ok();
+}
+
 Status SizeBench::measure(const Counts& c, bool inPlace, size_t reportBytes, PlacementResult* out) {
+  PERF_TRY(createStates(c));
+  Status s = measureWithStates(c, inPlace, reportBytes, out);
+  destroyStates();
+  return s;
+}
+
+Status SizeBench::measureWithStates(const Counts& c, bool inPlace, size_t reportBytes,
+                                    PlacementResult* out) {
   std::vector<OpCall> callList = calls(c, inPlace);
   PERF_TRY(fillInputs(callList, false));
   PERF_TRY(issueTimes(callList, opts_.warmupIters));
@@ -191,7 +269,13 @@ Status SizeBench::measure(const Counts& c, bool inPlace, size_t reportBytes, Pla
   PERF_TRY(timeIt(callList, &seconds, &tflops));
   int64_t wrong = -1;
   const bool defined = !inPlace || ranks_.backend().definesInPlace(coll_.name);
-  if (opts_.check > 0 && defined) PERF_TRY(checkIt(callList, &wrong));
+  double err[2] = {0, 0};  // squared error, squared norm
+  if (opts_.check > 0 && defined) {
+    if (opts_.compress.enabled)
+      PERF_TRY(checkCompressed(callList, &err[0], &err[1], &wrong));
+    else
+      PERF_TRY(checkIt(callList, &wrong));
+  }
 
   // Across processes: the time as -a asks, the wrong counts summed.
   double t[1] = {seconds};
@@ -213,6 +297,14 @@ Status SizeBench::measure(const Counts& c, bool inPlace, size_t reportBytes, Pla
     wrong = static_cast<int64_t>(w[0]);
   }
   *out = makeResult(reportBytes, t[0], coll_.busBwFactor(ranks_.nranks()), wrong);
+  if (opts_.compress.enabled) {
+    out->compressed = true;
+    out->wireBusBw = t[0] > 0 ? static_cast<double>(wireBytes_) / 1e9 / t[0] : 0;
+    if (opts_.check > 0 && defined) {
+      PERF_TRY(control_.allReduce(err, 2, ReduceKind::kSum));
+      out->relError = err[1] > 0 ? std::sqrt(err[0] / err[1]) : std::sqrt(err[0]);
+    }
+  }
   if (tflops >= 0) {
     double f[1] = {tflops};
     PERF_TRY(control_.allReduce(f, 1, ReduceKind::kMin));
@@ -229,6 +321,17 @@ Status SizeBench::run(size_t bytes, ResultRow* row) {
   row->type = typeName(gen_.type());
   row->redop = coll_.usesOp ? opName(op_) : "none";
   row->root = coll_.usesRoot ? root_ : -1;
+  if (opts_.compress.enabled) {
+    Backend* backend = &ranks_.backend();
+    wireBytes_ = compressedWireBytes(
+        opts_.compress, coll_.name, c.paramCount, ranks_.nranks(),
+        [](const CompressSpec& s, size_t n, void* ctx) -> size_t {
+          size_t bytes = 0;
+          if (!static_cast<Backend*>(ctx)->compressedSize(s, n, &bytes).isOk()) return 0;
+          return bytes;
+        },
+        backend);
+  }
   PERF_TRY(measure(c, false, row->size, &row->outOfPlace));
   return measure(c, true, row->size, &row->inPlace);
 }
@@ -260,6 +363,15 @@ std::string headerText(const Options& opts, const RunInfo& info,
            averages[opts.average], static_cast<unsigned long long>(info.seed));
   h += buf;
   for (const std::string& l : rankLines) h += l;
+  if (opts.compress.enabled) {
+    snprintf(buf, sizeof(buf),
+             "#\n# Compressed: %s%s. algbw and busbw count the uncompressed bytes (effective);"
+             "\n# wirebw = encoded bytes each rank sends / time; relerr = relative L2 error of the"
+             "\n# outputs against the exact result (#wrong counts non-finite outputs)\n",
+             describeCompressSpec(opts.compress).c_str(),
+             compressNeedsState(opts.compress) ? ", with error feedback" : "");
+    h += buf;
+  }
   if (opts.computeN > 0) {
     snprintf(buf, sizeof(buf),
              "#\n# Compute beside: bf16 %d x %d x %d GEMMs back to back on a low-priority stream "
@@ -274,9 +386,40 @@ std::string headerText(const Options& opts, const RunInfo& info,
 
 }  // namespace
 
+namespace {
+
+// --compress: what the compressed collectives take, checked before anything runs.
+Status checkCompressRun(const Collective& coll, const Options& opts, LocalRanks& ranks) {
+  const std::string name = coll.name;
+  if (name != "all_reduce" && name != "reduce_scatter" && name != "all_gather")
+    return Status::error("--compress applies to all_reduce, reduce_scatter and all_gather, not %s",
+                         coll.name);
+  if (!ranks.backend().supportsCompression())
+    return Status::error("--compress: backend %s has no compressed collectives",
+                         ranks.backend().name());
+  for (DataType t : opts.types)
+    if (t != DataType::kFloat && t != DataType::kHalf && t != DataType::kBfloat16)
+      return Status::error("--compress takes float, half or bfloat16 data, not %s", typeName(t));
+  if (coll.usesOp)
+    for (RedOp op : opts.ops)
+      if (op != RedOp::kSum && op != RedOp::kAvg)
+        return Status::error("--compress reduces with sum or avg, not %s", opName(op));
+  if (ranks.ranks().size() > 1 && ranks.memKind() == MemKind::kHost)
+    return Status::error(
+        "--compress with several ranks per process (-g) needs device memory: compressed calls "
+        "cannot be grouped, and host calls of one thread would wait for each other");
+  return Status::ok();
+}
+
+}  // namespace
+
 Status runBench(const Collective& coll, const Options& opts, LocalRanks& ranks, Control& control,
                 RunInfo* info, std::vector<ResultRow>* rows) {
   const bool printer = control.rank() == 0;
+  if (opts.compress.enabled) {
+    PERF_TRY(checkCompressRun(coll, opts, ranks));
+    info->compress = describeCompressSpec(opts.compress);
+  }
   std::vector<RedOp> ops = coll.usesOp ? opts.ops : std::vector<RedOp>{RedOp::kSum};
   std::vector<int> roots;
   if (!coll.usesRoot) {
@@ -314,7 +457,8 @@ Status runBench(const Collective& coll, const Options& opts, LocalRanks& ranks, 
     if (!ranks.backend().definesInPlace(coll.name))
       printf("# In-place %s is not defined by %s: its in-place column is timed, not checked\n#\n",
              coll.title, ranks.backend().name());
-    fputs(formatColumnHeader().c_str(), stdout);
+    fputs((opts.compress.enabled ? formatCompressedColumnHeader() : formatColumnHeader()).c_str(),
+          stdout);
     fflush(stdout);
   }
 

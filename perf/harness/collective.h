@@ -34,6 +34,8 @@ struct OpCall {
   int nranks;
   CommHandle comm;
   void* stream;
+  const CompressSpec* compress = nullptr;  // --compress: issue the compressed form
+  void* compressState = nullptr;           // its error-feedback state, or null
 };
 
 // `count` output elements starting at `outOffset` should equal input elements

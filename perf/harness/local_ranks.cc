@@ -122,7 +122,10 @@ Status LocalRanks::destroy() {
 }
 
 Status LocalRanks::issue(const Collective& coll, const std::vector<OpCall>& calls, int agg) {
-  const bool grouped = ranks_.size() > 1 || agg > 1;
+  // Compressed calls cannot be grouped: several local ranks then rely on device calls being
+  // only enqueued (bench.cc refuses host memory with -g > 1 and --compress).
+  const bool compressed = !calls.empty() && calls[0].compress;
+  const bool grouped = !compressed && (ranks_.size() > 1 || agg > 1);
   if (grouped) PERF_TRY(backend_->groupStart());
   Status s;
   for (int a = 0; a < agg && s.isOk(); ++a) {

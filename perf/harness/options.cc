@@ -37,7 +37,7 @@ const Flag kFlags[] = {
     {'T', "timeout", true},   {'h', "help", false},
     {0, "mem", true},         {0, "np", true},
     {0, "backend", true},     {0, "seed", true},
-    {0, "compute", true},
+    {0, "compute", true},     {0, "compress", true},
 };
 
 const Flag* findShort(char c) {
@@ -119,6 +119,10 @@ Status apply(const Flag& flag, const std::string& v, Options* o) {
   if (name == "compute")
     return parseInt(v, 0, 65536, &o->computeN) ? Status::ok()
                                                : bad("expected a GEMM size 0..65536");
+  if (name == "compress") {
+    Status s = parseCompressSpec(v, &o->compress);
+    return s.isOk() ? s : bad(s.message().c_str());
+  }
   if (name == "np") return parseInt(v, 1, 4096, &o->np) ? Status::ok() : bad("expected 1..4096");
   if (name == "backend") {
     std::string kind = v.substr(0, v.find(':'));
@@ -256,6 +260,10 @@ void printUsage(FILE* f, const char* program) {
       "  --seed <n>                    seed of the check data. Default 20240611\n"
       "  --compute <N>                 bf16 N x N x N GEMMs on a second stream of each GPU while\n"
       "                                the collective is timed (device memory). Default 0: none\n"
+      "  --compress <codec[:p][,internode]>  compressed all_reduce, reduce_scatter, all_gather:\n"
+      "                                bf16, fp8_e4m3[:B], fp8_e5m2[:B], int8[:B], sign1[:B]\n"
+      "                                (B = 32, 64, 128 elements per scale), topk[:fraction].\n"
+      "                                Adds wire busbw and relative L2 error columns\n"
       "  -h,--help\n",
       program);
 }

@@ -1,6 +1,6 @@
 // Command line of the *_perf binaries: nccl-tests flags (short and long forms) plus the Tutti
-// extras (--mem, --np, --backend, --seed, --compute). Parsing needs no library, so it is unit
-// tested.
+// extras (--mem, --np, --backend, --seed, --compute, --compress). Parsing needs no library, so it
+// is unit tested.
 #pragma once
 
 #include <cstddef>
@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "harness/compress_spec.h"
 #include "harness/dtypes.h"
 #include "harness/status.h"
 
@@ -43,8 +44,9 @@ struct Options {
   std::string backend = "tutti";
   std::string ncclPath;  // --backend nccl:PATH, else $NCCL_LIB, else libnccl.so.2
   uint64_t seed = 20240611;
-  int timeoutSec = 0;  // --timeout: the --np parent kills its ranks after this long (0: never)
-  int computeN = 0;    // --compute N: bf16 N^3 GEMMs beside the timed collective (0: none)
+  int timeoutSec = 0;     // --timeout: the --np parent kills its ranks after this long (0: never)
+  int computeN = 0;       // --compute N: bf16 N^3 GEMMs beside the timed collective (0: none)
+  CompressSpec compress;  // --compress CODEC[:param]: compressed collectives (Tutti only)
   bool help = false;
 };
 

@@ -37,6 +37,28 @@ std::string formatColumnHeader() {
   return buf;
 }
 
+std::string formatCompressedColumnHeader() {
+  std::string h = formatColumnHeader();
+  const char* extra[3][2] = {
+      {"  compressed: out-of-place / in-place", ""}, {"wirebw", "relerr"}, {"(GB/s)", ""}};
+  std::string out;
+  size_t start = 0;
+  for (int line = 0; line < 3; ++line) {
+    const size_t nl = h.find('\n', start);
+    out += h.substr(start, nl - start);
+    char buf[96];
+    if (line == 0)
+      snprintf(buf, sizeof(buf), "%s", extra[0][0]);
+    else
+      snprintf(buf, sizeof(buf), "  %7s  %8s  %7s  %8s", extra[line][0], extra[line][1],
+               extra[line][0], extra[line][1]);
+    out += buf;
+    out += "\n";
+    start = nl + 1;
+  }
+  return out;
+}
+
 namespace {
 
 std::string formatPlacement(const PlacementResult& p) {
@@ -59,6 +81,18 @@ std::string formatRow(const ResultRow& row) {
            row.redop.c_str(), row.root);
   std::string line =
       std::string(buf) + formatPlacement(row.outOfPlace) + formatPlacement(row.inPlace);
+  if (row.outOfPlace.compressed || row.inPlace.compressed) {
+    // --compress: after the nccl-tests columns, like --compute's.
+    for (const PlacementResult* p : {&row.outOfPlace, &row.inPlace}) {
+      char err[32];
+      if (p->relError < 0)
+        snprintf(err, sizeof(err), "%8s", "N/A");
+      else
+        snprintf(err, sizeof(err), "%8.2e", p->relError);
+      snprintf(buf, sizeof(buf), "  %7.2f  %s", p->wireBusBw, err);
+      line += buf;
+    }
+  }
   if (row.outOfPlace.computeTflops >= 0 || row.inPlace.computeTflops >= 0) {
     // --compute: after the nccl-tests columns, so parsers of that table still read them.
     snprintf(buf, sizeof(buf), "  # GEMM TFLOP/s %.0f %.0f", row.outOfPlace.computeTflops,

@@ -14,6 +14,9 @@ struct PlacementResult {
   double busBw = 0;
   int64_t wrong = -1;         // -1: not checked
   double computeTflops = -1;  // --compute: GEMM rate beside the timed loop (slowest rank); -1: off
+  bool compressed = false;    // --compress: the two columns below are shown
+  double wireBusBw = 0;       // encoded bytes each rank sends per second (GB/s)
+  double relError = -1;       // relative L2 error against the exact result; -1: not checked
 };
 
 struct ResultRow {
@@ -31,6 +34,8 @@ PlacementResult makeResult(size_t bytes, double seconds, double busBwFactor, int
 
 std::string formatTime(double us);  // nccl-tests widths: "%7.2f", "%7.1f" >= 100, "%7.0f" >= 10k
 std::string formatColumnHeader();   // the three '#' lines naming the columns
+// With --compress: the same, plus wire busbw and relative error of both placements at the end.
+std::string formatCompressedColumnHeader();
 std::string formatRow(const ResultRow& row);
 // "# Out of bounds values : N OK|FAILED" and "# Avg bus bandwidth    : X".
 std::string formatFooter(const std::vector<ResultRow>& rows);

@@ -17,6 +17,14 @@ void writePlacement(JsonWriter& w, const PlacementResult& p) {
   else
     w.value(static_cast<int64_t>(p.wrong));
   if (p.computeTflops >= 0) w.key("compute_tflops").value(p.computeTflops);
+  if (p.compressed) {
+    w.key("wire_busbw_gbps").value(p.wireBusBw);
+    w.key("rel_l2_error");
+    if (p.relError < 0)
+      w.null();
+    else
+      w.value(p.relError);
+  }
   w.endObject();
 }
 
@@ -47,6 +55,7 @@ std::string resultsJson(const RunInfo& info, const std::vector<ResultRow>& rows)
   w.key("blocking").value(info.blocking);
   w.key("average").value(info.average);
   w.key("seed").value(static_cast<size_t>(info.seed));
+  if (!info.compress.empty()) w.key("compress").value(info.compress);
   w.key("ranks").beginArray();
   for (const std::string& r : info.ranks) w.value(r);
   w.endArray();

@@ -31,6 +31,7 @@ struct RunInfo {
   int blocking = 0;
   int average = 0;
   uint64_t seed = 0;
+  std::string compress;            // --compress codec ("" without)
   std::vector<std::string> ranks;  // one description per rank
 };
 

@@ -178,6 +178,40 @@ TEST(ParseOptions, Errors) {
   EXPECT_TRUE(h.help);
 }
 
+TEST(ParseOptions, Compress) {
+  Options o;
+  EXPECT_FALSE(o.compress.enabled);
+  ASSERT_TRUE(parse({"--compress", "fp8_e4m3:64"}, &o).isOk());
+  EXPECT_TRUE(o.compress.enabled);
+  EXPECT_EQ(o.compress.codec, 1);
+  EXPECT_EQ(o.compress.block, 64);
+  ASSERT_TRUE(parse({"--compress=topk:0.05,internode"}, &o).isOk());
+  EXPECT_EQ(o.compress.codec, 4);
+  EXPECT_FLOAT_EQ(o.compress.topkFraction, 0.05f);
+  EXPECT_TRUE(o.compress.interNodeOnly);
+  EXPECT_TRUE(compressNeedsState(o.compress));
+  EXPECT_EQ(describeCompressSpec(o.compress), "topk:0.05,internode");
+  ASSERT_TRUE(parse({"--compress", "int8"}, &o).isOk());
+  EXPECT_EQ(describeCompressSpec(o.compress), "int8:32");
+  for (const char* bad : {"int9", "int8:48", "topk:0", "topk:1.5", "sign1:x", "int8,ring"}) {
+    Options b;
+    Status s = parse({"--compress", bad}, &b);
+    EXPECT_FALSE(s.isOk()) << bad;
+    EXPECT_NE(s.message().find("--compress"), std::string::npos) << s.message();
+  }
+}
+
+TEST(CompressedWireBytes, AllReduceSendsTheLargestShardTwice) {
+  CompressSpec s;
+  s.block = 32;
+  auto size = [](const CompressSpec&, size_t n, void*) -> size_t { return n + n / 8; };
+  // 1000 elements = 32 blocks over 3 ranks: largest shard 11 blocks = 352 elements.
+  EXPECT_EQ(compressedWireBytes(s, "all_reduce", 1000, 3, size, nullptr), 2u * 2u * 396u);
+  EXPECT_EQ(compressedWireBytes(s, "reduce_scatter", 1000, 3, size, nullptr), 2u * 1125u);
+  EXPECT_EQ(compressedWireBytes(s, "all_gather", 64, 4, size, nullptr), 3u * 72u);
+  EXPECT_EQ(compressedWireBytes(s, "all_reduce", 10, 4, size, nullptr), 2u * 3u * 11u);
+}
+
 TEST(SizeSweep, FactorAndStep) {
   Options o;
   o.minBytes = 8;

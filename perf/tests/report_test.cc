@@ -49,6 +49,33 @@ TEST(Report, RowColumns) {
   EXPECT_NE(header.find("#wrong"), std::string::npos);
 }
 
+TEST(Report, CompressedColumnsComeAfterTheUsualOnes) {
+  ResultRow row;
+  row.size = 1048576;
+  row.count = 262144;
+  row.type = "float";
+  row.redop = "sum";
+  row.root = -1;
+  row.outOfPlace = makeResult(row.size, 20e-6, 1.5, 0);
+  row.inPlace = makeResult(row.size, 21e-6, 1.5, 0);
+  const std::string plain = formatRow(row);
+  row.outOfPlace.compressed = row.inPlace.compressed = true;
+  row.outOfPlace.wireBusBw = 22.1;
+  row.outOfPlace.relError = 0.0078;
+  row.inPlace.wireBusBw = 21.0;
+  row.inPlace.relError = 0.0079;
+  EXPECT_EQ(formatRow(row),
+            plain.substr(0, plain.size() - 1) + "    22.10  7.80e-03    21.00  7.90e-03\n");
+  row.inPlace.relError = -1;  // not checked
+  EXPECT_EQ(formatRow(row),
+            plain.substr(0, plain.size() - 1) + "    22.10  7.80e-03    21.00       N/A\n");
+  const std::string header = formatCompressedColumnHeader();
+  EXPECT_EQ(header.substr(0, formatColumnHeader().find('\n')),
+            formatColumnHeader().substr(0, formatColumnHeader().find('\n')));
+  EXPECT_NE(header.find("wirebw"), std::string::npos);
+  EXPECT_NE(header.find("relerr"), std::string::npos);
+}
+
 TEST(Report, FooterSumsWrongAndAveragesBusBw) {
   ResultRow a, b;
   a.outOfPlace.busBw = 1;

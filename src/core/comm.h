@@ -39,6 +39,8 @@ struct CommExecutors {
   Executor* forCall(const CollCall& call) const;
 };
 
+struct CompressionContext;  // src/compression: workspaces of compressed collectives
+
 }  // namespace tutti
 
 struct tuttiComm {
@@ -54,6 +56,7 @@ struct tuttiComm {
   tutti::CommExecutors executors;
   tutti::RedOpTable redOps;
   tutti::CommErrors errors;
+  std::shared_ptr<tutti::CompressionContext> compression;  // created by the first compressed call
 
   std::thread initThread;  // a non-blocking init
   bool finalized = false;

@@ -10,6 +10,7 @@
 #include "core/call_checks.h"
 #include "core/group.h"
 #include "shim/cuda_runtime_access.h"
+#include "shim/shim_compress.h"
 #include "shim/shim_error.h"
 
 namespace tutti::shim {
@@ -227,6 +228,11 @@ ncclResult_t launchCalls(std::vector<ShimCall>& calls, bool grouped, const char*
     ncclResult_t r = readScalar(c, &value, fn);
     if (r != ncclSuccess) return r;
     for (tutti::CollCall& cc : c.prepared) cc.premulScalar = value;
+  }
+  if (!grouped && calls.size() == 1 && calls[0].kind == CallKind::kAllReduce) {
+    tuttiResult_t compressed;  // TUTTI_SHIM_COMPRESS (shim_compress.h)
+    if (shimCompressedAllReduce(calls[0], static_cast<tuttiRedOp_t>(calls[0].op), &compressed))
+      return failFromTutti(compressed, fn);
   }
   size_t total = 0;
   for (const ShimCall& c : calls) total += c.prepared.size();

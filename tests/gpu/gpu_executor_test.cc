@@ -103,9 +103,9 @@ TEST(GpuProxy, SeveralStreams) {
       CUDA_OK(cudaMemcpy(bufs[k], h.data(), kCount * sizeof(float), cudaMemcpyHostToDevice));
     }
     for (int k = 0; k < kCalls; ++k)
-      ASSERT_EQ(tuttiAllReduce(bufs[k], bufs[k], kCount, tuttiFloat32, tuttiSum, comm,
-                               k % 2 ? s1 : s0),
-                tuttiSuccess)
+      ASSERT_EQ(
+          tuttiAllReduce(bufs[k], bufs[k], kCount, tuttiFloat32, tuttiSum, comm, k % 2 ? s1 : s0),
+          tuttiSuccess)
           << tuttiGetLastError(comm);
     CUDA_OK(cudaStreamSynchronize(s0));
     CUDA_OK(cudaStreamSynchronize(s1));

@@ -50,8 +50,14 @@ void checkEveryPair(tuttiComm_t comm, int rank, int n, ExecutorKind kind, const 
       const bool reduces = coll == Collective::kAllReduce || coll == Collective::kReduce ||
                            coll == Collective::kReduceScatter;
       const size_t count = 1037;
-      CollCase c{coll, tuttiFloat32, reduces ? tuttiAvg : tuttiSum, count, false, n - 1,
-                 lower(collectiveName(coll)) + ":" + algorithmName(algo), device};
+      CollCase c{coll,
+                 tuttiFloat32,
+                 reduces ? tuttiAvg : tuttiSum,
+                 count,
+                 false,
+                 n - 1,
+                 lower(collectiveName(coll)) + ":" + algorithmName(algo),
+                 device};
       c.stream = stream;
       c.forceDevicePath = forceDevicePath;
       const std::string err = runCollectiveCase(comm, rank, n, c, seed);

@@ -23,8 +23,7 @@ RankOptions infoLogOptions(const LogDir& dir);
 // On one rank: every pair of `caps` (Send and Recv aside), forced in turn with TUTTI_ALGO's
 // syntax. `device` runs device buffers (installed memory ops), `forceDevicePath` host memory as
 // device calls (the emulated proxy). Failures are gtest failures naming the rank and case.
-void checkEveryPair(tuttiComm_t comm, int rank, int n, ExecutorKind kind,
-                    const Capabilities& caps, const LogDir& dir, bool device,
-                    bool forceDevicePath, void* stream);
+void checkEveryPair(tuttiComm_t comm, int rank, int n, ExecutorKind kind, const Capabilities& caps,
+                    const LogDir& dir, bool device, bool forceDevicePath, void* stream);
 
 }  // namespace tutti::testing

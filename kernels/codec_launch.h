@@ -1,0 +1,68 @@
+// Host-side entry points of the codec kernels (CUDA builds only): encode a call's input into
+// encoded segments, decode segments summed in rank order, decode segments into an output.
+// Layouts: codecs/codec_layout.h; element math: codecs/*_codec.h (shared with the CPU).
+#pragma once
+
+#include <cuda_runtime.h>
+
+#include <cstddef>
+#include <cstdint>
+
+#include "codecs/codec_layout.h"
+#include "codecs/segment_rule.h"
+#include "tutti/tutti.h"
+
+namespace tutti {
+
+// Encodes `nseg` segments: segment j covers input elements rule.span(j) and goes to
+// out + j * segBytes. With `residual` (fp32, indexed like the input), each element encoded is
+// input + residual, and residual becomes what the encoding lost (0 where not finite).
+// Bytes past each segment's layout are left alone (the caller zeroes the buffer first).
+struct EncodeArgs {
+  const void* input;
+  tuttiDataType_t dtype;  // float32, float16 or bfloat16
+  float* residual;        // or null
+  codec::SegmentRule rule;
+  int nseg;
+  int firstSeg;  // segment j is rule.span(firstSeg + j)
+  codec::CodecSpec spec;
+  uint8_t* out;
+  size_t segBytes;
+};
+cudaError_t launchEncode(const EncodeArgs& a, cudaStream_t stream);
+
+// out[i] = (sum over q = 0..nseg-1, in order, of decode(segment q)[i]) / divisor (divisor 0:
+// no division), i < len; out is of dtype (float32 for a shard kept for re-encoding). Top-k
+// sums in `scratch` (len floats; may be out when dtype is float32) first.
+struct DecodeSumArgs {
+  const uint8_t* in;
+  size_t segBytes;
+  int nseg;
+  size_t len;
+  codec::CodecSpec spec;
+  void* out;
+  tuttiDataType_t dtype;
+  int divisor;
+  float* scratch;
+};
+cudaError_t launchDecodeSum(const DecodeSumArgs& a, cudaStream_t stream);
+
+// Segment j (at in + j * segBytes) decoded into out elements rule.span(j), for j < nseg.
+struct DecodeOutArgs {
+  const uint8_t* in;
+  size_t segBytes;
+  int nseg;
+  codec::SegmentRule rule;
+  size_t maxLen;  // the largest span
+  codec::CodecSpec spec;
+  void* out;
+  tuttiDataType_t dtype;
+};
+cudaError_t launchDecodeOut(const DecodeOutArgs& a, cudaStream_t stream);
+
+// Top-k (codec_topk.cu): the same three operations for tuttiCodecTopK.
+cudaError_t launchTopKEncode(const EncodeArgs& a, cudaStream_t stream);
+cudaError_t launchTopKDecodeSum(const DecodeSumArgs& a, cudaStream_t stream);
+cudaError_t launchTopKDecodeOut(const DecodeOutArgs& a, cudaStream_t stream);
+
+}  // namespace tutti

@@ -1,0 +1,250 @@
+// Compressed collectives on device buffers of 1 to 4 ranks (ranks share GPUs where there are
+// fewer): every codec against the fp64 reference within its bound, bit-identical on every rank,
+// bit-identical to the CPU path on the same data (the codecs are the same functions), device
+// error-feedback states, in place and out of place, odd counts, direct and host-staged paths.
+#include <cuda_runtime.h>
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "gpu/gpu_testing.h"
+#include "kernels/dtype_dispatch.h"
+#include "multiproc/compression_check.h"
+#include "testing/random.h"
+#include "testing/run_ranks.h"
+
+namespace tutti::testing {
+namespace {
+
+double boundFor(const std::string& codec) {
+  if (codec == "bf16") return 5e-3;
+  if (codec == "fp8_e4m3:32") return 5e-2;
+  if (codec == "int8:32") return 1e-2;
+  if (codec == "fp8_e5m2:64") return 1e-1;
+  return -1;
+}
+
+bool needsState(const std::string& codec) {
+  return codec.rfind("topk", 0) == 0 || codec.rfind("sign1", 0) == 0;
+}
+
+enum class Kind { kAllReduce, kReduceScatter, kAllGather };
+
+struct Case {
+  Kind kind;
+  std::string codec;
+  tuttiDataType_t dtype;
+  tuttiRedOp_t op;
+  size_t count;
+  bool inPlace;
+};
+
+std::string describe(const Case& c) {
+  static const char* kinds[] = {"AllReduce", "ReduceScatter", "AllGather"};
+  return std::string(kinds[static_cast<int>(c.kind)]) + " " + c.codec + " " + dtypeName(c.dtype) +
+         " " + opName(c.op) + " count " + std::to_string(c.count) + (c.inPlace ? " in place" : "");
+}
+
+tuttiResult_t issue(const Case& c, const void* send, void* recv, const tuttiCompression_t* comp,
+                    tuttiCompressState_t state, tuttiComm_t comm, cudaStream_t stream) {
+  switch (c.kind) {
+    case Kind::kAllReduce:
+      return tuttiAllReduceCompressed(send, recv, c.count, c.dtype, c.op, comp, state, comm,
+                                      stream);
+    case Kind::kReduceScatter:
+      return tuttiReduceScatterCompressed(send, recv, c.count, c.dtype, c.op, comp, state, comm,
+                                          stream);
+    default:
+      return tuttiAllGatherCompressed(send, recv, c.count, c.dtype, comp, state, comm, stream);
+  }
+}
+
+// Runs the case on device buffers and on host buffers of the same comm; returns the device
+// output (host copy) and the host-path output.
+void runBoth(tuttiComm_t comm, int rank, int n, const Case& c, uint64_t seed, cudaStream_t stream,
+             std::vector<char>* devOut, std::vector<char>* hostOut) {
+  const size_t es = dtypeSize(c.dtype);
+  const size_t inCount = c.kind == Kind::kReduceScatter ? c.count * n : c.count;
+  const size_t outCount = c.kind == Kind::kAllGather ? c.count * n : c.count;
+  const size_t bufCount = std::max(inCount, outCount);
+  std::vector<char> input(inCount * es);
+  fillGaussian(input.data(), inCount, seed, rank, c.dtype);
+  const tuttiCompression_t comp = compressionOf(c.codec);
+  const size_t sendOff = c.inPlace && c.kind == Kind::kAllGather ? rank * c.count * es : 0;
+  const size_t recvOff = c.inPlace && c.kind == Kind::kReduceScatter ? rank * c.count * es : 0;
+  for (bool device : {true, false}) {
+    tuttiCompressState_t state = nullptr;
+    if (needsState(c.codec)) {
+      ASSERT_EQ(tuttiCompressStateCreate(&state, inCount, c.dtype,
+                                         device ? tuttiMemoryDevice : tuttiMemoryHost, comm),
+                tuttiSuccess)
+          << tuttiGetLastError(comm);
+    }
+    std::vector<char>* out = device ? devOut : hostOut;
+    out->assign(outCount * es, 0);
+    if (device) {
+      char *dsend = nullptr, *drecv = nullptr;
+      CUDA_OK(cudaMalloc(&dsend, inCount * es + 16));
+      CUDA_OK(cudaMalloc(&drecv, bufCount * es + 16));
+      char* send = c.inPlace ? drecv + sendOff : dsend;
+      CUDA_OK(cudaMemcpy(send, input.data(), inCount * es, cudaMemcpyHostToDevice));
+      CUDA_OK(cudaDeviceSynchronize());
+      ASSERT_EQ(issue(c, send, drecv + recvOff, &comp, state, comm, stream), tuttiSuccess)
+          << describe(c) << ": " << tuttiGetLastError(comm);
+      CUDA_OK(cudaStreamSynchronize(stream));
+      CUDA_OK(cudaMemcpy(out->data(), drecv + recvOff, outCount * es, cudaMemcpyDeviceToHost));
+      cudaFree(dsend);
+      cudaFree(drecv);
+    } else {
+      std::vector<char> hsend(inCount * es), hrecv(bufCount * es);
+      char* send = c.inPlace ? hrecv.data() + sendOff : hsend.data();
+      memcpy(send, input.data(), inCount * es);
+      ASSERT_EQ(issue(c, send, hrecv.data() + recvOff, &comp, state, comm, nullptr), tuttiSuccess)
+          << describe(c) << ": " << tuttiGetLastError(comm);
+      memcpy(out->data(), hrecv.data() + recvOff, outCount * es);
+    }
+    tuttiCompressStateDestroy(state);
+  }
+}
+
+std::vector<double> reference(const Case& c, int rank, int n, uint64_t seed) {
+  const size_t outCount = c.kind == Kind::kAllGather ? c.count * n : c.count;
+  std::vector<double> want(outCount, 0.0);
+  for (size_t i = 0; i < outCount; ++i) {
+    if (c.kind == Kind::kAllGather) {
+      want[i] = gaussianInput(seed, static_cast<int>(i / c.count), i % c.count, c.dtype);
+      continue;
+    }
+    const size_t src = c.kind == Kind::kReduceScatter ? rank * c.count + i : i;
+    for (int r = 0; r < n; ++r) want[i] += gaussianInput(seed, r, src, c.dtype);
+    if (c.op == tuttiAvg) want[i] /= n;
+  }
+  return want;
+}
+
+void sweep(int nranks, bool staged) {
+  SKIP_WITHOUT_GPUS(nranks);
+  if (staged) setenv("TUTTI_P2P_DISABLE", "1", 1);
+  const uint64_t seed = testSeed();
+  RankOptions opt;
+  opt.createComm = false;
+  opt.timeoutSec = 600;
+  runRanks(
+      nranks,
+      [&](tuttiComm_t, int rank, int n) {
+        CUDA_OK(cudaSetDevice(gpuForRank(rank)));
+        cudaStream_t stream;
+        CUDA_OK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+        tuttiComm_t comm = nullptr;
+        ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess)
+            << tuttiGetLastError(nullptr);
+        int failures = 0;
+        for (const std::string codec :
+             {"bf16", "fp8_e4m3:32", "fp8_e5m2:64", "int8:32", "int8:128", "sign1:32", "topk:0.01"})
+          for (Kind kind : {Kind::kAllReduce, Kind::kReduceScatter, Kind::kAllGather})
+            for (tuttiDataType_t dtype : {tuttiFloat32, tuttiBfloat16, tuttiFloat16})
+              for (size_t count : {size_t{1}, size_t{1001}, size_t{300007}})
+                for (bool inPlace : {false, true}) {
+                  if (dtype != tuttiFloat32 && (count != 300007 || inPlace)) continue;
+                  Case c{kind,  codec,  dtype, kind == Kind::kAllGather ? tuttiSum : tuttiAvg,
+                         count, inPlace};
+                  std::vector<char> dev, host;
+                  runBoth(comm, rank, n, c, seed, stream, &dev, &host);
+                  if (::testing::Test::HasFatalFailure()) return;
+                  const std::string where = "rank " + std::to_string(rank) + ": " + describe(c) +
+                                            " seed " + std::to_string(seed);
+                  // The GPU kernels compute the CPU codecs' bits.
+                  if (dev != host && failures++ < 6)
+                    ADD_FAILURE() << where << ": device output differs from the host path's";
+                  if (kind != Kind::kReduceScatter) {
+                    std::string diff = sameOnEveryRank(comm, dev.data(), dev.size());
+                    if (!diff.empty() && failures++ < 6) ADD_FAILURE() << where << ":" << diff;
+                  }
+                  const double err = relativeL2(dev.data(), dtype, reference(c, rank, n, seed));
+                  const double bound = boundFor(codec);
+                  if (count == 300007 && bound > 0 && !(err <= bound) && failures++ < 6)
+                    ADD_FAILURE() << where << ": relative L2 error " << err << " > " << bound;
+                }
+        tuttiCommDestroy(comm);
+        cudaStreamDestroy(stream);
+      },
+      opt);
+  if (staged) unsetenv("TUTTI_P2P_DISABLE");
+}
+
+class GpuCompressionTest : public ::testing::TestWithParam<int> {};
+
+TEST_P(GpuCompressionTest, EveryCodecMatchesTheCpuPath) { sweep(GetParam(), false); }
+
+INSTANTIATE_TEST_SUITE_P(Gpus, GpuCompressionTest, ::testing::Values(1, 2, 3, 4),
+                         [](const ::testing::TestParamInfo<int>& i) {
+                           return std::to_string(i.param) + "ranks";
+                         });
+
+TEST(GpuCompressionStaged, TwoRanksThroughHostStaging) { sweep(2, true); }
+
+// Device states: error feedback on device buffers keeps the running sum within one call's
+// error (as on the CPU), and a state of the wrong memory kind is refused.
+TEST(GpuCompression, DeviceErrorFeedbackAndStatePlacement) {
+  SKIP_WITHOUT_GPUS(2);
+  const uint64_t seed = testSeed();
+  RankOptions opt;
+  opt.createComm = false;
+  runRanks(
+      2,
+      [&](tuttiComm_t, int rank, int n) {
+        CUDA_OK(cudaSetDevice(gpuForRank(rank)));
+        cudaStream_t stream;
+        CUDA_OK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+        tuttiComm_t comm = nullptr;
+        ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess);
+        const size_t count = 65537;
+        std::vector<float> in(count), out(count);
+        fillGaussian(in.data(), count, seed, rank, tuttiFloat32);
+        std::vector<double> exact(count, 0.0);
+        for (size_t i = 0; i < count; ++i)
+          for (int r = 0; r < n; ++r) exact[i] += gaussianInput(seed, r, i, tuttiFloat32);
+        float *din = nullptr, *dout = nullptr;
+        CUDA_OK(cudaMalloc(&din, count * 4));
+        CUDA_OK(cudaMalloc(&dout, count * 4));
+        CUDA_OK(cudaMemcpy(din, in.data(), count * 4, cudaMemcpyHostToDevice));
+        tuttiCompression_t comp = compressionOf("int8:32");
+        tuttiCompressState_t hostState = nullptr, devState = nullptr;
+        ASSERT_EQ(tuttiCompressStateCreate(&hostState, count, tuttiFloat32, tuttiMemoryHost, comm),
+                  tuttiSuccess);
+        EXPECT_EQ(tuttiAllReduceCompressed(din, dout, count, tuttiFloat32, tuttiSum, &comp,
+                                           hostState, comm, stream),
+                  tuttiInvalidArgument);
+        ASSERT_EQ(tuttiCompressStateCreate(&devState, count, tuttiFloat32, tuttiMemoryDevice, comm),
+                  tuttiSuccess)
+            << tuttiGetLastError(comm);
+        std::vector<double> running(count, 0.0);
+        double first = 0, run = 0;
+        for (int t = 0; t < 100; ++t) {
+          ASSERT_EQ(tuttiAllReduceCompressed(din, dout, count, tuttiFloat32, tuttiSum, &comp,
+                                             devState, comm, stream),
+                    tuttiSuccess)
+              << tuttiGetLastError(comm);
+          CUDA_OK(cudaStreamSynchronize(stream));
+          CUDA_OK(cudaMemcpy(out.data(), dout, count * 4, cudaMemcpyDeviceToHost));
+          for (size_t i = 0; i < count; ++i) {
+            running[i] += out[i];
+            if (t == 0) first += (out[i] - exact[i]) * (out[i] - exact[i]);
+          }
+        }
+        for (size_t i = 0; i < count; ++i)
+          run += (running[i] - 100 * exact[i]) * (running[i] - 100 * exact[i]);
+        EXPECT_LE(std::sqrt(run), 1.25 * std::sqrt(first)) << "seed " << seed;
+        tuttiCompressStateDestroy(hostState);
+        tuttiCompressStateDestroy(devState);
+        cudaFree(din);
+        cudaFree(dout);
+        tuttiCommDestroy(comm);
+        cudaStreamDestroy(stream);
+      },
+      opt);
+}
+
+}  // namespace
+}  // namespace tutti::testing
