@@ -2,8 +2,13 @@
 # One call on the GPU machine: build, then the stages in $STAGES, each with its own time limit,
 # logs collected under $OUT after every stage (so a call cut short still returns what ran),
 # and a short summary last.
-#   STAGES      default "build bench tests shim symm collectives sanitizer"
+#   STAGES      default "build bench tests shim symm collectives sanitizer"; also "executor"
+#               (executor choice, proxy, single process, compression tests), "gperf" (-g 2 and
+#               -g 4 of this build against the one in .baseline/, see BASE below) and "proxyperf"
+#               (-g 2 / -g 4 through the proxy, TUTTI_P2P_DISABLE=1)
 #   BENCH_ARGS  perf sweep (default: -b 8 -e 1G -f 8)
+#   BASE        a source tree to compare with (default .baseline, made by `git archive REV`); the
+#               build stage builds its perf binaries into build-base beside this tree's build
 # On a machine with fewer GPUs than a test's ranks, ranks share GPUs (TUTTI_ALLOW_SHARED_GPU):
 # the tests still check 1 to 4 ranks; the NCCL comparison then runs one rank per GPU only,
 # since NCCL refuses two ranks on one GPU.
@@ -49,8 +54,17 @@ want() { [[ " $STAGES " == *" $1 "* ]]; }
 if want build; then
   cmake -S . -B build-gpu -G Ninja -DCMAKE_CUDA_ARCHITECTURES=90 -DCMAKE_BUILD_TYPE=Release \
     -DNCCL_INCLUDE_DIR="$(dirname "$NCCL_LIB")/../include" > "$LOG/configure.log" 2>&1
+  BASE=${BASE:-.baseline}
+  if [ -f "$BASE/CMakeLists.txt" ]; then
+    ( cmake -S "$BASE" -B build-base -G Ninja -DCMAKE_CUDA_ARCHITECTURES=90 \
+        -DCMAKE_BUILD_TYPE=Release -DTUTTI_BUILD_TESTS=OFF -DTUTTI_BUILD_SHIM=OFF &&
+      ninja -C build-base -j6 all_reduce_perf all_gather_perf reduce_scatter_perf alltoall_perf \
+        broadcast_perf reduce_perf sendrecv_perf ) > "$LOG/build-base.log" 2>&1 &
+  fi
   # Keep going past a broken optional target so one failure does not waste the machine.
-  stage build 300 ninja -C build-gpu -k 0
+  stage build 400 ninja -C build-gpu -k 0
+  wait
+  tail -2 "$LOG/build-base.log" 2>/dev/null
   grep -A3 "^FAILED" "$LOG/build.log" | grep -E "error|FAILED" | head -6
   [ -x build-gpu/perf/all_reduce_perf ] || { echo "BUILD FAILED"; grep -B2 -A6 error "$LOG/build.log" | head -40; exit 1; }
 fi
@@ -59,6 +73,30 @@ if want bench; then
   stage bench 150 python3 perf/compare "${colls[@]}" --np "$NGPU" --mem device --nccl "$NCCL_LIB" \
     --bin-dir build-gpu/perf --out "$LOG/compare" $BENCH_ARGS
   cp "$LOG"/compare/compare.json "$LOG"/compare/*.png "$OUT/" 2>/dev/null
+fi
+if want executor; then
+  stage gpu_executor 240 build-gpu/tests/gpu/gpu_executor_test
+  stage gpu_single_process 150 build-gpu/tests/gpu/gpu_single_process_test
+  [ -x build-gpu/tests/gpu/gpu_compression_test ] &&
+    stage gpu_compression 150 build-gpu/tests/gpu/gpu_compression_test
+fi
+if want gperf; then
+  # Same kernels, ranks of one process on the one GPU: the restructured build against the base.
+  export TUTTI_ALLOW_SHARED_GPU=1
+  for g in 2 4; do
+    stage "gperf_g$g" 240 python3 perf/compare_builds.py --base-dir build-base/perf \
+      --new-dir build-gpu/perf --rounds ${GPERF_ROUNDS:-1} --out "$LOG/gperf$g" \
+      --coll all_reduce --coll all_gather --coll reduce_scatter --coll alltoall \
+      --coll broadcast --coll reduce --coll sendrecv \
+      -g $g --mem device ${GPERF_ARGS:--b 8 -e 256M -f 4 -n 20 -w 3}
+  done
+fi
+if want proxyperf; then
+  export TUTTI_ALLOW_SHARED_GPU=1
+  for g in 2 4; do
+    stage "proxyperf_g$g" 120 env TUTTI_P2P_DISABLE=1 build-gpu/perf/all_reduce_perf -g $g \
+      --mem device -b 8 -e 256M -f 8 -n 10 -w 2
+  done
 fi
 if want tests; then
   stage gpu_faults 45 build-gpu/tests/gpu/gpu_faults_test
@@ -93,6 +131,6 @@ fi
 echo
 cat "$LOG/summary.txt"
 grep -h "ERROR SUMMARY\|RACECHECK SUMMARY" "$LOG"/san_*.log 2>/dev/null | sort | uniq -c
-for f in bench graph_perf symm_mem torch_shim; do
-  [ -f "$LOG/$f.log" ] && { echo "--- $f"; grep -E '^\|' "$LOG/$f.log" | head -60; }
+for f in bench graph_perf symm_mem torch_shim gperf_g2 gperf_g4 proxyperf_g2 proxyperf_g4; do
+  [ -f "$LOG/$f.log" ] && { echo "--- $f"; grep -E '^\||^ +[0-9]|worst' "$LOG/$f.log" | head -120; }
 done
