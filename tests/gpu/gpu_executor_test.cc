@@ -78,7 +78,7 @@ TEST(GpuProxy, GraphCaptureIsAClearError) {
         << tuttiGetLastError(comm);
     // Nothing was enqueued: the communicator still works outside the capture.
     std::vector<float> h(1024, 1.0f + rank);
-    CUDA_OK(cudaMemcpy(buf, h.data(), h.size() * sizeof(float), cudaMemcpyHostToDevice));
+    CUDA_OK(cudaMemcpyAsync(buf, h.data(), h.size() * sizeof(float), cudaMemcpyHostToDevice, s));
     ASSERT_EQ(tuttiAllReduce(buf, buf, 1024, tuttiFloat32, tuttiSum, comm, s), tuttiSuccess)
         << tuttiGetLastError(comm);
     CUDA_OK(cudaStreamSynchronize(s));
@@ -102,6 +102,7 @@ TEST(GpuProxy, SeveralStreams) {
       CUDA_OK(cudaMalloc(&bufs[k], kCount * sizeof(float)));
       CUDA_OK(cudaMemcpy(bufs[k], h.data(), kCount * sizeof(float), cudaMemcpyHostToDevice));
     }
+    CUDA_OK(cudaDeviceSynchronize());  // pageable copies may return before their DMA lands
     for (int k = 0; k < kCalls; ++k)
       ASSERT_EQ(
           tuttiAllReduce(bufs[k], bufs[k], kCount, tuttiFloat32, tuttiSum, comm, k % 2 ? s1 : s0),
