@@ -338,7 +338,7 @@ int run(int argc, char** argv) {
          layout.describe(24).c_str());
   printf("Model: %s\n\n", tuner.shape(exec).describe().c_str());
 
-  const TunerChoice choice = tuner.decide(exec, coll, bytes);
+  const TunerChoice choice = tuner.decide(exec, coll, bytes, true);
   printf("%s of %s (%llu bytes), %s executor:\n", collectiveName(coll), human(bytes).c_str(),
          (unsigned long long)bytes, executorKindName(exec));
   printf("  %-14s %-8s %14s %12s %12s\n", "algorithm", "protocol", "time (us)", "algbw GB/s",
@@ -369,7 +369,7 @@ int run(int argc, char** argv) {
     printf("Sweep (%s executor):\n  %12s %-22s %14s %12s\n", executorKindName(exec), "bytes",
            "choice", "time (us)", "busbw GB/s");
     for (uint64_t b = 8; b <= (1ull << 30); b *= 2) {
-      TunerChoice c = tuner.decide(exec, coll, b);
+      TunerChoice c = tuner.decide(exec, coll, b, true);
       std::string what = std::string(algorithmName(c.algorithm)) + "/" + protocolName(c.protocol);
       printf("  %12llu %-22s %14.2f %12.2f\n", (unsigned long long)b, what.c_str(), c.predictedUs,
              c.predictedBusBw);

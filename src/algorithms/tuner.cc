@@ -399,7 +399,7 @@ Result Tuner::applyProtoString(const std::string& spec) {
   return tuttiSuccess;
 }
 
-TunerChoice Tuner::decide(ExecutorKind e, Collective c, size_t bytes) const {
+TunerChoice Tuner::decide(ExecutorKind e, Collective c, size_t bytes, bool withPrediction) const {
   TunerChoice ch;
   const int ci = static_cast<int>(c), ei = static_cast<int>(e);
   const Capabilities& caps = capabilities(e);
@@ -453,10 +453,12 @@ TunerChoice Tuner::decide(ExecutorKind e, Collective c, size_t bytes) const {
     if (forced_[ci] == Algorithm::kAuto) ch.source = "TUTTI_PROTO";
   }
   ch.channels = basisOf(e) == ModelBasis::kGpu ? ringChannels_ : 1;
-  Prediction pr = predict(e, c, ch.algorithm, ch.protocol, bytes);
-  if (pr.valid) {
-    ch.predictedUs = pr.us;
-    ch.predictedBusBw = pr.busBw;
+  if (withPrediction) {
+    Prediction pr = predict(e, c, ch.algorithm, ch.protocol, bytes);
+    if (pr.valid) {
+      ch.predictedUs = pr.us;
+      ch.predictedBusBw = pr.busBw;
+    }
   }
   return ch;
 }
@@ -468,12 +470,13 @@ void Tuner::noteRan(ExecutorKind e, Collective c, size_t bytes, const TunerChoic
   const uint64_t bit = uint64_t{1} << bucket;
   auto& logged = logged_[static_cast<int>(e)][static_cast<int>(c)][static_cast<int>(ran.algorithm)];
   if (logged.fetch_or(bit) & bit) return;
-  if (ran.predictedUs > 0)
+  const Prediction pr = predict(e, c, ran.algorithm, ran.protocol, bytes);
+  if (pr.valid)
     TUTTI_INFO(
         "%s %zu bytes: ran %s/%s on the %s executor, %d channel(s) (%s; predicted %.1f us, "
         "busbw %.2f GB/s)",
         collectiveName(c), bytes, algorithmName(ran.algorithm), protocolName(ran.protocol),
-        executorKindName(e), ran.channels, ran.source, ran.predictedUs, ran.predictedBusBw);
+        executorKindName(e), ran.channels, ran.source, pr.us, pr.busBw);
   else
     TUTTI_INFO("%s %zu bytes: ran %s/%s on the %s executor, %d channel(s) (%s)", collectiveName(c),
                bytes, algorithmName(ran.algorithm), protocolName(ran.protocol), executorKindName(e),

@@ -69,8 +69,9 @@ class Tuner {
   // Drops TUTTI_ALGO / TUTTI_PROTO choices (tests force one algorithm per case).
   void clearOverrides();
 
-  // The choice for one call on executor `e`.
-  TunerChoice decide(ExecutorKind e, Collective c, size_t bytes) const;
+  // The choice for one call on executor `e`; with `withPrediction` the model's time and busbw
+  // of it too (tools and logs: the hot path skips the arithmetic).
+  TunerChoice decide(ExecutorKind e, Collective c, size_t bytes, bool withPrediction = false) const;
   // Logs "AllReduce 4096 bytes: ran direct/simple on gpu-direct ..." at TUTTI_DEBUG=INFO, once
   // per executor, collective, algorithm and power-of-two size bucket. Executors call it with
   // what they actually run.

@@ -46,6 +46,13 @@ int tuttiComm::nodeRanks() const {
 
 namespace tutti {
 
+Result Executor::launchOne(tuttiComm* comm, CollCall&& call) {
+  std::vector<CommCalls> one(1);
+  one[0].comm = comm;
+  one[0].calls.push_back(std::move(call));
+  return launch(one);
+}
+
 Executor* CommExecutors::forCall(const CollCall& call) const {
   if (call.onDevice) return device.get();
   return cpu.get();

@@ -29,6 +29,8 @@ class Executor {
   // Host executors complete them before returning; device executors enqueue them on the calls'
   // streams. A call the executor cannot run is an error naming what it can run.
   virtual Result launch(std::vector<CommCalls>& work) = 0;
+  // One call outside a group (the latency-critical case): the same as a group of one.
+  virtual Result launchOne(tuttiComm* comm, CollCall&& call);
   // Waits until this executor's enqueued work that moves bytes through the communicator's
   // transports (the proxy's) has run, so a host call made after it keeps its order on every
   // rank. Bounded by the communicator's timeout only while bytes are in flight.

@@ -58,10 +58,10 @@ Result submitCall(Comm* comm, CollCall&& call) {
     tlsGroup.pending.emplace_back(comm, std::move(call));
     return tuttiSuccess;
   }
-  if (!call.onDevice) return comm->executors.cpu->launchOne(call);
-  std::vector<std::pair<Comm*, CollCall>> one;
-  one.emplace_back(comm, std::move(call));
-  return launch(one);
+  if (!call.onDevice) return comm->executors.cpu->launchOne(comm, std::move(call));
+  if (!comm->executors.device)
+    return setError(tuttiInvalidUsage, "rank %d has no executor for device buffers", comm->rank());
+  return comm->executors.device->launchOne(comm, std::move(call));
 }
 
 void groupRecordError(Result r) {

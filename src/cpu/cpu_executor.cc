@@ -30,7 +30,7 @@ Result CpuExecutor::launch(std::vector<CommCalls>& work) {
   return run(work, ExecutorKind::kCpu);
 }
 
-Result CpuExecutor::launchOne(const CollCall& call) {
+Result CpuExecutor::launchOne(tuttiComm*, CollCall&& call) {
   if (comm_->executors.device) TUTTI_TRY(comm_->executors.device->quiesce());
   if (!PlanCache::applies(call)) {
     std::vector<CommCalls> work(1);

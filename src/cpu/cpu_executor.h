@@ -21,7 +21,7 @@ class CpuExecutor : public Executor {
   // Returns once every call is complete.
   Result launch(std::vector<CommCalls>& work) override;
   // One call outside a group: the latency-critical path (no allocation for a repeated call).
-  Result launchOne(const CollCall& call);
+  Result launchOne(tuttiComm* comm, CollCall&& call) override;
   // The proxy's entry point: calls of this communicator on staged host buffers, planned with
   // executor `as`'s tables (what the proxy declares it runs).
   Result runStaged(std::vector<CollCall>& calls, ExecutorKind as);

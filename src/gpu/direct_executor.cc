@@ -69,6 +69,15 @@ Result DirectExecutor::launch(std::vector<CommCalls>& work) {
   return tuttiSuccess;
 }
 
+Result DirectExecutor::launchOne(tuttiComm* comm, CollCall&& c) {
+  if (isP2p(c) || c.collective == Collective::kAllToAllv)
+    return Executor::launchOne(comm, std::move(c));
+  TUTTI_TRY(gpuSetDevice(comm_->config.device));
+  TUTTI_TRY(comm_->checkUsable());
+  TUTTI_CHECK(launchCollective(c), "%s", collectiveName(c.collective));
+  return tuttiSuccess;
+}
+
 Result DirectExecutor::launchCollective(const CollCall& c) {
   const GpuState& g = *state_;
   const CommConfig& cfg = comm_->config;

@@ -18,6 +18,7 @@ class DirectExecutor : public Executor {
   ExecutorKind kind() const override { return ExecutorKind::kGpuDirect; }
   const Capabilities& capabilities() const override { return gpuDirectCapabilities(); }
   Result launch(std::vector<CommCalls>& work) override;
+  Result launchOne(tuttiComm* comm, CollCall&& call) override;
   Result synchronize() override;
   Result pollError() override;
   void abort() override;
