@@ -60,7 +60,10 @@ typedef enum {
   tuttiBfloat16 = 9,
   tuttiFp8E4M3 = 10,
   tuttiFp8E5M2 = 11,
-  tuttiNumTypes = 12
+  tuttiNumTypes = 12,
+  /* Not a type: it makes every int a value of this enum in C++ (where a value outside an
+   * enum's range is undefined behaviour), so a bad datatype can be checked and reported. */
+  tuttiMaxDataType = 0x7fffffff
 } tuttiDataType_t;
 
 typedef enum {
@@ -69,7 +72,10 @@ typedef enum {
   tuttiMax = 2,
   tuttiMin = 3,
   tuttiAvg = 4,
-  tuttiNumOps = 5
+  tuttiNumOps = 5,
+  /* Not an op: PreMulSum handles are values from tuttiNumOps up, and this keeps all of them
+   * (and bad values, which are reported) inside the enum's range in C++, as ncclMaxRedOp does. */
+  tuttiMaxRedOp = 0x7fffffff
 } tuttiRedOp_t;
 
 #define TUTTI_SPLIT_NOCOLOR (-1)

@@ -10,6 +10,8 @@
 namespace tutti {
 namespace {
 
+constexpr double kMaxChunkBytes = 1ull << 40;
+
 struct Cls {
   double a;   // us per step
   double bw;  // GB/s
@@ -122,10 +124,12 @@ Result ModelParams::apply(const std::string& spec) {
       cpuCallUs = v;
     } else if (scope == "cpu" && field == "reduce_bw") {
       cpuReduceGBs = v;
-    } else if (scope == "tree" && field == "chunk") {
-      treeChunkBytes = static_cast<size_t>(v);
-    } else if (scope == "chain" && field == "chunk") {
-      chainChunkBytes = static_cast<size_t>(v);
+    } else if ((scope == "tree" || scope == "chain") && field == "chunk") {
+      // Converting a double past size_t's range is undefined: bound it first.
+      if (v > kMaxChunkBytes)
+        return setError(tuttiInvalidArgument, "'%s': a chunk is at most %.0f bytes", item.c_str(),
+                        kMaxChunkBytes);
+      (scope == "tree" ? treeChunkBytes : chainChunkBytes) = static_cast<size_t>(v);
     } else if (parseAlgorithm(scope, &a) && (field == "eff" || field == "cpu_eff")) {
       if (v <= 0 || v > 1)
         return setError(tuttiInvalidArgument, "'%s': eff must be in (0, 1]", item.c_str());

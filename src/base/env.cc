@@ -2,6 +2,8 @@
 #include "base/env.h"
 
 #include <cctype>
+#include <cerrno>
+#include <cstdint>
 #include <cstdlib>
 
 #include "base/logging.h"
@@ -28,10 +30,13 @@ int64_t envInt(const char* name, int64_t def) {
 bool parseBytes(const std::string& text, uint64_t* bytes) {
   if (text.empty() || !isdigit(static_cast<unsigned char>(text[0]))) return false;
   char* end = nullptr;
+  errno = 0;
   unsigned long long x = strtoull(text.c_str(), &end, 10);
+  if (errno == ERANGE) return false;  // more than 64 bits of digits
   uint64_t mult = 1;
   switch (tolower(static_cast<unsigned char>(*end))) {
-    case '\0': break;
+    case '\0':
+    case 'b': break;  // "512B", as "64KB": the B is consumed below
     case 'k':
       mult = 1ull << 10;
       ++end;
@@ -47,7 +52,9 @@ bool parseBytes(const std::string& text, uint64_t* bytes) {
     default: return false;
   }
   if (*end == 'b' || *end == 'B') ++end;
-  if (*end != '\0') return false;
+  // The whole string, not just up to a NUL inside it.
+  if (end != text.c_str() + text.size()) return false;
+  if (x > UINT64_MAX / mult) return false;  // the suffix would overflow
   *bytes = x * mult;
   return true;
 }

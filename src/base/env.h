@@ -10,7 +10,7 @@ namespace tutti {
 std::string envString(const char* name, const std::string& def = "");
 // Integer value; an unparsable value is logged and `def` is used.
 int64_t envInt(const char* name, int64_t def);
-// Byte count with optional K/M/G suffix (powers of 1024).
+// Byte count with optional K/M/G suffix (powers of 1024) and optional B ("64KB", "512B").
 uint64_t envBytes(const char* name, uint64_t def);
 // Parses "64k", "1M", "512" into bytes; false when malformed.
 bool parseBytes(const std::string& text, uint64_t* bytes);

@@ -1,4 +1,5 @@
-// Log sink: one line per message, prefixed with host, pid and rank, to stderr or a file.
+// Log sink: one line per message, prefixed with host, pid and rank, to stderr or a file;
+// per-site rate limiting of warnings.
 #include "base/logging.h"
 
 #include <pthread.h>
@@ -6,6 +7,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -23,8 +25,14 @@ struct LogState {
   FILE* out = stderr;
   char host[64] = "?";
   std::mutex mutex;
+  int warnLimit = 10;  // lines per site and window; 0: unlimited
+  int64_t warnWindowMs = 10000;
+  LogSite* pending = nullptr;  // sites with suppressed lines not yet reported
 
   LogState() {
+    if (const char* v = getenv("TUTTI_WARN_LIMIT")) warnLimit = atoi(v) > 0 ? atoi(v) : 0;
+    if (const char* v = getenv("TUTTI_WARN_WINDOW_MS"))
+      if (atoll(v) > 0) warnWindowMs = atoll(v);
     const char* lvl = getenv("TUTTI_DEBUG");
     if (!lvl) lvl = getenv("NCCL_DEBUG");  // the shim's users keep their habit
     if (lvl) {
@@ -80,17 +88,19 @@ LogLevel logLevel() { return state().level; }
 
 void setLogRank(int rank) { tlsRank = rank; }
 
-void logMessage(LogLevel level, const char* file, int line, const char* fmt, ...) {
-  LogState& s = state();
-  char msg[1024];
-  va_list ap;
-  va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
-  va_end(ap);
+namespace {
+
+int64_t nowMs() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+// Writes one line; the caller holds s.mutex.
+void writeLine(LogState& s, LogLevel level, const char* file, int line, const char* msg) {
   const char* tag = level == LogLevel::kWarn ? "WARN" : level == LogLevel::kInfo ? "INFO" : "TRACE";
   const char* base = strrchr(file, '/');
   base = base ? base + 1 : file;
-  std::lock_guard<std::mutex> lock(s.mutex);
   if (tlsRank >= 0)
     fprintf(s.out, "%s:%d:%ld [%d] TUTTI %s %s (%s:%d)\n", s.host, getpid(),
             (long)syscall(SYS_gettid), tlsRank, tag, msg, base, line);
@@ -98,6 +108,92 @@ void logMessage(LogLevel level, const char* file, int line, const char* fmt, ...
     fprintf(s.out, "%s:%d:%ld TUTTI %s %s (%s:%d)\n", s.host, getpid(), (long)syscall(SYS_gettid),
             tag, msg, base, line);
   fflush(s.out);
+}
+
+void reportSuppressed(LogState& s, LogSite* site) {
+  char msg[128];
+  snprintf(msg, sizeof(msg), "... suppressed %llu similar warnings",
+           (unsigned long long)site->suppressed);
+  writeLine(s, LogLevel::kWarn, site->file, site->line, msg);
+  site->suppressed = 0;
+}
+
+// Reports and unlists the pending sites whose window has passed (or all with `all`); the
+// caller holds s.mutex.
+void reportPending(LogState& s, int64_t now, bool all) {
+  for (LogSite** link = &s.pending; *link;) {
+    LogSite* site = *link;
+    if (all || now - site->windowStartMs >= s.warnWindowMs) {
+      if (site->suppressed) reportSuppressed(s, site);
+      site->listedIn = nullptr;
+      *link = site->next;
+      site->next = nullptr;
+    } else {
+      link = &site->next;
+    }
+  }
+}
+
+}  // namespace
+
+void logMessage(LogLevel level, const char* file, int line, const char* fmt, ...) {
+  LogState& s = state();
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  writeLine(s, level, file, line, msg);
+}
+
+void logRateLimited(LogSite* site, LogLevel level, const char* file, int line, const char* fmt,
+                    ...) {
+  LogState& s = state();
+  {
+    std::lock_guard<std::mutex> lock(s.mutex);
+    const int64_t now = nowMs();
+    if (s.pending) reportPending(s, now, false);
+    if (s.warnLimit > 0) {
+      if (site->windowStartMs < 0 || now - site->windowStartMs >= s.warnWindowMs) {
+        site->windowStartMs = now;
+        site->printed = 0;
+      }
+      if (site->printed >= static_cast<uint32_t>(s.warnLimit)) {
+        ++site->suppressed;
+        // After fork() the child has a fresh state: a site listed in the parent's is relisted.
+        if (site->listedIn != &s) {
+          site->file = file;
+          site->line = line;
+          site->listedIn = &s;
+          site->next = s.pending;
+          s.pending = site;
+        }
+        return;
+      }
+      ++site->printed;
+    }
+  }
+  char msg[1024];
+  va_list ap;
+  va_start(ap, fmt);
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  va_end(ap);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  writeLine(s, level, file, line, msg);
+}
+
+void flushSuppressedWarnings() {
+  LogState& s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  reportPending(s, nowMs(), true);
+}
+
+void setWarnRateLimit(int perWindow, int windowMs) {
+  LogState& s = state();
+  std::lock_guard<std::mutex> lock(s.mutex);
+  s.warnLimit = perWindow > 0 ? perWindow : 0;
+  s.warnWindowMs = windowMs > 0 ? windowMs : 1;
 }
 
 }  // namespace tutti

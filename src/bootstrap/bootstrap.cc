@@ -4,26 +4,18 @@
 #include <poll.h>
 #include <string.h>
 
+#include <algorithm>
 #include <thread>
 #include <vector>
 
+#include "base/env.h"
 #include "base/logging.h"
+#include "bootstrap/bootstrap_messages.h"
 #include "bootstrap/handshake.h"
 #include "bootstrap/packed_address.h"
 #include "bootstrap/rendezvous_root.h"
 
 namespace tutti {
-namespace {
-
-constexpr uint32_t kRingMagic = 0x54755247u;  // "TuRG"
-
-struct RingHeader {
-  uint32_t magic;
-  uint32_t sequence;
-  uint64_t bytes;
-};
-
-}  // namespace
 
 Result Bootstrap::create(const tuttiUniqueId& id, int rank, int nranks,
                          const BootstrapOptions& options, std::unique_ptr<Bootstrap>* out) {
@@ -63,20 +55,10 @@ Result Bootstrap::rendezvous(const UniqueIdData& id, std::vector<SocketAddress>*
   TableHeader h;
   TUTTI_CHECK(root.recvAll(&h, sizeof(h), dl, options_.abort), "waiting for all %d ranks to join",
               nranks_);
-  if (h.magic != kTableMagic) return setError(tuttiRemoteError, "root sent a malformed table");
-  if (h.status != 0) {
-    h.reason[sizeof(h.reason) - 1] = '\0';
-    return setError(tuttiInvalidArgument, "root refused rank %d: %s", rank_, h.reason);
-  }
-  if (h.nranks != nranks_)
-    return setError(tuttiRemoteError, "root sent a table for %d ranks, expected %d", h.nranks,
-                    nranks_);
+  TUTTI_TRY(checkTableHeader(&h, sizeof(h), rank_, nranks_));
   std::vector<PackedAddress> packed(nranks_);
   TUTTI_TRY(root.recvAll(packed.data(), packed.size() * sizeof(PackedAddress), dl, options_.abort));
-  table->resize(nranks_);
-  for (int r = 0; r < nranks_; ++r)
-    if (!unpackAddress(packed[r], &(*table)[r]))
-      return setError(tuttiRemoteError, "root sent an invalid address for rank %d", r);
+  TUTTI_TRY(unpackTable(packed.data(), packed.size() * sizeof(PackedAddress), nranks_, table));
   return tuttiSuccess;
 }
 
@@ -95,8 +77,12 @@ Result Bootstrap::connectRing(const UniqueIdData& id, const std::vector<SocketAd
       acceptResult = listener_.accept(dl, options_.abort, &s, &peer);
       if (acceptResult != tuttiSuccess) break;
       int32_t who = -1;
-      Result r = handshakeServer(s, id.secret, dl, options_.abort);
-      if (r == tuttiSuccess) r = s.recvAll(&who, sizeof(who), dl, options_.abort);
+      // A stranger gets the rendezvous root's authentication budget, not the whole timeout.
+      const Deadline authDl = Deadline::afterMs(std::min<int64_t>(
+          dl.remainingMs(),
+          envInt("TUTTI_BOOTSTRAP_AUTH_MS", std::min(10000, options_.timeoutMs))));
+      Result r = handshakeServer(s, id.secret, authDl, options_.abort);
+      if (r == tuttiSuccess) r = s.recvAll(&who, sizeof(who), authDl, options_.abort);
       if (r == tuttiSuccess && who == prev) {
         prev_ = std::move(s);
         break;
@@ -137,12 +123,7 @@ Result Bootstrap::allGather(void* data, size_t bytesPerRank) {
     RingHeader out{kRingMagic, seq, bytesPerRank}, in{};
     TUTTI_CHECK(sendRecv(next_, &out, sizeof(out), prev_, &in, sizeof(in), dl, options_.abort),
                 "bootstrap all-gather step %d", step);
-    if (in.magic != kRingMagic || in.sequence != seq || in.bytes != bytesPerRank)
-      return setError(tuttiRemoteError,
-                      "bootstrap: rank %d sent message #%u of %llu bytes, expected #%u of %zu "
-                      "(ranks called different operations?)",
-                      (rank_ - 1 + nranks_) % nranks_, in.sequence, (unsigned long long)in.bytes,
-                      seq, bytesPerRank);
+    TUTTI_TRY(checkRingHeader(&in, sizeof(in), seq, bytesPerRank, (rank_ - 1 + nranks_) % nranks_));
     TUTTI_CHECK(sendRecv(next_, base + sendSlot * bytesPerRank, bytesPerRank, prev_,
                          base + recvSlot * bytesPerRank, bytesPerRank, dl, options_.abort),
                 "bootstrap all-gather step %d", step);

@@ -14,22 +14,31 @@ constexpr char kHelloMagic[8] = {'T', 'U', 'T', 'T', 'I', 'B', 'S', '1'};
 
 struct Hello {
   char magic[8];
-  uint8_t nonce[16];
+  uint8_t nonce[kNonceBytes];
 };
 struct Challenge {
   char magic[8];
-  uint8_t nonce[16];
+  uint8_t nonce[kNonceBytes];
   uint8_t proof[32];  // HMAC(secret, "server" || client nonce)
 };
 struct Proof {
   uint8_t proof[32];  // HMAC(secret, "client" || server nonce)
 };
+static_assert(sizeof(Hello) == kHelloBytes && sizeof(Challenge) == kChallengeBytes &&
+                  sizeof(Proof) == kProofBytes,
+              "wire layout");
 
 Digest prove(const uint8_t secret[kSecretBytes], const char* role, const uint8_t nonce[16]) {
-  uint8_t msg[6 + 16];
+  uint8_t msg[6 + kNonceBytes];
   memcpy(msg, role, 6);
-  memcpy(msg + 6, nonce, 16);
+  memcpy(msg + 6, nonce, kNonceBytes);
   return hmacSha256(secret, kSecretBytes, msg, sizeof(msg));
+}
+
+bool proofMatches(const Digest& expect, const uint8_t proof[32]) {
+  Digest got;
+  memcpy(got.data(), proof, got.size());
+  return digestEqual(expect, got);
 }
 
 }  // namespace
@@ -48,50 +57,84 @@ Result randomBytes(void* out, size_t bytes) {
   return tuttiSuccess;
 }
 
-Result handshakeClient(Socket& sock, const uint8_t secret[kSecretBytes], Deadline deadline,
-                       const std::atomic<bool>* abort) {
-  Hello hello;
-  memcpy(hello.magic, kHelloMagic, sizeof(kHelloMagic));
-  TUTTI_TRY(randomBytes(hello.nonce, sizeof(hello.nonce)));
-  TUTTI_CHECK(sock.sendAll(&hello, sizeof(hello), deadline, abort), "sending hello");
+void handshakeMakeHello(const uint8_t clientNonce[kNonceBytes], uint8_t hello[kHelloBytes]) {
+  Hello h;
+  memcpy(h.magic, kHelloMagic, sizeof(kHelloMagic));
+  memcpy(h.nonce, clientNonce, kNonceBytes);
+  memcpy(hello, &h, sizeof(h));
+}
+
+Result handshakeAnswerHello(const uint8_t secret[kSecretBytes],
+                            const uint8_t serverNonce[kNonceBytes], const void* hello, size_t bytes,
+                            uint8_t challenge[kChallengeBytes]) {
+  Hello h;
+  if (bytes != sizeof(h))
+    return setError(tuttiRemoteError, "hello of %zu bytes, expected %zu", bytes, sizeof(h));
+  memcpy(&h, hello, sizeof(h));
+  if (memcmp(h.magic, kHelloMagic, sizeof(kHelloMagic)) != 0)
+    return setError(tuttiRemoteError, "not a Tutti client (bad magic)");
   Challenge ch;
-  TUTTI_CHECK(sock.recvAll(&ch, sizeof(ch), deadline, abort),
-              "waiting for the challenge (the peer may have refused our secret)");
+  memcpy(ch.magic, kHelloMagic, sizeof(kHelloMagic));
+  memcpy(ch.nonce, serverNonce, kNonceBytes);
+  Digest mine = prove(secret, "server", h.nonce);
+  memcpy(ch.proof, mine.data(), mine.size());
+  memcpy(challenge, &ch, sizeof(ch));
+  return tuttiSuccess;
+}
+
+Result handshakeAnswerChallenge(const uint8_t secret[kSecretBytes],
+                                const uint8_t clientNonce[kNonceBytes], const void* challenge,
+                                size_t bytes, uint8_t proof[kProofBytes]) {
+  Challenge ch;
+  if (bytes != sizeof(ch))
+    return setError(tuttiRemoteError, "challenge of %zu bytes, expected %zu", bytes, sizeof(ch));
+  memcpy(&ch, challenge, sizeof(ch));
   if (memcmp(ch.magic, kHelloMagic, sizeof(kHelloMagic)) != 0)
     return setError(tuttiRemoteError, "peer is not a Tutti bootstrap endpoint (bad magic)");
-  Digest expect = prove(secret, "server", hello.nonce);
-  Digest got;
-  memcpy(got.data(), ch.proof, got.size());
-  if (!digestEqual(expect, got))
+  if (!proofMatches(prove(secret, "server", clientNonce), ch.proof))
     return setError(tuttiRemoteError,
                     "peer could not prove the unique id's secret (wrong or stale unique id?)");
   Proof pr;
   Digest mine = prove(secret, "client", ch.nonce);
   memcpy(pr.proof, mine.data(), mine.size());
-  TUTTI_CHECK(sock.sendAll(&pr, sizeof(pr), deadline, abort), "sending proof");
+  memcpy(proof, &pr, sizeof(pr));
+  return tuttiSuccess;
+}
+
+Result handshakeCheckProof(const uint8_t secret[kSecretBytes],
+                           const uint8_t serverNonce[kNonceBytes], const void* proof,
+                           size_t bytes) {
+  Proof pr;
+  if (bytes != sizeof(pr))
+    return setError(tuttiRemoteError, "proof of %zu bytes, expected %zu", bytes, sizeof(pr));
+  memcpy(&pr, proof, sizeof(pr));
+  if (!proofMatches(prove(secret, "client", serverNonce), pr.proof))
+    return setError(tuttiRemoteError, "client presented a wrong secret");
+  return tuttiSuccess;
+}
+
+Result handshakeClient(Socket& sock, const uint8_t secret[kSecretBytes], Deadline deadline,
+                       const std::atomic<bool>* abort) {
+  uint8_t nonce[kNonceBytes], hello[kHelloBytes], challenge[kChallengeBytes], proof[kProofBytes];
+  TUTTI_TRY(randomBytes(nonce, sizeof(nonce)));
+  handshakeMakeHello(nonce, hello);
+  TUTTI_CHECK(sock.sendAll(hello, sizeof(hello), deadline, abort), "sending hello");
+  TUTTI_CHECK(sock.recvAll(challenge, sizeof(challenge), deadline, abort),
+              "waiting for the challenge (the peer may have refused our secret)");
+  TUTTI_TRY(handshakeAnswerChallenge(secret, nonce, challenge, sizeof(challenge), proof));
+  TUTTI_CHECK(sock.sendAll(proof, sizeof(proof), deadline, abort), "sending proof");
   return tuttiSuccess;
 }
 
 Result handshakeServer(Socket& sock, const uint8_t secret[kSecretBytes], Deadline deadline,
                        const std::atomic<bool>* abort) {
-  Hello hello;
-  TUTTI_CHECK(sock.recvAll(&hello, sizeof(hello), deadline, abort), "waiting for hello");
-  if (memcmp(hello.magic, kHelloMagic, sizeof(kHelloMagic)) != 0)
-    return setError(tuttiRemoteError, "not a Tutti client (bad magic)");
-  Challenge ch;
-  memcpy(ch.magic, kHelloMagic, sizeof(kHelloMagic));
-  TUTTI_TRY(randomBytes(ch.nonce, sizeof(ch.nonce)));
-  Digest mine = prove(secret, "server", hello.nonce);
-  memcpy(ch.proof, mine.data(), mine.size());
-  TUTTI_CHECK(sock.sendAll(&ch, sizeof(ch), deadline, abort), "sending challenge");
-  Proof pr;
-  TUTTI_CHECK(sock.recvAll(&pr, sizeof(pr), deadline, abort), "waiting for proof");
-  Digest expect = prove(secret, "client", ch.nonce);
-  Digest got;
-  memcpy(got.data(), pr.proof, got.size());
-  if (!digestEqual(expect, got))
-    return setError(tuttiRemoteError, "client presented a wrong secret");
-  return tuttiSuccess;
+  uint8_t nonce[kNonceBytes], hello[kHelloBytes], challenge[kChallengeBytes], proof[kProofBytes];
+  TUTTI_CHECK(sock.recvAll(hello, sizeof(hello), deadline, abort), "waiting for hello");
+  TUTTI_TRY(randomBytes(nonce, sizeof(nonce)));
+  TUTTI_TRY(handshakeAnswerHello(secret, nonce, hello, sizeof(hello), challenge));
+  TUTTI_CHECK(sock.sendAll(challenge, sizeof(challenge), deadline, abort), "sending challenge");
+  TUTTI_CHECK(sock.recvAll(proof, sizeof(proof), deadline, abort), "waiting for proof");
+  return handshakeCheckProof(secret, nonce, proof, sizeof(proof));
 }
 
 }  // namespace tutti

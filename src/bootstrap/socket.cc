@@ -17,6 +17,7 @@
 
 #include "base/env.h"
 #include "base/logging.h"
+#include "bootstrap/interface_spec.h"
 
 namespace tutti {
 namespace {
@@ -82,7 +83,7 @@ bool SocketAddress::isLoopback() const {
   return false;
 }
 
-Result parseHostPort(const std::string& text, SocketAddress* out) {
+Result parseHostPort(const std::string& text, SocketAddress* out, bool resolveNames) {
   std::string host = text, port = "0";
   if (!text.empty() && text[0] == '[') {
     size_t close = text.find(']');
@@ -109,6 +110,7 @@ Result parseHostPort(const std::string& text, SocketAddress* out) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
+  if (!resolveNames) hints.ai_flags = AI_NUMERICHOST;
   addrinfo* res = nullptr;
   int rc = getaddrinfo(host.c_str(), nullptr, &hints, &res);
   if (rc != 0 || !res)
@@ -123,29 +125,7 @@ Result parseHostPort(const std::string& text, SocketAddress* out) {
 
 Result selectInterfaceAddress(SocketAddress* out, std::string* ifname) {
   std::string spec = envString("TUTTI_SOCKET_IFNAME", envString("NCCL_SOCKET_IFNAME"));
-  bool exclude = false, exact = false;
-  std::string list = spec;
-  if (!list.empty() && list[0] == '^') {
-    exclude = true;
-    list = list.substr(1);
-  }
-  if (!list.empty() && list[0] == '=') {
-    exact = true;
-    list = list.substr(1);
-  }
-  std::vector<std::string> names;
-  for (size_t pos = 0; pos <= list.size() && !list.empty();) {
-    size_t comma = list.find(',', pos);
-    if (comma == std::string::npos) comma = list.size();
-    if (comma > pos) names.push_back(list.substr(pos, comma - pos));
-    pos = comma + 1;
-  }
-  auto matches = [&](const char* name) {
-    for (const auto& n : names)
-      if (exact ? n == name : strncmp(name, n.c_str(), n.size()) == 0) return true;
-    return false;
-  };
-
+  const InterfaceSpec want = parseInterfaceSpec(spec);
   ifaddrs* ifs = nullptr;
   if (getifaddrs(&ifs) != 0)
     return setError(tuttiSystemError, "getifaddrs failed: %s", strerror(errno));
@@ -159,8 +139,8 @@ Result selectInterfaceAddress(SocketAddress* out, std::string* ifname) {
         IN6_IS_ADDR_LINKLOCAL(&reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr))
       continue;  // link-local needs a scope id peers do not know
     bool isLo = (i->ifa_flags & IFF_LOOPBACK) != 0;
-    if (!names.empty()) {
-      if (matches(i->ifa_name) == exclude) continue;
+    if (!want.names.empty()) {
+      if (!want.selects(i->ifa_name)) continue;
     } else if (isLo) {
       if (!loopback || (fam == AF_INET && loopback->ifa_addr->sa_family != AF_INET)) loopback = i;
       continue;

@@ -23,8 +23,9 @@ struct SocketAddress {
   bool isLoopback() const;
 };
 
-// Parses "host:port", "[v6]:port" or "host" (port 0). Resolves names with getaddrinfo.
-Result parseHostPort(const std::string& text, SocketAddress* out);
+// Parses "host:port", "[v6]:port" or "host" (port 0). Resolves names with getaddrinfo;
+// with resolveNames false only numeric addresses are accepted (no lookup is made).
+Result parseHostPort(const std::string& text, SocketAddress* out, bool resolveNames = true);
 
 // The address this process advertises to peers: the first interface matching
 // TUTTI_SOCKET_IFNAME (or NCCL_SOCKET_IFNAME), else the first non-loopback interface that is
@@ -45,6 +46,8 @@ class Socket {
   // Connects, retrying refused connections until the deadline (peers start at different times).
   static Result connect(const SocketAddress& addr, Deadline deadline,
                         const std::atomic<bool>* abort, Socket* out);
+  // Takes ownership of a connected descriptor (from a caller's own accept loop).
+  static Socket adopt(int fd) { return Socket(fd); }
   Result accept(Deadline deadline, const std::atomic<bool>* abort, Socket* out,
                 SocketAddress* peer = nullptr);
 

@@ -22,16 +22,6 @@ void fillAddress(const SocketAddress& a, UniqueIdData* d) {
   memcpy(d->addr, p.addr, sizeof(d->addr));
 }
 
-bool parseHexSecret(const std::string& hex, uint8_t out[kSecretBytes]) {
-  if (hex.size() != 2 * kSecretBytes) return false;
-  for (int i = 0; i < kSecretBytes; ++i) {
-    unsigned v = 0;
-    if (sscanf(hex.c_str() + 2 * i, "%2x", &v) != 1) return false;
-    out[i] = static_cast<uint8_t>(v);
-  }
-  return true;
-}
-
 }  // namespace
 
 SocketAddress uniqueIdAddress(const UniqueIdData& d) {
@@ -44,31 +34,42 @@ SocketAddress uniqueIdAddress(const UniqueIdData& d) {
   return a;
 }
 
-bool uniqueIdFromEnv(tuttiUniqueId* id, Result* result) {
-  std::string commId = envString("TUTTI_COMM_ID", envString("NCCL_COMM_ID"));
-  if (commId.empty()) return false;
-  *result = tuttiSuccess;
+bool parseHexSecret(const std::string& hex, uint8_t out[kSecretBytes]) {
+  if (hex.size() != 2 * kSecretBytes) return false;
+  auto digit = [](char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+    return -1;
+  };
+  uint8_t bytes[kSecretBytes];
+  for (int i = 0; i < kSecretBytes; ++i) {
+    const int hi = digit(hex[2 * i]), lo = digit(hex[2 * i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    bytes[i] = static_cast<uint8_t>(hi * 16 + lo);
+  }
+  memcpy(out, bytes, kSecretBytes);
+  return true;
+}
+
+Result uniqueIdFromSpec(const std::string& commId, const std::string& secretHex, bool resolveNames,
+                        tuttiUniqueId* id) {
   SocketAddress addr;
-  if ((*result = parseHostPort(commId, &addr)) != tuttiSuccess) {
+  if (parseHostPort(commId, &addr, resolveNames) != tuttiSuccess) {
     addErrorContext("TUTTI_COMM_ID");
-    return true;
+    return tuttiInvalidArgument;
   }
-  if (addr.port() == 0) {
-    *result = setError(tuttiInvalidArgument, "TUTTI_COMM_ID=%s must name a port (host:port)",
-                       commId.c_str());
-    return true;
-  }
+  if (addr.port() == 0)
+    return setError(tuttiInvalidArgument, "TUTTI_COMM_ID=%s must name a port (host:port)",
+                    commId.c_str());
   UniqueIdData d{};
   memcpy(d.magic, kIdMagic, sizeof(kIdMagic));
   d.rootByRank0 = 1;
   fillAddress(addr, &d);
-  std::string hex = envString("TUTTI_COMM_SECRET");
-  if (!hex.empty()) {
-    if (!parseHexSecret(hex, d.secret)) {
-      *result = setError(tuttiInvalidArgument, "TUTTI_COMM_SECRET must be %d hex digits",
-                         2 * kSecretBytes);
-      return true;
-    }
+  if (!secretHex.empty()) {
+    if (!parseHexSecret(secretHex, d.secret))
+      return setError(tuttiInvalidArgument, "TUTTI_COMM_SECRET must be %d hex digits",
+                      2 * kSecretBytes);
   } else {
     // Every process must derive the same secret: without TUTTI_COMM_SECRET it can only come
     // from public data, so it keeps strays out but does not authenticate.
@@ -78,6 +79,13 @@ bool uniqueIdFromEnv(tuttiUniqueId* id, Result* result) {
   }
   memset(id, 0, sizeof(*id));
   memcpy(id->internal, &d, sizeof(d));
+  return tuttiSuccess;
+}
+
+bool uniqueIdFromEnv(tuttiUniqueId* id, Result* result) {
+  std::string commId = envString("TUTTI_COMM_ID", envString("NCCL_COMM_ID"));
+  if (commId.empty()) return false;
+  *result = uniqueIdFromSpec(commId, envString("TUTTI_COMM_SECRET"), true, id);
   return true;
 }
 

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 
 #include "base/error.h"
 #include "bootstrap/socket.h"
@@ -31,5 +32,11 @@ Result decodeUniqueId(const tuttiUniqueId& id, UniqueIdData* out);
 SocketAddress uniqueIdAddress(const UniqueIdData& data);
 // The id every process derives from TUTTI_COMM_ID; false when the variable is unset.
 bool uniqueIdFromEnv(tuttiUniqueId* id, Result* result);
+// The same from the variables' texts: `commId` "host:port", `secretHex` 32 hex digits or empty
+// (then derived from commId). resolveNames false accepts numeric addresses only.
+Result uniqueIdFromSpec(const std::string& commId, const std::string& secretHex, bool resolveNames,
+                        tuttiUniqueId* id);
+// Parses exactly 2 * kSecretBytes hex digits; false on anything else.
+bool parseHexSecret(const std::string& hex, uint8_t out[kSecretBytes]);
 
 }  // namespace tutti

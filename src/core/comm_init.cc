@@ -15,6 +15,7 @@
 #include "bootstrap/unique_id.h"
 #include "core/device_executor.h"
 #include "cpu/cpu_executor.h"
+#include "core/peer_table.h"
 #include "topology/comm_topology.h"
 #include "transport/transport_factory.h"
 
@@ -91,29 +92,7 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   TUTTI_CHECK(comm->bootstrap->allGather(comm->peers.data(), sizeof(PeerInfo)),
               "exchanging peer info");
   int nodes = 0;
-  for (int p = 0; p < nranks; ++p) {
-    PeerInfo& info = comm->peers[p];
-    info.hostname[sizeof(info.hostname) - 1] = '\0';
-    if (info.rank != p)
-      return setError(tuttiRemoteError, "rank %d sent the info of rank %d", p, info.rank);
-    info.commNonce = comm->peers[0].commNonce;
-    info.nodeLocalRank = 0;
-    bool firstOnHost = true;
-    for (int q = 0; q < p; ++q) {
-      if (comm->peers[q].hostHash != info.hostHash) continue;
-      firstOnHost = false;
-      ++info.nodeLocalRank;
-      // Two ranks on one GPU usually mean a device-selection bug (NCCL refuses it too); tests
-      // and single-GPU development machines opt in to run several ranks on one device.
-      if (info.cudaDev >= 0 && info.cudaDev == comm->peers[q].cudaDev &&
-          info.busId == comm->peers[q].busId && !sharedGpuAllowed())
-        return setError(tuttiInvalidUsage,
-                        "ranks %d and %d both use GPU %d of host %s (set TUTTI_ALLOW_SHARED_GPU=1 "
-                        "to run several ranks on one GPU)",
-                        q, p, info.cudaDev, info.hostname);
-    }
-    nodes += firstOnHost;
-  }
+  TUTTI_TRY(validatePeerTable(&comm->peers, sharedGpuAllowed(), &nodes));
   TUTTI_CHECK(connectTransports(tctx, &comm->transports), "rank %d", rank);
   TunerContext tc;
   tc.nranks = nranks;

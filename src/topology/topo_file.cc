@@ -1,6 +1,7 @@
 // Reading and writing topology files: schema checks on top of the strict JSON reader.
 #include "topology/topo_file.h"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cmath>
@@ -231,7 +232,15 @@ std::string dirOf(const std::string& path) {
   return slash == std::string::npos ? "." : path.substr(0, slash);
 }
 
+constexpr off_t kMaxTopologyFileBytes = 64 << 20;
+
 Result readFile(const std::string& path, std::string* text) {
+  // A node file named in a cluster may be any path: refuse devices and pipes (/dev/zero
+  // would be read forever) and files too large to be a topology.
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && (!S_ISREG(st.st_mode) || st.st_size > kMaxTopologyFileBytes))
+    return setError(tuttiInvalidArgument,
+                    "topology file '%s' is not a regular file of at most 64 MiB", path.c_str());
   std::ifstream f(path, std::ios::binary);
   if (!f) return setError(tuttiInvalidArgument, "cannot open topology file '%s'", path.c_str());
   std::ostringstream ss;

@@ -1,6 +1,7 @@
 // Fork-based rank runner for multi-process tests.
 #include "testing/run_ranks.h"
 
+#include <errno.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -26,11 +27,21 @@ void runRanks(int n, const RankFn& fn, const RankOptions& options) {
   ASSERT_EQ(tuttiGetUniqueId(&gId), tuttiSuccess) << tuttiGetLastError(nullptr);
   fflush(stdout);
   fflush(stderr);
+  // The children start only once all are forked: the parent's rendezvous root thread then
+  // sits idle in poll() during every fork. Forking while it serves an early child would
+  // copy whatever locks it holds (a sanitizer's allocator lock deadlocked ASan children).
+  int start[2];
+  ASSERT_EQ(pipe(start), 0) << "pipe failed";
   std::vector<pid_t> pids(n);
   for (int r = 0; r < n; ++r) {
     pid_t pid = fork();
     ASSERT_GE(pid, 0) << "fork failed";
     if (pid == 0) {
+      close(start[1]);
+      char go;
+      while (read(start[0], &go, 1) < 0 && errno == EINTR) {
+      }
+      close(start[0]);
       int code = 0;
       tuttiComm_t comm = nullptr;
       if (options.createComm) {
@@ -50,6 +61,8 @@ void runRanks(int n, const RankFn& fn, const RankOptions& options) {
     }
     pids[r] = pid;
   }
+  close(start[0]);
+  close(start[1]);  // end of file: every child starts
   for (const auto& [k, v] : options.env) unsetenv(k.c_str());
   auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(options.timeoutSec);
   std::vector<int> status(n, -1);

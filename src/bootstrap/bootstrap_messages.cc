@@ -1,0 +1,98 @@
+// Validation of the bootstrap's wire messages: every field from a peer is range-checked.
+#include "bootstrap/bootstrap_messages.h"
+
+#include <cstdio>
+#include <cstring>
+
+namespace tutti {
+
+bool RendezvousTable::admit(const void* bytes, size_t size, int* rank, std::string* reason) {
+  char why[160];
+  auto refuse = [&] {
+    *reason = why;
+    return false;
+  };
+  RankAnnounce a{};
+  if (size != sizeof(a)) {
+    snprintf(why, sizeof(why), "announce of %zu bytes, expected %zu", size, sizeof(a));
+    return refuse();
+  }
+  memcpy(&a, bytes, sizeof(a));
+  SocketAddress ring;
+  if (a.magic != kAnnounceMagic)
+    snprintf(why, sizeof(why), "malformed announce (bad magic 0x%08x)", a.magic);
+  else if (a.nranks <= 0 || a.nranks > kMaxRanks)
+    snprintf(why, sizeof(why), "nranks %d is out of range 1..%d", a.nranks, kMaxRanks);
+  else if (nranks_ > 0 && a.nranks != nranks_)
+    snprintf(why, sizeof(why), "rank %d says nranks=%d but others said %d", a.rank, a.nranks,
+             nranks_);
+  else if (a.rank < 0 || a.rank >= a.nranks)
+    snprintf(why, sizeof(why), "rank %d is out of range 0..%d", a.rank, a.nranks - 1);
+  else if (!unpackAddress(a.ringAddress, &ring))
+    snprintf(why, sizeof(why), "rank %d sent an invalid address (family %d)", a.rank,
+             a.ringAddress.family);
+  else if (nranks_ > 0 && joined_[a.rank])
+    snprintf(why, sizeof(why), "rank %d joined twice", a.rank);
+  else
+    why[0] = '\0';
+  if (why[0]) return refuse();
+  if (nranks_ < 0) {
+    nranks_ = a.nranks;
+    table_.assign(nranks_, PackedAddress{});
+    joined_.assign(nranks_, false);
+  }
+  table_[a.rank] = a.ringAddress;
+  joined_[a.rank] = true;
+  ++arrived_;
+  *rank = a.rank;
+  return true;
+}
+
+Result checkTableHeader(const void* bytes, size_t size, int rank, int nranks) {
+  TableHeader h;
+  if (size != sizeof(h))
+    return setError(tuttiRemoteError, "root sent a table header of %zu bytes, expected %zu", size,
+                    sizeof(h));
+  memcpy(&h, bytes, sizeof(h));
+  if (h.magic != kTableMagic) return setError(tuttiRemoteError, "root sent a malformed table");
+  if (h.status != 0) {
+    h.reason[sizeof(h.reason) - 1] = '\0';
+    return setError(tuttiInvalidArgument, "root refused rank %d: %s", rank, h.reason);
+  }
+  if (h.nranks != nranks)
+    return setError(tuttiRemoteError, "root sent a table for %d ranks, expected %d", h.nranks,
+                    nranks);
+  return tuttiSuccess;
+}
+
+Result unpackTable(const void* bytes, size_t size, int nranks, std::vector<SocketAddress>* out) {
+  if (nranks < 0 || size != static_cast<size_t>(nranks) * sizeof(PackedAddress))
+    return setError(tuttiRemoteError, "root's table has %zu bytes, expected %d addresses", size,
+                    nranks);
+  out->assign(nranks, SocketAddress{});
+  const char* p = static_cast<const char*>(bytes);
+  for (int r = 0; r < nranks; ++r) {
+    PackedAddress a;
+    memcpy(&a, p + r * sizeof(PackedAddress), sizeof(a));
+    if (!unpackAddress(a, &(*out)[r]))
+      return setError(tuttiRemoteError, "root sent an invalid address for rank %d", r);
+  }
+  return tuttiSuccess;
+}
+
+Result checkRingHeader(const void* bytes, size_t size, uint32_t sequence, uint64_t payloadBytes,
+                       int from) {
+  RingHeader in;
+  if (size != sizeof(in))
+    return setError(tuttiRemoteError, "bootstrap: rank %d sent a header of %zu bytes", from, size);
+  memcpy(&in, bytes, sizeof(in));
+  if (in.magic != kRingMagic || in.sequence != sequence || in.bytes != payloadBytes)
+    return setError(tuttiRemoteError,
+                    "bootstrap: rank %d sent message #%u of %llu bytes, expected #%u of %llu "
+                    "(ranks called different operations?)",
+                    from, in.sequence, (unsigned long long)in.bytes, sequence,
+                    (unsigned long long)payloadBytes);
+  return tuttiSuccess;
+}
+
+}  // namespace tutti

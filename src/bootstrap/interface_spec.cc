@@ -1,0 +1,36 @@
+// Parsing and matching of TUTTI_SOCKET_IFNAME.
+#include "bootstrap/interface_spec.h"
+
+#include <cstring>
+
+namespace tutti {
+
+InterfaceSpec parseInterfaceSpec(const std::string& text) {
+  InterfaceSpec spec;
+  size_t pos = 0;
+  if (pos < text.size() && text[pos] == '^') {
+    spec.exclude = true;
+    ++pos;
+  }
+  if (pos < text.size() && text[pos] == '=') {
+    spec.exact = true;
+    ++pos;
+  }
+  while (pos < text.size()) {
+    size_t comma = text.find(',', pos);
+    if (comma == std::string::npos) comma = text.size();
+    if (comma > pos) spec.names.push_back(text.substr(pos, comma - pos));
+    pos = comma + 1;
+  }
+  return spec;
+}
+
+bool InterfaceSpec::selects(const char* ifname) const {
+  if (names.empty()) return true;
+  bool listed = false;
+  for (const auto& n : names)
+    if (exact ? n == ifname : strncmp(ifname, n.c_str(), n.size()) == 0) listed = true;
+  return listed != exclude;
+}
+
+}  // namespace tutti

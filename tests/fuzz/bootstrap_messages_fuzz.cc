@@ -1,0 +1,128 @@
+// Bootstrap messages from untrusted peers: the handshake (hello, challenge, proof), the rank
+// announces the rendezvous root admits, the root's table as a rank reads it, and the ring
+// all-gather header. Input: a selector byte, then the message bytes.
+#include <algorithm>
+
+#include "bootstrap/bootstrap_messages.h"
+#include "bootstrap/handshake.h"
+#include "fuzz/fuzz_target.h"
+
+using namespace tutti;
+
+namespace {
+
+const uint8_t kSecret[kSecretBytes] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16};
+
+// Server side: a hello of any bytes; when accepted, an honest client must accept the answer.
+void fuzzHello(fuzz::Input& in) {
+  uint8_t serverNonce[kNonceBytes], challenge[kChallengeBytes], proof[kProofBytes];
+  in.bytes(serverNonce, sizeof(serverNonce));
+  const std::string hello = in.rest();
+  if (handshakeAnswerHello(kSecret, serverNonce, hello.data(), hello.size(), challenge) !=
+      tuttiSuccess)
+    return;
+  FUZZ_CHECK(hello.size() == kHelloBytes, "hello of %zu bytes accepted", hello.size());
+  const uint8_t* clientNonce = reinterpret_cast<const uint8_t*>(hello.data()) + 8;
+  FUZZ_CHECK(handshakeAnswerChallenge(kSecret, clientNonce, challenge, sizeof(challenge), proof) ==
+                 tuttiSuccess,
+             "honest client refused the answer: %s", lastError().c_str());
+  FUZZ_CHECK(handshakeCheckProof(kSecret, serverNonce, proof, sizeof(proof)) == tuttiSuccess,
+             "honest proof refused");
+}
+
+// Client side: a challenge of any bytes must be refused unless it carries the server proof
+// only the secret's holder can make; a proof of any bytes likewise.
+void fuzzChallengeAndProof(fuzz::Input& in) {
+  uint8_t clientNonce[kNonceBytes], serverNonce[kNonceBytes], proof[kProofBytes];
+  in.bytes(clientNonce, sizeof(clientNonce));
+  in.bytes(serverNonce, sizeof(serverNonce));
+  const std::string msg = in.rest();
+  uint8_t hello[kHelloBytes], honest[kChallengeBytes];
+  handshakeMakeHello(clientNonce, hello);
+  FUZZ_CHECK(
+      handshakeAnswerHello(kSecret, serverNonce, hello, sizeof(hello), honest) == tuttiSuccess,
+      "honest hello refused");
+  if (handshakeAnswerChallenge(kSecret, clientNonce, msg.data(), msg.size(), proof) == tuttiSuccess)
+    FUZZ_CHECK(msg.size() == kChallengeBytes && !memcmp(msg.data() + 24, honest + 24, 32),
+               "forged challenge accepted");
+  if (handshakeCheckProof(kSecret, serverNonce, msg.data(), msg.size()) == tuttiSuccess) {
+    uint8_t expect[kProofBytes];
+    FUZZ_CHECK(handshakeAnswerChallenge(kSecret, clientNonce, honest, sizeof(honest), expect) ==
+                   tuttiSuccess,
+               "honest challenge refused");
+    // The client's proof covers the server nonce only, so the honest one must be this one.
+    FUZZ_CHECK(msg.size() == kProofBytes && !memcmp(msg.data(), expect, kProofBytes),
+               "forged proof accepted");
+  }
+  // Mismatched secrets never complete.
+  uint8_t other[kSecretBytes];
+  memcpy(other, kSecret, sizeof(other));
+  const unsigned flip = msg.empty() ? 0 : static_cast<unsigned char>(msg[0]) % 255;
+  other[msg.size() % kSecretBytes] ^= static_cast<uint8_t>(1 + flip);
+  FUZZ_CHECK(
+      handshakeAnswerChallenge(other, clientNonce, honest, sizeof(honest), proof) != tuttiSuccess,
+      "a different secret was accepted");
+}
+
+// The root's admission of announces: a sequence of records of any size.
+void fuzzAnnounces(fuzz::Input& in) {
+  RendezvousTable table;
+  while (in.left()) {
+    // Mostly whole records; the length byte's top bit asks for a short or long one.
+    const uint8_t len = in.byte();
+    const size_t size = len & 0x80 ? (len & 0x7f) : sizeof(RankAnnounce);
+    std::vector<uint8_t> rec(size);
+    in.bytes(rec.data(), size);
+    const int before = table.arrived();
+    int rank = -1;
+    std::string reason;
+    if (table.admit(rec.data(), rec.size(), &rank, &reason)) {
+      FUZZ_CHECK(size == sizeof(RankAnnounce), "announce of %zu bytes admitted", size);
+      FUZZ_CHECK(rank >= 0 && rank < table.nranks(), "rank %d of %d", rank, table.nranks());
+      FUZZ_CHECK(table.arrived() == before + 1, "arrivals not counted");
+      SocketAddress a;
+      FUZZ_CHECK(unpackAddress(table.addresses()[rank], &a), "invalid address admitted");
+    } else {
+      FUZZ_CHECK(!reason.empty() && table.arrived() == before, "refusal without a reason");
+    }
+    FUZZ_CHECK(table.arrived() <= std::max(0, table.nranks()), "%d arrived of %d", table.arrived(),
+               table.nranks());
+    if (table.complete()) break;
+  }
+}
+
+// The rank's reading of the root's answer and of ring headers.
+void fuzzTableAndRing(fuzz::Input& in) {
+  const int rank = in.value<int16_t>(), nranks = in.value<int16_t>();
+  const uint32_t seq = in.value<uint32_t>();
+  const uint64_t bytes = in.value<uint64_t>();
+  const std::string msg = in.rest();
+  const size_t headerBytes = std::min(msg.size(), sizeof(TableHeader));
+  if (checkTableHeader(msg.data(), headerBytes, rank, nranks) == tuttiSuccess) {
+    FUZZ_CHECK(headerBytes == sizeof(TableHeader), "short header accepted");
+    std::vector<SocketAddress> table;
+    if (unpackTable(msg.data() + headerBytes, msg.size() - headerBytes, nranks, &table) ==
+        tuttiSuccess)
+      FUZZ_CHECK(static_cast<int>(table.size()) == nranks, "table of %zu for %d ranks",
+                 table.size(), nranks);
+  }
+  if (checkRingHeader(msg.data(), std::min(msg.size(), sizeof(RingHeader)), seq, bytes, 1) ==
+      tuttiSuccess) {
+    RingHeader h;
+    memcpy(&h, msg.data(), sizeof(h));
+    FUZZ_CHECK(h.magic == kRingMagic && h.sequence == seq && h.bytes == bytes, "bad header passed");
+  }
+}
+
+}  // namespace
+
+TUTTI_FUZZ_TARGET(bootstrap_messages) {
+  fuzz::Input in(data, size);
+  switch (in.byte() % 4) {
+    case 0: fuzzHello(in); break;
+    case 1: fuzzChallengeAndProof(in); break;
+    case 2: fuzzAnnounces(in); break;
+    default: fuzzTableAndRing(in); break;
+  }
+  return 0;
+}
