@@ -6,6 +6,7 @@
 
 #include "base/device.h"
 #include "core/api_guard.h"
+#include "core/flight_recorder.h"
 #include "core/group.h"
 #include "kernels/dtype_dispatch.h"
 
@@ -226,9 +227,22 @@ Result checkCall(Comm* comm, CollCall& c) {
 
 Result checkAndSubmit(Comm* comm, CollCall&& call) {
   Result r = checkCall(comm, call);
+  // Every rank numbers its collective calls alike (point-to-point calls are pairwise).
+  if (r == tuttiSuccess && call.collective != Collective::kSend &&
+      call.collective != Collective::kRecv)
+    call.seq = comm->callSeq++;
+  FlightRecorder* flight = r == tuttiSuccess ? comm->flight.get() : nullptr;
+  if (flight) call.flightId = flight->enqueue(call);
+  const uint64_t flightId = call.flightId;
+  const bool host = !call.onDevice && !inGroup();
   const bool empty = call.collective != Collective::kAllToAllv && call.count == 0;
-  if (r == tuttiSuccess && empty) return tuttiSuccess;  // nothing to move
+  if (r == tuttiSuccess && empty) {  // nothing to move
+    if (flightId) flight->finished(flightId, true);
+    return tuttiSuccess;
+  }
   if (r == tuttiSuccess) r = submitCall(comm, std::move(call));
+  // Host calls are complete here; device calls and groups finish in their executors.
+  if (flightId && (host || r != tuttiSuccess)) flight->finished(flightId, r == tuttiSuccess);
   if (r != tuttiSuccess) groupRecordError(r);
   return r;
 }

@@ -3,6 +3,7 @@
 
 #include "base/logging.h"
 #include "core/executor.h"
+#include "core/flight_recorder.h"
 #include "cpu/cpu_executor.h"
 
 using tutti::Result;
@@ -19,6 +20,7 @@ Result tuttiComm::fail(Result r) {
     transports.markFailed();
     if (bootstrap) bootstrap->shutdown();
     if (executors.device) executors.device->abort();
+    if (flight) flight->dump("", msg);
   }
   return r;
 }

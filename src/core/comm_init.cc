@@ -12,10 +12,12 @@
 #include "base/logging.h"
 #include "base/timeouts.h"
 #include "bootstrap/handshake.h"
+#include "bootstrap/hmac_sha256.h"
 #include "bootstrap/unique_id.h"
 #include "core/device_executor.h"
-#include "cpu/cpu_executor.h"
+#include "core/flight_recorder.h"
 #include "core/peer_table.h"
+#include "cpu/cpu_executor.h"
 #include "topology/comm_topology.h"
 #include "transport/transport_factory.h"
 
@@ -100,6 +102,12 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   TUTTI_CHECK(setupCommTopology(rank, comm->peers, *comm->bootstrap, &comm->topology, &tc),
               "topology of rank %d", rank);
   comm->executors.cpu = std::make_unique<CpuExecutor>(comm);
+  // Dumps are named by a hash of the id's secret: the same on every rank, unique per comm.
+  const Digest d = hmacSha256(cfg.secret, sizeof(cfg.secret), "flight", 6);
+  uint64_t commHash;
+  memcpy(&commHash, d.data(), sizeof(commHash));
+  comm->flight = FlightRecorder::create(comm, commHash);
+  flightSignalSetup();
   tc.executors = {ExecutorKind::kCpu};
   if (cfg.device >= 0) {
     TUTTI_CHECK(createDeviceExecutor(comm, &comm->executors.device), "setting up GPU %d",

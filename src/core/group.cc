@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/executor.h"
+#include "core/flight_recorder.h"
 #include "cpu/cpu_executor.h"
 
 namespace tutti {
@@ -88,7 +89,12 @@ Result groupEnd() {
     tlsGroup.error = tuttiSuccess;
     return setError(r, "group dropped because a call inside it failed: %s", msg.c_str());
   }
-  return launch(ops);
+  std::vector<std::pair<FlightRecorder*, uint64_t>> hostCalls;
+  for (auto& [comm, call] : ops)
+    if (call.flightId && !call.onDevice) hostCalls.emplace_back(comm->flight.get(), call.flightId);
+  Result r = launch(ops);
+  for (auto& [flight, id] : hostCalls) flight->finished(id, r == tuttiSuccess);
+  return r;
 }
 
 }  // namespace tutti

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "base/logging.h"
+#include "core/flight_recorder.h"
 #include "cpu/msg_header.h"
 
 namespace tutti {
@@ -47,30 +48,31 @@ class Waiter {
   uint32_t idle_ = 0;
 };
 
-Collective expectedSenderCollective(Collective mine) {
-  return mine == Collective::kRecv ? Collective::kSend : mine;
-}
+constexpr size_t kHeader = kMsgHeaderBytes;
+static_assert(kHeader % kAlign == 0, "headers keep messages aligned");
 
 }  // namespace
 
 PlanRun::PlanRun(Comm* comm, PeerStreams* streams, const Plan* plan, std::vector<char*> bases,
-                 ReduceSpec spec)
+                 ReduceSpec spec, const CallSignature& sig)
     : comm_(comm),
       streams_(streams),
       plan_(plan),
       bases_(std::move(bases)),
       spec_(spec),
+      sig_(sig),
       elemSize_(dtypeSize(spec.dtype)) {
   sendBusy_.assign(comm->nranks(), 0);
   recvBusy_.assign(comm->nranks(), 0);
 }
 
 void PlanRun::reset(Comm* comm, const Plan* plan, const char* send, char* recv, char* scratch,
-                    ReduceSpec spec) {
+                    ReduceSpec spec, const CallSignature& sig) {
   comm_ = comm;
   plan_ = plan;
   bases_.assign({const_cast<char*>(send), recv, scratch});
   spec_ = spec;
+  sig_ = sig;
   elemSize_ = dtypeSize(spec.dtype);
   step_ = 0;
   stepStarted_ = false;
@@ -83,8 +85,8 @@ void PlanRun::reset(Comm* comm, const Plan* plan, const char* send, char* recv, 
 
 std::string PlanRun::where() const {
   std::ostringstream os;
-  os << collectiveName(plan_->collective) << " (" << algorithmName(plan_->algorithm) << ", step "
-     << (step_ + 1) << "/" << plan_->steps.size() << ")";
+  os << describeCall(sig_) << " (" << algorithmName(plan_->algorithm) << ", step " << (step_ + 1)
+     << "/" << plan_->steps.size() << ")";
   return os.str();
 }
 
@@ -115,8 +117,17 @@ Result PlanRun::checkPeers() {
   return tuttiSuccess;
 }
 
+void PlanRun::noteStarted() {
+  flightNoted_ = true;
+  if (flightId_ && comm_->flight) comm_->flight->started(flightId_, as_, plan_->algorithm);
+}
+
+void PlanRun::noteFinished(bool ok) {
+  if (flightId_ && comm_->flight) comm_->flight->finished(flightId_, ok);
+}
+
 void PlanRun::startStep() {
-  states_.assign(plan_->steps[step_].numOps, OpState{false, false, 0});
+  states_.assign(plan_->steps[step_].numOps, OpState{false, false, 0, 0, {0, 0}});
   stepStarted_ = true;
 }
 
@@ -153,19 +164,28 @@ Result PlanRun::advanceSend(const PlanOp& op, OpState& st, bool* progressed) {
   if (!st.headerDone) {
     TUTTI_TRY(c->sendSpace(&p, &n));
     if (n < kAlign) return tuttiSuccess;
-    const MsgHeader h =
-        makeMsgHeader(plan_->collective, spec_.dtype, streams_->sendSeq[op.peer]++, op.bytes);
-    memcpy(p, &h, sizeof(h));
-    // A small payload rides in the same commit: one publication, one cache-line handoff.
-    size_t inline_ = 0;
-    if (op.bytes <= n - kAlign) {
-      memcpy(static_cast<char*>(p) + kAlign, addr(op.src), op.bytes);
-      inline_ = op.bytes;
+    const MsgHeader h = makeMsgHeader(sig_, streams_->sendSeq[op.peer], op.bytes);
+    if (st.headerHave == 0 && n >= kHeader) {
+      memcpy(p, &h, kHeader);
+      // A small payload rides in the same commit: one publication, one cache-line handoff.
+      size_t inline_ = 0;
+      if (op.bytes && op.bytes <= n - kHeader) {
+        memcpy(static_cast<char*>(p) + kHeader, addr(op.src), op.bytes);
+        inline_ = op.bytes;
+      }
+      TUTTI_TRY(c->sendCommit(kHeader + alignUp(inline_)));
+      st.done = inline_;
+      st.headerHave = kHeader;
+    } else {
+      // Only one slot left before the stream wraps: the header goes in two halves.
+      memcpy(p, reinterpret_cast<const char*>(&h) + st.headerHave, kAlign);
+      TUTTI_TRY(c->sendCommit(kAlign));
+      st.headerHave += kAlign;
     }
-    TUTTI_TRY(c->sendCommit(kAlign + alignUp(inline_)));
-    st.done = inline_;
-    st.headerDone = true;
     *progressed = true;
+    if (st.headerHave < kHeader) return tuttiSuccess;
+    streams_->sendSeq[op.peer]++;
+    st.headerDone = true;
   }
   const char* src = addr(op.src);
   while (st.done < op.bytes) {
@@ -189,10 +209,25 @@ Result PlanRun::advanceRecv(const PlanOp& op, OpState& st, bool* progressed) {
   if (!st.headerDone) {
     TUTTI_TRY(c->recvPeek(&p, &n));
     if (n < kAlign) return tuttiSuccess;
-    const MsgExpectation want{op.peer, expectedSenderCollective(plan_->collective),
-                              streams_->recvSeq[op.peer], op.bytes};
-    TUTTI_TRY(checkMsgHeader(p, want));
-    TUTTI_TRY(c->recvRelease(kAlign));
+    const MsgExpectation want{op.peer, comm_->rank(), sig_, streams_->recvSeq[op.peer], op.bytes};
+    if (st.headerHave == 0 && n >= kHeader) {
+      TUTTI_TRY(checkMsgHeader(p, want));
+      TUTTI_TRY(c->recvRelease(kHeader));
+    } else {
+      // The header straddles the wrap (or half of it has arrived): take it a slot at a time.
+      *progressed = true;
+      if (st.headerHave == 0) {
+        memcpy(st.headerHalf, p, kAlign);
+        TUTTI_TRY(c->recvRelease(kAlign));
+        st.headerHave = kAlign;
+        return tuttiSuccess;
+      }
+      uint64_t whole[4] = {st.headerHalf[0], st.headerHalf[1], 0, 0};
+      memcpy(whole + 2, p, kAlign);
+      TUTTI_TRY(checkMsgHeader(whole, want));
+      TUTTI_TRY(c->recvRelease(kAlign));
+    }
+    st.headerHave = kHeader;
     streams_->recvSeq[op.peer]++;
     st.headerDone = true;
     *progressed = true;
@@ -280,12 +315,15 @@ Result runQueues(std::vector<CommQueue>& queues) {
     for (CommQueue& q : queues) {
       while (q.next < q.runs.size()) {
         PlanRun& run = q.runs[q.next];
+        if (!run.flightNoted()) run.noteStarted();
         Result r = run.advance(&progressed);
         if (r != tuttiSuccess) {
           addErrorContext("%s", run.where().c_str());
+          run.noteFinished(false);
           return q.comm->fail(r);
         }
         if (!run.done()) break;
+        run.noteFinished(true);
         ++q.next;
       }
       allDone &= q.next == q.runs.size();
@@ -305,8 +343,10 @@ Result runQueues(std::vector<CommQueue>& queues) {
     for (CommQueue& q : queues) {
       if (q.next == q.runs.size()) continue;
       PlanRun& run = q.runs[q.next];
-      if (q.comm->errors.abortFlag.load(std::memory_order_relaxed))
+      if (q.comm->errors.abortFlag.load(std::memory_order_relaxed)) {
+        run.noteFinished(false);
         return setError(tuttiAborted, "%s: communicator aborted", run.where().c_str());
+      }
       Result r = run.checkPeers();
       if (r != tuttiSuccess) {
         // The peer may have written its last bytes and left after our previous pass: only
@@ -323,12 +363,14 @@ Result runQueues(std::vector<CommQueue>& queues) {
         else
           setError(r, "%s", why.c_str());
         addErrorContext("%s while %s", run.where().c_str(), run.waitingOn().c_str());
+        run.noteFinished(false);
         return q.comm->fail(r);
       }
       if (idleMs > q.comm->config.timeoutMs) {
         setError(tuttiTimeout, "%s: no progress for %lld ms while %s (TUTTI_TIMEOUT_MS=%d)",
                  run.where().c_str(), (long long)idleMs, run.waitingOn().c_str(),
                  q.comm->config.timeoutMs);
+        run.noteFinished(false);
         return q.comm->fail(tuttiTimeout);
       }
     }
