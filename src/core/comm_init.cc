@@ -4,10 +4,13 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "base/device.h"
 #include "base/env.h"
+#include "base/fault_injection.h"
 #include "base/host_id.h"
 #include "base/logging.h"
 #include "base/timeouts.h"
@@ -58,8 +61,30 @@ Result resolveOptions(const tuttiConfig_t* config, CommConfig* out) {
   return tuttiSuccess;
 }
 
+namespace {
+
+// TUTTI_FAULT where=bootstrap: right after the rendezvous, before the peer info exchange.
+Result bootstrapFault(Comm* comm, int rank) {
+  int64_t delayMs = 0;
+  const FaultKind k = faultFire(FaultWhere::kBootstrap, rank, 0, &delayMs);
+  if (faultActGeneric(k, delayMs)) return tuttiSuccess;
+  if (k == FaultKind::kHang) {
+    // A rank stuck in init for as long as the timeout: its peers time out meanwhile.
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(comm->config.timeoutMs);
+    while (std::chrono::steady_clock::now() < until && !comm->errors.abortFlag.load())
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  comm->bootstrap->shutdown();
+  return setError(tuttiRemoteError, "fault injection (TUTTI_FAULT): %s at bootstrap",
+                  k == FaultKind::kHang ? "hung" : "closed the bootstrap connections");
+}
+
+}  // namespace
+
 Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   setLogRank(rank);
+  TUTTI_TRY(faultInit());
   UniqueIdData idData;
   TUTTI_TRY(decodeUniqueId(id, &idData));
   CommConfig& cfg = comm->config;
@@ -71,6 +96,7 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   BootstrapOptions bo{cfg.timeoutMs, &comm->errors.abortFlag};
   TUTTI_CHECK(Bootstrap::create(id, rank, nranks, bo, &comm->bootstrap), "rank %d of %d", rank,
               nranks);
+  if (faultArmed()) TUTTI_TRY(bootstrapFault(comm, rank));
 
   TransportContext tctx;
   tctx.rank = rank;

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "base/env.h"
 #include "cpu/call_plan.h"
 #include "cpu/p2p_fusion.h"
 #include "cpu/premul_stage.h"
@@ -24,6 +25,7 @@ CpuExecutor::CpuExecutor(Comm* comm) : comm_(comm) {
   streams_.transports = &comm->transports;
   streams_.sendSeq.assign(comm->nranks(), 0);
   streams_.recvSeq.assign(comm->nranks(), 0);
+  streams_.checksum = envInt("TUTTI_CHECKSUM", 0) != 0;
 }
 
 Result CpuExecutor::launch(std::vector<CommCalls>& work) {

@@ -8,6 +8,7 @@
 #include <sstream>
 #include <thread>
 
+#include "base/crc32c.h"
 #include "base/logging.h"
 #include "core/flight_recorder.h"
 #include "cpu/msg_header.h"
@@ -49,6 +50,15 @@ class Waiter {
 };
 
 constexpr size_t kHeader = kMsgHeaderBytes;
+constexpr uint32_t kTrailerMagic = 0x43524321;  // "!CRC"
+
+// TUTTI_CHECKSUM=1: one 16-byte slot after the (padded) payload.
+struct Trailer {
+  uint32_t crc;
+  uint32_t magic;
+  uint64_t bytes;
+};
+static_assert(sizeof(Trailer) == kAlign, "the trailer fills one stream slot");
 static_assert(kHeader % kAlign == 0, "headers keep messages aligned");
 
 }  // namespace
@@ -127,7 +137,7 @@ void PlanRun::noteFinished(bool ok) {
 }
 
 void PlanRun::startStep() {
-  states_.assign(plan_->steps[step_].numOps, OpState{false, false, 0, 0, {0, 0}});
+  states_.assign(plan_->steps[step_].numOps, OpState{false, false, 0, 0, {0, 0}, 0, false});
   stepStarted_ = true;
 }
 
@@ -162,6 +172,10 @@ Result PlanRun::advanceSend(const PlanOp& op, OpState& st, bool* progressed) {
   void* p;
   size_t n;
   if (!st.headerDone) {
+    if (faultArmed() && st.headerHave == 0) {
+      TUTTI_TRY(injectFault(FaultWhere::kSend, op));
+      if (hung_) return tuttiSuccess;
+    }
     TUTTI_TRY(c->sendSpace(&p, &n));
     if (n < kAlign) return tuttiSuccess;
     const MsgHeader h = makeMsgHeader(sig_, streams_->sendSeq[op.peer], op.bytes);
@@ -170,7 +184,13 @@ Result PlanRun::advanceSend(const PlanOp& op, OpState& st, bool* progressed) {
       // A small payload rides in the same commit: one publication, one cache-line handoff.
       size_t inline_ = 0;
       if (op.bytes && op.bytes <= n - kHeader) {
-        memcpy(static_cast<char*>(p) + kHeader, addr(op.src), op.bytes);
+        char* dst = static_cast<char*>(p) + kHeader;
+        memcpy(dst, addr(op.src), op.bytes);
+        if (streams_->checksum) st.crc = crc32c(st.crc, addr(op.src), op.bytes);
+        if (corruptNext_) {
+          dst[op.bytes / 2] ^= 0x5a;
+          corruptNext_ = false;
+        }
         inline_ = op.bytes;
       }
       TUTTI_TRY(c->sendCommit(kHeader + alignUp(inline_)));
@@ -194,11 +214,70 @@ Result PlanRun::advanceSend(const PlanOp& op, OpState& st, bool* progressed) {
     size_t take = rem < n ? rem : (n & ~(kAlign - 1));
     if (take == 0) break;
     memcpy(p, src + st.done, take);
+    if (streams_->checksum) st.crc = crc32c(st.crc, src + st.done, take);
+    if (corruptNext_) {
+      static_cast<char*>(p)[take / 2] ^= 0x5a;
+      corruptNext_ = false;
+    }
     TUTTI_TRY(c->sendCommit(alignUp(take)));
     st.done += take;
     *progressed = true;
   }
-  st.complete = st.done == op.bytes;
+  if (streams_->checksum && st.done == op.bytes && !st.trailerDone)
+    TUTTI_TRY(sendTrailer(c, st, progressed));
+  st.complete = st.done == op.bytes && (st.trailerDone || !streams_->checksum);
+  return tuttiSuccess;
+}
+
+Result PlanRun::sendTrailer(Connection* c, OpState& st, bool* progressed) {
+  void* p;
+  size_t n;
+  TUTTI_TRY(c->sendSpace(&p, &n));
+  if (n < kAlign) return tuttiSuccess;
+  const Trailer t{st.crc, kTrailerMagic, 0};
+  memcpy(p, &t, sizeof(t));
+  TUTTI_TRY(c->sendCommit(kAlign));
+  st.trailerDone = true;
+  *progressed = true;
+  return tuttiSuccess;
+}
+
+Result PlanRun::checkTrailer(const PlanOp& op, Connection* c, OpState& st, bool* progressed) {
+  const void* p;
+  size_t n;
+  TUTTI_TRY(c->recvPeek(&p, &n));
+  if (n < kAlign) return tuttiSuccess;
+  Trailer t;
+  memcpy(&t, p, sizeof(t));
+  if (t.magic != kTrailerMagic)
+    return setError(tuttiRemoteError,
+                    "rank %d sent no checksum trailer after %llu bytes: is TUTTI_CHECKSUM the "
+                    "same on every rank?",
+                    op.peer, (unsigned long long)op.bytes);
+  if (t.crc != st.crc)
+    return setError(tuttiRemoteError,
+                    "%llu bytes from rank %d arrived corrupted: CRC32C 0x%08x, the sender "
+                    "computed 0x%08x (TUTTI_CHECKSUM)",
+                    (unsigned long long)op.bytes, op.peer, st.crc, t.crc);
+  TUTTI_TRY(c->recvRelease(kAlign));
+  st.trailerDone = true;
+  *progressed = true;
+  return tuttiSuccess;
+}
+
+Result PlanRun::injectFault(FaultWhere where, const PlanOp& op) {
+  int64_t delayMs = 0;
+  const FaultKind k = faultFire(where, comm_->rank(), sig_.seq, &delayMs);
+  if (faultActGeneric(k, delayMs)) return tuttiSuccess;
+  switch (k) {
+    case FaultKind::kHang: hung_ = true; break;
+    case FaultKind::kCorrupt: corruptNext_ = true; break;
+    case FaultKind::kClose:
+      streams_->transports->to(op.peer)->markFailed();
+      return setError(tuttiRemoteError,
+                      "fault injection (TUTTI_FAULT): closed the connection to rank %d", op.peer);
+    default: break;
+  }
   return tuttiSuccess;
 }
 
@@ -207,6 +286,10 @@ Result PlanRun::advanceRecv(const PlanOp& op, OpState& st, bool* progressed) {
   const void* p;
   size_t n;
   if (!st.headerDone) {
+    if (faultArmed() && st.headerHave == 0) {
+      TUTTI_TRY(injectFault(FaultWhere::kRecv, op));
+      if (hung_) return tuttiSuccess;
+    }
     TUTTI_TRY(c->recvPeek(&p, &n));
     if (n < kAlign) return tuttiSuccess;
     const MsgExpectation want{op.peer, comm_->rank(), sig_, streams_->recvSeq[op.peer], op.bytes};
@@ -243,13 +326,19 @@ Result PlanRun::advanceRecv(const PlanOp& op, OpState& st, bool* progressed) {
       size_t rem = op.bytes - st.done;
       take = rem < n ? rem : n;
       char* dst = addr(op.dst) + st.done;
-      if (op.type == OpType::kRecv) {
-        memcpy(dst, p, take);
-      } else {
+      if (op.type != OpType::kRecv) {
         if (take < rem) take -= take % elemSize_;
         if (take == 0) break;  // less than one element has arrived
-        hostCombine(spec_, dst, addr(op.src) + st.done, p, take / elemSize_);
       }
+      if (corruptNext_) {  // fault injection: as if the bytes changed on the wire
+        const_cast<char*>(static_cast<const char*>(p))[take / 2] ^= 0x5a;
+        corruptNext_ = false;
+      }
+      if (streams_->checksum) st.crc = crc32c(st.crc, p, take);
+      if (op.type == OpType::kRecv)
+        memcpy(dst, p, take);
+      else
+        hostCombine(spec_, dst, addr(op.src) + st.done, p, take / elemSize_);
     } else {
       take = padded - st.done < n ? padded - st.done : n;
     }
@@ -257,11 +346,14 @@ Result PlanRun::advanceRecv(const PlanOp& op, OpState& st, bool* progressed) {
     st.done += take;
     *progressed = true;
   }
-  st.complete = st.done == padded;
+  if (streams_->checksum && st.done == padded && !st.trailerDone)
+    TUTTI_TRY(checkTrailer(op, c, st, progressed));
+  st.complete = st.done == padded && (st.trailerDone || !streams_->checksum);
   return tuttiSuccess;
 }
 
 Result PlanRun::advance(bool* progressed) {
+  if (faultArmed() && hung_) return tuttiSuccess;
   while (!done()) {
     if (!stepStarted_) startStep();
     const PlanStep& s = plan_->steps[step_];

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "algorithms/plan.h"
+#include "base/fault_injection.h"
 #include "core/call_signature.h"
 #include "core/comm.h"
 #include "cpu/host_reduce.h"
@@ -19,6 +20,7 @@ namespace tutti {
 struct PeerStreams {
   const PeerConnections* transports = nullptr;
   std::vector<uint32_t> sendSeq, recvSeq;
+  bool checksum = false;  // TUTTI_CHECKSUM=1: a CRC32C trailer follows every payload
 };
 
 // A plan in flight on one communicator.
@@ -61,12 +63,17 @@ class PlanRun {
     uint8_t headerHave;  // header bytes moved so far when it straddles the stream's wrap
     size_t done;
     uint64_t headerHalf[2];  // the first half of a received header that straddled the wrap
+    uint32_t crc;            // TUTTI_CHECKSUM: CRC32C of the payload so far
+    bool trailerDone;
   };
   Result advanceSend(const PlanOp& op, OpState& st, bool* progressed);
   Result advanceRecv(const PlanOp& op, OpState& st, bool* progressed);
   void runLocal(const PlanOp& op);
   char* addr(const BufRef& r) const { return bases_[static_cast<size_t>(r.buf)] + r.offset; }
   void startStep();
+  Result injectFault(FaultWhere where, const PlanOp& op);
+  Result sendTrailer(Connection* c, OpState& st, bool* progressed);
+  Result checkTrailer(const PlanOp& op, Connection* c, OpState& st, bool* progressed);
 
   Comm* comm_;
   PeerStreams* streams_;
@@ -83,6 +90,8 @@ class PlanRun {
   uint64_t flightId_ = 0;
   ExecutorKind as_ = ExecutorKind::kCpu;
   bool flightNoted_ = false;
+  bool hung_ = false;         // TUTTI_FAULT kind=hang: moves nothing more
+  bool corruptNext_ = false;  // TUTTI_FAULT kind=corrupt: flips a byte of the next payload
 };
 
 // One communicator's plans of a group, run in order.
