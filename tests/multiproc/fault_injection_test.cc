@@ -1,7 +1,8 @@
 // Fault injection (TUTTI_FAULT): every kind (kill, hang, close, delay, corrupt with
 // TUTTI_CHECKSUM=1) at every hook the CPU path has (send, receive, bootstrap), over shared
-// memory, sockets and UCX when registered, on 3 ranks. Every rank returns an error within the
-// timeout + 1 s, or for a delay the right result; the killed rank dies.
+// memory, sockets and UCX when registered, on 3 ranks; and at the proxy over host-emulated streams.
+// Every rank returns an error within the timeout + 1 s, or for a delay the right result; the killed
+// rank dies.
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -10,6 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "core/call_checks.h"
+#include "core/comm.h"
+#include "core/group.h"
+#include "multiproc/host_proxy.h"
 #include "testing/random.h"
 #include "testing/run_ranks.h"
 #include "transport/transport_factory.h"
@@ -122,6 +127,79 @@ std::vector<FaultCase> allCases() {
 }
 
 INSTANTIATE_TEST_SUITE_P(Matrix, FaultInjection, ::testing::ValuesIn(allCases()), caseName);
+
+// where=proxy: the GPU proxy executor over host-emulated streams (multiproc/host_proxy.h), the
+// pipeline a GPU rank without peer mappings runs. Small staging slots: many chunks per call.
+class ProxyFault : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ProxyFault, EveryRankErrorsInTimeOrIsRight) {
+  const std::string kind = GetParam();
+  const bool kill = kind == "kill", delay = kind.rfind("delay", 0) == 0;
+  const bool corrupt = kind == "corrupt";
+  RankOptions opt;
+  opt.env = {{"TUTTI_TIMEOUT_MS", std::to_string(kTimeoutMs)},
+             {"TUTTI_PROXY_CHUNK_BYTES", "8192"},
+             {"TUTTI_FLIGHT_RECORDER", "0"},
+             {"TUTTI_CHECKSUM", "1"},
+             {"TUTTI_FAULT", "rank=" + std::to_string(kVictim) + ",call=" +
+                                 std::to_string(kFaultCall) + ",kind=" + kind + ",where=proxy"}};
+  if (kill) opt.expectKilled = {kVictim};
+  runRanks(
+      kRanks,
+      [&](tuttiComm_t comm, int rank, int nranks) {
+        HostStreamOps* streams = installHostProxy(comm);
+        StreamHandle stream = streams->newStream();
+        const uint64_t seed = testSeed();
+        const size_t count = 5003;  // several 8 KiB chunks
+        std::vector<std::vector<int32_t>> bufs(kCalls, std::vector<int32_t>(count));
+        const auto t0 = Clock::now();
+        for (int k = 0; k < kCalls; ++k) {
+          fillInput(bufs[k].data(), count, seed + k, rank, tuttiInt32, tuttiSum, nranks);
+          CollCall c;
+          c.collective = Collective::kAllReduce;
+          c.dtype = tuttiInt32;
+          c.sendbuff = c.recvbuff = bufs[k].data();
+          c.count = count;
+          c.stream = stream;
+          if (checkCall(comm, c) != tuttiSuccess) break;
+          c.onDevice = true;
+          c.seq = static_cast<uint32_t>(k);  // checkAndSubmit's numbering, done by hand here
+          if (submitCall(comm, std::move(c)) != tuttiSuccess) break;
+        }
+        streams->sync(stream);
+        const double secs = since(t0);
+        tuttiResult_t async = tuttiSuccess;
+        ASSERT_EQ(tuttiCommGetAsyncError(comm, &async), tuttiSuccess);
+        if (!delay && !corrupt) {
+          EXPECT_NE(async, tuttiSuccess) << "rank " << rank;
+          EXPECT_LT(secs, kTimeoutMs / 1000.0 + 1.0)
+              << "rank " << rank << ": " << tuttiGetLastError(comm);
+          return;
+        }
+        EXPECT_EQ(async, tuttiSuccess) << "rank " << rank << ": " << tuttiGetLastError(comm);
+        size_t wrong = 0;
+        for (int k = 0; k < kCalls; ++k)
+          for (size_t e = 0; e < count; ++e) {
+            int64_t sum = 0;
+            for (int q = 0; q < nranks; ++q)
+              sum += static_cast<int64_t>(inputValue(seed + k, q, e, tuttiInt32, tuttiSum, nranks));
+            wrong += bufs[k][e] != static_cast<int32_t>(sum);
+          }
+        // A corrupted staged chunk is corrupted before any checksum (like a memory error): one
+        // element of the victim's contribution, so every rank holds the same wrong sum.
+        EXPECT_EQ(wrong, corrupt ? 1u : 0u) << "rank " << rank << " (seed " << seed << ")";
+      },
+      opt);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, ProxyFault,
+                         ::testing::Values("kill", "hang", "close", "delay:300ms", "corrupt"),
+                         [](const auto& info) {
+                           std::string k = info.param;
+                           for (char& c : k)
+                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return k;
+                         });
 
 }  // namespace
 }  // namespace tutti::testing
