@@ -20,7 +20,11 @@ Result tuttiComm::fail(Result r) {
     transports.markFailed();
     if (bootstrap) bootstrap->shutdown();
     if (executors.device) executors.device->abort();
-    if (flight) flight->dump("", msg);
+    // A dump that cannot be written is a warning; the caller's sentence stays the failure's.
+    if (flight && flight->dump("", msg) != tuttiSuccess) {
+      TUTTI_WARN("rank %d: %s", config.rank, tutti::lastError().c_str());
+      tutti::setError(r, "%s", msg.c_str());
+    }
   }
   return r;
 }

@@ -133,7 +133,8 @@ void FlightRecorder::started(uint64_t id, ExecutorKind executor, Algorithm algor
 
 void FlightRecorder::finished(uint64_t id, bool ok) {
   Entry* e = slot(id);
-  if (!e) return;
+  // The executor marks a host call's end; the API layer's second mark costs one load.
+  if (!e || e->state.load(kRelaxed) >= kDone) return;
   if (e->startedUs.load(kRelaxed) == 0) e->startedUs.store(e->enqueuedUs.load(kRelaxed), kRelaxed);
   e->finishedUs.store(nowUs(), kRelaxed);
   e->state.store(ok ? kDone : kFailed, kRelaxed);

@@ -128,6 +128,24 @@ TEST(FlightRecorder, DumpOnRequestAndAgreeingRanks) {
   EXPECT_NE(out.find("all ranks agree up to seq 7"), std::string::npos) << out;
 }
 
+// A dump that cannot be written is only a warning: the call still reports why it failed.
+TEST(FlightRecorder, UnwritableDirKeepsTheFailureSentence) {
+  RankOptions opt;
+  opt.env = {{"TUTTI_FLIGHT_DIR", "/nonexistent-tutti-flight-dir"}};
+  runRanks(
+      2,
+      [](tuttiComm_t comm, int rank, int) {
+        std::vector<float> buf(33, 1.5f);
+        const tuttiResult_t r = tuttiAllReduce(buf.data(), buf.data(), 33, tuttiFloat32,
+                                               rank ? tuttiMax : tuttiSum, comm, nullptr);
+        EXPECT_EQ(r, tuttiRemoteError);
+        const std::string msg = tuttiGetLastError(comm);
+        EXPECT_NE(msg.find("call mismatch"), std::string::npos) << msg;
+        EXPECT_EQ(msg.find("flight"), std::string::npos) << msg;
+      },
+      opt);
+}
+
 TEST(FlightRecorder, OffMeansNoRecorder) {
   RankOptions opt;
   opt.env = {{"TUTTI_FLIGHT_RECORDER", "0"}};
