@@ -78,6 +78,7 @@ const char* faultWhereName(FaultWhere w) {
 Result parseFaultSpec(const std::string& text, FaultSpec* out) {
   FaultSpec s;
   bool haveKind = false;
+  std::string seenRank, seenCall, seenKind, seenWhere;
   size_t pos = 0;
   while (pos <= text.size()) {
     size_t end = text.find(',', pos);
@@ -92,6 +93,16 @@ Result parseFaultSpec(const std::string& text, FaultSpec* out) {
     if (eq == std::string::npos)
       return setError(tuttiInvalidArgument, "TUTTI_FAULT: \"%s\" is not key=value", item.c_str());
     const std::string key = item.substr(0, eq), val = item.substr(eq + 1);
+    // Each key once: "kind=delay:5ms,kind=close" would otherwise keep a stray delay.
+    std::string* seen = key == "rank"    ? &seenRank
+                        : key == "call"  ? &seenCall
+                        : key == "kind"  ? &seenKind
+                        : key == "where" ? &seenWhere
+                                         : nullptr;
+    if (seen && !seen->empty())
+      return setError(tuttiInvalidArgument, "TUTTI_FAULT: %s given twice (%s and %s)", key.c_str(),
+                      seen->c_str(), val.c_str());
+    if (seen) *seen = val.empty() ? "(empty)" : val;
     int64_t v;
     if (key == "rank") {
       if (val == "*" || val == "any") {

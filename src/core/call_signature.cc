@@ -60,8 +60,9 @@ std::string describeCall(const CallSignature& s) {
 
 uint64_t packCallSignature(const CallSignature& s) {
   const uint64_t op = s.op == CallSignature::kNoOp ? 15 : (s.op & 15);
-  uint64_t low = s.collective | (uint64_t(s.dtype & 15) << 8) | (op << 12) |
-                 (uint64_t(uint16_t(s.root + 1)) << 16);
+  uint64_t low =
+      s.collective | (uint64_t(s.dtype & 15) << 8) | (op << 12) |
+      (uint64_t(uint16_t(uint32_t(s.root) + 1u)) << 16);  // unsigned: no overflow at INT32_MAX
   // splitmix64 finaliser over (count, seq): every input bit reaches every output bit.
   uint64_t x = s.count * 0x9e3779b97f4a7c15ull ^ (uint64_t(s.seq) << 32 | s.seq);
   x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ull;

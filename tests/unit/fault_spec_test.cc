@@ -34,7 +34,7 @@ TEST(FaultSpec, RejectsMalformedSpecsWithASentence) {
        {"", "rank=1", "kind=explode", "kind=kill,where=disk", "rank=x,kind=kill",
         "kind=delay:", "kind=delay:5h", "kind=kill,color=red", "kind=kill,,rank=1", "kind",
         "kind=corrupt,where=bootstrap", "kind=corrupt,where=gpu", "call=-1,kind=kill",
-        "call=99999999999,kind=kill"}) {
+        "call=99999999999,kind=kill", "kind=delay:5ms,kind=close", "rank=1,rank=2,kind=kill"}) {
     clearError();
     EXPECT_EQ(parseFaultSpec(bad, &s), tuttiInvalidArgument) << bad;
     EXPECT_NE(lastError().find("TUTTI_FAULT"), std::string::npos) << bad << ": " << lastError();
