@@ -232,9 +232,9 @@ Result checkAndSubmit(Comm* comm, CollCall&& call) {
       call.collective != Collective::kRecv)
     call.seq = comm->callSeq++;
   FlightRecorder* flight = r == tuttiSuccess ? comm->flight.get() : nullptr;
-  if (flight) call.flightId = flight->enqueue(call);
-  const uint64_t flightId = call.flightId;
   const bool host = !call.onDevice && !inGroup();
+  if (flight) call.flightId = flight->enqueue(call, host);
+  const uint64_t flightId = call.flightId;
   const bool empty = call.collective != Collective::kAllToAllv && call.count == 0;
   if (r == tuttiSuccess && empty) {  // nothing to move
     if (flightId) flight->finished(flightId, true);

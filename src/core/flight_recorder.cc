@@ -98,7 +98,7 @@ FlightRecorder::Entry* FlightRecorder::slot(uint64_t id) {
   return e.id.load(kRelaxed) == id ? &e : nullptr;
 }
 
-uint64_t FlightRecorder::enqueue(const CollCall& call) {
+uint64_t FlightRecorder::enqueue(const CollCall& call, bool startsNow) {
   const uint64_t id = next_.fetch_add(1, kRelaxed) + 1;
   Entry& e = ring_[(id - 1) % ring_.size()];
   const CallSignature s = callSignatureOf(call);
@@ -115,8 +115,9 @@ uint64_t FlightRecorder::enqueue(const CollCall& call) {
   e.onDevice.store(call.onDevice, kRelaxed);
   e.executor.store(0xff, kRelaxed);
   e.algorithm.store(0xff, kRelaxed);
-  e.enqueuedUs.store(nowUs(), kRelaxed);
-  e.startedUs.store(0, kRelaxed);
+  const int64_t now = nowUs();
+  e.enqueuedUs.store(now, kRelaxed);
+  e.startedUs.store(startsNow ? now : 0, kRelaxed);
   e.finishedUs.store(0, kRelaxed);
   e.id.store(id, std::memory_order_release);
   return id;

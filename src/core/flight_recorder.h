@@ -30,7 +30,9 @@ class FlightRecorder {
 
   // Recording, on the calling thread: no allocation, no lock. Ids are 1-based and never reused;
   // an update of a slot that a newer call took over is dropped.
-  uint64_t enqueue(const CollCall& call);
+  // `startsNow`: a host call outside a group, which the executor starts at once (its start
+  // time is the enqueue time: one clock read less on the latency-critical path).
+  uint64_t enqueue(const CollCall& call, bool startsNow);
   void started(uint64_t id, ExecutorKind executor, Algorithm algorithm);
   void finished(uint64_t id, bool ok);
 
