@@ -227,22 +227,13 @@ Result checkCall(Comm* comm, CollCall& c) {
 
 Result checkAndSubmit(Comm* comm, CollCall&& call) {
   Result r = checkCall(comm, call);
-  // Every rank numbers its collective calls alike (point-to-point calls are pairwise).
-  if (r == tuttiSuccess && call.collective != Collective::kSend &&
-      call.collective != Collective::kRecv)
-    call.seq = comm->callSeq++;
-  FlightRecorder* flight = r == tuttiSuccess ? comm->flight.get() : nullptr;
-  const bool host = !call.onDevice && !inGroup();
-  if (flight) call.flightId = flight->enqueue(call, host);
-  const uint64_t flightId = call.flightId;
   const bool empty = call.collective != Collective::kAllToAllv && call.count == 0;
-  if (r == tuttiSuccess && empty) {  // nothing to move
-    if (flightId) flight->finished(flightId, true);
+  if (r == tuttiSuccess && empty) {  // nothing to move, but numbered like every call
+    noteCall(comm, call);
+    if (call.flightId) comm->flight->finished(call.flightId, true);
     return tuttiSuccess;
   }
   if (r == tuttiSuccess) r = submitCall(comm, std::move(call));
-  // Host calls are complete here; device calls and groups finish in their executors.
-  if (flightId && (host || r != tuttiSuccess)) flight->finished(flightId, r == tuttiSuccess);
   if (r != tuttiSuccess) groupRecordError(r);
   return r;
 }
