@@ -8,6 +8,14 @@
 #include "core/comm_init.h"
 
 namespace tutti {
+namespace {
+
+bool isIntegerType(tuttiDataType_t t) {
+  return t == tuttiInt8 || t == tuttiUint8 || t == tuttiInt32 || t == tuttiUint32 ||
+         t == tuttiInt64 || t == tuttiUint64;
+}
+
+}  // namespace
 
 HierarchicalExecutor::HierarchicalExecutor(Comm* comm, std::unique_ptr<Executor> flat,
                                            std::unique_ptr<Comm> node, std::unique_ptr<Comm> rail)
@@ -84,7 +92,10 @@ Result HierarchicalExecutor::launch(std::vector<CommCalls>& work) {
       return r;
     };
     for (CollCall& call : w.calls) {
-      if (call.collective == Collective::kAllReduce) {
+      // Integer avg is one truncating division of the wrapped total: dividing per node first
+      // would round (and wrap) differently, so it stays flat.
+      if (call.collective == Collective::kAllReduce &&
+          !(call.op == tuttiAvg && isIntegerType(call.dtype))) {
         const size_t bytes = tunerBytes(call, comm_->nranks());
         TunerChoice choice = comm_->tuner.decide(kind(), call.collective, bytes);
         if (choice.supported && choice.algorithm == Algorithm::kHierarchical) {
