@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "algorithms/builders.h"
+#include "base/env.h"
 #include "base/logging.h"
 
 namespace tutti {
@@ -71,7 +72,10 @@ Result buildCallPlan(Comm* comm, ExecutorKind e, const CollCall& call, const cha
   a.channels = std::max(choice.channels, cfg.minChannels);
   if (cfg.maxChannels > 0) a.channels = std::min(a.channels, cfg.maxChannels);
   TUTTI_CHECK(buildPlan(a, choice.algorithm, plan), "%s", collectiveName(call.collective));
-  if (a.collective == Collective::kBroadcast || a.collective == Collective::kReduce)
+  // TUTTI_ROOT_CHECK=0 drops the ring (every rank must agree): a root mismatch is then caught
+  // only where a message crosses, or at the next call, or at the timeout.
+  static const bool rootCheck = envInt("TUTTI_ROOT_CHECK", 1) != 0;
+  if (rootCheck && (a.collective == Collective::kBroadcast || a.collective == Collective::kReduce))
     addAgreementToken(cfg.rank, cfg.nranks, plan);
   plan->protocol = choice.protocol;
   choice.channels = plan->channels;
