@@ -231,5 +231,45 @@ INSTANTIATE_TEST_SUITE_P(Streams, HeadersAcrossTheWrap,
                                   std::get<1>(info.param);
                          });
 
+// TUTTI_ROOT_CHECK=0: no agreement ring; Broadcast and Reduce stay right on every root.
+TEST(RootCheckOff, BroadcastAndReduceStayRight) {
+  RankOptions opt;
+  opt.env = {{"TUTTI_ROOT_CHECK", "0"}, {"TUTTI_TIMEOUT_MS", "20000"}};
+  runRanks(
+      3,
+      [](tuttiComm_t comm, int rank, int nranks) {
+        const uint64_t seed = testSeed();
+        std::vector<int32_t> buf(257), out(257);
+        for (int i = 0; i < 30; ++i) {
+          const size_t count = 1 + (i * 41) % 257;
+          const int root = i % nranks;
+          fillInput(buf.data(), count, seed + i, rank, tuttiInt32, tuttiSum, nranks);
+          if (i % 2) {
+            ASSERT_EQ(
+                tuttiBroadcast(buf.data(), buf.data(), count, tuttiInt32, root, comm, nullptr),
+                tuttiSuccess)
+                << tuttiGetLastError(comm);
+            for (size_t e = 0; e < count; ++e)
+              ASSERT_EQ(buf[e], static_cast<int32_t>(
+                                    inputValue(seed + i, root, e, tuttiInt32, tuttiSum, nranks)));
+          } else {
+            ASSERT_EQ(tuttiReduce(buf.data(), out.data(), count, tuttiInt32, tuttiSum, root, comm,
+                                  nullptr),
+                      tuttiSuccess)
+                << tuttiGetLastError(comm);
+            if (rank != root) continue;
+            for (size_t e = 0; e < count; ++e) {
+              int64_t sum = 0;
+              for (int q = 0; q < nranks; ++q)
+                sum +=
+                    static_cast<int64_t>(inputValue(seed + i, q, e, tuttiInt32, tuttiSum, nranks));
+              ASSERT_EQ(out[e], static_cast<int32_t>(sum));
+            }
+          }
+        }
+      },
+      opt);
+}
+
 }  // namespace
 }  // namespace tutti::testing
