@@ -7,6 +7,9 @@
 #include <unistd.h>
 
 #include <chrono>
+#if defined(__x86_64__)
+#include <x86intrin.h>
+#endif
 #include <cstdio>
 #include <mutex>
 #include <thread>
@@ -20,19 +23,33 @@
 namespace tutti {
 
 // Every field is a relaxed atomic: a dump may read while the owner writes (a hung call, a
-// signal), and a torn entry in a diagnostic beats a lock on the hot path.
-struct FlightRecorder::Entry {
+// signal), and a torn entry in a diagnostic beats a lock on the hot path. One cache line per
+// entry; times are raw ticks (ticks()), converted to wall-clock microseconds when dumped.
+struct alignas(64) FlightRecorder::Entry {
   std::atomic<uint64_t> id{0};
   std::atomic<uint64_t> count{0};
   std::atomic<uint64_t> stream{0};
-  std::atomic<int64_t> enqueuedUs{0}, startedUs{0}, finishedUs{0};
+  std::atomic<uint64_t> enqueued{0}, started{0}, finished{0};
   std::atomic<uint32_t> seq{0};
-  std::atomic<int32_t> root{-1}, peer{-1};
+  std::atomic<int32_t> rootOrPeer{-1};  // the root of Broadcast/Reduce, the peer of Send/Recv
   std::atomic<uint8_t> collective{0}, dtype{0}, op{0}, state{0}, executor{0}, algorithm{0};
   std::atomic<bool> onDevice{false};
 };
+static_assert(sizeof(FlightRecorder::Entry) == 64, "one cache line per entry");
 
 namespace {
+
+// The time stamp counter where it is invariant (x86: a few ns, no clock read on the hot path),
+// else the monotonic clock in ns.
+inline uint64_t ticks() {
+#if defined(__x86_64__)
+  return __rdtsc();
+#else
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                   std::chrono::steady_clock::now().time_since_epoch())
+                                   .count());
+#endif
+}
 
 int64_t nowUs() {
   return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -81,7 +98,7 @@ std::unique_ptr<FlightRecorder> FlightRecorder::create(tuttiComm* comm, uint64_t
 }
 
 FlightRecorder::FlightRecorder(tuttiComm* comm, uint64_t commHash, size_t size)
-    : comm_(comm), commHash_(commHash), ring_(size) {}
+    : comm_(comm), commHash_(commHash), ring_(size), baseTicks_(ticks()), baseUs_(nowUs()) {}
 
 FlightRecorder::~FlightRecorder() {
   std::lock_guard<std::mutex> lock(gLiveMutex);
@@ -109,16 +126,16 @@ uint64_t FlightRecorder::enqueue(const CollCall& call, bool startsNow) {
   e.op.store(s.op, kRelaxed);
   e.count.store(call.count, kRelaxed);
   e.seq.store(call.seq, kRelaxed);
-  e.root.store(s.root, kRelaxed);
-  e.peer.store(call.peer, kRelaxed);
+  const bool p2p = call.collective == Collective::kSend || call.collective == Collective::kRecv;
+  e.rootOrPeer.store(p2p ? call.peer : s.root, kRelaxed);
   e.stream.store(reinterpret_cast<uintptr_t>(call.stream), kRelaxed);
   e.onDevice.store(call.onDevice, kRelaxed);
   e.executor.store(0xff, kRelaxed);
   e.algorithm.store(0xff, kRelaxed);
-  const int64_t now = nowUs();
-  e.enqueuedUs.store(now, kRelaxed);
-  e.startedUs.store(startsNow ? now : 0, kRelaxed);
-  e.finishedUs.store(0, kRelaxed);
+  const uint64_t now = ticks();
+  e.enqueued.store(now, kRelaxed);
+  e.started.store(startsNow ? now : 0, kRelaxed);
+  e.finished.store(0, kRelaxed);
   e.id.store(id, std::memory_order_release);
   return id;
 }
@@ -128,7 +145,7 @@ void FlightRecorder::started(uint64_t id, ExecutorKind executor, Algorithm algor
   if (!e) return;
   e->executor.store(static_cast<uint8_t>(executor), kRelaxed);
   e->algorithm.store(static_cast<uint8_t>(algorithm), kRelaxed);
-  if (e->startedUs.load(kRelaxed) == 0) e->startedUs.store(nowUs(), kRelaxed);
+  if (e->started.load(kRelaxed) == 0) e->started.store(ticks(), kRelaxed);
   e->state.store(kRunning, kRelaxed);
 }
 
@@ -136,8 +153,8 @@ void FlightRecorder::finished(uint64_t id, bool ok) {
   Entry* e = slot(id);
   // The executor marks a host call's end; the API layer's second mark costs one load.
   if (!e || e->state.load(kRelaxed) >= kDone) return;
-  if (e->startedUs.load(kRelaxed) == 0) e->startedUs.store(e->enqueuedUs.load(kRelaxed), kRelaxed);
-  e->finishedUs.store(nowUs(), kRelaxed);
+  if (e->started.load(kRelaxed) == 0) e->started.store(e->enqueued.load(kRelaxed), kRelaxed);
+  e->finished.store(ticks(), kRelaxed);
   e->state.store(ok ? kDone : kFailed, kRelaxed);
 }
 
@@ -165,6 +182,17 @@ Result FlightRecorder::dump(const std::string& pathIn, const std::string& reason
           comm_->nranks(), (int)getpid(), (long long)nowUs(), jsonEscape(reason).c_str(),
           (unsigned long long)last);
   const uint64_t first = last > ring_.size() ? last - ring_.size() + 1 : 1;
+  // Ticks to wall-clock microseconds: the line through (creation, now).
+  const uint64_t nowTicks = ticks();
+  const int64_t nowWall = nowUs();
+  const double usPerTick = nowTicks > baseTicks_ ? static_cast<double>(nowWall - baseUs_) /
+                                                       static_cast<double>(nowTicks - baseTicks_)
+                                                 : 0.0;
+  auto wallUs = [&](uint64_t t) -> long long {
+    if (t == 0) return 0;
+    return static_cast<long long>(
+        baseUs_ + static_cast<double>(static_cast<int64_t>(t - baseTicks_)) * usPerTick);
+  };
   const char* sep = "\n";
   for (uint64_t id = first; id <= last; ++id) {
     Entry* e = slot(id);
@@ -174,23 +202,24 @@ Result FlightRecorder::dump(const std::string& pathIn, const std::string& reason
     const uint8_t alg = e->algorithm.load(kRelaxed);
     const uint8_t ex = e->executor.load(kRelaxed);
     const bool p2p = coll == Collective::kSend || coll == Collective::kRecv;
-    fprintf(
-        f,
-        "%s    {\"id\": %llu, \"seq\": %s, \"collective\": \"%s\", \"dtype\": \"%s\", "
-        "\"op\": \"%s\", \"count\": %llu, \"root\": %d, \"peer\": %d, \"stream\": \"0x%llx\", "
-        "\"device\": %s, \"executor\": \"%s\", \"algorithm\": \"%s\", \"state\": \"%s\", "
-        "\"enqueuedUs\": %lld, \"startedUs\": %lld, \"finishedUs\": %lld}",
-        sep, (unsigned long long)id, p2p ? "null" : std::to_string(e->seq.load(kRelaxed)).c_str(),
-        collectiveName(coll), dtypeName(static_cast<tuttiDataType_t>(e->dtype.load(kRelaxed))),
-        op == CallSignature::kNoOp        ? "none"
-        : op == CallSignature::kPreMulSum ? "premulsum"
-                                          : opName(static_cast<tuttiRedOp_t>(op)),
-        (unsigned long long)e->count.load(kRelaxed), e->root.load(kRelaxed), e->peer.load(kRelaxed),
-        (unsigned long long)e->stream.load(kRelaxed), e->onDevice.load(kRelaxed) ? "true" : "false",
-        ex == 0xff ? "none" : executorKindName(static_cast<ExecutorKind>(ex)),
-        alg == 0xff ? "none" : algorithmName(static_cast<Algorithm>(alg)),
-        stateName(e->state.load(kRelaxed)), (long long)e->enqueuedUs.load(kRelaxed),
-        (long long)e->startedUs.load(kRelaxed), (long long)e->finishedUs.load(kRelaxed));
+    fprintf(f,
+            "%s    {\"id\": %llu, \"seq\": %s, \"collective\": \"%s\", \"dtype\": \"%s\", "
+            "\"op\": \"%s\", \"count\": %llu, \"root\": %d, \"peer\": %d, \"stream\": \"0x%llx\", "
+            "\"device\": %s, \"executor\": \"%s\", \"algorithm\": \"%s\", \"state\": \"%s\", "
+            "\"enqueuedUs\": %lld, \"startedUs\": %lld, \"finishedUs\": %lld}",
+            sep, (unsigned long long)id,
+            p2p ? "null" : std::to_string(e->seq.load(kRelaxed)).c_str(), collectiveName(coll),
+            dtypeName(static_cast<tuttiDataType_t>(e->dtype.load(kRelaxed))),
+            op == CallSignature::kNoOp        ? "none"
+            : op == CallSignature::kPreMulSum ? "premulsum"
+                                              : opName(static_cast<tuttiRedOp_t>(op)),
+            (unsigned long long)e->count.load(kRelaxed), p2p ? -1 : e->rootOrPeer.load(kRelaxed),
+            p2p ? e->rootOrPeer.load(kRelaxed) : -1, (unsigned long long)e->stream.load(kRelaxed),
+            e->onDevice.load(kRelaxed) ? "true" : "false",
+            ex == 0xff ? "none" : executorKindName(static_cast<ExecutorKind>(ex)),
+            alg == 0xff ? "none" : algorithmName(static_cast<Algorithm>(alg)),
+            stateName(e->state.load(kRelaxed)), wallUs(e->enqueued.load(kRelaxed)),
+            wallUs(e->started.load(kRelaxed)), wallUs(e->finished.load(kRelaxed)));
     sep = ",\n";
   }
   fprintf(f, "\n  ]\n}\n");

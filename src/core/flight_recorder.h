@@ -41,15 +41,18 @@ class FlightRecorder {
   Result dump(const std::string& path, const std::string& reason);
   std::string defaultPath() const;
 
+  struct Entry;  // one cache line (flight_recorder.cc)
+
  private:
   FlightRecorder(tuttiComm* comm, uint64_t commHash, size_t size);
-  struct Entry;
   Entry* slot(uint64_t id);
 
   tuttiComm* comm_;
   uint64_t commHash_;
   std::vector<Entry> ring_;
   std::atomic<uint64_t> next_{0};
+  uint64_t baseTicks_;  // ticks() and wall-clock microseconds at creation: dumps convert
+  int64_t baseUs_;
 };
 
 // Installs the TUTTI_FLIGHT_SIGNAL handler and its watcher thread once per process (the handler

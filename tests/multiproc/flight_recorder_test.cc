@@ -9,6 +9,10 @@
 
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -125,6 +129,23 @@ TEST(FlightRecorder, DumpOnRequestAndAgreeingRanks) {
         << tuttiGetLastError(comm);
     struct stat st;
     EXPECT_EQ(stat(path.c_str(), &st), 0);
+    // Times are wall-clock microseconds, in order, and recent.
+    std::ifstream in(path);
+    std::stringstream text;
+    text << in.rdbuf();
+    const std::string dump = text.str();
+    auto field = [&](const char* name) {
+      const size_t p = dump.rfind(std::string("\"") + name + "\": ");
+      return p == std::string::npos ? -1LL : std::atoll(dump.c_str() + p + strlen(name) + 4);
+    };
+    const long long enq = field("enqueuedUs"), start = field("startedUs"),
+                    fin = field("finishedUs");
+    const long long now = std::chrono::duration_cast<std::chrono::microseconds>(
+                              std::chrono::system_clock::now().time_since_epoch())
+                              .count();
+    EXPECT_LE(enq, start) << dump;
+    EXPECT_LE(start, fin) << dump;
+    EXPECT_LT(std::llabs(now - fin), 60LL * 1000 * 1000) << "finished " << fin << ", now " << now;
     EXPECT_EQ(tuttiCommDumpFlightRecord(nullptr, nullptr), tuttiInvalidArgument);
   });
   int rc = 0;
