@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# mpirun across namespace hosts (OpenMPI's rsh agent = ip netns exec, TUTTI_HOSTID per host):
+# all_reduce_perf checks every type on 2 hosts x 2 ranks and 3 hosts x (1, 2, 1) ranks,
+# and the INFO lines show shared memory inside a host and sockets between hosts.
+# Usage: netns_mpirun_test.sh ALL_REDUCE_PERF. Exit 77 (ctest: skipped) without root/ip/mpirun.
+set -uo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+SCRIPTS="$HERE/../../scripts"
+perf=${1:?usage: netns_mpirun_test.sh ALL_REDUCE_PERF}
+skip() {
+  echo "skipped: $*"
+  exit 77
+}
+[[ "$(id -u)" == 0 ]] || skip "network-namespace hosts need root (CI runs this as root)"
+command -v ip >/dev/null || skip "no 'ip' (iproute2: scripts/install-deps.sh)"
+command -v mpirun >/dev/null || skip "no mpirun (openmpi-bin)"
+
+name="tutti$$"
+trap '"$SCRIPTS/netns-hosts.sh" down "$name"' EXIT
+"$SCRIPTS/netns-hosts.sh" up "$name" 3 >/dev/null || skip "cannot create network namespaces here"
+
+failed=0
+for layout in 2,2 1,2,1; do
+  log=$(mktemp)
+  # Every type (sum) checked at two sizes: the point is the launch and placement; the C++
+  # tests (netns_collectives_test) sweep every collective, type and op.
+  timeout 120 "$SCRIPTS/netns-mpirun.sh" "$name" "$layout" -x TUTTI_DEBUG=INFO \
+    -x TUTTI_TIMEOUT_MS=30000 -- "$perf" -b 8 -e 64K -f 8192 -d all -o sum -n 2 -w 1 -c 1 \
+    --mem host >"$log" 2>&1
+  rc=$?
+  nranks=$(( $(tr , + <<<"$layout") ))
+  # Ranks on one host see each other over shm and the other hosts over sockets.
+  peers_socket=$(grep -c "rank [0-9]*: .*socket to rank" "$log")
+  if [[ $rc -ne 0 ]]; then
+    echo "FAIL layout $layout: all_reduce_perf exited $rc"
+    failed=1
+  elif [[ "$peers_socket" -ne "$nranks" ]]; then
+    echo "FAIL layout $layout: $peers_socket of $nranks ranks report socket peers"
+    failed=1
+  elif [[ "$layout" == 2,2 ]] && [[ $(grep -c "rank [0-9]*: shm to rank" "$log") -ne 4 ]]; then
+    echo "FAIL layout $layout: ranks sharing a host should use shm"
+    failed=1
+  else
+    echo "ok layout $layout: $(grep -c '^ *[0-9]' "$log") rows checked"
+  fi
+  [[ $failed -eq 0 ]] || { grep -v "^#" "$log" | tail -40; }
+  rm -f "$log"
+  [[ $failed -eq 0 ]] || break
+done
+exit $failed
