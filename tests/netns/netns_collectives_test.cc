@@ -95,8 +95,8 @@ void runLayout(const NetnsHosts& hosts, const std::vector<int>& ranksPerHost,
 class NetnsCollectives : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
-    if (GetParam() == "ucx" && !ucxRegistered())
-      GTEST_SKIP() << "skipped: no 'ucx' transport is registered in this build";
+    std::string why;
+    if (GetParam() == "ucx" && !ucxUsable(&why)) GTEST_SKIP() << "skipped: no UCX here: " << why;
   }
 };
 

@@ -25,20 +25,21 @@ for layout in 2,2 1,2,1; do
   log=$(mktemp)
   # Every type (sum) checked at two sizes: the point is the launch and placement; the C++
   # tests (netns_collectives_test) sweep every collective, type and op.
-  timeout 120 "$SCRIPTS/netns-mpirun.sh" "$name" "$layout" -x TUTTI_DEBUG=INFO \
+  timeout 120 "$SCRIPTS/netns-mpirun.sh" "$name" "$layout" -x TUTTI_DEBUG=INFO -x TUTTI_NET=socket \
     -x TUTTI_TIMEOUT_MS=30000 -- "$perf" -b 8 -e 64K -f 8192 -d all -o sum -n 2 -w 1 -c 1 \
     --mem host >"$log" 2>&1
   rc=$?
   nranks=$(( $(tr , + <<<"$layout") ))
   # Ranks on one host see each other over shm and the other hosts over sockets.
-  peers_socket=$(grep -c "rank [0-9]*: .*socket to rank" "$log")
+  # (INFO: "rank 1: shm to rank 0; socket (tnet0) to ranks 2-3"; the part in brackets optional.)
+  peers_socket=$(grep -cE "rank [0-9]+: .*socket( \([^)]*\))? to rank" "$log")
   if [[ $rc -ne 0 ]]; then
     echo "FAIL layout $layout: all_reduce_perf exited $rc"
     failed=1
   elif [[ "$peers_socket" -ne "$nranks" ]]; then
     echo "FAIL layout $layout: $peers_socket of $nranks ranks report socket peers"
     failed=1
-  elif [[ "$layout" == 2,2 ]] && [[ $(grep -c "rank [0-9]*: shm to rank" "$log") -ne 4 ]]; then
+  elif [[ "$layout" == 2,2 ]] && [[ $(grep -cE "rank [0-9]+: shm( \([^)]*\))? to rank" "$log") -ne 4 ]]; then
     echo "FAIL layout $layout: ranks sharing a host should use shm"
     failed=1
   else

@@ -17,9 +17,11 @@ namespace tutti::testing {
 // namespaces cannot be made here, with the reason in *why.
 const NetnsHosts* netnsHosts(std::string* why);
 
-// True when a transport named "ucx" is registered in this build (checked in a child process,
-// so that the test process never initialises UCX before forking ranks).
-bool ucxRegistered();
+// True when UCX can carry a communicator here: a transport named "ucx" is registered and a
+// two-rank communicator forced onto it (TUTTI_TRANSPORT=ucx) initialises. Checked once, in a
+// child process (the test process never initialises UCX before forking ranks); otherwise
+// *why says what failed.
+bool ucxUsable(std::string* why);
 
 // Environment that makes every cross-host pair use `net` ("socket" or "ucx").
 std::vector<std::pair<std::string, std::string>> netEnv(const std::string& net);
