@@ -6,6 +6,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/mount.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -91,6 +92,13 @@ bool NetnsHosts::enter(int i) const {
   if (fd < 0) return false;
   bool ok = setns(fd, CLONE_NEWNET) == 0;
   close(fd);
+  // /sys/class/net still lists the machine's interfaces until sysfs is mounted again from
+  // inside the namespace (UCX's TCP transport finds its devices there); as `ip netns exec`
+  // does, in a private mount namespace so nobody else's /sys changes.
+  ok = ok && unshare(CLONE_NEWNS) == 0 &&
+       mount(nullptr, "/", nullptr, MS_SLAVE | MS_REC, nullptr) == 0 &&
+       umount2("/sys", MNT_DETACH) == 0 &&
+       mount(hostName(i).c_str(), "/sys", "sysfs", 0, nullptr) == 0;
   return ok;
 }
 

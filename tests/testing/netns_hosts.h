@@ -26,7 +26,8 @@ class NetnsHosts {
   static const char* ifname() { return "tnet0"; }  // the same name on every host
   static std::string script();                     // path of netns-hosts.sh
 
-  // Moves the calling thread (in a forked child: the process) into host i. False on failure.
+  // Moves the calling process (single-threaded: a forked child) into host i, with /sys mounted
+  // from inside it in a mount namespace of its own. False on failure.
   bool enter(int i) const;
   // Runs `command` through the shell in host i; returns its exit status.
   int run(int i, const std::string& command) const;
