@@ -137,6 +137,7 @@ case "$cmd" in
     # A host also gets its own hostname (UTS namespace): OpenMPI names its session directory
     # and shared-memory files after it, and hosts sharing them corrupt each other's. Tutti
     # is told the host apart through TUTTI_HOSTID as well, as where hostnames are shared.
+    # shellcheck disable=SC2016 # "$0" and "$@" belong to the inner shell
     exec ip netns exec "$h" env TUTTI_HOSTID="$h" TUTTI_SOCKET_IFNAME="=$IFACE" \
       unshare --uts sh -c 'hostname "$0" && exec "$@"' "$h" "$@"
     ;;
