@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # mpirun across namespace hosts (OpenMPI's rsh agent = ip netns exec, TUTTI_HOSTID per host):
 # all_reduce_perf checks every type on 2 hosts x 2 ranks and 3 hosts x (1, 2, 1) ranks,
-# and the INFO lines show shared memory inside a host and sockets between hosts.
+# and the INFO lines show shared memory inside a host and sockets between hosts; then the same
+# over UCX where the build has it.
 # Usage: netns_mpirun_test.sh ALL_REDUCE_PERF. Exit 77 (ctest: skipped) without root/ip/mpirun.
 set -uo pipefail
 
@@ -49,4 +50,25 @@ for layout in 2,2 1,2,1; do
   rm -f "$log"
   [[ $failed -eq 0 ]] || break
 done
+[[ $failed -eq 0 ]] || exit 1
+
+# Over UCX (UCX_TLS=tcp) when this build has it: every rank's peers on the other host use ucx.
+log=$(mktemp)
+timeout 120 "$SCRIPTS/netns-mpirun.sh" "$name" 2,2 -x TUTTI_DEBUG=INFO -x TUTTI_NET=ucx \
+  -x UCX_TLS=tcp -x UCX_NET_DEVICES=tnet0 -x TUTTI_TIMEOUT_MS=30000 -- \
+  "$perf" -b 8 -e 64K -f 8192 -d float -o all -n 2 -w 1 -c 1 --mem host >"$log" 2>&1
+rc=$?
+peers_ucx=$(grep -cE "rank [0-9]+: .*ucx( \([^)]*\))? to rank" "$log")
+if [[ $rc -eq 0 && $peers_ucx -eq 4 ]]; then
+  echo "ok ucx layout 2,2: $(grep -c '^ *[0-9]' "$log") rows checked"
+elif [[ $rc -eq 0 && $peers_ucx -eq 0 ]]; then
+  echo "ucx: not in this build (TUTTI_NET=ucx left every pair on sockets): skipped"
+elif [[ $rc -ne 0 ]] && grep -qiE "libucp|cannot load|dlopen" "$log"; then
+  echo "ucx: cannot load here: skipped"
+else
+  echo "FAIL ucx layout 2,2: exit $rc, $peers_ucx of 4 ranks report ucx peers"
+  grep -v "^#" "$log" | tail -40
+  failed=1
+fi
+rm -f "$log"
 exit $failed
