@@ -67,9 +67,14 @@ std::unique_ptr<NetnsHosts> NetnsHosts::create(int n, std::string* why) {
     h->name_.clear();  // `up` cleaned up after itself
     return nullptr;
   }
+  // "NAME-hI ADDR" lines; others (the removal of a stale set, on stderr) are skipped.
   std::istringstream lines(out);
-  std::string ns, addr;
-  while (lines >> ns >> addr) h->addresses_.push_back(addr);
+  std::string line;
+  while (std::getline(lines, line)) {
+    std::istringstream words(line);
+    std::string ns, addr;
+    if (words >> ns >> addr && ns == h->hostName(h->size())) h->addresses_.push_back(addr);
+  }
   if (h->size() != n) {
     *why = "unexpected output from netns-hosts.sh up: " + out;
     return nullptr;  // the destructor removes what was made
