@@ -1,0 +1,215 @@
+// UCX transport type: decides which pairs it carries (TUTTI_NET, TUTTI_TRANSPORT, hostHash),
+// creates the communicator's UCP context and worker, exchanges worker addresses over the
+// bootstrap and opens one endpoint per peer, ending with a hello each way.
+#include "transport/ucx_transport.h"
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "base/deadline.h"
+#include "base/env.h"
+#include "base/logging.h"
+#include "bootstrap/bootstrap.h"
+#include "transport/ucx_connection.h"
+
+namespace tutti {
+
+Result readNetChoice(NetChoice* out) {
+  const std::string v = envString("TUTTI_NET");
+  if (v.empty() || v == "auto")
+    *out = NetChoice::kAuto;
+  else if (v == "ucx")
+    *out = NetChoice::kUcx;
+  else if (v == "socket")
+    *out = NetChoice::kSocket;
+  else
+    return setError(tuttiInvalidArgument,
+                    "TUTTI_NET=%s is not a network transport (use ucx, socket or auto)",
+                    v.c_str());
+  return tuttiSuccess;
+}
+
+namespace {
+
+size_t alignUp(size_t x, size_t a) { return (x + a - 1) / a * a; }
+
+// What each rank publishes in the exchange: its stream shape and its worker address length.
+struct UcxCard {
+  uint64_t chunk;
+  uint32_t slots;
+  uint32_t addressBytes;  // 0: this rank opened no worker (no UCX peers)
+};
+
+class UcxTransport : public Transport {
+ public:
+  const char* name() const override { return "ucx"; }
+  Result prepare(const TransportContext& ctx, PeerInfo* self) override;
+  bool canConnect(const TransportContext& ctx, int a, int b) const override;
+  Result connect(const TransportContext& ctx, const std::vector<int>& peers,
+                 std::vector<std::unique_ptr<Connection>>* conns) override;
+  std::string describe() const override { return describe_; }
+
+ private:
+  Result openWorker();
+  Result waitForHellos(const TransportContext& ctx,
+                       std::vector<std::unique_ptr<UcxConnection>>* open);
+
+  const ucx::Api* api_ = nullptr;
+  NetChoice net_ = NetChoice::kAuto;
+  bool onlyUcx_ = false;  // TUTTI_TRANSPORT=ucx
+  std::shared_ptr<UcxWorker> worker_;
+  std::string describe_;
+};
+
+Result UcxTransport::prepare(const TransportContext& ctx, PeerInfo*) {
+  TUTTI_TRY(readNetChoice(&net_));
+  onlyUcx_ = envString("TUTTI_TRANSPORT") == "ucx";
+  if (net_ == NetChoice::kSocket && !onlyUcx_) return tuttiSuccess;  // never loads UCX
+  std::string why;
+  api_ = ucx::load(&why);
+  if (!api_) {
+    if (onlyUcx_)
+      return setError(tuttiSystemError, "TUTTI_TRANSPORT=ucx but UCX cannot be loaded: %s",
+                      why.c_str());
+    if (net_ == NetChoice::kUcx)
+      return setError(tuttiSystemError,
+                      "TUTTI_NET=ucx but UCX cannot be loaded: %s (install UCX 1.x, point "
+                      "TUTTI_UCX_LIB at libucp.so.0, or set TUTTI_NET=socket)",
+                      why.c_str());
+    if (ctx.rank == 0) TUTTI_INFO("UCX transport not offered: %s", why.c_str());
+    return tuttiSuccess;
+  }
+  describe_ = "UCX " + std::to_string(api_->major) + "." + std::to_string(api_->minor) + "." +
+              std::to_string(api_->release) + ", UCX_TLS=" + envString("UCX_TLS", "default") +
+              ", UCX_NET_DEVICES=" + envString("UCX_NET_DEVICES", "default");
+  if (ctx.rank == 0)
+    TUTTI_INFO("UCX %u.%u.%u loaded (UCX_TLS=%s, UCX_NET_DEVICES=%s)", api_->major, api_->minor,
+               api_->release, envString("UCX_TLS", "default").c_str(),
+               envString("UCX_NET_DEVICES", "default").c_str());
+  return tuttiSuccess;
+}
+
+bool UcxTransport::canConnect(const TransportContext& ctx, int a, int b) const {
+  if (!api_) return false;
+  if (onlyUcx_) return true;
+  return net_ != NetChoice::kSocket && !ctx.sameHost(a, b);
+}
+
+// UCX_* variables are read by ucp_config_read (UCX_TLS, UCX_NET_DEVICES, ...).
+Result UcxTransport::openWorker() {
+  auto w = std::make_shared<UcxWorker>();
+  w->api = api_;
+  ucx::Config* config = nullptr;
+  ucx::Status s = api_->configRead(nullptr, nullptr, &config);
+  if (s != ucx::kOk)
+    return setError(tuttiInvalidArgument, "ucp_config_read failed (check the UCX_* variables): %s",
+                    ucx::statusText(api_, s).c_str());
+  ucx::Params params{};
+  params.fieldMask = ucx::kParamFieldFeatures;
+  params.features = ucx::kFeatureTag;
+  // The API version we were written against; a newer 1.x library accepts it.
+  s = api_->initVersion(1, 9, &params, config, &w->context);
+  api_->configRelease(config);
+  if (s != ucx::kOk)
+    return setError(tuttiSystemError, "ucp_init failed: %s (UCX_TLS=%s, UCX_NET_DEVICES=%s)",
+                    ucx::statusText(api_, s).c_str(), envString("UCX_TLS", "default").c_str(),
+                    envString("UCX_NET_DEVICES", "default").c_str());
+  ucx::WorkerParams wp{};
+  wp.fieldMask = ucx::kWorkerParamFieldThreadMode;
+  wp.threadMode = ucx::kThreadModeSerialized;
+  s = api_->workerCreate(w->context, &wp, &w->worker);
+  if (s != ucx::kOk)
+    return setError(tuttiSystemError, "ucp_worker_create failed: %s",
+                    ucx::statusText(api_, s).c_str());
+  worker_ = std::move(w);
+  return tuttiSuccess;
+}
+
+Result UcxTransport::waitForHellos(const TransportContext& ctx,
+                                   std::vector<std::unique_ptr<UcxConnection>>* open) {
+  Deadline dl = Deadline::afterMs(ctx.timeoutMs);
+  for (;;) {
+    bool all = true;
+    {
+      std::lock_guard<std::mutex> lock(worker_->mu);
+      const unsigned events = api_->workerProgress(worker_->worker);
+      for (auto& c : *open) {
+        if (!c) continue;
+        bool done = false;
+        TUTTI_TRY(c->helloDone(&done));
+        all &= done;
+      }
+      if (all) return tuttiSuccess;
+      if (events) continue;
+    }
+    if (ctx.abort && ctx.abort->load()) return setError(tuttiAborted, "aborted during UCX setup");
+    if (dl.expired())
+      return setError(tuttiTimeout,
+                      "UCX endpoints not wired up within %d ms (TUTTI_TIMEOUT_MS; check UCX_TLS "
+                      "and UCX_NET_DEVICES on every host)",
+                      ctx.timeoutMs);
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+}
+
+// Collective over every rank, including those with no UCX peers (they publish no address).
+Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>& peers,
+                             std::vector<std::unique_ptr<Connection>>* conns) {
+  const int n = ctx.nranks;
+  const size_t chunk = alignUp(envBytes("TUTTI_UCX_CHUNK_BYTES", 512u << 10), Connection::kAlign);
+  size_t staging = alignUp(envBytes("TUTTI_UCX_STAGING_BYTES", 4u << 20), Connection::kAlign);
+  if (staging < chunk) staging = chunk;
+  const uint32_t slots = static_cast<uint32_t>(staging / chunk < 2 ? 2 : staging / chunk);
+
+  ucx::Address* address = nullptr;
+  size_t addressBytes = 0;
+  if (!peers.empty()) {
+    TUTTI_TRY(openWorker());
+    ucx::Status s = api_->workerGetAddress(worker_->worker, &address, &addressBytes);
+    if (s != ucx::kOk)
+      return setError(tuttiSystemError, "ucp_worker_get_address failed: %s",
+                      ucx::statusText(api_, s).c_str());
+  }
+  std::vector<UcxCard> cards(n);
+  cards[ctx.rank] = UcxCard{chunk, slots, static_cast<uint32_t>(addressBytes)};
+  Result r = ctx.bootstrap->allGather(cards.data(), sizeof(UcxCard));
+  size_t maxBytes = 0;
+  for (const UcxCard& c : cards) maxBytes = c.addressBytes > maxBytes ? c.addressBytes : maxBytes;
+  std::vector<char> table;
+  if (r == tuttiSuccess) {
+    table.assign(maxBytes * n, 0);
+    if (addressBytes) memcpy(table.data() + maxBytes * ctx.rank, address, addressBytes);
+    // Every rank saw the same lengths, so every rank takes this branch or none does.
+    if (maxBytes > 0) r = ctx.bootstrap->allGather(table.data(), maxBytes);
+  }
+  if (address) api_->workerReleaseAddress(worker_->worker, address);
+  TUTTI_CHECK(r, "exchanging UCX worker addresses");
+
+  std::vector<std::unique_ptr<UcxConnection>> open(n);
+  const uint64_t nonce = ctx.peer(0).commNonce;
+  for (int p : peers) {
+    const UcxCard& c = cards[p];
+    if (c.addressBytes == 0 || c.chunk == 0 || c.chunk % Connection::kAlign != 0 ||
+        c.slots < 2)
+      return setError(tuttiRemoteError,
+                      "rank %d published no usable UCX address (chunk %llu, %u slots, %u address "
+                      "bytes): does UCX load there?",
+                      p, (unsigned long long)c.chunk, c.slots, c.addressBytes);
+    open[p] = std::make_unique<UcxConnection>(worker_, ctx.rank, p, UcxStreamShape{chunk, slots},
+                                              UcxStreamShape{c.chunk, c.slots}, staging);
+    std::lock_guard<std::mutex> lock(worker_->mu);
+    TUTTI_CHECK(open[p]->open(reinterpret_cast<const ucx::Address*>(table.data() + maxBytes * p),
+                              nonce),
+                "opening a UCX endpoint to rank %d", p);
+  }
+  if (!peers.empty()) TUTTI_TRY(waitForHellos(ctx, &open));
+  for (int p : peers) (*conns)[p] = std::move(open[p]);
+  return tuttiSuccess;
+}
+
+}  // namespace
+
+std::unique_ptr<Transport> makeUcxTransport() { return std::make_unique<UcxTransport>(); }
+
+}  // namespace tutti
