@@ -40,6 +40,7 @@ void loadOnce(const std::string& name, Loaded* l) {
   // ucs_status_string lives in libucs, a dependency of libucp: dlsym on the handle finds it.
   bool ok = resolve(lib, "ucp_config_read", &a.configRead, &why) &&
             resolve(lib, "ucp_config_release", &a.configRelease, &why) &&
+            resolve(lib, "ucp_config_modify", &a.configModify, &why) &&
             resolve(lib, "ucp_get_version", &a.getVersion, &why) &&
             resolve(lib, "ucp_init_version", &a.initVersion, &why) &&
             resolve(lib, "ucp_cleanup", &a.cleanup, &why) &&

@@ -102,6 +102,7 @@ struct TagRecvInfo {
 struct Api {
   Status (*configRead)(const char* envPrefix, const char* filename, Config** config);
   void (*configRelease)(Config* config);
+  Status (*configModify)(Config* config, const char* name, const char* value);
   void (*getVersion)(unsigned* major, unsigned* minor, unsigned* release);
   Status (*initVersion)(unsigned apiMajor, unsigned apiMinor, const Params* params,
                         const Config* config, Context* context);

@@ -118,6 +118,10 @@ UcxConnection::~UcxConnection() {
     if (w_->conns[i] == this) w_->conns.erase(w_->conns.begin() + static_cast<long>(i));
   const bool force = broken() || failRequested_.load();
   if (failRequested_.load() && !failNoticeSent_) sendFailNotice();
+  // A credit the peer sent just before we got here would otherwise find no receive posted
+  // (UCX then warns about an unmatched message when the worker goes): drain briefly.
+  for (int i = 0; i < 20 && !force; ++i)
+    if (api_->workerProgress(w_->worker) == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
   // Cancel what is still posted, close the endpoint (flushing unless something failed), and
   // progress until both are done or the bound passes.
   std::vector<void*> pending;
