@@ -21,10 +21,10 @@ std::string describeInterfaces() {
     if (fam != AF_INET && fam != AF_INET6) continue;
     if (!seen.insert(i->ifa_name).second) continue;
     char text[INET6_ADDRSTRLEN] = "?";
-    const void* a = fam == AF_INET
-                        ? static_cast<const void*>(
-                              &reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr)
-                        : &reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr;
+    const void* a =
+        fam == AF_INET
+            ? static_cast<const void*>(&reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr)
+            : &reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr;
     inet_ntop(fam, a, text, sizeof(text));
     if (!out.empty()) out += ", ";
     out += std::string(i->ifa_name) + " (" + text + ((i->ifa_flags & IFF_UP) ? ", up" : ", down") +

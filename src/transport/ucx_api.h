@@ -28,9 +28,7 @@ using Tag = uint64_t;
 inline bool ptrIsError(void* p) {
   return reinterpret_cast<uintptr_t>(p) >= static_cast<uintptr_t>(static_cast<intptr_t>(kErrLast));
 }
-inline Status ptrStatus(void* p) {
-  return static_cast<Status>(reinterpret_cast<intptr_t>(p));
-}
+inline Status ptrStatus(void* p) { return static_cast<Status>(reinterpret_cast<intptr_t>(p)); }
 
 // ucp_params_t (field order as in ucp.h of 1.13 and 1.16).
 constexpr uint64_t kParamFieldFeatures = 1u << 0;

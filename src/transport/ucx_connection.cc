@@ -121,7 +121,8 @@ UcxConnection::~UcxConnection() {
   // A credit the peer sent just before we got here would otherwise find no receive posted
   // (UCX then warns about an unmatched message when the worker goes): drain briefly.
   for (int i = 0; i < 20 && !force; ++i)
-    if (api_->workerProgress(w_->worker) == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
+    if (api_->workerProgress(w_->worker) == 0)
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
   // Cancel what is still posted, close the endpoint (flushing unless something failed), and
   // progress until both are done or the bound passes.
   std::vector<void*> pending;
@@ -156,7 +157,8 @@ UcxConnection::~UcxConnection() {
       }
       break;
     }
-    if (api_->workerProgress(w_->worker) == 0) std::this_thread::sleep_for(std::chrono::microseconds(50));
+    if (api_->workerProgress(w_->worker) == 0)
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
   for (void* r : pending) api_->requestFree(r);
   if (closeReq) api_->requestFree(closeReq);
@@ -192,8 +194,7 @@ void UcxConnection::progressWorker() {
 void UcxConnection::pumpLocked() {
   if (failRequested_.load(std::memory_order_relaxed) && !failNoticeSent_) sendFailNotice();
   if (status_ != tuttiSuccess || !ep_) return;
-  if (pollControl() == tuttiSuccess && postSends() == tuttiSuccess &&
-      reapSends() == tuttiSuccess)
+  if (pollControl() == tuttiSuccess && postSends() == tuttiSuccess && reapSends() == tuttiSuccess)
     (void)maybeSendCredit();
 }
 
@@ -254,8 +255,8 @@ Result UcxConnection::postSlot(uint64_t index) {
   s.info = {};
   ucx::RequestParam rp = recvParam(&s.info);
   char* buf = slotMem_.get() + (index % mine_.slots) * mine_.chunk;
-  void* r = api_->tagRecvNbx(w_->worker, buf, mine_.chunk, ucxTag(UcxMsg::kData, peer_), kAllBits,
-                             &rp);
+  void* r =
+      api_->tagRecvNbx(w_->worker, buf, mine_.chunk, ucxTag(UcxMsg::kData, peer_), kAllBits, &rp);
   if (ucx::ptrIsError(r))
     return fail(setError(tuttiSystemError, "posting a receive from rank %d failed: %s", peer_,
                          ucx::statusText(api_, ucx::ptrStatus(r)).c_str()));
@@ -317,8 +318,7 @@ Result UcxConnection::postSends() {
     if (len > ringBytes_ - off) len = ringBytes_ - off;
     if (len > theirs_.chunk) len = theirs_.chunk;
     ucx::RequestParam sp{};
-    void* r =
-        api_->tagSendNbx(ep_, sendRing_.get() + off, len, ucxTag(UcxMsg::kData, me_), &sp);
+    void* r = api_->tagSendNbx(ep_, sendRing_.get() + off, len, ucxTag(UcxMsg::kData, me_), &sp);
     if (ucx::ptrIsError(r))
       return fail(setError(tuttiRemoteError, "sending to rank %d failed: %s", peer_,
                            ucx::statusText(api_, ucx::ptrStatus(r)).c_str()));
@@ -344,8 +344,8 @@ Result UcxConnection::maybeSendCredit() {
   if (consumed_ - creditSent_ < batch) return tuttiSuccess;
   creditOut_ = consumed_;
   ucx::RequestParam sp{};
-  void* r = api_->tagSendNbx(ep_, &creditOut_, sizeof(creditOut_), ucxTag(UcxMsg::kCredit, me_),
-                             &sp);
+  void* r =
+      api_->tagSendNbx(ep_, &creditOut_, sizeof(creditOut_), ucxTag(UcxMsg::kCredit, me_), &sp);
   if (ucx::ptrIsError(r))
     return fail(setError(tuttiRemoteError, "sending credits to rank %d failed: %s", peer_,
                          ucx::statusText(api_, ucx::ptrStatus(r)).c_str()));
@@ -363,9 +363,8 @@ void UcxConnection::sendFailNotice() {
   if (ucx::ptrIsError(r)) return;
   failSendReq_ = r;
   // Push it out now: the caller is about to stop driving this worker.
-  for (int i = 0; i < 16 && failSendReq_ && api_->requestCheckStatus(failSendReq_) ==
-                                                 ucx::kInProgress;
-       ++i)
+  for (int i = 0;
+       i < 16 && failSendReq_ && api_->requestCheckStatus(failSendReq_) == ucx::kInProgress; ++i)
     api_->workerProgress(w_->worker);
 }
 

@@ -25,8 +25,7 @@ Result readNetChoice(NetChoice* out) {
     *out = NetChoice::kSocket;
   else
     return setError(tuttiInvalidArgument,
-                    "TUTTI_NET=%s is not a network transport (use ucx, socket or auto)",
-                    v.c_str());
+                    "TUTTI_NET=%s is not a network transport (use ucx, socket or auto)", v.c_str());
   return tuttiSuccess;
 }
 
@@ -45,8 +44,8 @@ bool tcpOnly(const std::string& tls) {
     const std::string t = tls.substr(pos, comma - pos);
     if (t == "tcp")
       tcp = true;
-    else if (t != "self" && t != "sm" && t != "shm" && t != "posix" && t != "sysv" &&
-             t != "cma" && t != "knem" && t != "xpmem" && !t.empty())
+    else if (t != "self" && t != "sm" && t != "shm" && t != "posix" && t != "sysv" && t != "cma" &&
+             t != "knem" && t != "xpmem" && !t.empty())
       return false;
     pos = comma + 1;
   }
@@ -214,8 +213,7 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
   const uint64_t nonce = ctx.peer(0).commNonce;
   for (int p : peers) {
     const UcxCard& c = cards[p];
-    if (c.addressBytes == 0 || c.chunk == 0 || c.chunk % Connection::kAlign != 0 ||
-        c.slots < 2)
+    if (c.addressBytes == 0 || c.chunk == 0 || c.chunk % Connection::kAlign != 0 || c.slots < 2)
       return setError(tuttiRemoteError,
                       "rank %d published no usable UCX address (chunk %llu, %u slots, %u address "
                       "bytes): does UCX load there?",
@@ -223,9 +221,9 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
     open[p] = std::make_unique<UcxConnection>(worker_, ctx.rank, p, UcxStreamShape{chunk, slots},
                                               UcxStreamShape{c.chunk, c.slots}, staging);
     std::lock_guard<std::mutex> lock(worker_->mu);
-    TUTTI_CHECK(open[p]->open(reinterpret_cast<const ucx::Address*>(table.data() + maxBytes * p),
-                              nonce),
-                "opening a UCX endpoint to rank %d", p);
+    TUTTI_CHECK(
+        open[p]->open(reinterpret_cast<const ucx::Address*>(table.data() + maxBytes * p), nonce),
+        "opening a UCX endpoint to rank %d", p);
   }
   if (!peers.empty()) TUTTI_TRY(waitForHellos(ctx, &open));
   for (int p : peers) (*conns)[p] = std::move(open[p]);

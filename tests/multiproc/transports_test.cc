@@ -88,10 +88,8 @@ TEST(Transports, ChoicePerPeerIsLoggedAtInfo) {
       [dir](tuttiComm_t comm, int rank, int n) {
         EXPECT_EQ(allReduceOnce(comm, rank), 10);
         const std::string text = readFile(std::string(dir) + "/log-" + std::to_string(getpid()));
-        const char* want[] = {"rank 0: shm to rank 1; socket (",
-                              "rank 1: shm to rank 0; socket (",
-                              "rank 2: shm to rank 3; socket (",
-                              "rank 3: shm to rank 2; socket ("};
+        const char* want[] = {"rank 0: shm to rank 1; socket (", "rank 1: shm to rank 0; socket (",
+                              "rank 2: shm to rank 3; socket (", "rank 3: shm to rank 2; socket ("};
         EXPECT_NE(text.find(want[rank]), std::string::npos) << text;
         // The socket transport names its interface and address, then the peers.
         EXPECT_NE(text.find(rank < 2 ? ") to ranks 2-3" : ") to ranks 0-1"), std::string::npos)

@@ -33,7 +33,9 @@ bool ucxLoads() {
 
 // Each rank its own "host", so every pair is inter-host and goes over UCX.
 std::vector<std::pair<std::string, std::string>> ucxEnv() {
-  return {{"TUTTI_NET", "ucx"}, {"UCX_TLS", "tcp"}, {"TUTTI_TIMEOUT_MS", "10000"},
+  return {{"TUTTI_NET", "ucx"},
+          {"UCX_TLS", "tcp"},
+          {"TUTTI_TIMEOUT_MS", "10000"},
           {"TUTTI_RANKS_PER_NODE", "1"}};
 }
 
@@ -76,14 +78,14 @@ void runSweeps(int n, const std::vector<std::pair<std::string, std::string>>& ex
               for (tuttiRedOp_t op : s.reduces ? allOps() : std::vector<tuttiRedOp_t>{tuttiSum})
                 for (size_t count : {size_t{1}, size_t{7}, size_t{1001}, size_t{200003}}) {
                   if (count > 1001 && op != tuttiSum) continue;
-                  const bool inPlace = (count + dtype) % 2 == 1 &&
-                                       s.collective != Collective::kAllToAllv;
+                  const bool inPlace =
+                      (count + dtype) % 2 == 1 && s.collective != Collective::kAllToAllv;
                   const int root = static_cast<int>((count + dtype) % nr);
                   CollCase c{s.collective, dtype, op, count, inPlace, root, algo};
                   const std::string err = runCollectiveCase(comm, rank, nr, c, seed);
                   if (!err.empty() && failures++ < 5)
-                    ADD_FAILURE() << "rank " << rank << ": " << describe(c, nr)
-                                  << " seed=" << seed << ": " << err;
+                    ADD_FAILURE() << "rank " << rank << ": " << describe(c, nr) << " seed=" << seed
+                                  << ": " << err;
                 }
       },
       opt);
@@ -144,8 +146,9 @@ TEST(UcxTransport, ChosenBetweenHostsAndLogged) {
         EXPECT_EQ(out, 1 + 4 + 7 + 10);
         EXPECT_EQ(tuttiCommDestroy(comm), tuttiSuccess);
         const std::string text = readFile(std::string(dir) + "/log-" + std::to_string(getpid()));
-        const std::string want[] = {"rank 0: shm to rank 1; ucx (UCX 1.", "rank 1: shm to rank 0; ucx",
-                                    "rank 2: shm to rank 3; ucx", "rank 3: shm to rank 2; ucx"};
+        const std::string want[] = {"rank 0: shm to rank 1; ucx (UCX 1.",
+                                    "rank 1: shm to rank 0; ucx", "rank 2: shm to rank 3; ucx",
+                                    "rank 3: shm to rank 2; ucx"};
         EXPECT_NE(text.find(want[rank]), std::string::npos) << text;
         EXPECT_NE(text.find("UCX_TLS=tcp"), std::string::npos) << text;
         EXPECT_NE(text.find(rank < 2 ? "to ranks 2-3" : "to ranks 0-1"), std::string::npos) << text;
@@ -160,13 +163,17 @@ TEST(UcxTransport, ForcedForEveryPair) {
   SKIP_WITHOUT_UCX();
   RankOptions opt;
   opt.env = {{"TUTTI_TRANSPORT", "ucx"}, {"UCX_TLS", "tcp"}};
-  runRanks(3, [](tuttiComm_t comm, int rank, int) {
-    std::vector<int64_t> v(777, rank + 5), out(777);
-    ASSERT_EQ(tuttiAllReduce(v.data(), out.data(), v.size(), tuttiInt64, tuttiSum, comm, nullptr),
-              tuttiSuccess)
-        << tuttiGetLastError(comm);
-    for (int64_t x : out) ASSERT_EQ(x, 5 + 6 + 7);
-  }, opt);
+  runRanks(
+      3,
+      [](tuttiComm_t comm, int rank, int) {
+        std::vector<int64_t> v(777, rank + 5), out(777);
+        ASSERT_EQ(
+            tuttiAllReduce(v.data(), out.data(), v.size(), tuttiInt64, tuttiSum, comm, nullptr),
+            tuttiSuccess)
+            << tuttiGetLastError(comm);
+        for (int64_t x : out) ASSERT_EQ(x, 5 + 6 + 7);
+      },
+      opt);
 }
 
 using Clock = std::chrono::steady_clock;
@@ -225,7 +232,8 @@ void expectInitError(const std::vector<std::pair<std::string, std::string>>& env
 
 // Runs everywhere: the library name is one that cannot load.
 TEST(UcxTransport, ForcedWhenUcxCannotLoadIsAnInitErrorSayingWhy) {
-  expectInitError({{"TUTTI_NET", "ucx"}, {"TUTTI_UCX_LIB", "/nonexistent/libucp.so.0"},
+  expectInitError({{"TUTTI_NET", "ucx"},
+                   {"TUTTI_UCX_LIB", "/nonexistent/libucp.so.0"},
                    {"TUTTI_RANKS_PER_NODE", "1"}},
                   tuttiSystemError,
                   {"TUTTI_NET=ucx but UCX cannot be loaded", "dlopen(/nonexistent/libucp.so.0)"});
@@ -240,12 +248,15 @@ TEST(UcxTransport, InvalidNetChoiceNamesTheVariable) {
 TEST(UcxTransport, AbsentUcxFallsBackToSockets) {
   RankOptions opt;
   opt.env = {{"TUTTI_UCX_LIB", "/nonexistent/libucp.so.0"}, {"TUTTI_RANKS_PER_NODE", "1"}};
-  runRanks(2, [](tuttiComm_t comm, int rank, int) {
-    int v = rank + 10, out = 0;
-    EXPECT_EQ(tuttiAllReduce(&v, &out, 1, tuttiInt32, tuttiSum, comm, nullptr), tuttiSuccess)
-        << tuttiGetLastError(comm);
-    EXPECT_EQ(out, 21);
-  }, opt);
+  runRanks(
+      2,
+      [](tuttiComm_t comm, int rank, int) {
+        int v = rank + 10, out = 0;
+        EXPECT_EQ(tuttiAllReduce(&v, &out, 1, tuttiInt32, tuttiSum, comm, nullptr), tuttiSuccess)
+            << tuttiGetLastError(comm);
+        EXPECT_EQ(out, 21);
+      },
+      opt);
 }
 
 }  // namespace
