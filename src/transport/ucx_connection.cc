@@ -187,7 +187,10 @@ void UcxConnection::onEpError(void* arg, ucx::Ep, ucx::Status status) {
 }
 
 void UcxConnection::progressWorker() {
-  api_->workerProgress(w_->worker);
+  // UCX's TCP transport moves one segment per endpoint per call: keep calling while it does
+  // work (bounded), or the executor would see a trickle and back off between calls.
+  for (int i = 0; i < 64 && api_->workerProgress(w_->worker) != 0; ++i) {
+  }
   for (UcxConnection* c : w_->conns) c->pumpLocked();
 }
 

@@ -180,7 +180,7 @@ Result UcxTransport::waitForHellos(const TransportContext& ctx,
 Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>& peers,
                              std::vector<std::unique_ptr<Connection>>* conns) {
   const int n = ctx.nranks;
-  const size_t chunk = alignUp(envBytes("TUTTI_UCX_CHUNK_BYTES", 128u << 10), Connection::kAlign);
+  const size_t chunk = alignUp(envBytes("TUTTI_UCX_CHUNK_BYTES", 32u << 10), Connection::kAlign);
   size_t staging = alignUp(envBytes("TUTTI_UCX_STAGING_BYTES", 4u << 20), Connection::kAlign);
   if (staging < chunk) staging = chunk;
   const uint32_t slots = static_cast<uint32_t>(staging / chunk < 2 ? 2 : staging / chunk);

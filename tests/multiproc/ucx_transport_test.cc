@@ -62,7 +62,7 @@ const Sweep kSweeps[] = {
     {Collective::kReduce, {"chain"}, true},
 };
 
-// Every collective x dtype x op; odd counts, one past the default 512 KiB UCX chunk.
+// Every collective x dtype x op; odd counts, the largest many UCX chunks long.
 void runSweeps(int n, const std::vector<std::pair<std::string, std::string>>& extraEnv) {
   const uint64_t seed = testSeed();
   RankOptions opt;
