@@ -128,8 +128,8 @@ Result connectTransports(const TransportContext& ctx, PeerConnections* pc) {
                         registeredNames().c_str());
       return setError(tuttiInvalidUsage,
                       "ranks disagree on a transport: rank %d would reach rank %d over %s but "
-                      "rank %d would reach rank %d over %s (set the same TUTTI_TRANSPORT on "
-                      "every rank)",
+                      "rank %d would reach rank %d over %s (set the same TUTTI_TRANSPORT and "
+                      "TUTTI_NET on every rank, and install UCX on all hosts or none)",
                       a, b, nameOf(ab), b, a, nameOf(ba));
     }
   // Types in registration order on every rank; a type no pair uses is skipped everywhere.

@@ -244,6 +244,29 @@ TEST(UcxTransport, InvalidNetChoiceNamesTheVariable) {
                   {"TUTTI_NET=infiniband", "use ucx, socket or auto"});
 }
 
+// One host that says TUTTI_NET=socket while the others would use UCX: init fails on every rank
+// naming both sides and the variables to align.
+TEST(UcxTransport, NetChoiceDisagreementFailsOnEveryRank) {
+  SKIP_WITHOUT_UCX();
+  RankOptions opt;
+  opt.createComm = false;
+  opt.env = {{"TUTTI_RANKS_PER_NODE", "1"}, {"UCX_TLS", "tcp"}, {"TUTTI_TIMEOUT_MS", "10000"}};
+  runRanks(
+      3,
+      [](tuttiComm_t, int rank, int n) {
+        if (rank == 1) setenv("TUTTI_NET", "socket", 1);
+        tuttiComm_t comm = nullptr;
+        EXPECT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiInvalidUsage);
+        const std::string msg = tuttiGetLastError(nullptr);
+        EXPECT_NE(msg.find("rank 0 would reach rank 1 over ucx but rank 1 would reach rank 0 over "
+                           "socket"),
+                  std::string::npos)
+            << msg;
+        EXPECT_NE(msg.find("TUTTI_NET"), std::string::npos) << msg;
+      },
+      opt);
+}
+
 // Without UCX and without TUTTI_NET, hosts fall back to sockets (nothing to configure).
 TEST(UcxTransport, AbsentUcxFallsBackToSockets) {
   RankOptions opt;
