@@ -2,6 +2,8 @@
 #include "transport/ucx_api.h"
 
 #include <dlfcn.h>
+#include <stdio.h>
+#include <stdlib.h>
 
 #include <map>
 #include <memory>
@@ -63,6 +65,7 @@ void loadOnce(const std::string& name, Loaded* l) {
     dlclose(lib);
     return;
   }
+  a.epPrintInfo = reinterpret_cast<void (*)(Ep, FILE*)>(dlsym(lib, "ucp_ep_print_info"));
   a.getVersion(&a.major, &a.minor, &a.release);
   // The ABI declared in ucx_api.h is that of 1.x from 1.9 on (the *_nbx calls came in 1.9).
   if (a.major != 1 || a.minor < 9) {
@@ -90,6 +93,32 @@ const Api* load(std::string* why) {
   }
   if (why) *why = l->why;
   return l->ok ? &l->api : nullptr;
+}
+
+std::string epLanes(const Api* api, Ep ep) {
+  if (!api->epPrintInfo || !ep) return "";
+  char* text = nullptr;
+  size_t len = 0;
+  FILE* f = open_memstream(&text, &len);
+  if (!f) return "";
+  api->epPrintInfo(ep, f);
+  fclose(f);
+  // Lines like "#   lane[0]:  0:tcp/lo.0 md[0] -> ...": keep "tcp/lo" once per lane kind.
+  std::string out;
+  const std::string all(text ? text : "", len);
+  free(text);
+  for (size_t pos = all.find("lane["); pos != std::string::npos; pos = all.find("lane[", pos + 5)) {
+    size_t colon = all.find(':', all.find("]:", pos) + 2);
+    if (colon == std::string::npos) break;
+    size_t end = all.find_first_of(" \n", colon + 1);
+    std::string lane = all.substr(colon + 1, end == std::string::npos ? end : end - colon - 1);
+    const size_t dot = lane.rfind('.');
+    if (dot != std::string::npos && lane.find('/') != std::string::npos && dot > lane.find('/'))
+      lane.erase(dot);  // "tcp/lo.0": the trailing system device index
+    if (!lane.empty() && (", " + out + ",").find(", " + lane + ",") == std::string::npos)
+      out += (out.empty() ? "" : ", ") + lane;
+  }
+  return out;
 }
 
 std::string statusText(const Api* api, Status s) {

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 namespace tutti {
@@ -120,6 +121,7 @@ struct Api {
   void (*requestCancel)(Worker worker, void* request);
   void (*requestFree)(void* request);
   const char* (*statusString)(Status status);
+  void (*epPrintInfo)(Ep ep, FILE* stream);  // optional (null when missing): for the INFO line
 
   unsigned major = 0, minor = 0, release = 0;  // of the loaded library
 };
@@ -130,6 +132,10 @@ const Api* load(std::string* why);
 
 // "Input/output error (-3)" for an error message.
 std::string statusText(const Api* api, Status s);
+
+// The transports and devices an endpoint's lanes use ("tcp/lo", "rc_mlx5/mlx5_0:1"), from
+// ucp_ep_print_info; "" when UCX cannot say.
+std::string epLanes(const Api* api, Ep ep);
 
 }  // namespace ucx
 }  // namespace tutti

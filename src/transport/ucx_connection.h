@@ -57,6 +57,8 @@ class UcxConnection : public Connection {
   Result open(const ucx::Address* peerAddress, uint64_t nonce);
   // True once our hello went out and the peer's arrived and matched `nonce`.
   Result helloDone(bool* done);
+  // The endpoint's transports and devices ("tcp/lo"), for the INFO line; after the hello.
+  std::string lanes() const { return ucx::epLanes(api_, ep_); }
 
   Result sendSpace(void** ptr, size_t* bytes) override;
   Result sendCommit(size_t bytes) override;

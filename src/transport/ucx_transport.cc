@@ -11,6 +11,7 @@
 #include "base/env.h"
 #include "base/logging.h"
 #include "bootstrap/bootstrap.h"
+#include "topology/nic_verbs.h"
 #include "transport/ucx_connection.h"
 
 namespace tutti {
@@ -50,6 +51,19 @@ bool tcpOnly(const std::string& tls) {
     pos = comma + 1;
   }
   return tcp;
+}
+
+// True when UCX will not have RDMA: UCX_TLS says TCP only, or it leaves the choice to UCX and
+// libibverbs shows no active port.
+bool noRdma(const std::string& tls) {
+  if (tcpOnly(tls)) return true;
+  if (!tls.empty()) return false;
+  std::vector<VerbsPort> ports;
+  std::string why;
+  if (queryVerbsPorts(&ports, &why) != VerbsStatus::kOk) return true;
+  for (const VerbsPort& p : ports)
+    if (p.active) return false;
+  return true;
 }
 
 // What each rank publishes in the exchange: its stream shape and its worker address length.
@@ -123,10 +137,10 @@ Result UcxTransport::openWorker() {
   if (s != ucx::kOk)
     return setError(tuttiInvalidArgument, "ucp_config_read failed (check the UCX_* variables): %s",
                     ucx::statusText(api_, s).c_str());
-  // Over TCP alone, UCX's rendezvous costs a round trip per message into receives that are
+  // Without RDMA, UCX's rendezvous costs a round trip per message into receives that are
   // already posted: eager sends measured 1.3-1.4x faster at 16-64 MiB (docs/multinode.md).
   // RDMA transports keep UCX's default (their rendezvous is a zero-copy read into our slot).
-  if (envString("UCX_RNDV_THRESH").empty() && tcpOnly(envString("UCX_TLS")))
+  if (envString("UCX_RNDV_THRESH").empty() && noRdma(envString("UCX_TLS")))
     api_->configModify(config, "RNDV_THRESH", "inf");
   ucx::Params params{};
   params.fieldMask = ucx::kParamFieldFeatures;
@@ -225,7 +239,18 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
         open[p]->open(reinterpret_cast<const ucx::Address*>(table.data() + maxBytes * p), nonce),
         "opening a UCX endpoint to rank %d", p);
   }
-  if (!peers.empty()) TUTTI_TRY(waitForHellos(ctx, &open));
+  if (!peers.empty()) {
+    TUTTI_TRY(waitForHellos(ctx, &open));
+    // What the endpoints ended up on, for the INFO line ("tcp/lo", "rc_mlx5/mlx5_0:1").
+    std::string lanes;
+    std::lock_guard<std::mutex> lock(worker_->mu);
+    for (int p : peers) {
+      const std::string l = open[p]->lanes();
+      if (!l.empty() && lanes.find(l) == std::string::npos)
+        lanes += (lanes.empty() ? "" : "; ") + l;
+    }
+    if (!lanes.empty()) describe_ += ", lanes " + lanes;
+  }
   for (int p : peers) (*conns)[p] = std::move(open[p]);
   return tuttiSuccess;
 }
