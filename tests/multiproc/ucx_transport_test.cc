@@ -212,6 +212,46 @@ TEST(UcxTransport, KilledPeerIsAnErrorOnEveryRank) {
       opt);
 }
 
+// A rank that aborts its communicator while its peers wait on it: they fail within seconds
+// (its failure notice, or UCX reporting the closed endpoints), not at the timeout.
+TEST(UcxTransport, AbortedPeerEndsTheOthersWaits) {
+  SKIP_WITHOUT_UCX();
+  RankOptions opt;
+  opt.env = ucxEnv();
+  opt.env.push_back({"TUTTI_TIMEOUT_MS", "30000"});
+  opt.createComm = false;  // rank 1 aborts its communicator: the fixture must not destroy it
+  runRanks(
+      3,
+      [](tuttiComm_t, int rank, int n) {
+        tuttiComm_t comm = nullptr;
+        ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess)
+            << tuttiGetLastError(nullptr);
+        std::vector<float> buf(100003, 1.0f);
+        ASSERT_EQ(tuttiAllReduce(buf.data(), buf.data(), buf.size(), tuttiFloat32, tuttiSum, comm,
+                                 nullptr),
+                  tuttiSuccess)
+            << tuttiGetLastError(comm);
+        if (rank == 1) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(300));
+          EXPECT_EQ(tuttiCommAbort(comm), tuttiSuccess);
+          return;
+        }
+        const auto t0 = Clock::now();
+        tuttiResult_t r = tuttiAllReduce(buf.data(), buf.data(), buf.size(), tuttiFloat32, tuttiSum,
+                                         comm, nullptr);
+        const double waited = std::chrono::duration<double>(Clock::now() - t0).count();
+        EXPECT_EQ(r, tuttiRemoteError) << "rank " << rank << ": " << tuttiGetLastError(comm);
+        const std::string msg = tuttiGetLastError(comm);
+        // Rank 1's notice, or the notice of a peer that failed because of it.
+        EXPECT_TRUE(msg.find("reported a failure") != std::string::npos ||
+                    msg.find("UCX lost rank") != std::string::npos)
+            << msg;
+        EXPECT_LT(waited, 10.0) << "rank " << rank << " waited for the timeout: " << msg;
+        EXPECT_EQ(tuttiCommDestroy(comm), tuttiSuccess);
+      },
+      opt);
+}
+
 void expectInitError(const std::vector<std::pair<std::string, std::string>>& env,
                      tuttiResult_t code, const std::vector<std::string>& phrases) {
   RankOptions opt;
