@@ -87,45 +87,55 @@ class UcxTransport : public Transport {
   Result waitForHellos(const TransportContext& ctx,
                        std::vector<std::unique_ptr<UcxConnection>>* open);
 
-  const ucx::Api* api_ = nullptr;
+  bool loadApi(int rank, std::string* why) const;
+
+  // Loaded lazily from canConnect(), which is const: the first inter-host pair pays for it.
+  mutable const ucx::Api* api_ = nullptr;
+  mutable bool triedLoad_ = false;
+  mutable std::string describe_;
   NetChoice net_ = NetChoice::kAuto;
   bool onlyUcx_ = false;  // TUTTI_TRANSPORT=ucx
   std::shared_ptr<UcxWorker> worker_;
-  std::string describe_;
 };
 
-Result UcxTransport::prepare(const TransportContext& ctx, PeerInfo*) {
-  TUTTI_TRY(readNetChoice(&net_));
-  onlyUcx_ = envString("TUTTI_TRANSPORT") == "ucx";
-  if (net_ == NetChoice::kSocket && !onlyUcx_) return tuttiSuccess;  // never loads UCX
-  std::string why;
-  api_ = ucx::load(&why);
+// Loads libucp (once per process and name) and records what the INFO line says about it.
+bool UcxTransport::loadApi(int rank, std::string* why) const {
+  if (api_ || triedLoad_) return api_ != nullptr;
+  triedLoad_ = true;
+  api_ = ucx::load(why);
   if (!api_) {
-    if (onlyUcx_)
-      return setError(tuttiSystemError, "TUTTI_TRANSPORT=ucx but UCX cannot be loaded: %s",
-                      why.c_str());
-    if (net_ == NetChoice::kUcx)
-      return setError(tuttiSystemError,
-                      "TUTTI_NET=ucx but UCX cannot be loaded: %s (install UCX 1.x, point "
-                      "TUTTI_UCX_LIB at libucp.so.0, or set TUTTI_NET=socket)",
-                      why.c_str());
-    if (ctx.rank == 0) TUTTI_INFO("UCX transport not offered: %s", why.c_str());
-    return tuttiSuccess;
+    if (rank == 0) TUTTI_INFO("UCX transport not offered: %s", why->c_str());
+    return false;
   }
   describe_ = "UCX " + std::to_string(api_->major) + "." + std::to_string(api_->minor) + "." +
               std::to_string(api_->release) + ", UCX_TLS=" + envString("UCX_TLS", "default") +
               ", UCX_NET_DEVICES=" + envString("UCX_NET_DEVICES", "default");
-  if (ctx.rank == 0)
-    TUTTI_INFO("UCX %u.%u.%u loaded (UCX_TLS=%s, UCX_NET_DEVICES=%s)", api_->major, api_->minor,
-               api_->release, envString("UCX_TLS", "default").c_str(),
-               envString("UCX_NET_DEVICES", "default").c_str());
-  return tuttiSuccess;
+  if (rank == 0) TUTTI_INFO("%s loaded", describe_.c_str());
+  return true;
+}
+
+Result UcxTransport::prepare(const TransportContext& ctx, PeerInfo*) {
+  TUTTI_TRY(readNetChoice(&net_));
+  onlyUcx_ = envString("TUTTI_TRANSPORT") == "ucx";
+  // Forced: fail now, loudly, when UCX cannot load. Otherwise UCX is loaded only once a pair
+  // on different hosts asks for it, so single-host jobs never touch it.
+  if (!onlyUcx_ && net_ != NetChoice::kUcx) return tuttiSuccess;
+  std::string why;
+  if (loadApi(ctx.rank, &why)) return tuttiSuccess;
+  if (onlyUcx_)
+    return setError(tuttiSystemError, "TUTTI_TRANSPORT=ucx but UCX cannot be loaded: %s",
+                    why.c_str());
+  return setError(tuttiSystemError,
+                  "TUTTI_NET=ucx but UCX cannot be loaded: %s (install UCX 1.x, point "
+                  "TUTTI_UCX_LIB at libucp.so.0, or set TUTTI_NET=socket)",
+                  why.c_str());
 }
 
 bool UcxTransport::canConnect(const TransportContext& ctx, int a, int b) const {
-  if (!api_) return false;
-  if (onlyUcx_) return true;
-  return net_ != NetChoice::kSocket && !ctx.sameHost(a, b);
+  if (onlyUcx_) return api_ != nullptr;
+  if (net_ == NetChoice::kSocket || ctx.sameHost(a, b)) return false;
+  std::string why;
+  return loadApi(ctx.rank, &why);
 }
 
 // UCX_* variables are read by ucp_config_read (UCX_TLS, UCX_NET_DEVICES, ...).

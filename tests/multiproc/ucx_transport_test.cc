@@ -151,6 +151,10 @@ TEST(UcxTransport, ChosenBetweenHostsAndLogged) {
                                     "rank 3: shm to rank 2; ucx"};
         EXPECT_NE(text.find(want[rank]), std::string::npos) << text;
         EXPECT_NE(text.find("UCX_TLS=tcp"), std::string::npos) << text;
+        EXPECT_NE(text.find(", lanes tcp/"), std::string::npos) << text;
+        // The bootstrap's interface is logged too.
+        EXPECT_NE(text.find("rank " + std::to_string(rank) + ": bootstrap on "), std::string::npos)
+            << text;
         EXPECT_NE(text.find(rank < 2 ? "to ranks 2-3" : "to ranks 0-1"), std::string::npos) << text;
       },
       opt);
@@ -303,6 +307,26 @@ TEST(UcxTransport, NetChoiceDisagreementFailsOnEveryRank) {
                   std::string::npos)
             << msg;
         EXPECT_NE(msg.find("TUTTI_NET"), std::string::npos) << msg;
+      },
+      opt);
+}
+
+// Ranks of one host never load libucp (nor pay for it) unless TUTTI_TRANSPORT=ucx asks.
+TEST(UcxTransport, SingleHostJobNeverLoadsUcx) {
+  RankOptions opt;
+  opt.createComm = false;
+  runRanks(
+      2,
+      [](tuttiComm_t, int rank, int n) {
+        // The test's parent may have probed libucp; only a load by init counts.
+        const bool before = readFile("/proc/self/maps").find("libucp") != std::string::npos;
+        tuttiComm_t comm = nullptr;
+        ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess);
+        int v = rank + 1, out = 0;
+        EXPECT_EQ(tuttiAllReduce(&v, &out, 1, tuttiInt32, tuttiSum, comm, nullptr), tuttiSuccess);
+        EXPECT_EQ(out, 3);
+        if (!before) EXPECT_EQ(readFile("/proc/self/maps").find("libucp"), std::string::npos);
+        EXPECT_EQ(tuttiCommDestroy(comm), tuttiSuccess);
       },
       opt);
 }
