@@ -83,7 +83,7 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   PeerInfo& me = comm->peers[rank];
   me.rank = rank;
   me.pid = getpid();
-  me.hostHash = hostHash(rank);
+  me.hostHash = cfg.hostHash ? cfg.hostHash : hostHash(rank);
   me.cudaDev = cfg.device;
   me.busId = cfg.device >= 0 ? gpuBusId(cfg.device) : -1;
   TUTTI_TRY(randomBytes(&me.commNonce, sizeof(me.commNonce)));
@@ -96,6 +96,7 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   TUTTI_CHECK(connectTransports(tctx, &comm->transports), "rank %d", rank);
   TunerContext tc;
   tc.nranks = nranks;
+  tc.applyEnvOverrides = !cfg.internal;
   tc.nodes = nodes;
   TUTTI_CHECK(setupCommTopology(rank, comm->peers, *comm->bootstrap, &comm->topology, &tc),
               "topology of rank %d", rank);
@@ -109,7 +110,7 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   }
   TUTTI_TRY(comm->tuner.init(tc));
   TUTTI_CHECK(comm->bootstrap->barrier(), "final init barrier");
-  if (rank == 0) {
+  if (rank == 0 && !cfg.internal) {
     TUTTI_INFO("comm %s: %d ranks on %d node(s), device %d", cfg.name.c_str(), nranks, nodes,
                cfg.device);
     for (ExecutorKind e : tc.executors)
@@ -150,6 +151,7 @@ Result splitComm(Comm* parent, int color, int key, const CommConfig& opt, Comm**
       static_cast<int>(std::find(members.begin(), members.end(), parent->rank()) - members.begin());
   auto comm = std::make_unique<Comm>();
   comm->config = opt;
+  comm->config.hostHash = parent->peers[parent->rank()].hostHash;
   if (opt.name.empty()) comm->config.name = parent->config.name + "/split" + std::to_string(color);
   TUTTI_TRY(initComm(comm.get(), static_cast<int>(members.size()), ids[members[0]], newRank));
   *out = comm.release();
