@@ -25,11 +25,14 @@ HierarchicalExecutor::HierarchicalExecutor(Comm* comm, std::unique_ptr<Executor>
 // parts do not know about, and the parts' own executors stop their threads as they go.
 HierarchicalExecutor::~HierarchicalExecutor() { flat_.reset(); }
 
+// The parts number their calls as submitCall does for user calls (call_signature.h).
 Result HierarchicalExecutor::onNode(CollCall&& call) {
+  call.seq = node_->callSeq++;
   return node_->executors.device->launchOne(node_.get(), std::move(call));
 }
 
 Result HierarchicalExecutor::onRail(CollCall&& call) {
+  call.seq = rail_->callSeq++;
   return rail_->executors.device->launchOne(rail_.get(), std::move(call));
 }
 
