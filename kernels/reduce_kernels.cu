@@ -37,8 +37,8 @@ cudaError_t preloadCollectiveKernels() {
   GpuCollArgs a{};  // blocks == 0: load only
   for (int d = 0; d < static_cast<int>(tuttiNumTypes); ++d) {
     const auto dtype = static_cast<tuttiDataType_t>(d);
-    for (auto launch : {launchOneShotAllReduce, launchTwoShotAllReduce, launchReduceScatter,
-                        launchReduce}) {
+    for (auto launch :
+         {launchOneShotAllReduce, launchTwoShotAllReduce, launchReduceScatter, launchReduce}) {
       cudaError_t e = launch(a, dtype, CombineKind::kSum, nullptr);
       if (e != cudaSuccess) return e;
     }

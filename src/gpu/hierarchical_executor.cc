@@ -128,8 +128,9 @@ Result HierarchicalExecutor::pollError() {
   TUTTI_TRY(flat_->pollError());
   for (Comm* part : {node_.get(), rail_.get()}) {
     Result r = part->executors.device->pollError();
-    if (r != tuttiSuccess) return setError(r, "%s (%s part)", lastError().c_str(),
-                                           part == node_.get() ? "node" : "rail");
+    if (r != tuttiSuccess)
+      return setError(r, "%s (%s part)", lastError().c_str(),
+                      part == node_.get() ? "node" : "rail");
     r = static_cast<Result>(part->errors.asyncError.load());
     if (r != tuttiSuccess)
       return setError(r, "the %s part of the hierarchical GPU path failed",
@@ -199,8 +200,8 @@ Result maybeHierarchical(Comm* comm, std::unique_ptr<Executor> flat,
   std::unique_ptr<Comm> railPart(rail);
   // Worth it only where every node's ranks map each other: agree on that.
   std::vector<int32_t> direct(comm->nranks());
-  direct[comm->rank()] = nodePart->executors.device &&
-                         nodePart->executors.device->kind() == ExecutorKind::kGpuDirect;
+  direct[comm->rank()] =
+      nodePart->executors.device && nodePart->executors.device->kind() == ExecutorKind::kGpuDirect;
   TUTTI_CHECK(comm->bootstrap->allGather(direct.data(), sizeof(int32_t)),
               "agreeing on the hierarchical GPU path");
   for (int32_t d : direct)
@@ -211,9 +212,10 @@ Result maybeHierarchical(Comm* comm, std::unique_ptr<Executor> flat,
       return tuttiSuccess;
     }
   if (comm->rank() == 0)
-    TUTTI_INFO("GPU path: hierarchical AllReduce available: %d nodes of %d ranks; inside a "
-               "node on the direct kernels, across nodes through the proxy of each rail",
-               railPart->nranks(), nodePart->nranks());
+    TUTTI_INFO(
+        "GPU path: hierarchical AllReduce available: %d nodes of %d ranks; inside a "
+        "node on the direct kernels, across nodes through the proxy of each rail",
+        railPart->nranks(), nodePart->nranks());
   *out = std::make_unique<HierarchicalExecutor>(comm, std::move(flat), std::move(nodePart),
                                                 std::move(railPart));
   return tuttiSuccess;

@@ -45,6 +45,7 @@ class HierarchicalExecutor : public Executor {
 // Wraps `flat` (the proxy) in a HierarchicalExecutor when every node holds the same number
 // (more than one) of GPU ranks and every node's ranks can map each other; else returns `flat`.
 // Collective over the communicator. TUTTI_GPU_HIERARCHY=0 keeps the flat proxy.
-Result maybeHierarchical(Comm* comm, std::unique_ptr<Executor> flat, std::unique_ptr<Executor>* out);
+Result maybeHierarchical(Comm* comm, std::unique_ptr<Executor> flat,
+                         std::unique_ptr<Executor>* out);
 
 }  // namespace tutti

@@ -62,8 +62,8 @@ TUTTI_FUZZ_TARGET(tune_spec) {
         FUZZ_CHECK(ch.algorithm < Algorithm::kCount, "algorithm %d",
                    static_cast<int>(ch.algorithm));
         // What it returns as supported, the executor runs.
-        FUZZ_CHECK(!ch.supported || capabilitiesOf(e).has(static_cast<Collective>(c),
-                                                          ch.algorithm, ch.protocol),
+        FUZZ_CHECK(!ch.supported ||
+                       capabilitiesOf(e).has(static_cast<Collective>(c), ch.algorithm, ch.protocol),
                    "%s chose %s for %s", executorKindName(e), algorithmName(ch.algorithm),
                    collectiveName(static_cast<Collective>(c)));
       }

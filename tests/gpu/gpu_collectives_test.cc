@@ -124,15 +124,14 @@ void runNodesSweep(int nranks, int perNode) {
                             Collective::kAllToAllv, Collective::kBroadcast, Collective::kReduce}) {
       const bool reduces = coll == Collective::kAllReduce || coll == Collective::kReduceScatter ||
                            coll == Collective::kReduce;
-      const std::vector<std::string> algos = coll == Collective::kAllReduce
-                                                 ? std::vector<std::string>{"hierarchical", "ring",
-                                                                            ""}
-                                                 : std::vector<std::string>{""};
+      const std::vector<std::string> algos =
+          coll == Collective::kAllReduce ? std::vector<std::string>{"hierarchical", "ring", ""}
+                                         : std::vector<std::string>{""};
       for (const std::string& algo : algos)
         for (tuttiDataType_t dtype : {tuttiFloat32, tuttiBfloat16, tuttiInt32})
-          for (tuttiRedOp_t op : reduces ? std::vector<tuttiRedOp_t>{tuttiSum, tuttiAvg, tuttiMax,
-                                                                     kTestPreMulSum}
-                                         : std::vector<tuttiRedOp_t>{tuttiSum})
+          for (tuttiRedOp_t op :
+               reduces ? std::vector<tuttiRedOp_t>{tuttiSum, tuttiAvg, tuttiMax, kTestPreMulSum}
+                       : std::vector<tuttiRedOp_t>{tuttiSum})
             for (size_t count : {size_t(1), size_t(7), size_t(1001), size_t(300007)})
               for (bool inPlace : {false, true}) {
                 if (coll == Collective::kAllToAllv && inPlace) continue;

@@ -73,8 +73,8 @@ TEST(GpuExecutorChoice, EveryPairAcrossGpuNodesRunsAndIsLogged) {
   opt.env.push_back({"TUTTI_RANKS_PER_NODE", "2"});
   opt.env.push_back({"TUTTI_PROXY_CHUNK_BYTES", "65536"});
   onGpuRanks(4, opt, [&](tuttiComm_t comm, int rank, int n, cudaStream_t s) {
-    checkEveryPair(comm, rank, n, ExecutorKind::kGpuProxy, gpuProxyCapabilities(), dir, true,
-                   false, s);
+    checkEveryPair(comm, rank, n, ExecutorKind::kGpuProxy, gpuProxyCapabilities(), dir, true, false,
+                   s);
   });
   std::string all;
   char line[512];
