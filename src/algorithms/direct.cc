@@ -5,12 +5,73 @@
 
 namespace tutti {
 
+namespace {
+
+// Whether a left fold stored in the dtype between steps equals ReduceMany's fold in the
+// accumulation type: true where the two types are the same (not 16- and 8-bit floats).
+bool foldsInStorageType(tuttiDataType_t t) {
+  return t != tuttiFloat16 && t != tuttiBfloat16 && t != tuttiFp8E4M3 && t != tuttiFp8E5M2;
+}
+
+// One-shot with the peers' inputs combined straight out of the stream, in rank order:
+// acc = x0; acc = f(acc, x1); ... The chain's receives run one after another (afterPrev) while
+// the sends to every peer proceed, so no rank waits on a send that waits on it. Out of place
+// the fold accumulates in recv (reading no copy of a peer's input); in place it accumulates in
+// scratch, because recv is also the input still being sent, and a last step copies it back.
+void buildDirectAllReduceFold(const CollArgs& a, Plan* plan) {
+  const int n = a.nranks, r = a.rank;
+  const size_t bytes = a.count * a.elemSize;
+  const BufRef mine = at(BufferId::kSend, 0);
+  const BufRef acc = a.inPlace ? at(BufferId::kScratch, 0) : at(BufferId::kRecv, 0);
+  plan->scratchBytes = a.inPlace ? bytes : 0;
+  plan->beginStep();
+  for (int k = 1; k < n; ++k) plan->add(sendOp((r + k) % n, mine, bytes));
+  bool first = true;
+  auto chain = [&](PlanOp op) {
+    op.afterPrev = !first;
+    first = false;
+    plan->add(op);
+  };
+  // x0 and x1 in one pass: the rank holding one of them combines it with the other's message.
+  int p = 2;
+  if (r == 0) {
+    chain(recvReduceOp(1, mine, acc, bytes));
+  } else if (r == 1) {
+    PlanOp op = recvReduceOp(0, mine, acc, bytes);
+    op.peerFirst = true;
+    chain(op);
+  } else {
+    chain(recvOp(0, acc, bytes));
+    p = 1;
+  }
+  for (; p < n; ++p) {
+    if (p != r) {
+      chain(recvReduceOp(p, acc, acc, bytes));
+      continue;
+    }
+    PlanOp own{OpType::kReduceMany, -1, acc, acc, bytes};
+    own.firstSource = static_cast<uint32_t>(plan->sources.size());
+    own.numSources = 2;
+    plan->sources.push_back(acc);
+    plan->sources.push_back(mine);
+    chain(own);
+  }
+  plan->beginStep();
+  if (a.inPlace) plan->add(copyOp(acc, at(BufferId::kRecv, 0), bytes));
+  if (a.average) plan->add(divideOp(at(BufferId::kRecv, 0), bytes));
+  plan->compact();
+}
+
+}  // namespace
+
 void buildDirectAllReduce(const CollArgs& a, Plan* plan) {
   const int n = a.nranks, r = a.rank;
   const size_t bytes = a.count * a.elemSize;
   plan->collective = Collective::kAllReduce;
   plan->algorithm = Algorithm::kDirect;
-  // Peers' inputs land in scratch slot p (slot r unused, our own input stays in place).
+  if (n > 1 && foldsInStorageType(a.dtype)) return buildDirectAllReduceFold(a, plan);
+  // 16- and 8-bit floats: peers' inputs land in scratch slot p (slot r unused, our own input
+  // stays in place) and one ReduceMany accumulates them in float, rounding once.
   plan->scratchBytes = bytes * n;
   plan->beginStep();
   for (int k = 1; k < n; ++k) {

@@ -213,7 +213,11 @@ Result PlanRun::advanceRecv(const PlanOp& op, OpState& st, bool* progressed) {
       } else {
         if (take < rem) take -= take % elemSize_;
         if (take == 0) break;  // less than one element has arrived
-        hostCombine(spec_, dst, addr(op.src) + st.done, p, take / elemSize_);
+        const char* mine = addr(op.src) + st.done;
+        if (op.peerFirst)
+          hostCombine(spec_, dst, p, mine, take / elemSize_);
+        else
+          hostCombine(spec_, dst, mine, p, take / elemSize_);
       }
     } else {
       take = padded - st.done < n ? padded - st.done : n;
@@ -236,6 +240,10 @@ Result PlanRun::advance(bool* progressed) {
       OpState& st = states_[i];
       if (st.complete) continue;
       const PlanOp& op = plan_->ops[s.firstOp + i];
+      if (op.afterPrev && i > 0 && !states_[i - 1].complete) {
+        allComplete = false;
+        continue;
+      }
       switch (op.type) {
         case OpType::kSend:
           if (sendBusy_[op.peer] != pass_) TUTTI_TRY(advanceSend(op, st, progressed));
