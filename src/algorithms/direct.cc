@@ -13,26 +13,18 @@ bool foldsInStorageType(tuttiDataType_t t) {
   return t != tuttiFloat16 && t != tuttiBfloat16 && t != tuttiFp8E4M3 && t != tuttiFp8E5M2;
 }
 
-// One-shot with the peers' inputs combined straight out of the stream, in rank order:
-// acc = x0; acc = f(acc, x1); ... The chain's receives run one after another (afterPrev) while
-// the sends to every peer proceed, so no rank waits on a send that waits on it. Out of place
-// the fold accumulates in recv (reading no copy of a peer's input); in place it accumulates in
-// scratch, because recv is also the input still being sent, and a last step copies it back.
-void buildDirectAllReduceFold(const CollArgs& a, Plan* plan) {
-  const int n = a.nranks, r = a.rank;
-  const size_t bytes = a.count * a.elemSize;
-  const BufRef mine = at(BufferId::kSend, 0);
-  const BufRef acc = a.inPlace ? at(BufferId::kScratch, 0) : at(BufferId::kRecv, 0);
-  plan->scratchBytes = a.inPlace ? bytes : 0;
-  plan->beginStep();
-  for (int k = 1; k < n; ++k) plan->add(sendOp((r + k) % n, mine, bytes));
+// Appends to the current step a fold of `bytes` from every rank into `acc`, in rank order:
+// acc = x0; acc = f(acc, x1); ... where x_r is `mine` and the others arrive from the peers.
+// The receives run one after another (afterPrev) while the step's sends to every peer proceed,
+// so no rank waits on a send that waits on it. The rank holding x0 or x1 combines both in one
+// pass (peerFirst keeps x0 on the left), so every rank computes the same bits.
+void addRankOrderFold(Plan* plan, int n, int r, BufRef mine, BufRef acc, size_t bytes) {
   bool first = true;
   auto chain = [&](PlanOp op) {
     op.afterPrev = !first;
     first = false;
     plan->add(op);
   };
-  // x0 and x1 in one pass: the rank holding one of them combines it with the other's message.
   int p = 2;
   if (r == 0) {
     chain(recvReduceOp(1, mine, acc, bytes));
@@ -56,6 +48,20 @@ void buildDirectAllReduceFold(const CollArgs& a, Plan* plan) {
     plan->sources.push_back(mine);
     chain(own);
   }
+}
+
+// One-shot with the peers' inputs combined straight out of the stream. Out of place the fold
+// accumulates in recv (reading no copy of a peer's input); in place in scratch, because recv
+// is also the input still being sent, and a last step copies it back.
+void buildDirectAllReduceFold(const CollArgs& a, Plan* plan) {
+  const int n = a.nranks, r = a.rank;
+  const size_t bytes = a.count * a.elemSize;
+  const BufRef mine = at(BufferId::kSend, 0);
+  const BufRef acc = a.inPlace ? at(BufferId::kScratch, 0) : at(BufferId::kRecv, 0);
+  plan->scratchBytes = a.inPlace ? bytes : 0;
+  plan->beginStep();
+  for (int k = 1; k < n; ++k) plan->add(sendOp((r + k) % n, mine, bytes));
+  addRankOrderFold(plan, n, r, mine, acc, bytes);
   plan->beginStep();
   if (a.inPlace) plan->add(copyOp(acc, at(BufferId::kRecv, 0), bytes));
   if (a.average) plan->add(divideOp(at(BufferId::kRecv, 0), bytes));
@@ -131,7 +137,9 @@ void buildDirectReduceScatter(const CollArgs& a, Plan* plan) {
 
 // Two-shot AllReduce: a direct reduce-scatter (every rank sums its block from all peers'
 // inputs) then a direct all-gather of the summed blocks; two exchange steps, each moving
-// (n-1)/n of the buffer per rank.
+// (n-1)/n of the buffer per rank. Where the fold stays in the dtype, block r is folded in rank
+// order straight out of the streams (in recv, or in scratch in place, where recv's block r is
+// still our input); else peers' blocks land in scratch and one ReduceMany rounds once.
 void buildTwoShotAllReduce(const CollArgs& a, Plan* plan) {
   const int n = a.nranks, r = a.rank;
   const size_t es = a.elemSize;
@@ -140,27 +148,34 @@ void buildTwoShotAllReduce(const CollArgs& a, Plan* plan) {
   plan->collective = Collective::kAllReduce;
   plan->algorithm = Algorithm::kTwoShot;
   const size_t slot = blockCount(a.count, n, 0) * es;  // the largest block
-  plan->scratchBytes = slot * n;
+  const bool fold = n > 1 && foldsInStorageType(a.dtype);
+  plan->scratchBytes = fold ? (a.inPlace ? slot : 0) : slot * n;
   plan->beginStep();
   for (int k = 1; k < n; ++k) {
     int to = (r + k) % n, from = (r - k + n) % n;
     plan->add(sendOp(to, at(BufferId::kSend, off(to)), len(to)));
-    plan->add(recvOp(from, at(BufferId::kScratch, from * slot), len(r)));
+    if (!fold) plan->add(recvOp(from, at(BufferId::kScratch, from * slot), len(r)));
   }
-  plan->beginStep();
-  PlanOp reduce{OpType::kReduceMany, -1, at(BufferId::kSend, off(r)), at(BufferId::kRecv, off(r)),
-                len(r)};
-  reduce.firstSource = static_cast<uint32_t>(plan->sources.size());
-  reduce.numSources = n;
-  for (int p = 0; p < n; ++p)
-    plan->sources.push_back(p == r ? at(BufferId::kSend, off(r))
-                                   : at(BufferId::kScratch, p * slot));
-  plan->add(reduce);
-  if (a.average) plan->add(divideOp(at(BufferId::kRecv, off(r)), len(r)));
+  const BufRef mine = at(BufferId::kSend, off(r)), out = at(BufferId::kRecv, off(r));
+  if (fold) {
+    const BufRef acc = a.inPlace ? at(BufferId::kScratch, 0) : out;
+    addRankOrderFold(plan, n, r, mine, acc, len(r));
+    plan->beginStep();
+    if (a.inPlace) plan->add(copyOp(acc, out, len(r)));
+  } else {
+    plan->beginStep();
+    PlanOp reduce{OpType::kReduceMany, -1, mine, out, len(r)};
+    reduce.firstSource = static_cast<uint32_t>(plan->sources.size());
+    reduce.numSources = n;
+    for (int p = 0; p < n; ++p)
+      plan->sources.push_back(p == r ? mine : at(BufferId::kScratch, p * slot));
+    plan->add(reduce);
+  }
+  if (a.average) plan->add(divideOp(out, len(r)));
   plan->beginStep();
   for (int k = 1; k < n; ++k) {
     int to = (r + k) % n, from = (r - k + n) % n;
-    plan->add(sendOp(to, at(BufferId::kRecv, off(r)), len(r)));
+    plan->add(sendOp(to, out, len(r)));
     plan->add(recvOp(from, at(BufferId::kRecv, off(from)), len(from)));
   }
   plan->compact();

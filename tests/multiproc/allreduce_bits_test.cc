@@ -1,12 +1,13 @@
 // Every rank of an AllReduce ends with the same bits, also where the order of the operands
 // shows: max/min of -0 and +0 and of NaNs with different payloads (sums: the same values). The
-// direct plan folds in rank order (acc = x0; acc = f(acc, x1); ...) on every rank; these inputs
-// make any other order visible.
+// direct and two-shot plans fold in rank order (acc = x0; acc = f(acc, x1); ...) on every rank;
+// these inputs make any other order visible.
 #include <gtest/gtest.h>
 
 #include <cstdint>
 #include <cstring>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "testing/random.h"
@@ -45,9 +46,9 @@ float combine(tuttiRedOp_t op, float a, float b) {
   }
 }
 
-void checkFoldBits(int n, tuttiRedOp_t op, bool inPlace) {
+void checkFoldBits(int n, tuttiRedOp_t op, bool inPlace, const char* algo = "direct") {
   RankOptions opts;
-  opts.env = {{"TUTTI_ALGO", "allreduce:direct"}};
+  opts.env = {{"TUTTI_ALGO", std::string("allreduce:") + algo}};
   runRanks(
       n,
       [op, inPlace](tuttiComm_t comm, int rank, int nranks) {
@@ -96,6 +97,13 @@ TEST(AllReduceBits, DirectMaxOfSignedZerosAndNaNs) {
   for (int n : {2, 3, 4}) {
     checkFoldBits(n, tuttiMax, false);
     checkFoldBits(n, tuttiMax, true);
+  }
+}
+
+TEST(AllReduceBits, TwoShotMaxOfSignedZerosAndNaNs) {
+  for (int n : {2, 3, 4}) {
+    checkFoldBits(n, tuttiMax, false, "two_shot");
+    checkFoldBits(n, tuttiMax, true, "two_shot");
   }
 }
 
