@@ -4,8 +4,10 @@
 # rules) and prints a markdown table of time and busbw with the Tutti/OpenMPI ratio.
 #
 # Environment: BUILD_DIR (default build-perf; configured with CMAKE_ARGS when it is new),
-# NP (2), MIN (8), MAX (64M), FACTOR (2), ITERS (100), WARMUP (10), OUT (directory for the raw
-# tables, default $BUILD_DIR/cpu-vs-openmpi). Runs as root too (--allow-run-as-root); each
+# NP (2), MIN (8), MAX (64M), FACTOR (2), ITERS (100), WARMUP (10), REPEATS (3), OUT
+# (directory for the raw tables, default $BUILD_DIR/cpu-vs-openmpi). Each library's sweep runs
+# REPEATS times, alternating, and the table shows each size's median run: a sub-microsecond
+# row of one sweep moves by 10-30% with one scheduling hiccup. Runs as root too (--allow-run-as-root); each
 # rank is bound to a core when the host has a core per rank, else nothing is bound.
 set -euo pipefail
 
@@ -17,6 +19,7 @@ MAX="${MAX:-64M}"
 FACTOR="${FACTOR:-2}"
 ITERS="${ITERS:-100}"
 WARMUP="${WARMUP:-10}"
+REPEATS="${REPEATS:-3}"
 OUT="${OUT:-$BUILD_DIR/cpu-vs-openmpi}"
 
 if [[ ! -f "$BUILD_DIR/build.ninja" && ! -f "$BUILD_DIR/Makefile" ]]; then
@@ -33,11 +36,13 @@ if ((NP <= $(nproc))); then MPIRUN+=(--bind-to core); else MPIRUN+=(--bind-to no
 SWEEP=(-b "$MIN" -e "$MAX" -f "$FACTOR" -n "$ITERS" -w "$WARMUP")
 mkdir -p "$OUT"
 
-"${MPIRUN[@]}" "$BUILD_DIR/perf/mpi_allreduce_bench" "${SWEEP[@]}" >"$OUT/openmpi.txt"
-"${MPIRUN[@]}" "$BUILD_DIR/perf/all_reduce_perf" "${SWEEP[@]}" -d float -o sum --mem host \
-  >"$OUT/tutti.txt"
+for ((i = 1; i <= REPEATS; ++i)); do
+  "${MPIRUN[@]}" "$BUILD_DIR/perf/mpi_allreduce_bench" "${SWEEP[@]}" >"$OUT/openmpi.$i.txt"
+  "${MPIRUN[@]}" "$BUILD_DIR/perf/all_reduce_perf" "${SWEEP[@]}" -d float -o sum --mem host \
+    >"$OUT/tutti.$i.txt"
+done
 
-python3 - "$OUT/openmpi.txt" "$OUT/tutti.txt" "$NP" <<'PY'
+python3 - "$OUT" "$REPEATS" "$NP" <<'PY'
 import os, platform, sys, datetime
 
 def rows(path):
@@ -49,13 +54,26 @@ def rows(path):
         out[int(f[0])] = (f[5], f[7], f[8])  # out-of-place time (us), busbw, #wrong
     return out
 
-ompi, tutti, np_ = rows(sys.argv[1]), rows(sys.argv[2]), sys.argv[3]
+def median_rows(name, n):
+    runs = [rows(f"{sys.argv[1]}/{name}.{i}.txt") for i in range(1, n + 1)]
+    out = {}
+    for size in set().union(*runs):
+        have = sorted((r[size] for r in runs if size in r), key=lambda t: float(t[0]))
+        mid = have[(len(have) - 1) // 2]  # the median run's row (lower median when even)
+        wrong = sum(int(t[2]) for t in have if t[2].lstrip("-").isdigit())
+        out[size] = (mid[0], mid[1], str(wrong) if any(t[2] != "N/A" for t in have) else "N/A")
+    return out
+
+repeats = int(sys.argv[2])
+ompi, tutti, np_ = median_rows("openmpi", repeats), median_rows("tutti", repeats), sys.argv[3]
 lib = next((l.split(" ranks, ", 1)[-1].split(", package")[0].strip()
-            for l in open(sys.argv[1]) if l.startswith("# mpi_allreduce_bench")), "OpenMPI")
+            for l in open(f"{sys.argv[1]}/openmpi.1.txt")
+            if l.startswith("# mpi_allreduce_bench")), "OpenMPI")
 now = datetime.datetime.now(datetime.timezone.utc)
 print(f"Measured {now:%Y-%m-%d %H:%M} UTC on {platform.node()} "
       f"({os.cpu_count()} CPUs), {np_} processes under one mpirun, float32 sum, out of place, "
-      f"host memory. OpenMPI: {lib}.")
+      f"host memory, median of {repeats} alternating sweeps per library (#wrong: all sweeps). "
+      f"OpenMPI: {lib}.")
 print()
 print("| size (B) | OpenMPI time (us) | OpenMPI busbw (GB/s) | Tutti time (us) "
       "| Tutti busbw (GB/s) | time Tutti/OpenMPI | #wrong (Tutti) |")
