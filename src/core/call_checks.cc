@@ -58,9 +58,13 @@ Result checkRoot(Comm* comm, int root, const char* what) {
 // device and managed memory in address ranges it reserves for itself, so an address where
 // host memory was found never becomes device memory.
 Result classify(Comm* comm, CollCall& c, const void* a, const void* b) {
-  static thread_local const void* lastHostA = nullptr;
-  static thread_local const void* lastHostB = nullptr;
-  if ((a || b) && a == lastHostA && b == lastHostB) {
+  struct HostPair {
+    const void* a = nullptr;
+    const void* b = nullptr;
+  };
+  static thread_local HostPair lastHost;  // one TLS lookup per call
+  HostPair& last = lastHost;
+  if ((a || b) && a == last.a && b == last.b) {
     c.onDevice = false;
     return tuttiSuccess;
   }
@@ -71,10 +75,7 @@ Result classify(Comm* comm, CollCall& c, const void* a, const void* b) {
     return setError(tuttiInvalidArgument, "sendbuff is %s memory but recvbuff is %s memory",
                     da ? "device" : "host", db ? "device" : "host");
   c.onDevice = da || db;
-  if (!c.onDevice) {
-    lastHostA = a;
-    lastHostB = b;
-  }
+  if (!c.onDevice) last = HostPair{a, b};
   if (c.onDevice) {
     if (comm->config.device < 0)
       return setError(tuttiInvalidArgument, "device buffers passed to a host-only communicator");
