@@ -18,6 +18,9 @@ namespace tutti {
 struct PeerStreams {
   const PeerConnections* transports = nullptr;
   std::vector<uint32_t> sendSeq, recvSeq;
+  // More of the communicator's ranks on this host than it has CPUs: a waiting rank yields at
+  // once instead of spinning first, since the peer it waits for may need this very core.
+  bool yieldAtOnce = false;
 };
 
 // A plan in flight on one communicator.
@@ -40,6 +43,7 @@ class PlanRun {
   std::string waitingOn() const;
   // Runs checkPeer() on the connections of the current step.
   Result checkPeers();
+  bool yieldsAtOnce() const { return streams_->yieldAtOnce; }
 
  private:
   struct OpState {
