@@ -40,6 +40,10 @@ __global__ void __launch_bounds__(kThreads) allGatherKernel(GpuCollArgs a) {
 }  // namespace
 
 cudaError_t launchAllGather(const GpuCollArgs& a, cudaStream_t stream) {
+  if (a.blocks == 0) {  // load only (preloadCollectiveKernels)
+    cudaFuncAttributes at;
+    return cudaFuncGetAttributes(&at, allGatherKernel);
+  }
   allGatherKernel<<<a.blocks, kThreads, 0, stream>>>(a);
   return cudaGetLastError();
 }

@@ -34,6 +34,10 @@ __global__ void __launch_bounds__(kThreads) allToAllKernel(GpuCollArgs a) {
 }  // namespace
 
 cudaError_t launchAllToAll(const GpuCollArgs& a, cudaStream_t stream) {
+  if (a.blocks == 0) {  // load only (preloadCollectiveKernels)
+    cudaFuncAttributes at;
+    return cudaFuncGetAttributes(&at, allToAllKernel);
+  }
   allToAllKernel<<<a.blocks, kThreads, 0, stream>>>(a);
   return cudaGetLastError();
 }

@@ -40,6 +40,10 @@ __global__ void __launch_bounds__(kThreads) broadcastKernel(GpuCollArgs a) {
 }  // namespace
 
 cudaError_t launchBroadcast(const GpuCollArgs& a, cudaStream_t stream) {
+  if (a.blocks == 0) {  // load only (preloadCollectiveKernels)
+    cudaFuncAttributes at;
+    return cudaFuncGetAttributes(&at, broadcastKernel);
+  }
   broadcastKernel<<<a.blocks, kThreads, 0, stream>>>(a);
   return cudaGetLastError();
 }

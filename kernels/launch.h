@@ -36,6 +36,9 @@ cudaError_t launchReduceScatter(const GpuCollArgs& a, tuttiDataType_t dtype, Com
                                 cudaStream_t stream);  // reduce_scatter.cuh
 cudaError_t launchReduce(const GpuCollArgs& a, tuttiDataType_t dtype, CombineKind k,
                          cudaStream_t stream);  // reduce.cuh
+// Loads every kernel above (and the point-to-point one) so no later launch waits for module
+// loading; once per process before the first collective (gpu_state.cc).
+cudaError_t preloadCollectiveKernels();
 // Data movement; dtype-agnostic.
 cudaError_t launchAllGather(const GpuCollArgs& a, cudaStream_t stream);  // all_gather.cu
 cudaError_t launchAllToAll(const GpuCollArgs& a, cudaStream_t stream);   // all_to_all.cu

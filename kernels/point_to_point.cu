@@ -68,6 +68,10 @@ __global__ void __launch_bounds__(kThreads) p2pKernel(GpuP2pArgs a) {
 }  // namespace
 
 cudaError_t launchP2pKernel(const GpuP2pArgs& a, int blocks, cudaStream_t stream) {
+  if (blocks == 0) {  // load only (preloadCollectiveKernels)
+    cudaFuncAttributes at;
+    return cudaFuncGetAttributes(&at, p2pKernel);
+  }
   p2pKernel<<<blocks, kThreads, 0, stream>>>(a);
   return cudaGetLastError();
 }

@@ -38,10 +38,19 @@ __device__ __forceinline__ const char* ownSource(const GpuCollArgs& a, const Blo
 
 }  // namespace reduce_detail
 
-// Defines `launch<Name>Typed<T>`: `Kernel<T, F>` launched for the combine `k`.
+// Defines `launch<Name>Typed<T>`: `Kernel<T, F>` launched for the combine `k`; with
+// a.blocks == 0 it only loads the four kernels (preloadCollectiveKernels).
 #define TUTTI_REDUCE_LAUNCHER(Name, Kernel)                                                      \
   template <typename T>                                                                          \
   cudaError_t launch##Name##Typed(const GpuCollArgs& a, CombineKind k, cudaStream_t stream) {    \
+    if (a.blocks == 0) {                                                                         \
+      cudaFuncAttributes at;                                                                     \
+      cudaFuncGetAttributes(&at, Kernel<T, FuncSum>);                                            \
+      cudaFuncGetAttributes(&at, Kernel<T, FuncProd>);                                           \
+      cudaFuncGetAttributes(&at, Kernel<T, FuncMax>);                                            \
+      cudaFuncGetAttributes(&at, Kernel<T, FuncMin>);                                            \
+      return cudaGetLastError();                                                                 \
+    }                                                                                            \
     switch (k) {                                                                                 \
       case CombineKind::kSum: Kernel<T, FuncSum><<<a.blocks, kThreads, 0, stream>>>(a); break;   \
       case CombineKind::kProd: Kernel<T, FuncProd><<<a.blocks, kThreads, 0, stream>>>(a); break; \

@@ -5,7 +5,10 @@
 #   STAGES      default "build bench tests shim symm collectives sanitizer"; also "executor"
 #               (executor choice, proxy, single process, compression tests), "gperf" (-g 2 and
 #               -g 4 of this build against the one in .baseline/, see BASE below) and "proxyperf"
-#               (-g 2 / -g 4 through the proxy, TUTTI_P2P_DISABLE=1)
+#               (-g 2 / -g 4 through the proxy, TUTTI_P2P_DISABLE=1), "nodes" (GPU "nodes" on
+#               one GPU: TUTTI_RANKS_PER_NODE tests) and "nodesperf" (device buffers across
+#               GPU nodes, hierarchical and flat, against host buffers over the same transport)
+#   BUILD_TARGETS  ninja targets to build (default: everything)
 #   BENCH_ARGS  perf sweep (default: -b 8 -e 1G -f 8)
 #   BASE        a source tree to compare with (default .baseline, made by `git archive REV`); the
 #               build stage builds its perf binaries into build-base beside this tree's build
@@ -62,7 +65,7 @@ if want build; then
         broadcast_perf reduce_perf sendrecv_perf ) > "$LOG/build-base.log" 2>&1 &
   fi
   # Keep going past a broken optional target so one failure does not waste the machine.
-  stage build 400 ninja -C build-gpu -k 0
+  stage build 400 ninja -C build-gpu -k 0 ${BUILD_TARGETS:-}
   wait
   tail -2 "$LOG/build-base.log" 2>/dev/null
   grep -A3 "^FAILED" "$LOG/build.log" | grep -E "error|FAILED" | head -6
@@ -98,6 +101,28 @@ if want proxyperf; then
       --mem device -b 8 -e 256M -f 8 -n 10 -w 2
   done
 fi
+if want nodes; then
+  export TUTTI_ALLOW_SHARED_GPU=1
+  stage nodes_collectives 300 build-gpu/tests/gpu/gpu_collectives_test --gtest_filter='GpuNodes*'
+  stage nodes_executor 150 build-gpu/tests/gpu/gpu_executor_test --gtest_filter='*AcrossGpuNodes*'
+  stage nodes_single_process 150 build-gpu/tests/gpu/gpu_single_process_test \
+    --gtest_filter='*Nodes*'
+fi
+if want nodesperf; then
+  # One process, ranks side by side on the one GPU, nodes emulated: inter-node bytes go through
+  # the proxy (device buffers) or the CPU executor (host buffers) over the socket transport.
+  export TUTTI_ALLOW_SHARED_GPU=1
+  P="-b 8 -e 64M -f 8 -n ${NODES_ITERS:-10} -w 2"
+  stage nodesperf_g2_host 120 env TUTTI_RANKS_PER_NODE=1 build-gpu/perf/all_reduce_perf -g 2 --mem host $P
+  stage nodesperf_g2_device 120 env TUTTI_RANKS_PER_NODE=1 build-gpu/perf/all_reduce_perf -g 2 --mem device $P
+  stage nodesperf_g4_host 120 env TUTTI_RANKS_PER_NODE=2 build-gpu/perf/all_reduce_perf -g 4 --mem host $P
+  stage nodesperf_g4_hier 120 env TUTTI_RANKS_PER_NODE=2 TUTTI_ALGO=allreduce:hierarchical \
+    build-gpu/perf/all_reduce_perf -g 4 --mem device $P
+  stage nodesperf_g4_flat 120 env TUTTI_RANKS_PER_NODE=2 TUTTI_ALGO=allreduce:ring \
+    build-gpu/perf/all_reduce_perf -g 4 --mem device $P
+  stage nodesperf_g4_tuner 120 env TUTTI_RANKS_PER_NODE=2 build-gpu/perf/all_reduce_perf -g 4 \
+    --mem device $P
+fi
 if want tests; then
   stage gpu_faults 45 build-gpu/tests/gpu/gpu_faults_test
   stage gpu_graph 40 build-gpu/tests/gpu/gpu_graph_test
@@ -131,6 +156,8 @@ fi
 echo
 cat "$LOG/summary.txt"
 grep -h "ERROR SUMMARY\|RACECHECK SUMMARY" "$LOG"/san_*.log 2>/dev/null | sort | uniq -c
-for f in bench graph_perf symm_mem torch_shim gperf_g2 gperf_g4 proxyperf_g2 proxyperf_g4; do
+for f in bench graph_perf symm_mem torch_shim gperf_g2 gperf_g4 proxyperf_g2 proxyperf_g4 \
+  nodesperf_g2_host nodesperf_g2_device nodesperf_g4_host nodesperf_g4_hier nodesperf_g4_flat \
+  nodesperf_g4_tuner; do
   [ -f "$LOG/$f.log" ] && { echo "--- $f"; grep -E '^\||^ +[0-9]|worst' "$LOG/$f.log" | head -120; }
 done

@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Tutti builds and tests with, when they are missing.
-# As root it runs apt-get; otherwise it prints the exact command to run.
+# As root it runs apt-get; otherwise it prints the exact command to run. iproute2 (ip, tc)
+# makes the network-namespace hosts of tests/netns and perf/netns_*.sh.
 set -euo pipefail
 
 packages=(cmake ninja-build g++ make pkg-config libgtest-dev libgmock-dev
           libopenmpi-dev openmpi-bin libhwloc-dev libucx-dev libibverbs-dev librdmacm-dev
-          python3)
+          python3 iproute2)
 missing=()
 for p in "${packages[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

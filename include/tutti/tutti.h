@@ -144,6 +144,10 @@ tuttiResult_t tuttiCommGetAsyncError(tuttiComm_t comm, tuttiResult_t* asyncError
 tuttiResult_t tuttiCommCount(const tuttiComm_t comm, int* count);
 tuttiResult_t tuttiCommUserRank(const tuttiComm_t comm, int* rank);
 tuttiResult_t tuttiCommCuDevice(const tuttiComm_t comm, int* device);
+/* Writes the communicator's flight record (its last TUTTI_FLIGHT_RECORDER calls, as JSON) to
+ * `path`, or to TUTTI_FLIGHT_DIR (default /tmp) when `path` is NULL. tools/tutti-flight reads
+ * every rank's dump. tuttiInvalidUsage when the recorder is off (TUTTI_FLIGHT_RECORDER=0). */
+tuttiResult_t tuttiCommDumpFlightRecord(tuttiComm_t comm, const char* path);
 
 /* ---------------------------------------------------------------------------------------------
  * Collectives. Host buffers run on the CPU executor and are complete when the call returns;

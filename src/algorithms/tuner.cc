@@ -239,6 +239,7 @@ Result Tuner::init(const TunerContext& ctx) {
     shapes_[b] = modelShapeFor(ctx, static_cast<ModelBasis>(b));
   for (ExecutorKind e : executors_) buildTables(e);
   clearOverrides();
+  if (!ctx.applyEnvOverrides) return tuttiSuccess;
   std::string tune = envString("TUTTI_TUNE");
   if (!tune.empty()) TUTTI_CHECK(applyTuneString(tune), "TUTTI_TUNE=%s", tune.c_str());
   // TUTTI_* values must parse and exist; NCCL_* fallbacks use NCCL's syntax ("^NVLS",

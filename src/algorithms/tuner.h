@@ -43,6 +43,9 @@ struct TunerContext {
   // Capabilities per executor; null entries use capabilitiesOf() (tutti-topo's --assume-all
   // passes wider ones).
   const Capabilities* capabilities[static_cast<int>(ExecutorKind::kCount)] = {};
+  // False for the library's own communicators: TUTTI_TUNE / TUTTI_ALGO / TUTTI_PROTO are the
+  // user's choices for the user's communicators.
+  bool applyEnvOverrides = true;
 };
 
 struct TunerChoice {

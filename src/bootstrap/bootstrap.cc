@@ -30,9 +30,12 @@ Result Bootstrap::create(const tuttiUniqueId& id, int rank, int nranks,
   }
   // The ring listener uses the interface peers can reach (same selection as the root).
   SocketAddress local;
-  TUTTI_CHECK(selectInterfaceAddress(&local, nullptr), "choosing the bootstrap interface");
+  std::string ifname;
+  TUTTI_CHECK(selectInterfaceAddress(&local, &ifname), "choosing the bootstrap interface");
   TUTTI_TRY(Socket::listen(local, &b->listener_));
   TUTTI_TRY(b->listener_.localAddress(&b->ringAddress_));
+  TUTTI_INFO("rank %d: bootstrap on %s (%s)", rank, ifname.c_str(),
+             b->ringAddress_.toString().c_str());
   std::vector<SocketAddress> table;
   TUTTI_CHECK(b->rendezvous(data, &table), "rendezvous with root %s",
               uniqueIdAddress(data).toString().c_str());

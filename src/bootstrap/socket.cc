@@ -17,6 +17,7 @@
 
 #include "base/env.h"
 #include "base/logging.h"
+#include "bootstrap/interface_list.h"
 #include "bootstrap/interface_spec.h"
 
 namespace tutti {
@@ -153,8 +154,15 @@ Result selectInterfaceAddress(SocketAddress* out, std::string* ifname) {
   if (!best) best = loopback;
   if (!best) {
     freeifaddrs(ifs);
-    return setError(tuttiSystemError, "no usable network interface%s%s",
-                    spec.empty() ? "" : " matches TUTTI_SOCKET_IFNAME=", spec.c_str());
+    // A silent fallback to another interface is the classic multi-node mistake: fail loudly,
+    // saying what exists.
+    if (!want.names.empty())
+      return setError(tuttiInvalidArgument,
+                      "no usable network interface matches TUTTI_SOCKET_IFNAME=%s (an up "
+                      "interface with an IPv4 or global IPv6 address); interfaces here: %s",
+                      spec.c_str(), describeInterfaces().c_str());
+    return setError(tuttiSystemError, "no usable network interface; interfaces here: %s",
+                    describeInterfaces().c_str());
   }
   out->length = best->ifa_addr->sa_family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6);
   memset(&out->storage, 0, sizeof(out->storage));

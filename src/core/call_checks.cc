@@ -6,6 +6,7 @@
 
 #include "base/device.h"
 #include "core/api_guard.h"
+#include "core/flight_recorder.h"
 #include "core/group.h"
 #include "kernels/dtype_dispatch.h"
 
@@ -244,7 +245,11 @@ Result checkCall(Comm* comm, CollCall& c) {
 Result checkAndSubmit(Comm* comm, CollCall&& call) {
   Result r = checkCall(comm, call);
   const bool empty = call.collective != Collective::kAllToAllv && call.count == 0;
-  if (r == tuttiSuccess && empty) return tuttiSuccess;  // nothing to move
+  if (r == tuttiSuccess && empty) {  // nothing to move, but numbered like every call
+    noteCall(comm, call);
+    if (call.flightId) comm->flight->finished(call.flightId, true);
+    return tuttiSuccess;
+  }
   if (r == tuttiSuccess) r = submitCall(comm, std::move(call));
   if (r != tuttiSuccess) groupRecordError(r);
   return r;

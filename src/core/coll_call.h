@@ -1,6 +1,7 @@
 // One validated API call on its way to an executor.
 #pragma once
 
+#include <cstdint>
 #include <vector>
 
 #include "algorithms/plan.h"
@@ -22,6 +23,8 @@ struct CollCall {
   bool premulResolved = false;  // the caller set premulScalar (the shim's operators)
   tuttiStream_t stream = nullptr;
   bool onDevice = false;
+  uint64_t flightId = 0;  // the call's flight recorder entry (0: none)
+  uint32_t seq = 0;       // per-communicator collective sequence (call_signature.h)
 };
 
 // Message size the tuner sees, as nccl-tests reports it (total bytes of the larger buffer).

@@ -3,6 +3,7 @@
 
 #include "base/logging.h"
 #include "core/executor.h"
+#include "core/flight_recorder.h"
 #include "cpu/cpu_executor.h"
 
 using tutti::Result;
@@ -19,6 +20,11 @@ Result tuttiComm::fail(Result r) {
     transports.markFailed();
     if (bootstrap) bootstrap->shutdown();
     if (executors.device) executors.device->abort();
+    // A dump that cannot be written is a warning; the caller's sentence stays the failure's.
+    if (flight && flight->dump("", msg) != tuttiSuccess) {
+      TUTTI_WARN("rank %d: %s", config.rank, tutti::lastError().c_str());
+      tutti::setError(r, "%s", msg.c_str());
+    }
   }
   return r;
 }

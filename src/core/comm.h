@@ -9,6 +9,7 @@
 //   executors   the CPU executor and, on a GPU rank, the device executor (core/executor.h)
 //   redOps      PreMulSum operators (red_ops.h)
 //   errors      abort flag, first fatal error, last error sentence (comm_errors.h)
+//   flight      the last calls, dumped when the communicator fails (flight_recorder.h)
 #pragma once
 
 #include <memory>
@@ -28,6 +29,7 @@ namespace tutti {
 
 class Executor;
 class CpuExecutor;
+class FlightRecorder;
 struct CollCall;
 
 // The executors of one communicator. Host buffers always run on the CPU executor; device
@@ -56,8 +58,10 @@ struct tuttiComm {
   tutti::CommExecutors executors;
   tutti::RedOpTable redOps;
   tutti::CommErrors errors;
+  std::unique_ptr<tutti::FlightRecorder> flight;           // null when TUTTI_FLIGHT_RECORDER=0
   std::shared_ptr<tutti::CompressionContext> compression;  // created by the first compressed call
 
+  uint32_t callSeq = 0;    // collective calls made so far (call_signature.h)
   std::thread initThread;  // a non-blocking init
   bool finalized = false;
 

@@ -17,6 +17,13 @@ struct CommConfig {
   int minChannels = 1;
   int maxChannels = 0;  // 0: tuner default
   uint8_t secret[16] = {};
+  // Node identity; 0: from the host (TUTTI_HOSTID, TUTTI_RANKS_PER_NODE). A split keeps its
+  // parent's, so a child of an emulated node stays on that node.
+  uint64_t hostHash = 0;
+  // A communicator the library builds for itself (the node and rail parts of a hierarchical
+  // GPU path): no TUTTI_ALGO / TUTTI_PROTO / TUTTI_TUNE, which name the user's choices, and no
+  // init banner.
+  bool internal = false;
 };
 
 }  // namespace tutti

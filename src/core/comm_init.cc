@@ -4,18 +4,23 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 #include "base/device.h"
 #include "base/env.h"
+#include "base/fault_injection.h"
 #include "base/host_id.h"
 #include "base/logging.h"
 #include "base/timeouts.h"
 #include "bootstrap/handshake.h"
+#include "bootstrap/hmac_sha256.h"
 #include "bootstrap/unique_id.h"
 #include "core/device_executor.h"
-#include "cpu/cpu_executor.h"
+#include "core/flight_recorder.h"
 #include "core/peer_table.h"
+#include "cpu/cpu_executor.h"
 #include "topology/comm_topology.h"
 #include "transport/transport_factory.h"
 
@@ -56,8 +61,30 @@ Result resolveOptions(const tuttiConfig_t* config, CommConfig* out) {
   return tuttiSuccess;
 }
 
+namespace {
+
+// TUTTI_FAULT where=bootstrap: right after the rendezvous, before the peer info exchange.
+Result bootstrapFault(Comm* comm, int rank) {
+  int64_t delayMs = 0;
+  const FaultKind k = faultFire(FaultWhere::kBootstrap, rank, 0, &delayMs);
+  if (faultActGeneric(k, delayMs)) return tuttiSuccess;
+  if (k == FaultKind::kHang) {
+    // A rank stuck in init for as long as the timeout: its peers time out meanwhile.
+    const auto until =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(comm->config.timeoutMs);
+    while (std::chrono::steady_clock::now() < until && !comm->errors.abortFlag.load())
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  comm->bootstrap->shutdown();
+  return setError(tuttiRemoteError, "fault injection (TUTTI_FAULT): %s at bootstrap",
+                  k == FaultKind::kHang ? "hung" : "closed the bootstrap connections");
+}
+
+}  // namespace
+
 Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   setLogRank(rank);
+  TUTTI_TRY(faultInit());
   UniqueIdData idData;
   TUTTI_TRY(decodeUniqueId(id, &idData));
   CommConfig& cfg = comm->config;
@@ -69,6 +96,7 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   BootstrapOptions bo{cfg.timeoutMs, &comm->errors.abortFlag};
   TUTTI_CHECK(Bootstrap::create(id, rank, nranks, bo, &comm->bootstrap), "rank %d of %d", rank,
               nranks);
+  if (faultArmed()) TUTTI_TRY(bootstrapFault(comm, rank));
 
   TransportContext tctx;
   tctx.rank = rank;
@@ -83,7 +111,7 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   PeerInfo& me = comm->peers[rank];
   me.rank = rank;
   me.pid = getpid();
-  me.hostHash = hostHash(rank);
+  me.hostHash = cfg.hostHash ? cfg.hostHash : hostHash(rank);
   me.cudaDev = cfg.device;
   me.busId = cfg.device >= 0 ? gpuBusId(cfg.device) : -1;
   TUTTI_TRY(randomBytes(&me.commNonce, sizeof(me.commNonce)));
@@ -96,10 +124,17 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   TUTTI_CHECK(connectTransports(tctx, &comm->transports), "rank %d", rank);
   TunerContext tc;
   tc.nranks = nranks;
+  tc.applyEnvOverrides = !cfg.internal;
   tc.nodes = nodes;
   TUTTI_CHECK(setupCommTopology(rank, comm->peers, *comm->bootstrap, &comm->topology, &tc),
               "topology of rank %d", rank);
   comm->executors.cpu = std::make_unique<CpuExecutor>(comm);
+  // Dumps are named by a hash of the id's secret: the same on every rank, unique per comm.
+  const Digest d = hmacSha256(cfg.secret, sizeof(cfg.secret), "flight", 6);
+  uint64_t commHash;
+  memcpy(&commHash, d.data(), sizeof(commHash));
+  comm->flight = FlightRecorder::create(comm, commHash);
+  flightSignalSetup();
   tc.executors = {ExecutorKind::kCpu};
   if (cfg.device >= 0) {
     TUTTI_CHECK(createDeviceExecutor(comm, &comm->executors.device), "setting up GPU %d",
@@ -109,7 +144,7 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   }
   TUTTI_TRY(comm->tuner.init(tc));
   TUTTI_CHECK(comm->bootstrap->barrier(), "final init barrier");
-  if (rank == 0) {
+  if (rank == 0 && !cfg.internal) {
     TUTTI_INFO("comm %s: %d ranks on %d node(s), device %d", cfg.name.c_str(), nranks, nodes,
                cfg.device);
     for (ExecutorKind e : tc.executors)
@@ -150,6 +185,7 @@ Result splitComm(Comm* parent, int color, int key, const CommConfig& opt, Comm**
       static_cast<int>(std::find(members.begin(), members.end(), parent->rank()) - members.begin());
   auto comm = std::make_unique<Comm>();
   comm->config = opt;
+  comm->config.hostHash = parent->peers[parent->rank()].hostHash;
   if (opt.name.empty()) comm->config.name = parent->config.name + "/split" + std::to_string(color);
   TUTTI_TRY(initComm(comm.get(), static_cast<int>(members.size()), ids[members[0]], newRank));
   *out = comm.release();

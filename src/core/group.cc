@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "core/executor.h"
+#include "core/flight_recorder.h"
 #include "cpu/cpu_executor.h"
 
 namespace tutti {
@@ -53,15 +54,32 @@ Result launch(std::vector<std::pair<Comm*, CollCall>>& ops) {
 
 bool inGroup() { return tlsGroup.depth > 0; }
 
+void noteCall(Comm* comm, CollCall& call) {
+  if (call.collective != Collective::kSend && call.collective != Collective::kRecv)
+    call.seq = comm->callSeq++;
+  if (comm->flight) call.flightId = comm->flight->enqueue(call, !call.onDevice && !inGroup());
+}
+
 Result submitCall(Comm* comm, CollCall&& call) {
+  noteCall(comm, call);
   if (tlsGroup.depth > 0) {
     tlsGroup.pending.emplace_back(comm, std::move(call));
     return tuttiSuccess;
   }
-  if (!call.onDevice) return comm->executors.cpu->launchOne(comm, std::move(call));
-  if (!comm->executors.device)
-    return setError(tuttiInvalidUsage, "rank %d has no executor for device buffers", comm->rank());
-  return comm->executors.device->launchOne(comm, std::move(call));
+  const uint64_t flightId = call.flightId;
+  const bool host = !call.onDevice;
+  Result r;
+  if (!call.onDevice) {
+    r = comm->executors.cpu->launchOne(comm, std::move(call));
+  } else if (!comm->executors.device) {
+    r = setError(tuttiInvalidUsage, "rank %d has no executor for device buffers", comm->rank());
+  } else {
+    r = comm->executors.device->launchOne(comm, std::move(call));
+  }
+  // A host call is complete here (the executor marked it already: one load); a device call
+  // only when it failed to enqueue.
+  if (flightId && (host || r != tuttiSuccess)) comm->flight->finished(flightId, r == tuttiSuccess);
+  return r;
 }
 
 void groupRecordError(Result r) {
@@ -88,7 +106,12 @@ Result groupEnd() {
     tlsGroup.error = tuttiSuccess;
     return setError(r, "group dropped because a call inside it failed: %s", msg.c_str());
   }
-  return launch(ops);
+  std::vector<std::pair<FlightRecorder*, uint64_t>> hostCalls;
+  for (auto& [comm, call] : ops)
+    if (call.flightId && !call.onDevice) hostCalls.emplace_back(comm->flight.get(), call.flightId);
+  Result r = launch(ops);
+  for (auto& [flight, id] : hostCalls) flight->finished(id, r == tuttiSuccess);
+  return r;
 }
 
 }  // namespace tutti

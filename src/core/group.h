@@ -7,6 +7,10 @@
 
 namespace tutti {
 
+// Numbers `call` (a collective gets the communicator's next call sequence number; point-to-point
+// calls are pairwise and get none) and records it in the flight recorder. submitCall does it:
+// every path into the executors (the API, the shim, compressed collectives) numbers alike.
+void noteCall(Comm* comm, CollCall& call);
 Result submitCall(Comm* comm, CollCall&& call);
 Result groupStart();
 Result groupEnd();

@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "algorithms/builders.h"
+#include "base/env.h"
 #include "base/logging.h"
 
 namespace tutti {
@@ -26,6 +27,23 @@ bool runsInPlace(const CollCall& call, int rank, const char* send, const char* r
     case Collective::kAllToAllv: return false;
     default: return send == recv;
   }
+}
+
+// Rooted collectives may move no byte between two ranks that disagree on the root (two ranks
+// that both think they are Broadcast's root only send; two Reduce roots only wait), so the
+// mismatch would be silent or a timeout. Every rank sends a header-only message to the next
+// rank and receives one from the previous, first in the plan: the ring of headers compares
+// every rank's call with its neighbour's, and some rank sees any disagreement at once.
+void addAgreementToken(int rank, int nranks, Plan* plan) {
+  if (nranks < 2) return;
+  const BufRef none{BufferId::kScratch, 0};
+  PlanOp send{OpType::kSend, (rank + 1) % nranks, none, none, 0};
+  PlanOp recv{OpType::kRecv, (rank + nranks - 1) % nranks, none, none, 0};
+  if (plan->steps.empty()) plan->beginStep();
+  plan->ops.insert(plan->ops.begin(), {send, recv});
+  for (PlanStep& s : plan->steps) s.firstOp += 2;
+  plan->steps[0].firstOp = 0;
+  plan->steps[0].numOps += 2;
 }
 
 Result buildCallPlan(Comm* comm, ExecutorKind e, const CollCall& call, const char* send, char* recv,
@@ -54,6 +72,11 @@ Result buildCallPlan(Comm* comm, ExecutorKind e, const CollCall& call, const cha
   a.channels = std::max(choice.channels, cfg.minChannels);
   if (cfg.maxChannels > 0) a.channels = std::min(a.channels, cfg.maxChannels);
   TUTTI_CHECK(buildPlan(a, choice.algorithm, plan), "%s", collectiveName(call.collective));
+  // TUTTI_ROOT_CHECK=0 drops the ring (every rank must agree): a root mismatch is then caught
+  // only where a message crosses, or at the next call, or at the timeout.
+  static const bool rootCheck = envInt("TUTTI_ROOT_CHECK", 1) != 0;
+  if (rootCheck && (a.collective == Collective::kBroadcast || a.collective == Collective::kReduce))
+    addAgreementToken(cfg.rank, cfg.nranks, plan);
   plan->protocol = choice.protocol;
   choice.channels = plan->channels;
   comm->tuner.noteRan(e, call.collective, bytes, choice);

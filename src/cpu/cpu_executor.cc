@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "base/env.h"
 #include "base/logging.h"
 #include "cpu/call_plan.h"
 #include "cpu/p2p_fusion.h"
@@ -18,6 +19,8 @@ struct CpuExecutor::Prepared {
   std::vector<std::unique_ptr<Plan>> plans;
   std::vector<std::vector<char*>> bases;
   std::vector<ReduceSpec> specs;
+  std::vector<CallSignature> sigs;
+  std::vector<uint64_t> flightIds;
   std::vector<std::vector<char>> stages;  // PreMulSum scaled inputs
 };
 
@@ -25,6 +28,7 @@ CpuExecutor::CpuExecutor(Comm* comm) : comm_(comm) {
   streams_.transports = &comm->transports;
   streams_.sendSeq.assign(comm->nranks(), 0);
   streams_.recvSeq.assign(comm->nranks(), 0);
+  streams_.checksum = envInt("TUTTI_CHECKSUM", 0) != 0;
   int local = 0;
   const uint64_t host = comm->peers[comm->rank()].hostHash;
   for (const PeerInfo& p : comm->peers) local += p.hostHash == host;
@@ -64,8 +68,8 @@ Result CpuExecutor::runStaged(std::vector<CollCall>& calls, ExecutorKind as) {
   std::vector<CommQueue> queues(1);
   queues[0].comm = comm_;
   for (size_t i = 0; i < prep.plans.size(); ++i)
-    queues[0].runs.emplace_back(comm_, &streams_, prep.plans[i].get(), prep.bases[i],
-                                prep.specs[i]);
+    queues[0].runs.emplace_back(comm_, &streams_, prep.plans[i].get(), prep.bases[i], prep.specs[i],
+                                prep.sigs[i]);
   return runQueues(queues);
 }
 
@@ -88,7 +92,9 @@ Result CpuExecutor::run(std::vector<CommCalls>& work, ExecutorKind as) {
     queues[w].comm = work[w].comm;
     for (size_t i = 0; i < prep[w].plans.size(); ++i)
       queues[w].runs.emplace_back(work[w].comm, &execs[w]->streams_, prep[w].plans[i].get(),
-                                  prep[w].bases[i], prep[w].specs[i]);
+                                  prep[w].bases[i], prep[w].specs[i], prep[w].sigs[i]);
+    for (size_t i = 0; i < prep[w].plans.size(); ++i)
+      queues[w].runs[i].setFlight(prep[w].flightIds[i], as);
   }
   return runQueues(queues);
 }
@@ -107,14 +113,16 @@ Result CpuExecutor::runOne(const CollCall& call, ExecutorKind as) {
   }
   if (scratch_.size() < plan->scratchBytes) scratch_.resize(plan->scratchBytes);
   const ReduceSpec spec{call.dtype, combineOf(call.op)};
+  const CallSignature sig = callSignatureOf(call);
   if (hotQueue_.empty()) {
     hotQueue_.push_back(CommQueue{comm_, {}, 0});
     hotQueue_[0].runs.emplace_back(
         comm_, &streams_, plan, std::vector<char*>{const_cast<char*>(send), recv, scratch_.data()},
-        spec);
+        spec, sig);
   } else {
-    hotQueue_[0].runs[0].reset(comm_, plan, send, recv, scratch_.data(), spec);
+    hotQueue_[0].runs[0].reset(comm_, plan, send, recv, scratch_.data(), spec, sig);
   }
+  hotQueue_[0].runs[0].setFlight(call.flightId, as);
   hotQueue_[0].next = 0;
   return runQueues(hotQueue_);
 }
@@ -137,6 +145,8 @@ Result CpuExecutor::prepare(std::vector<CollCall>& calls, ExecutorKind as, Prepa
       comm_->tuner.noteRan(as, Collective::kSend, sent, ran);
       out->bases.push_back(std::move(bases));
       out->specs.push_back(ReduceSpec{tuttiUint8, CombineKind::kSum});
+      out->sigs.push_back(p2pSignature());
+      out->flightIds.push_back(0);  // fused calls: the group marks each one (group.cc)
       i = j;
     } else {
       const CollCall& call = calls[i];
@@ -146,6 +156,8 @@ Result CpuExecutor::prepare(std::vector<CollCall>& calls, ExecutorKind as, Prepa
       TUTTI_TRY(buildCallPlan(comm_, as, call, send, recv, plan.get()));
       out->bases.push_back({const_cast<char*>(send), recv, nullptr});
       out->specs.push_back(ReduceSpec{call.dtype, combineOf(call.op)});
+      out->sigs.push_back(callSignatureOf(call));
+      out->flightIds.push_back(call.flightId);
       ++i;
     }
     out->plans.push_back(std::move(plan));

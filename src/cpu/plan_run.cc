@@ -8,7 +8,9 @@
 #include <sstream>
 #include <thread>
 
+#include "base/crc32c.h"
 #include "base/logging.h"
+#include "core/flight_recorder.h"
 #include "cpu/msg_header.h"
 
 namespace tutti {
@@ -50,30 +52,40 @@ class Waiter {
   uint32_t idle_ = 0;
 };
 
-Collective expectedSenderCollective(Collective mine) {
-  return mine == Collective::kRecv ? Collective::kSend : mine;
-}
+constexpr size_t kHeader = kMsgHeaderBytes;
+constexpr uint32_t kTrailerMagic = 0x43524321;  // "!CRC"
+
+// TUTTI_CHECKSUM=1: one 16-byte slot after the (padded) payload.
+struct Trailer {
+  uint32_t crc;
+  uint32_t magic;
+  uint64_t bytes;
+};
+static_assert(sizeof(Trailer) == kAlign, "the trailer fills one stream slot");
+static_assert(kHeader % kAlign == 0, "headers keep messages aligned");
 
 }  // namespace
 
 PlanRun::PlanRun(Comm* comm, PeerStreams* streams, const Plan* plan, std::vector<char*> bases,
-                 ReduceSpec spec)
+                 ReduceSpec spec, const CallSignature& sig)
     : comm_(comm),
       streams_(streams),
       plan_(plan),
       bases_(std::move(bases)),
       spec_(spec),
+      sig_(sig),
       elemSize_(dtypeSize(spec.dtype)) {
   sendBusy_.assign(comm->nranks(), 0);
   recvBusy_.assign(comm->nranks(), 0);
 }
 
 void PlanRun::reset(Comm* comm, const Plan* plan, const char* send, char* recv, char* scratch,
-                    ReduceSpec spec) {
+                    ReduceSpec spec, const CallSignature& sig) {
   comm_ = comm;
   plan_ = plan;
   bases_.assign({const_cast<char*>(send), recv, scratch});
   spec_ = spec;
+  sig_ = sig;
   elemSize_ = dtypeSize(spec.dtype);
   step_ = 0;
   stepStarted_ = false;
@@ -86,8 +98,8 @@ void PlanRun::reset(Comm* comm, const Plan* plan, const char* send, char* recv, 
 
 std::string PlanRun::where() const {
   std::ostringstream os;
-  os << collectiveName(plan_->collective) << " (" << algorithmName(plan_->algorithm) << ", step "
-     << (step_ + 1) << "/" << plan_->steps.size() << ")";
+  os << describeCall(sig_) << " (" << algorithmName(plan_->algorithm) << ", step " << (step_ + 1)
+     << "/" << plan_->steps.size() << ")";
   return os.str();
 }
 
@@ -118,8 +130,17 @@ Result PlanRun::checkPeers() {
   return tuttiSuccess;
 }
 
+void PlanRun::noteStarted() {
+  flightNoted_ = true;
+  if (flightId_ && comm_->flight) comm_->flight->started(flightId_, as_, plan_->algorithm);
+}
+
+void PlanRun::noteFinished(bool ok) {
+  if (flightId_ && comm_->flight) comm_->flight->finished(flightId_, ok);
+}
+
 void PlanRun::startStep() {
-  states_.assign(plan_->steps[step_].numOps, OpState{false, false, 0});
+  states_.assign(plan_->steps[step_].numOps, OpState{false, false, 0, 0, {0, 0}, 0, false});
   stepStarted_ = true;
 }
 
@@ -154,21 +175,40 @@ Result PlanRun::advanceSend(const PlanOp& op, OpState& st, bool* progressed) {
   void* p;
   size_t n;
   if (!st.headerDone) {
+    if (faultArmed() && st.headerHave == 0) {
+      TUTTI_TRY(injectFault(FaultWhere::kSend, op));
+      if (hung_) return tuttiSuccess;
+    }
     TUTTI_TRY(c->sendSpace(&p, &n));
     if (n < kAlign) return tuttiSuccess;
-    const MsgHeader h =
-        makeMsgHeader(plan_->collective, spec_.dtype, streams_->sendSeq[op.peer]++, op.bytes);
-    memcpy(p, &h, sizeof(h));
-    // A small payload rides in the same commit: one publication, one cache-line handoff.
-    size_t inline_ = 0;
-    if (op.bytes <= n - kAlign) {
-      memcpy(static_cast<char*>(p) + kAlign, addr(op.src), op.bytes);
-      inline_ = op.bytes;
+    const MsgHeader h = makeMsgHeader(sig_, streams_->sendSeq[op.peer], op.bytes);
+    if (st.headerHave == 0 && n >= kHeader) {
+      memcpy(p, &h, kHeader);
+      // A small payload rides in the same commit: one publication, one cache-line handoff.
+      size_t inline_ = 0;
+      if (op.bytes && op.bytes <= n - kHeader) {
+        char* dst = static_cast<char*>(p) + kHeader;
+        memcpy(dst, addr(op.src), op.bytes);
+        if (streams_->checksum) st.crc = crc32c(st.crc, addr(op.src), op.bytes);
+        if (corruptNext_) {
+          dst[op.bytes / 2] ^= 0x5a;
+          corruptNext_ = false;
+        }
+        inline_ = op.bytes;
+      }
+      TUTTI_TRY(c->sendCommit(kHeader + alignUp(inline_)));
+      st.done = inline_;
+      st.headerHave = kHeader;
+    } else {
+      // Only one slot left before the stream wraps: the header goes in two halves.
+      memcpy(p, reinterpret_cast<const char*>(&h) + st.headerHave, kAlign);
+      TUTTI_TRY(c->sendCommit(kAlign));
+      st.headerHave += kAlign;
     }
-    TUTTI_TRY(c->sendCommit(kAlign + alignUp(inline_)));
-    st.done = inline_;
-    st.headerDone = true;
     *progressed = true;
+    if (st.headerHave < kHeader) return tuttiSuccess;
+    streams_->sendSeq[op.peer]++;
+    st.headerDone = true;
   }
   const char* src = addr(op.src);
   while (st.done < op.bytes) {
@@ -177,11 +217,70 @@ Result PlanRun::advanceSend(const PlanOp& op, OpState& st, bool* progressed) {
     size_t take = rem < n ? rem : (n & ~(kAlign - 1));
     if (take == 0) break;
     memcpy(p, src + st.done, take);
+    if (streams_->checksum) st.crc = crc32c(st.crc, src + st.done, take);
+    if (corruptNext_) {
+      static_cast<char*>(p)[take / 2] ^= 0x5a;
+      corruptNext_ = false;
+    }
     TUTTI_TRY(c->sendCommit(alignUp(take)));
     st.done += take;
     *progressed = true;
   }
-  st.complete = st.done == op.bytes;
+  if (streams_->checksum && st.done == op.bytes && !st.trailerDone)
+    TUTTI_TRY(sendTrailer(c, st, progressed));
+  st.complete = st.done == op.bytes && (st.trailerDone || !streams_->checksum);
+  return tuttiSuccess;
+}
+
+Result PlanRun::sendTrailer(Connection* c, OpState& st, bool* progressed) {
+  void* p;
+  size_t n;
+  TUTTI_TRY(c->sendSpace(&p, &n));
+  if (n < kAlign) return tuttiSuccess;
+  const Trailer t{st.crc, kTrailerMagic, 0};
+  memcpy(p, &t, sizeof(t));
+  TUTTI_TRY(c->sendCommit(kAlign));
+  st.trailerDone = true;
+  *progressed = true;
+  return tuttiSuccess;
+}
+
+Result PlanRun::checkTrailer(const PlanOp& op, Connection* c, OpState& st, bool* progressed) {
+  const void* p;
+  size_t n;
+  TUTTI_TRY(c->recvPeek(&p, &n));
+  if (n < kAlign) return tuttiSuccess;
+  Trailer t;
+  memcpy(&t, p, sizeof(t));
+  if (t.magic != kTrailerMagic)
+    return setError(tuttiRemoteError,
+                    "rank %d sent no checksum trailer after %llu bytes: is TUTTI_CHECKSUM the "
+                    "same on every rank?",
+                    op.peer, (unsigned long long)op.bytes);
+  if (t.crc != st.crc)
+    return setError(tuttiRemoteError,
+                    "%llu bytes from rank %d arrived corrupted: CRC32C 0x%08x, the sender "
+                    "computed 0x%08x (TUTTI_CHECKSUM)",
+                    (unsigned long long)op.bytes, op.peer, st.crc, t.crc);
+  TUTTI_TRY(c->recvRelease(kAlign));
+  st.trailerDone = true;
+  *progressed = true;
+  return tuttiSuccess;
+}
+
+Result PlanRun::injectFault(FaultWhere where, const PlanOp& op) {
+  int64_t delayMs = 0;
+  const FaultKind k = faultFire(where, comm_->rank(), sig_.seq, &delayMs);
+  if (faultActGeneric(k, delayMs)) return tuttiSuccess;
+  switch (k) {
+    case FaultKind::kHang: hung_ = true; break;
+    case FaultKind::kCorrupt: corruptNext_ = true; break;
+    case FaultKind::kClose:
+      streams_->transports->to(op.peer)->markFailed();
+      return setError(tuttiRemoteError,
+                      "fault injection (TUTTI_FAULT): closed the connection to rank %d", op.peer);
+    default: break;
+  }
   return tuttiSuccess;
 }
 
@@ -190,12 +289,31 @@ Result PlanRun::advanceRecv(const PlanOp& op, OpState& st, bool* progressed) {
   const void* p;
   size_t n;
   if (!st.headerDone) {
+    if (faultArmed() && st.headerHave == 0) {
+      TUTTI_TRY(injectFault(FaultWhere::kRecv, op));
+      if (hung_) return tuttiSuccess;
+    }
     TUTTI_TRY(c->recvPeek(&p, &n));
     if (n < kAlign) return tuttiSuccess;
-    const MsgExpectation want{op.peer, expectedSenderCollective(plan_->collective),
-                              streams_->recvSeq[op.peer], op.bytes};
-    TUTTI_TRY(checkMsgHeader(p, want));
-    TUTTI_TRY(c->recvRelease(kAlign));
+    const MsgExpectation want{op.peer, comm_->rank(), sig_, streams_->recvSeq[op.peer], op.bytes};
+    if (st.headerHave == 0 && n >= kHeader) {
+      TUTTI_TRY(checkMsgHeader(p, want));
+      TUTTI_TRY(c->recvRelease(kHeader));
+    } else {
+      // The header straddles the wrap (or half of it has arrived): take it a slot at a time.
+      *progressed = true;
+      if (st.headerHave == 0) {
+        memcpy(st.headerHalf, p, kAlign);
+        TUTTI_TRY(c->recvRelease(kAlign));
+        st.headerHave = kAlign;
+        return tuttiSuccess;
+      }
+      uint64_t whole[4] = {st.headerHalf[0], st.headerHalf[1], 0, 0};
+      memcpy(whole + 2, p, kAlign);
+      TUTTI_TRY(checkMsgHeader(whole, want));
+      TUTTI_TRY(c->recvRelease(kAlign));
+    }
+    st.headerHave = kHeader;
     streams_->recvSeq[op.peer]++;
     st.headerDone = true;
     *progressed = true;
@@ -211,17 +329,21 @@ Result PlanRun::advanceRecv(const PlanOp& op, OpState& st, bool* progressed) {
       size_t rem = op.bytes - st.done;
       take = rem < n ? rem : n;
       char* dst = addr(op.dst) + st.done;
-      if (op.type == OpType::kRecv) {
-        memcpy(dst, p, take);
-      } else {
+      if (op.type != OpType::kRecv) {
         if (take < rem) take -= take % elemSize_;
         if (take == 0) break;  // less than one element has arrived
-        const char* mine = addr(op.src) + st.done;
-        if (op.peerFirst)
-          hostCombine(spec_, dst, p, mine, take / elemSize_);
-        else
-          hostCombine(spec_, dst, mine, p, take / elemSize_);
       }
+      if (corruptNext_) {  // fault injection: as if the bytes changed on the wire
+        const_cast<char*>(static_cast<const char*>(p))[take / 2] ^= 0x5a;
+        corruptNext_ = false;
+      }
+      if (streams_->checksum) st.crc = crc32c(st.crc, p, take);
+      if (op.type == OpType::kRecv)
+        memcpy(dst, p, take);
+      else if (op.peerFirst)
+        hostCombine(spec_, dst, p, addr(op.src) + st.done, take / elemSize_);
+      else
+        hostCombine(spec_, dst, addr(op.src) + st.done, p, take / elemSize_);
     } else {
       take = padded - st.done < n ? padded - st.done : n;
     }
@@ -229,11 +351,14 @@ Result PlanRun::advanceRecv(const PlanOp& op, OpState& st, bool* progressed) {
     st.done += take;
     *progressed = true;
   }
-  st.complete = st.done == padded;
+  if (streams_->checksum && st.done == padded && !st.trailerDone)
+    TUTTI_TRY(checkTrailer(op, c, st, progressed));
+  st.complete = st.done == padded && (st.trailerDone || !streams_->checksum);
   return tuttiSuccess;
 }
 
 Result PlanRun::advance(bool* progressed) {
+  if (faultArmed() && hung_) return tuttiSuccess;
   while (!done()) {
     if (!stepStarted_) startStep();
     const PlanStep& s = plan_->steps[step_];
@@ -294,12 +419,15 @@ Result runQueues(std::vector<CommQueue>& queues) {
     for (CommQueue& q : queues) {
       while (q.next < q.runs.size()) {
         PlanRun& run = q.runs[q.next];
+        if (!run.flightNoted()) run.noteStarted();
         Result r = run.advance(&progressed);
         if (r != tuttiSuccess) {
           addErrorContext("%s", run.where().c_str());
+          run.noteFinished(false);
           return q.comm->fail(r);
         }
         if (!run.done()) break;
+        run.noteFinished(true);
         ++q.next;
       }
       allDone &= q.next == q.runs.size();
@@ -319,8 +447,10 @@ Result runQueues(std::vector<CommQueue>& queues) {
     for (CommQueue& q : queues) {
       if (q.next == q.runs.size()) continue;
       PlanRun& run = q.runs[q.next];
-      if (q.comm->errors.abortFlag.load(std::memory_order_relaxed))
+      if (q.comm->errors.abortFlag.load(std::memory_order_relaxed)) {
+        run.noteFinished(false);
         return setError(tuttiAborted, "%s: communicator aborted", run.where().c_str());
+      }
       Result r = run.checkPeers();
       if (r != tuttiSuccess) {
         // The peer may have written its last bytes and left after our previous pass: only
@@ -337,12 +467,14 @@ Result runQueues(std::vector<CommQueue>& queues) {
         else
           setError(r, "%s", why.c_str());
         addErrorContext("%s while %s", run.where().c_str(), run.waitingOn().c_str());
+        run.noteFinished(false);
         return q.comm->fail(r);
       }
       if (idleMs > q.comm->config.timeoutMs) {
         setError(tuttiTimeout, "%s: no progress for %lld ms while %s (TUTTI_TIMEOUT_MS=%d)",
                  run.where().c_str(), (long long)idleMs, run.waitingOn().c_str(),
                  q.comm->config.timeoutMs);
+        run.noteFinished(false);
         return q.comm->fail(tuttiTimeout);
       }
     }

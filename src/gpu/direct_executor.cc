@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "base/device.h"
+#include "base/fault_injection.h"
 #include "cpu/p2p_fusion.h"
 #include "kernels/launch.h"
 
@@ -82,6 +83,19 @@ Result DirectExecutor::launchCollective(const CollCall& c) {
   const GpuState& g = *state_;
   const CommConfig& cfg = comm_->config;
   const int n = cfg.nranks;
+  if (faultArmed()) {
+    // TUTTI_FAULT where=gpu (tested by the lead on a GPU): hang leaves the kernel out, so the
+    // peers' kernels wait on this rank's flags until their timeout; close fails the comm,
+    // which sets the abort word every peer kernel polls.
+    int64_t delayMs = 0;
+    const FaultKind fk = faultFire(FaultWhere::kGpu, cfg.rank, c.seq, &delayMs);
+    if (!faultActGeneric(fk, delayMs)) {
+      if (fk == FaultKind::kHang) return tuttiSuccess;
+      if (fk == FaultKind::kClose)
+        return comm_->fail(setError(tuttiRemoteError,
+                                    "fault injection (TUTTI_FAULT): dropped the GPU connections"));
+    }
+  }
   const size_t es = dtypeSize(c.dtype);
   cudaStream_t stream = static_cast<cudaStream_t>(c.stream);
   const size_t bytes = c.count * es;

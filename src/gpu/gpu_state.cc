@@ -8,9 +8,12 @@
 #include <chrono>
 
 #include <cstring>
+#include <mutex>
+#include <set>
 
 #include "base/env.h"
 #include "base/logging.h"
+#include "kernels/launch.h"
 
 namespace tutti {
 namespace {
@@ -85,10 +88,26 @@ Result GpuState::pollError(int timeoutMs) const {
   return tuttiSuccess;
 }
 
+namespace {
+
+// Once per device and process (launch.h says why).
+Result preloadKernels(int device) {
+  static std::mutex mutex;
+  static std::set<int> loaded;
+  std::lock_guard<std::mutex> lock(mutex);
+  if (loaded.count(device)) return tuttiSuccess;
+  TUTTI_TRY(cudaCheck(preloadCollectiveKernels(), "loading the collective kernels"));
+  loaded.insert(device);
+  return tuttiSuccess;
+}
+
+}  // namespace
+
 Result GpuState::init(Comm* comm) {
   device = comm->config.device;
   const int n = comm->nranks(), r = comm->rank();
   TUTTI_TRY(cudaCheck(cudaSetDevice(device), "cudaSetDevice"));
+  TUTTI_TRY(preloadKernels(device));
   regionBytes = envBytes("TUTTI_GPU_REGION_BYTES", 2u << 20) & ~size_t(4095);
   p2pChunkBytes = envBytes("TUTTI_GPU_P2P_CHUNK_BYTES", 512u << 10) & ~size_t(15);
   const int slots = n < kMaxGpuRanks ? n : kMaxGpuRanks;

@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "base/env.h"
+#include "base/fault_injection.h"
 #include "base/logging.h"
 #include "cpu/cpu_executor.h"
 
@@ -163,7 +164,36 @@ Result ProxyExecutor::runChunk(const ProxyChunk& chunk, uint32_t g) {
                             : (c.collective == Collective::kBroadcast ? c.recvbuff : nullptr);
     calls.push_back(std::move(c));
   }
+  if (faultArmed() && !calls.empty()) TUTTI_TRY(proxyFault(calls[0]));
   return comm_->executors.cpu->runStaged(calls, ExecutorKind::kGpuProxy);
+}
+
+// TUTTI_FAULT where=proxy: the proxy thread dies, stalls, drops its connections or corrupts a
+// staged chunk before the CPU executor sends it.
+Result ProxyExecutor::proxyFault(const CollCall& call) {
+  int64_t delayMs = 0;
+  const FaultKind k = faultFire(FaultWhere::kProxy, comm_->rank(), call.seq, &delayMs);
+  if (faultActGeneric(k, delayMs)) return tuttiSuccess;
+  switch (k) {
+    case FaultKind::kHang: {
+      // A stalled proxy: peers time out and tell us; an abort ends the stall too.
+      const auto until =
+          std::chrono::steady_clock::now() + std::chrono::milliseconds(comm_->config.timeoutMs);
+      while (std::chrono::steady_clock::now() < until && !abort_.load())
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      return setError(tuttiTimeout, "fault injection (TUTTI_FAULT): the proxy hung");
+    }
+    case FaultKind::kClose:
+      comm_->transports.markFailed();
+      return setError(tuttiRemoteError,
+                      "fault injection (TUTTI_FAULT): the proxy closed its "
+                      "connections");
+    case FaultKind::kCorrupt:
+      if (call.sendbuff && call.count)
+        static_cast<char*>(const_cast<void*>(call.sendbuff))[0] ^= 0x5a;
+      return tuttiSuccess;
+    default: return tuttiSuccess;
+  }
 }
 
 void ProxyExecutor::loop() {

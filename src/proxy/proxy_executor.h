@@ -59,6 +59,7 @@ class ProxyExecutor : public Executor {
   bool waitCopiedIn(uint32_t g);
   // After a failure: every chunk handed out so far is released, so no stream waits forever.
   void releaseStreams();
+  Result proxyFault(const CollCall& call);
   char* sendArea(uint32_t g) const { return staging_ + (g & 1) * 2 * slotBytes_; }
   char* recvArea(uint32_t g) const { return sendArea(g) + slotBytes_; }
 

@@ -1,5 +1,5 @@
-// NIC detection: RDMA devices through libibverbs (opened with dlopen; port state, speed and
-// width), GPUDirect RDMA from the nvidia_peermem / nv_peer_mem module, then the remaining
+// NIC detection: RDMA devices through libibverbs (nic_verbs.h: port state, link layer, speed
+// and width), GPUDirect RDMA from the nvidia_peermem / nv_peer_mem module, then the remaining
 // physical network interfaces of /sys/class/net.
 #include <dirent.h>
 #include <dlfcn.h>
@@ -13,10 +13,7 @@
 #include <sstream>
 
 #include "topology/detect_internal.h"
-
-#ifdef TUTTI_HAVE_IBVERBS
-#include <infiniband/verbs.h>
-#endif
+#include "topology/nic_verbs.h"
 
 namespace tutti {
 namespace {
@@ -55,86 +52,33 @@ std::string pciDeviceOf(const std::string& classEntryDevice) {
 // "400 Gb/sec (4X NDR)" -> 400.
 double parseRate(const std::string& rate) { return atof(rate.c_str()); }
 
-#ifdef TUTTI_HAVE_IBVERBS
-double ibWidth(uint8_t w) {
-  switch (w) {
-    case 1: return 1;
-    case 2: return 4;
-    case 4: return 8;
-    case 8: return 12;
-    case 16: return 2;
-    default: return 0;
+// RDMA devices and their active ports through libibverbs (nic_verbs.h).
+bool detectVerbs(const std::string& sysfsRoot, bool gdr, std::vector<DetectedNic>* nics,
+                 std::string* why) {
+  std::vector<VerbsPort> ports;
+  if (queryVerbsPorts(&ports, why) != VerbsStatus::kOk) return false;
+  std::vector<std::string> devices;
+  for (const VerbsPort& p : ports) {
+    int perDevice = 0;
+    for (const VerbsPort& q : ports) perDevice += q.device == p.device;
+    if (!p.active) continue;
+    DetectedNic nic;
+    nic.name = perDevice > 1 ? p.device + ":" + std::to_string(p.port) : p.device;
+    nic.port = p.port;
+    nic.rdma = true;
+    nic.gdr = gdr;
+    nic.gbps = p.gbps;
+    const std::string dev = sysfsRoot + "/class/infiniband/" + p.device;
+    const std::string rate = readSysfs(dev + "/ports/" + std::to_string(p.port) + "/rate");
+    if (nic.gbps == 0 && parseRate(rate) > 0) nic.gbps = parseRate(rate);  // codes we lack
+    nic.busId = pciDeviceOf(dev + "/device");
+    std::vector<std::string> nets = listDir(dev + "/device/net");
+    if (!nets.empty()) nic.netdev = nets[0];
+    nic.model = p.ethernet ? "RoCE" : "InfiniBand";
+    nics->push_back(nic);
   }
-}
-
-double ibLaneGbps(uint8_t s) {
-  switch (s) {
-    case 1: return 2.5;
-    case 2: return 5;
-    case 4:
-    case 8: return 10;
-    case 16: return 14;
-    case 32: return 25;
-    case 64: return 50;
-    case 128: return 100;
-    default: return 0;
-  }
-}
-
-// RDMA devices and their active ports through libibverbs.
-bool detectVerbs(const std::string& sysfsRoot, bool gdr, std::vector<DetectedNic>* nics) {
-  void* lib = dlopen("libibverbs.so.1", RTLD_NOW | RTLD_LOCAL);
-  if (!lib) return false;
-  auto getList = reinterpret_cast<ibv_device** (*)(int*)>(dlsym(lib, "ibv_get_device_list"));
-  auto freeList = reinterpret_cast<void (*)(ibv_device**)>(dlsym(lib, "ibv_free_device_list"));
-  auto getName = reinterpret_cast<const char* (*)(ibv_device*)>(dlsym(lib, "ibv_get_device_name"));
-  auto open = reinterpret_cast<ibv_context* (*)(ibv_device*)>(dlsym(lib, "ibv_open_device"));
-  auto close = reinterpret_cast<int (*)(ibv_context*)>(dlsym(lib, "ibv_close_device"));
-  auto queryDev =
-      reinterpret_cast<int (*)(ibv_context*, ibv_device_attr*)>(dlsym(lib, "ibv_query_device"));
-  auto queryPort = reinterpret_cast<int (*)(ibv_context*, uint8_t, ibv_port_attr*)>(
-      dlsym(lib, "ibv_query_port"));
-  if (!getList || !freeList || !getName || !open || !close || !queryDev || !queryPort) {
-    dlclose(lib);
-    return false;
-  }
-  int n = 0;
-  ibv_device** list = getList(&n);
-  for (int i = 0; list && i < n; ++i) {
-    const std::string name = getName(list[i]);
-    ibv_context* ctx = open(list[i]);
-    if (!ctx) continue;
-    ibv_device_attr attr;
-    memset(&attr, 0, sizeof(attr));
-    if (queryDev(ctx, &attr) == 0) {
-      for (int port = 1; port <= attr.phys_port_cnt; ++port) {
-        ibv_port_attr pa;
-        memset(&pa, 0, sizeof(pa));
-        if (queryPort(ctx, static_cast<uint8_t>(port), &pa) != 0 || pa.state != IBV_PORT_ACTIVE)
-          continue;
-        DetectedNic nic;
-        nic.name = attr.phys_port_cnt > 1 ? name + ":" + std::to_string(port) : name;
-        nic.port = port;
-        nic.rdma = true;
-        nic.gdr = gdr;
-        nic.gbps = ibLaneGbps(pa.active_speed) * ibWidth(pa.active_width);
-        const std::string dev = sysfsRoot + "/class/infiniband/" + name;
-        const std::string rate = readSysfs(dev + "/ports/" + std::to_string(port) + "/rate");
-        if (parseRate(rate) > 0) nic.gbps = parseRate(rate);  // knows XDR and newer codes too
-        nic.busId = pciDeviceOf(dev + "/device");
-        std::vector<std::string> nets = listDir(dev + "/device/net");
-        if (!nets.empty()) nic.netdev = nets[0];
-        nic.model = pa.link_layer == IBV_LINK_LAYER_ETHERNET ? "RoCE" : "InfiniBand";
-        nics->push_back(nic);
-      }
-    }
-    close(ctx);
-  }
-  if (list) freeList(list);
-  // libibverbs keeps provider libraries loaded; leave it open.
   return true;
 }
-#endif
 
 // RDMA devices from /sys/class/infiniband when libibverbs is not usable.
 void detectIbSysfs(const std::string& sysfsRoot, bool gdr, std::vector<DetectedNic>* nics) {
@@ -165,12 +109,12 @@ void detectNics(const std::string& sysfsRoot, std::vector<DetectedNic>* nics, st
   nics->clear();
   const bool gdr =
       exists(sysfsRoot + "/module/nvidia_peermem") || exists(sysfsRoot + "/module/nv_peer_mem");
+  // libibverbs describes the live machine only; a sysfs root given for tests is read as files.
   bool verbs = false;
-#ifdef TUTTI_HAVE_IBVERBS
-  if (sysfsRoot == "/sys") verbs = detectVerbs(sysfsRoot, gdr, nics);
-#endif
+  std::string why = "a test sysfs root";
+  if (sysfsRoot == "/sys") verbs = detectVerbs(sysfsRoot, gdr, nics, &why);
   if (!verbs) detectIbSysfs(sysfsRoot, gdr, nics);
-  *how = verbs ? "ibverbs" : "sysfs";
+  *how = verbs ? "ibverbs" : "sysfs (" + why + ")";
   // Physical interfaces not already covered by an RDMA device (IPoIB, RoCE netdevs).
   const std::string base = sysfsRoot + "/class/net";
   for (const std::string& name : listDir(base)) {

@@ -162,18 +162,22 @@ class SocketTransport : public Transport {
   const char* name() const override { return "socket"; }
   Result prepare(const TransportContext& ctx, PeerInfo* self) override {
     SocketAddress local, bound;
-    TUTTI_CHECK(selectInterfaceAddress(&local, nullptr), "choosing the transport interface");
+    std::string ifname;
+    TUTTI_CHECK(selectInterfaceAddress(&local, &ifname), "choosing the transport interface");
     TUTTI_TRY(Socket::listen(local, &listener_));
     TUTTI_TRY(listener_.localAddress(&bound));
+    describe_ = ifname + " " + bound.toString();
     self->netAddress = packAddress(bound);
     return tuttiSuccess;
   }
   bool canConnect(const TransportContext&, int, int) const override { return true; }
+  std::string describe() const override { return describe_; }
   Result connect(const TransportContext& ctx, const std::vector<int>& peers,
                  std::vector<std::unique_ptr<Connection>>* conns) override;
 
  private:
   Socket listener_;
+  std::string describe_;  // interface and listening address, for the INFO line
 };
 
 // Lower ranks accept (on a thread), higher ranks connect; both sides authenticate with the

@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "base/error.h"
@@ -48,6 +49,8 @@ class Transport {
   // and it fills conns[p] for each. Every wait ends at the context's deadline or abort.
   virtual Result connect(const TransportContext& ctx, const std::vector<int>& peers,
                          std::vector<std::unique_ptr<Connection>>* conns) = 0;
+  // What the INFO line adds after the name: the interface or device it uses, when known.
+  virtual std::string describe() const { return ""; }
 };
 
 }  // namespace tutti

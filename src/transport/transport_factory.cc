@@ -9,6 +9,7 @@
 #include "bootstrap/bootstrap.h"
 #include "transport/shm_transport.h"
 #include "transport/socket_transport.h"
+#include "transport/ucx_transport.h"
 
 namespace tutti {
 namespace {
@@ -18,9 +19,11 @@ struct Registration {
   std::unique_ptr<Transport> (*make)();
 };
 
-// Priority order: the first type that can connect a pair carries it.
+// Priority order: the first type that can connect a pair carries it. UCX is tried before
+// sockets and carries only ranks on different hosts (ucx_transport.h).
 const Registration kTransports[] = {
     {"shm", makeShmTransport},
+    {"ucx", makeUcxTransport},
     {"socket", makeSocketTransport},
 };
 constexpr int kNumTransports = sizeof(kTransports) / sizeof(kTransports[0]);
@@ -40,7 +43,10 @@ std::string describeChoices(const PeerConnections& pc, int self) {
       if (pc.typeOf[p] == static_cast<int>(t)) ranks.push_back(static_cast<int>(p));
     if (ranks.empty()) continue;
     if (os.tellp() > 0) os << "; ";
-    os << pc.types[t]->name() << " to rank" << (ranks.size() > 1 ? "s " : " ");
+    const std::string how = pc.types[t]->describe();
+    os << pc.types[t]->name();
+    if (!how.empty()) os << " (" << how << ")";
+    os << " to rank" << (ranks.size() > 1 ? "s " : " ");
     for (size_t i = 0; i < ranks.size();) {
       size_t j = i;
       while (j + 1 < ranks.size() && ranks[j + 1] == ranks[j] + 1) ++j;
@@ -122,8 +128,8 @@ Result connectTransports(const TransportContext& ctx, PeerConnections* pc) {
                         registeredNames().c_str());
       return setError(tuttiInvalidUsage,
                       "ranks disagree on a transport: rank %d would reach rank %d over %s but "
-                      "rank %d would reach rank %d over %s (set the same TUTTI_TRANSPORT on "
-                      "every rank)",
+                      "rank %d would reach rank %d over %s (set the same TUTTI_TRANSPORT and "
+                      "TUTTI_NET on every rank, and install UCX on all hosts or none)",
                       a, b, nameOf(ab), b, a, nameOf(ba));
     }
   // Types in registration order on every rank; a type no pair uses is skipped everywhere.

@@ -5,6 +5,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "gpu/gpu_testing.h"
@@ -109,6 +110,43 @@ void runStagedSweep(int nranks) {
   });
   unsetenv("TUTTI_P2P_DISABLE");
 }
+
+// GPU "nodes" on one machine: TUTTI_RANKS_PER_NODE splits the ranks into nodes, so every
+// inter-node byte goes through the proxy and the socket transport. AllReduce forced
+// hierarchical (node kernels, rail proxy), flat (ring through the proxy) and the tuner's pick.
+void runNodesSweep(int nranks, int perNode) {
+  SKIP_WITHOUT_GPUS(nranks);
+  setenv("TUTTI_RANKS_PER_NODE", std::to_string(perNode).c_str(), 1);
+  setenv("TUTTI_PROXY_CHUNK_BYTES", "262144", 1);  // several chunks per large case
+  onGpuRanks(nranks, 600, "nodes ", [&](auto& run, int n, cudaStream_t stream) {
+    for (Collective coll : {Collective::kAllReduce, Collective::kAllGather,
+                            Collective::kReduceScatter, Collective::kAllToAll,
+                            Collective::kAllToAllv, Collective::kBroadcast, Collective::kReduce}) {
+      const bool reduces = coll == Collective::kAllReduce || coll == Collective::kReduceScatter ||
+                           coll == Collective::kReduce;
+      const std::vector<std::string> algos = coll == Collective::kAllReduce
+                                                 ? std::vector<std::string>{"hierarchical", "ring",
+                                                                            ""}
+                                                 : std::vector<std::string>{""};
+      for (const std::string& algo : algos)
+        for (tuttiDataType_t dtype : {tuttiFloat32, tuttiBfloat16, tuttiInt32})
+          for (tuttiRedOp_t op : reduces ? std::vector<tuttiRedOp_t>{tuttiSum, tuttiAvg, tuttiMax,
+                                                                     kTestPreMulSum}
+                                         : std::vector<tuttiRedOp_t>{tuttiSum})
+            for (size_t count : {size_t(1), size_t(7), size_t(1001), size_t(300007)})
+              for (bool inPlace : {false, true}) {
+                if (coll == Collective::kAllToAllv && inPlace) continue;
+                run(CollCase{coll, dtype, op, count, inPlace, static_cast<int>(count % n), algo,
+                             true, false, stream});
+              }
+    }
+  });
+  unsetenv("TUTTI_RANKS_PER_NODE");
+  unsetenv("TUTTI_PROXY_CHUNK_BYTES");
+}
+
+TEST(GpuNodes, TwoNodesOfTwoRanks) { runNodesSweep(4, 2); }
+TEST(GpuNodes, ThreeNodesOfOneRank) { runNodesSweep(3, 1); }
 
 TEST(GpuStagedPath, EveryCollectiveTwoRanks) { runStagedSweep(2); }
 TEST(GpuStagedPath, EveryCollectiveThreeRanks) { runStagedSweep(3); }

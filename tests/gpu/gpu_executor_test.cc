@@ -63,6 +63,30 @@ TEST(GpuExecutorChoice, EveryProxyPairRunsAndIsLogged) {
              });
 }
 
+// GPU "nodes" (TUTTI_RANKS_PER_NODE=2 on 4 ranks): the device executor is the proxy with the
+// hierarchical AllReduce (node kernels, rail proxy); every pair it declares runs and is logged,
+// and rank 0's log says the hierarchical path was built.
+TEST(GpuExecutorChoice, EveryPairAcrossGpuNodesRunsAndIsLogged) {
+  SKIP_WITHOUT_GPUS(4);
+  LogDir dir;
+  RankOptions opt = infoLogOptions(dir);
+  opt.env.push_back({"TUTTI_RANKS_PER_NODE", "2"});
+  opt.env.push_back({"TUTTI_PROXY_CHUNK_BYTES", "65536"});
+  onGpuRanks(4, opt, [&](tuttiComm_t comm, int rank, int n, cudaStream_t s) {
+    checkEveryPair(comm, rank, n, ExecutorKind::kGpuProxy, gpuProxyCapabilities(), dir, true,
+                   false, s);
+  });
+  std::string all;
+  char line[512];
+  FILE* f = popen((std::string("cat ") + dir.path + "/log-*").c_str(), "r");
+  ASSERT_NE(f, nullptr);
+  while (fgets(line, sizeof(line), f)) all += line;
+  pclose(f);
+  EXPECT_NE(all.find("hierarchical AllReduce available: 2 nodes of 2 ranks"), std::string::npos)
+      << "no hierarchical GPU path in the logs";
+  EXPECT_NE(all.find("ran hierarchical/simple on the gpu-proxy executor"), std::string::npos);
+}
+
 TEST(GpuProxy, GraphCaptureIsAClearError) {
   SKIP_WITHOUT_GPUS(2);
   onGpuRanks(2, proxyOptions({}), [](tuttiComm_t comm, int rank, int n, cudaStream_t s) {

@@ -3,6 +3,7 @@
 #include <cuda_runtime.h>
 
 #include <cstdlib>
+#include <string>
 #include <vector>
 
 #include "gpu/gpu_testing.h"
@@ -100,6 +101,23 @@ void runProxySingleProcess(int n, size_t count) {
   runSingleProcess(n, count);
   unsetenv("TUTTI_P2P_DISABLE");
 }
+// GPU "nodes" in one process: 2 nodes of 2 ranks with the hierarchical AllReduce forced, and
+// 3 nodes of one rank (everything through the proxy and sockets).
+void runNodesSingleProcess(int n, int perNode, const char* algo, size_t count) {
+  setenv("TUTTI_RANKS_PER_NODE", std::to_string(perNode).c_str(), 1);
+  if (algo) setenv("TUTTI_ALGO", algo, 1);
+  runSingleProcess(n, count);
+  unsetenv("TUTTI_RANKS_PER_NODE");
+  unsetenv("TUTTI_ALGO");
+}
+TEST(GpuSingleProcessNodes, TwoNodesOfTwoHierarchical) {
+  runNodesSingleProcess(4, 2, "allreduce:hierarchical", 300007);
+}
+TEST(GpuSingleProcessNodes, TwoNodesOfTwoTunersChoice) {
+  runNodesSingleProcess(4, 2, nullptr, (1 << 22) + 3);
+}
+TEST(GpuSingleProcessNodes, ThreeNodesOfOne) { runNodesSingleProcess(3, 1, nullptr, 1001); }
+
 TEST(GpuSingleProcessProxy, TwoRanksSmall) { runProxySingleProcess(2, 1001); }
 TEST(GpuSingleProcessProxy, TwoRanksLarge) { runProxySingleProcess(2, (1 << 22) + 3); }
 TEST(GpuSingleProcessProxy, FourRanks) { runProxySingleProcess(4, 300007); }

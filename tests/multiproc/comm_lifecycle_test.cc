@@ -3,10 +3,12 @@
 #include <gtest/gtest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <thread>
 #include <vector>
 
+#include "core/comm.h"
 #include "testing/run_ranks.h"
 
 namespace tutti::testing {
@@ -39,6 +41,37 @@ TEST(Lifecycle, SplitByParityWithNoColor) {
     EXPECT_EQ(tuttiAllReduce(&v, &sum, 1, tuttiInt32, tuttiSum, sub, nullptr), tuttiInvalidUsage);
     EXPECT_EQ(tuttiCommDestroy(sub), tuttiSuccess);
   });
+}
+
+// A split keeps its parent's nodes: with emulated nodes of 2 ranks (0,1 | 2,3), the child
+// {0, 2} spans two nodes and the child {0, 1} one, whatever TUTTI_RANKS_PER_NODE would say of
+// the child's own rank numbers.
+TEST(Lifecycle, SplitKeepsTheParentsNodes) {
+  RankOptions opt;
+  opt.env.push_back({"TUTTI_RANKS_PER_NODE", "2"});
+  runRanks(
+      4,
+      [](tuttiComm_t comm, int rank, int) {
+        auto nodesOf = [](tuttiComm_t c) {
+          std::vector<uint64_t> hosts;
+          for (const PeerInfo& p : c->peers)
+            if (std::find(hosts.begin(), hosts.end(), p.hostHash) == hosts.end())
+              hosts.push_back(p.hostHash);
+          return hosts.size();
+        };
+        EXPECT_EQ(nodesOf(comm), 2u);
+        tuttiComm_t rail = nullptr, node = nullptr;
+        ASSERT_EQ(tuttiCommSplit(comm, rank % 2, rank, &rail, nullptr), tuttiSuccess);
+        ASSERT_EQ(tuttiCommSplit(comm, rank / 2, rank, &node, nullptr), tuttiSuccess);
+        EXPECT_EQ(nodesOf(rail), 2u) << "ranks " << rank % 2 << " and " << rank % 2 + 2;
+        EXPECT_EQ(nodesOf(node), 1u);
+        int v = rank + 1, sum = 0;
+        ASSERT_EQ(tuttiAllReduce(&v, &sum, 1, tuttiInt32, tuttiSum, rail, nullptr), tuttiSuccess);
+        EXPECT_EQ(sum, rank % 2 == 0 ? 1 + 3 : 2 + 4);
+        tuttiCommDestroy(rail);
+        tuttiCommDestroy(node);
+      },
+      opt);
 }
 
 TEST(Lifecycle, NonBlockingInit) {

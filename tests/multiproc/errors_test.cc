@@ -99,7 +99,9 @@ TEST(Errors, MismatchedCollectivesAreReported) {
                   : tuttiAllGather(a.data(), b.data(), 100, tuttiFloat32, comm, nullptr);
     EXPECT_EQ(r, tuttiRemoteError);
     std::string msg = tuttiGetLastError(comm);
-    EXPECT_TRUE(msg.find("different collectives") != std::string::npos ||
+    EXPECT_TRUE((msg.find("call mismatch") != std::string::npos &&
+                 msg.find("AllReduce(float32, sum, count 100, seq 0)") != std::string::npos &&
+                 msg.find("AllGather(float32, count 100, seq 0)") != std::string::npos) ||
                 msg.find("reported a failure") != std::string::npos)
         << msg;
   });

@@ -44,6 +44,7 @@ void runRanks(int n, const RankFn& fn, const RankOptions& options) {
       close(start[0]);
       int code = 0;
       tuttiComm_t comm = nullptr;
+      if (options.beforeInit) options.beforeInit(r);
       if (options.createComm) {
         tuttiResult_t res = tuttiCommInitRank(&comm, n, gId, r);
         if (res != tuttiSuccess) {

@@ -12,11 +12,15 @@
 
 namespace tutti::testing {
 
+// Runs in each forked child before it joins the communicator (e.g. to enter a namespace).
+using RankHook = std::function<void(int rank)>;
+
 struct RankOptions {
   int timeoutSec = 240;                                  // whole run, per process
   std::vector<std::pair<std::string, std::string>> env;  // set in every child before init
   bool createComm = true;                                // false: fn gets comm == nullptr
   std::set<int> expectKilled;                            // ranks that SIGKILL themselves
+  RankHook beforeInit;                                   // in the child, before init
 };
 
 using RankFn = std::function<void(tuttiComm_t comm, int rank, int nranks)>;

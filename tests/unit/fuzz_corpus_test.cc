@@ -44,7 +44,7 @@ TEST(FuzzCorpus, EveryHarnessHasACorpusAndATest) {
     if (e.is_directory()) dirs.insert(e.path().filename().string());
   for (const Target& t : targets()) names.insert(t.name);
   EXPECT_EQ(dirs, names);
-  EXPECT_EQ(names.size(), 8u) << "add a TEST below for a new harness";
+  EXPECT_EQ(names.size(), 10u) << "add a TEST below for a new harness";
 }
 
 TEST(FuzzCorpus, UniqueId) { replay("unique_id"); }
@@ -55,6 +55,8 @@ TEST(FuzzCorpus, TopoFile) { replay("topo_file"); }
 TEST(FuzzCorpus, TuneSpec) { replay("tune_spec"); }
 TEST(FuzzCorpus, TunerParams) { replay("tuner_params"); }
 TEST(FuzzCorpus, IfnameSpec) { replay("ifname_spec"); }
+TEST(FuzzCorpus, MsgHeader) { replay("msg_header"); }
+TEST(FuzzCorpus, FaultSpec) { replay("fault_spec"); }
 
 }  // namespace
 }  // namespace tutti::fuzz

@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# Two namespace hosts on this machine, in one run: the TCP ceiling between them (plain TCP
+# streams, both directions at once), Tutti AllReduce float32 sum on host buffers over sockets
+# (and UCX when registered) for 2 hosts x 1 and 2 hosts x 2 ranks, and OpenMPI's MPI_Allreduce
+# across the same namespaces; prints a markdown table (8 B latency, 1-64 MiB busbw, ratios).
+# Needs root (namespaces). Results: perf/results/2026-12-02-namespaces.md.
+#
+# Environment: BUILD_DIR (default build-cpu), MAX (64M), ITERS (20), WARMUP (5), TCP_SECONDS (3),
+# OUT (raw outputs, default $BUILD_DIR/netns-compare), OMPI_MCA (extra mpirun options for the
+# OpenMPI run, default "--mca mpi_yield_when_idle 1": its ranks otherwise busy-poll the few
+# cores that every rank here shares; set it empty for OpenMPI's defaults), TABLE_ONLY=1 (print
+# the table from the raw outputs already in OUT).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${BUILD_DIR:-$REPO/build-cpu}"
+MAX="${MAX:-64M}"
+ITERS="${ITERS:-20}"
+WARMUP="${WARMUP:-5}"
+TCP_SECONDS="${TCP_SECONDS:-3}"
+OMPI_MCA="${OMPI_MCA---mca mpi_yield_when_idle 1}"
+OUT="${OUT:-$BUILD_DIR/netns-compare}"
+HOSTS="$REPO/scripts/netns-hosts.sh"
+MPIRUN="$REPO/scripts/netns-mpirun.sh"
+
+measure() {
+cmake --build "$BUILD_DIR" -j2 --target all_reduce_perf mpi_allreduce_bench tcp_bidir_bench \
+  >/dev/null
+mkdir -p "$OUT"
+rm -f "$OUT"/*.txt
+# When and under what load it ran (the table is printed from these files).
+echo "start $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg)" >"$OUT/meta.txt"
+
+NAME="tutti$$"
+trap '"$HOSTS" down "$NAME"' EXIT
+"$HOSTS" up "$NAME" 2 >/dev/null
+peer="$("$HOSTS" addr "$NAME" 1)"
+
+# TCP ceiling: 1 and 4 streams, each sending and receiving at once.
+for s in 1 4; do
+  "$HOSTS" exec "$NAME" 1 "$BUILD_DIR/perf/tcp_bidir_bench" --listen "$peer:5301" -s "$s" \
+    -t "$TCP_SECONDS" >"$OUT/tcp-listen-$s.txt" &
+  "$HOSTS" exec "$NAME" 0 "$BUILD_DIR/perf/tcp_bidir_bench" --connect "$peer:5301" -s "$s" \
+    -t "$TCP_SECONDS" >"$OUT/tcp-$s.txt"
+  wait
+done
+
+SWEEP=(-b 8 -e "$MAX" -f 2 -n "$ITERS" -w "$WARMUP")
+nets=(socket)
+# UCX only when the transport is registered: its INFO line names "ucx" for the remote peer.
+if "$MPIRUN" "$NAME" 1,1 -x TUTTI_NET=ucx -x UCX_TLS=tcp -x TUTTI_DEBUG=INFO -- \
+    "$BUILD_DIR/perf/all_reduce_perf" -b 8 -e 8 -n 1 -w 0 --mem host 2>&1 | grep -qE "ucx( \([^)]*\))? to rank"; then
+  nets+=(ucx)
+fi
+for layout in 1,1 2,2; do
+  tag=${layout//,/x}
+  for net in "${nets[@]}"; do
+    "$MPIRUN" "$NAME" "$layout" -x TUTTI_NET="$net" -x UCX_TLS=tcp -x UCX_NET_DEVICES=tnet0 -- \
+      "$BUILD_DIR/perf/all_reduce_perf" "${SWEEP[@]}" -d float -o sum --mem host \
+      >"$OUT/tutti-$net-$tag.txt"
+  done
+  # shellcheck disable=SC2086
+  "$MPIRUN" "$NAME" "$layout" --mca pml ob1 --mca btl self,vader,tcp $OMPI_MCA -- \
+    "$BUILD_DIR/perf/mpi_allreduce_bench" "${SWEEP[@]}" >"$OUT/openmpi-$tag.txt"
+done
+"$HOSTS" down "$NAME"
+trap - EXIT
+echo "end $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.txt"
+}
+[[ "${TABLE_ONLY:-0}" == 1 ]] || measure
+
+OMPI_MCA="$OMPI_MCA" python3 - "$OUT" <<'PY'
+import datetime, glob, os, platform, re, sys
+
+out = sys.argv[1]
+
+def rows(path):
+    r = {}
+    for line in open(path):
+        f = line.split()
+        if not f or line.startswith("#") or len(f) < 9 or not f[0].isdigit():
+            continue
+        r[int(f[0])] = (float(f[5]), float(f[7]), f[8])  # out-of-place time (us), busbw, #wrong
+    return r
+
+def tcp(s):
+    m = re.search(r"per_direction_GBps ([0-9.]+)", open(f"{out}/tcp-{s}.txt").read())
+    t = re.search(r"total_GBps ([0-9.]+)", open(f"{out}/tcp-{s}.txt").read())
+    return float(m.group(1)), float(t.group(1))
+
+ceil = {s: tcp(s) for s in (1, 4)}
+best = max(v[0] for v in ceil.values())
+ompi_lib = "OpenMPI"
+for p in glob.glob(f"{out}/openmpi-*.txt"):
+    for l in open(p):
+        if l.startswith("# mpi_allreduce_bench"):
+            ompi_lib = l.split(" ranks, ", 1)[-1].split(", package")[0].strip()
+meta = open(f"{out}/meta.txt").read().split("\n")
+when = meta[0].replace("start ", "") + "; at the end: " + meta[1].replace("end ", "")
+print(f"Measured {when} on {platform.node()} ({os.cpu_count()} CPUs, shared "
+      f"with other agents' builds and tests), 2 network-namespace hosts joined by veth pairs and a "
+      f"bridge, AllReduce float32 sum, host memory, out of place, time of the slowest rank. "
+      f"OpenMPI: {ompi_lib} (pml ob1, btl tcp on the veth, vader inside a host; "
+      f"options: {os.environ.get('OMPI_MCA') or 'defaults'}).")
+print()
+print("TCP ceiling (tcp_bidir_bench, both directions at once): " +
+      ", ".join(f"{s} stream(s): {ceil[s][0]:.3f} GB/s per direction ({ceil[s][1]:.3f} total)"
+                for s in (1, 4)) + f". Ratios below use the best, {best:.3f} GB/s.")
+print()
+sizes = [1 << 20, 4 << 20, 16 << 20, 64 << 20]
+print("| layout | library | 8 B (us) | " + " | ".join(f"busbw {s >> 20} MiB (GB/s)" for s in sizes)
+      + " | 64 MiB vs OpenMPI | 64 MiB vs TCP ceiling | #wrong |")
+print("| --- | --- | ---: | " + " | ".join("---:" for _ in sizes) + " | ---: | ---: | ---: |")
+for tag in ("1x1", "2x2"):
+    ompi = rows(f"{out}/openmpi-{tag}.txt")
+    libs = [("OpenMPI", ompi)]
+    for net in ("socket", "ucx"):
+        p = f"{out}/tutti-{net}-{tag}.txt"
+        if os.path.exists(p):
+            libs.append((f"Tutti {net}", rows(p)))
+    layout = {"1x1": "2 hosts x 1", "2x2": "2 hosts x 2"}[tag]
+    for name, r in libs:
+        big = max(r) if r else None
+        lat = f"{r[8][0]:.1f}" if 8 in r else "-"
+        bws = " | ".join(f"{r[s][1]:.3f}" if s in r else "-" for s in sizes)
+        vs_ompi = (f"{r[big][1] / ompi[big][1]:.2f}x" if big in ompi and ompi[big][1] > 0
+                   and name != "OpenMPI" else "-")
+        vs_tcp = f"{r[big][1] / best:.2f}x" if big else "-"
+        wrong = sum(int(v[2]) for v in r.values() if v[2].isdigit()) if name != "OpenMPI" else "-"
+        print(f"| {layout} | {name} | {lat} | {bws} | {vs_ompi} | {vs_tcp} | {wrong} |")
+PY

@@ -1,0 +1,176 @@
+// The TCP ceiling between two hosts: S plain TCP streams, every stream sending in both
+// directions at once for T seconds; prints per-direction and total throughput. The listening
+// side and the connecting side run the same loops and each prints what it measured.
+//
+//   tcp_bidir_bench --listen ADDR:PORT [-s STREAMS] [-t SECONDS] [-b BUFFER_KIB]
+//   tcp_bidir_bench --connect ADDR:PORT [-s STREAMS] [-t SECONDS] [-b BUFFER_KIB]
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <thread>
+#include <vector>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+[[noreturn]] void fail(const char* what) {
+  fprintf(stderr, "tcp_bidir_bench: %s: %s\n", what, strerror(errno));
+  exit(1);
+}
+
+sockaddr_in parseAddr(const std::string& spec) {
+  size_t colon = spec.rfind(':');
+  if (colon == std::string::npos) {
+    fprintf(stderr, "tcp_bidir_bench: expected ADDR:PORT, got %s\n", spec.c_str());
+    exit(2);
+  }
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_port = htons(static_cast<uint16_t>(atoi(spec.c_str() + colon + 1)));
+  if (inet_pton(AF_INET, spec.substr(0, colon).c_str(), &a.sin_addr) != 1) {
+    fprintf(stderr, "tcp_bidir_bench: bad IPv4 address in %s\n", spec.c_str());
+    exit(2);
+  }
+  return a;
+}
+
+// Sends for `seconds`, then shuts the write side so the peer's receiver sees the end.
+void sender(int fd, double seconds, size_t bufBytes, std::atomic<uint64_t>* bytes) {
+  std::vector<char> buf(bufBytes, 'x');
+  const auto end = Clock::now() + std::chrono::duration<double>(seconds);
+  while (Clock::now() < end) {
+    ssize_t n = send(fd, buf.data(), buf.size(), MSG_NOSIGNAL);
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      break;
+    }
+    *bytes += static_cast<uint64_t>(n);
+  }
+  shutdown(fd, SHUT_WR);
+}
+
+// Receives until the peer's end of stream, or a bounded grace time past the send window.
+void receiver(int fd, double seconds, size_t bufBytes, std::atomic<uint64_t>* bytes,
+              Clock::time_point start, std::atomic<double>* lastByte) {
+  std::vector<char> buf(bufBytes);
+  const auto giveUp = start + std::chrono::duration<double>(seconds + 10);
+  while (Clock::now() < giveUp) {
+    pollfd p{fd, POLLIN, 0};
+    if (poll(&p, 1, 200) <= 0) continue;
+    ssize_t n = recv(fd, buf.data(), buf.size(), 0);
+    if (n == 0) break;
+    if (n < 0) {
+      if (errno == EINTR || errno == EAGAIN) continue;
+      break;
+    }
+    *bytes += static_cast<uint64_t>(n);
+    *lastByte = std::chrono::duration<double>(Clock::now() - start).count();
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string listenSpec, connectSpec;
+  int streams = 1;
+  double seconds = 3;
+  size_t bufKib = 256;
+  for (int i = 1; i < argc; ++i) {
+    std::string a = argv[i];
+    auto next = [&]() -> const char* {
+      if (i + 1 >= argc) {
+        fprintf(stderr, "tcp_bidir_bench: %s needs a value\n", a.c_str());
+        exit(2);
+      }
+      return argv[++i];
+    };
+    if (a == "--listen")
+      listenSpec = next();
+    else if (a == "--connect")
+      connectSpec = next();
+    else if (a == "-s")
+      streams = atoi(next());
+    else if (a == "-t")
+      seconds = atof(next());
+    else if (a == "-b")
+      bufKib = static_cast<size_t>(atol(next()));
+    else {
+      fprintf(stderr,
+              "usage: tcp_bidir_bench --listen|--connect ADDR:PORT [-s N] [-t SEC] "
+              "[-b KIB]\n");
+      return 2;
+    }
+  }
+  if (listenSpec.empty() == connectSpec.empty() || streams < 1 || streams > 64 || seconds <= 0 ||
+      bufKib < 1) {
+    fprintf(stderr, "tcp_bidir_bench: give exactly one of --listen/--connect, 1-64 streams\n");
+    return 2;
+  }
+  std::vector<int> fds;
+  if (!listenSpec.empty()) {
+    sockaddr_in a = parseAddr(listenSpec);
+    int l = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(l, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0) fail("bind");
+    if (listen(l, streams) != 0) fail("listen");
+    for (int s = 0; s < streams; ++s) {
+      pollfd p{l, POLLIN, 0};
+      if (poll(&p, 1, 30000) <= 0) {
+        fprintf(stderr, "tcp_bidir_bench: no connection within 30 s\n");
+        return 1;
+      }
+      int fd = accept(l, nullptr, nullptr);
+      if (fd < 0) fail("accept");
+      fds.push_back(fd);
+    }
+    close(l);
+  } else {
+    sockaddr_in a = parseAddr(connectSpec);
+    for (int s = 0; s < streams; ++s) {
+      int fd = -1;
+      // The listener may start a moment later: retry for a bounded time.
+      for (int attempt = 0; attempt < 100; ++attempt) {
+        fd = socket(AF_INET, SOCK_STREAM, 0);
+        if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) break;
+        close(fd);
+        fd = -1;
+        usleep(100000);
+      }
+      if (fd < 0) fail("connect");
+      fds.push_back(fd);
+    }
+  }
+  for (int fd : fds) {
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+  }
+  std::atomic<uint64_t> sent{0}, received{0};
+  std::atomic<double> lastByte{0};
+  const auto start = Clock::now();
+  std::vector<std::thread> threads;
+  for (int fd : fds) {
+    threads.emplace_back(sender, fd, seconds, bufKib * 1024, &sent);
+    threads.emplace_back(receiver, fd, seconds, bufKib * 1024, &received, start, &lastByte);
+  }
+  for (auto& t : threads) t.join();
+  for (int fd : fds) close(fd);
+  const double recvSec = std::max(lastByte.load(), seconds);
+  const double tx = sent / seconds / 1e9, rx = received / recvSec / 1e9;
+  printf("# tcp_bidir_bench %s, %d stream(s), %.1f s, %zu KiB buffers\n",
+         listenSpec.empty() ? "connect" : "listen", streams, seconds, bufKib);
+  printf("send_GBps %.3f recv_GBps %.3f total_GBps %.3f per_direction_GBps %.3f\n", tx, rx, tx + rx,
+         std::min(tx, rx));
+  return 0;
+}

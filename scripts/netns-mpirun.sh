@@ -1,0 +1,40 @@
+#!/usr/bin/env bash
+# mpirun across namespace hosts made by netns-hosts.sh: a hostfile of the host names (added to
+# /etc/hosts), netns-rsh-agent.sh as OpenMPI's rsh agent (it sets TUTTI_HOSTID per host), and
+# OpenMPI's and Tutti's TCP confined to the veth. mpirun itself runs inside host 0.
+#
+#   netns-mpirun.sh NAME RANKS_PER_HOST [mpirun options] -- PROGRAM ARGS...
+#   e.g. netns-mpirun.sh tutti123 2,2 -x TUTTI_DEBUG -- build-cpu/perf/all_reduce_perf -b 8 -e 1M
+#
+# RANKS_PER_HOST is a comma list, one count per host (1,2,1 puts 4 ranks on 3 hosts).
+set -euo pipefail
+
+HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+[[ $# -ge 4 ]] || { sed -n '2,8p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+name=$1 layout=$2
+shift 2
+extra=()
+while [[ $# -gt 0 && "$1" != "--" ]]; do extra+=("$1"); shift; done
+[[ "${1:-}" == "--" ]] || { echo "netns-mpirun: missing -- before the program" >&2; exit 2; }
+shift
+
+IFS=, read -r -a counts <<<"$layout"
+mapfile -t hosts < <("$HERE/netns-hosts.sh" names "$name")
+[[ ${#counts[@]} -le ${#hosts[@]} ]] || { echo "netns-mpirun: $layout needs ${#counts[@]} hosts, $name has ${#hosts[@]}" >&2; exit 2; }
+"$HERE/netns-hosts.sh" etc-hosts "$name"
+hostfile=$(mktemp /tmp/netns-hostfile.XXXXXX)
+trap 'rm -f "$hostfile"' EXIT
+np=0
+for i in "${!counts[@]}"; do
+  echo "${hosts[$i]} slots=${counts[$i]} max_slots=${counts[$i]}" >>"$hostfile"
+  np=$((np + counts[i]))
+done
+
+ifname=tnet0
+args=(mpirun --allow-run-as-root -np "$np" --hostfile "$hostfile" --map-by slot
+      --mca plm_rsh_agent "$HERE/netns-rsh-agent.sh"
+      --mca oob_tcp_if_include "$ifname" --mca btl_tcp_if_include "$ifname"
+      -x TUTTI_SOCKET_IFNAME="=$ifname" "${extra[@]}" "$@")
+# Host 0 runs mpirun (and its own ranks); the other hosts' orteds start through the agent.
+# Every host has its own hostname and TUTTI_HOSTID (netns-hosts.sh exec).
+"$HERE/netns-hosts.sh" exec "$name" 0 "${args[@]}"

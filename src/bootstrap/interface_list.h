@@ -1,0 +1,13 @@
+// The network interfaces this host has, as a sentence for errors: a TUTTI_SOCKET_IFNAME that
+// matches nothing must say what would have matched.
+#pragma once
+
+#include <string>
+
+namespace tutti {
+
+// "eth0 (10.0.0.2, up), lo (127.0.0.1, up, loopback)": every interface with an IPv4 or IPv6
+// address, in getifaddrs order, each named once with its first address.
+std::string describeInterfaces();
+
+}  // namespace tutti

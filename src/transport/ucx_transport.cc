@@ -1,0 +1,272 @@
+// UCX transport type: decides which pairs it carries (TUTTI_NET, TUTTI_TRANSPORT, hostHash),
+// creates the communicator's UCP context and worker, exchanges worker addresses over the
+// bootstrap and opens one endpoint per peer, ending with a hello each way.
+#include "transport/ucx_transport.h"
+
+#include <chrono>
+#include <cstring>
+#include <thread>
+
+#include "base/deadline.h"
+#include "base/env.h"
+#include "base/logging.h"
+#include "bootstrap/bootstrap.h"
+#include "topology/nic_verbs.h"
+#include "transport/ucx_connection.h"
+
+namespace tutti {
+
+Result readNetChoice(NetChoice* out) {
+  const std::string v = envString("TUTTI_NET");
+  if (v.empty() || v == "auto")
+    *out = NetChoice::kAuto;
+  else if (v == "ucx")
+    *out = NetChoice::kUcx;
+  else if (v == "socket")
+    *out = NetChoice::kSocket;
+  else
+    return setError(tuttiInvalidArgument,
+                    "TUTTI_NET=%s is not a network transport (use ucx, socket or auto)", v.c_str());
+  return tuttiSuccess;
+}
+
+namespace {
+
+size_t alignUp(size_t x, size_t a) { return (x + a - 1) / a * a; }
+
+// True when UCX_TLS names TCP and otherwise only same-host transports (no RDMA to tune for).
+bool tcpOnly(const std::string& tls) {
+  if (tls.empty() || tls[0] == '^') return false;
+  bool tcp = false;
+  size_t pos = 0;
+  while (pos <= tls.size()) {
+    size_t comma = tls.find(',', pos);
+    if (comma == std::string::npos) comma = tls.size();
+    const std::string t = tls.substr(pos, comma - pos);
+    if (t == "tcp")
+      tcp = true;
+    else if (t != "self" && t != "sm" && t != "shm" && t != "posix" && t != "sysv" && t != "cma" &&
+             t != "knem" && t != "xpmem" && !t.empty())
+      return false;
+    pos = comma + 1;
+  }
+  return tcp;
+}
+
+// True when UCX will not have RDMA: UCX_TLS says TCP only, or it leaves the choice to UCX and
+// libibverbs shows no active port.
+bool noRdma(const std::string& tls) {
+  if (tcpOnly(tls)) return true;
+  if (!tls.empty()) return false;
+  std::vector<VerbsPort> ports;
+  std::string why;
+  if (queryVerbsPorts(&ports, &why) != VerbsStatus::kOk) return true;
+  for (const VerbsPort& p : ports)
+    if (p.active) return false;
+  return true;
+}
+
+// What each rank publishes in the exchange: its stream shape and its worker address length.
+struct UcxCard {
+  uint64_t chunk;
+  uint32_t slots;
+  uint32_t addressBytes;  // 0: this rank opened no worker (no UCX peers)
+};
+
+class UcxTransport : public Transport {
+ public:
+  const char* name() const override { return "ucx"; }
+  Result prepare(const TransportContext& ctx, PeerInfo* self) override;
+  bool canConnect(const TransportContext& ctx, int a, int b) const override;
+  Result connect(const TransportContext& ctx, const std::vector<int>& peers,
+                 std::vector<std::unique_ptr<Connection>>* conns) override;
+  std::string describe() const override { return describe_; }
+
+ private:
+  Result openWorker();
+  Result waitForHellos(const TransportContext& ctx,
+                       std::vector<std::unique_ptr<UcxConnection>>* open);
+
+  bool loadApi(int rank, std::string* why) const;
+
+  // Loaded lazily from canConnect(), which is const: the first inter-host pair pays for it.
+  mutable const ucx::Api* api_ = nullptr;
+  mutable bool triedLoad_ = false;
+  mutable std::string describe_;
+  NetChoice net_ = NetChoice::kAuto;
+  bool onlyUcx_ = false;  // TUTTI_TRANSPORT=ucx
+  std::shared_ptr<UcxWorker> worker_;
+};
+
+// Loads libucp (once per process and name) and records what the INFO line says about it.
+bool UcxTransport::loadApi(int rank, std::string* why) const {
+  if (api_ || triedLoad_) return api_ != nullptr;
+  triedLoad_ = true;
+  api_ = ucx::load(why);
+  if (!api_) {
+    if (rank == 0) TUTTI_INFO("UCX transport not offered: %s", why->c_str());
+    return false;
+  }
+  describe_ = "UCX " + std::to_string(api_->major) + "." + std::to_string(api_->minor) + "." +
+              std::to_string(api_->release) + ", UCX_TLS=" + envString("UCX_TLS", "default") +
+              ", UCX_NET_DEVICES=" + envString("UCX_NET_DEVICES", "default");
+  if (rank == 0) TUTTI_INFO("%s loaded", describe_.c_str());
+  return true;
+}
+
+Result UcxTransport::prepare(const TransportContext& ctx, PeerInfo*) {
+  TUTTI_TRY(readNetChoice(&net_));
+  onlyUcx_ = envString("TUTTI_TRANSPORT") == "ucx";
+  // Forced: fail now, loudly, when UCX cannot load. Otherwise UCX is loaded only once a pair
+  // on different hosts asks for it, so single-host jobs never touch it.
+  if (!onlyUcx_ && net_ != NetChoice::kUcx) return tuttiSuccess;
+  std::string why;
+  if (loadApi(ctx.rank, &why)) return tuttiSuccess;
+  if (onlyUcx_)
+    return setError(tuttiSystemError, "TUTTI_TRANSPORT=ucx but UCX cannot be loaded: %s",
+                    why.c_str());
+  return setError(tuttiSystemError,
+                  "TUTTI_NET=ucx but UCX cannot be loaded: %s (install UCX 1.x, point "
+                  "TUTTI_UCX_LIB at libucp.so.0, or set TUTTI_NET=socket)",
+                  why.c_str());
+}
+
+bool UcxTransport::canConnect(const TransportContext& ctx, int a, int b) const {
+  if (onlyUcx_) return api_ != nullptr;
+  if (net_ == NetChoice::kSocket || ctx.sameHost(a, b)) return false;
+  std::string why;
+  return loadApi(ctx.rank, &why);
+}
+
+// UCX_* variables are read by ucp_config_read (UCX_TLS, UCX_NET_DEVICES, ...).
+Result UcxTransport::openWorker() {
+  auto w = std::make_shared<UcxWorker>();
+  w->api = api_;
+  ucx::Config* config = nullptr;
+  ucx::Status s = api_->configRead(nullptr, nullptr, &config);
+  if (s != ucx::kOk)
+    return setError(tuttiInvalidArgument, "ucp_config_read failed (check the UCX_* variables): %s",
+                    ucx::statusText(api_, s).c_str());
+  // Without RDMA, UCX's rendezvous costs a round trip per message into receives that are
+  // already posted: eager sends measured 1.3-1.4x faster at 16-64 MiB (docs/multinode.md).
+  // RDMA transports keep UCX's default (their rendezvous is a zero-copy read into our slot).
+  if (envString("UCX_RNDV_THRESH").empty() && noRdma(envString("UCX_TLS")))
+    api_->configModify(config, "RNDV_THRESH", "inf");
+  ucx::Params params{};
+  params.fieldMask = ucx::kParamFieldFeatures;
+  params.features = ucx::kFeatureTag;
+  // The API version we were written against; a newer 1.x library accepts it.
+  s = api_->initVersion(1, 9, &params, config, &w->context);
+  api_->configRelease(config);
+  if (s != ucx::kOk)
+    return setError(tuttiSystemError, "ucp_init failed: %s (UCX_TLS=%s, UCX_NET_DEVICES=%s)",
+                    ucx::statusText(api_, s).c_str(), envString("UCX_TLS", "default").c_str(),
+                    envString("UCX_NET_DEVICES", "default").c_str());
+  ucx::WorkerParams wp{};
+  wp.fieldMask = ucx::kWorkerParamFieldThreadMode;
+  wp.threadMode = ucx::kThreadModeSerialized;
+  s = api_->workerCreate(w->context, &wp, &w->worker);
+  if (s != ucx::kOk)
+    return setError(tuttiSystemError, "ucp_worker_create failed: %s",
+                    ucx::statusText(api_, s).c_str());
+  worker_ = std::move(w);
+  return tuttiSuccess;
+}
+
+Result UcxTransport::waitForHellos(const TransportContext& ctx,
+                                   std::vector<std::unique_ptr<UcxConnection>>* open) {
+  Deadline dl = Deadline::afterMs(ctx.timeoutMs);
+  for (;;) {
+    bool all = true;
+    {
+      std::lock_guard<std::mutex> lock(worker_->mu);
+      const unsigned events = api_->workerProgress(worker_->worker);
+      for (auto& c : *open) {
+        if (!c) continue;
+        bool done = false;
+        TUTTI_TRY(c->helloDone(&done));
+        all &= done;
+      }
+      if (all) return tuttiSuccess;
+      if (events) continue;
+    }
+    if (ctx.abort && ctx.abort->load()) return setError(tuttiAborted, "aborted during UCX setup");
+    if (dl.expired())
+      return setError(tuttiTimeout,
+                      "UCX endpoints not wired up within %d ms (TUTTI_TIMEOUT_MS; check UCX_TLS "
+                      "and UCX_NET_DEVICES on every host)",
+                      ctx.timeoutMs);
+    std::this_thread::sleep_for(std::chrono::microseconds(100));
+  }
+}
+
+// Collective over every rank, including those with no UCX peers (they publish no address).
+Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>& peers,
+                             std::vector<std::unique_ptr<Connection>>* conns) {
+  const int n = ctx.nranks;
+  const size_t chunk = alignUp(envBytes("TUTTI_UCX_CHUNK_BYTES", 32u << 10), Connection::kAlign);
+  size_t staging = alignUp(envBytes("TUTTI_UCX_STAGING_BYTES", 4u << 20), Connection::kAlign);
+  if (staging < chunk) staging = chunk;
+  const uint32_t slots = static_cast<uint32_t>(staging / chunk < 2 ? 2 : staging / chunk);
+
+  ucx::Address* address = nullptr;
+  size_t addressBytes = 0;
+  if (!peers.empty()) {
+    TUTTI_TRY(openWorker());
+    ucx::Status s = api_->workerGetAddress(worker_->worker, &address, &addressBytes);
+    if (s != ucx::kOk)
+      return setError(tuttiSystemError, "ucp_worker_get_address failed: %s",
+                      ucx::statusText(api_, s).c_str());
+  }
+  std::vector<UcxCard> cards(n);
+  cards[ctx.rank] = UcxCard{chunk, slots, static_cast<uint32_t>(addressBytes)};
+  Result r = ctx.bootstrap->allGather(cards.data(), sizeof(UcxCard));
+  size_t maxBytes = 0;
+  for (const UcxCard& c : cards) maxBytes = c.addressBytes > maxBytes ? c.addressBytes : maxBytes;
+  std::vector<char> table;
+  if (r == tuttiSuccess) {
+    table.assign(maxBytes * n, 0);
+    if (addressBytes) memcpy(table.data() + maxBytes * ctx.rank, address, addressBytes);
+    // Every rank saw the same lengths, so every rank takes this branch or none does.
+    if (maxBytes > 0) r = ctx.bootstrap->allGather(table.data(), maxBytes);
+  }
+  if (address) api_->workerReleaseAddress(worker_->worker, address);
+  TUTTI_CHECK(r, "exchanging UCX worker addresses");
+
+  std::vector<std::unique_ptr<UcxConnection>> open(n);
+  const uint64_t nonce = ctx.peer(0).commNonce;
+  for (int p : peers) {
+    const UcxCard& c = cards[p];
+    if (c.addressBytes == 0 || c.chunk == 0 || c.chunk % Connection::kAlign != 0 || c.slots < 2)
+      return setError(tuttiRemoteError,
+                      "rank %d published no usable UCX address (chunk %llu, %u slots, %u address "
+                      "bytes): does UCX load there?",
+                      p, (unsigned long long)c.chunk, c.slots, c.addressBytes);
+    open[p] = std::make_unique<UcxConnection>(worker_, ctx.rank, p, UcxStreamShape{chunk, slots},
+                                              UcxStreamShape{c.chunk, c.slots}, staging);
+    std::lock_guard<std::mutex> lock(worker_->mu);
+    TUTTI_CHECK(
+        open[p]->open(reinterpret_cast<const ucx::Address*>(table.data() + maxBytes * p), nonce),
+        "opening a UCX endpoint to rank %d", p);
+  }
+  if (!peers.empty()) {
+    TUTTI_TRY(waitForHellos(ctx, &open));
+    // What the endpoints ended up on, for the INFO line ("tcp/lo", "rc_mlx5/mlx5_0:1").
+    std::string lanes;
+    std::lock_guard<std::mutex> lock(worker_->mu);
+    for (int p : peers) {
+      const std::string l = open[p]->lanes();
+      if (!l.empty() && lanes.find(l) == std::string::npos)
+        lanes += (lanes.empty() ? "" : "; ") + l;
+    }
+    if (!lanes.empty()) describe_ += ", lanes " + lanes;
+  }
+  for (int p : peers) (*conns)[p] = std::move(open[p]);
+  return tuttiSuccess;
+}
+
+}  // namespace
+
+std::unique_ptr<Transport> makeUcxTransport() { return std::make_unique<UcxTransport>(); }
+
+}  // namespace tutti

@@ -1,0 +1,218 @@
+// Fault injection (TUTTI_FAULT): every kind (kill, hang, close, delay, corrupt with
+// TUTTI_CHECKSUM=1) at every hook the CPU path has (send, receive, bootstrap), over shared
+// memory, sockets and UCX when registered, on 3 ranks; and at the proxy over host-emulated streams.
+// Every rank returns an error within the timeout + 1 s, or for a delay the right result; the killed
+// rank dies.
+#include <dlfcn.h>
+#include <gtest/gtest.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <ostream>
+#include <string>
+#include <vector>
+
+#include "core/call_checks.h"
+#include "core/comm.h"
+#include "core/group.h"
+#include "multiproc/host_proxy.h"
+#include "testing/random.h"
+#include "testing/run_ranks.h"
+#include "transport/transport_factory.h"
+
+namespace tutti::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr int kRanks = 3, kVictim = 1, kFaultCall = 2, kCalls = 4, kTimeoutMs = 1500;
+constexpr size_t kCount = 1001;
+
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+bool transportRegistered(const std::string& name) {
+  PeerConnections pc;
+  if (createTransports(&pc) != tuttiSuccess) return false;
+  for (const auto& t : pc.types)
+    if (name == t->name()) return true;
+  return false;
+}
+
+// UCX is registered in every build but loads libucp at run time (TUTTI_UCX_LIB).
+bool ucxLoads() {
+  void* h = dlopen("libucp.so.0", RTLD_NOW | RTLD_LOCAL);
+  if (h) dlclose(h);
+  return h != nullptr;
+}
+
+struct FaultCase {
+  std::string kind, where, transport;
+};
+
+// Readable ctest names ("kill at send over auto") instead of the struct's bytes.
+void PrintTo(const FaultCase& c, std::ostream* os) {
+  *os << c.kind << " at " << c.where << " over " << c.transport;
+}
+
+std::string caseName(const ::testing::TestParamInfo<FaultCase>& info) {
+  std::string k = info.param.kind;
+  for (char& c : k)
+    if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+  return k + "_" + info.param.where + "_" + info.param.transport;
+}
+
+class FaultInjection : public ::testing::TestWithParam<FaultCase> {};
+
+TEST_P(FaultInjection, EveryRankErrorsInTime) {
+  const FaultCase fc = GetParam();
+  if (fc.transport == "ucx" && (!transportRegistered("ucx") || !ucxLoads()))
+    GTEST_SKIP() << "no UCX here (transport not registered or libucp.so.0 does not load)";
+  const bool kill = fc.kind == "kill";
+  const bool delay = fc.kind.rfind("delay", 0) == 0;
+  const bool bootstrap = fc.where == "bootstrap";
+  RankOptions opt;
+  opt.env = {
+      {"TUTTI_TIMEOUT_MS", std::to_string(kTimeoutMs)},
+      {"TUTTI_TRANSPORT", fc.transport},
+      {"TUTTI_FLIGHT_RECORDER", "0"},
+      {"TUTTI_FAULT", "rank=" + std::to_string(kVictim) + ",call=" + std::to_string(kFaultCall) +
+                          ",kind=" + fc.kind + ",where=" + fc.where}};
+  if (fc.kind == "corrupt") opt.env.push_back({"TUTTI_CHECKSUM", "1"});
+  if (kill) opt.expectKilled = {kVictim};
+  opt.createComm = false;
+  runRanks(
+      kRanks,
+      [&](tuttiComm_t, int rank, int nranks) {
+        const uint64_t seed = testSeed();
+        auto t0 = Clock::now();
+        tuttiComm_t comm = nullptr;
+        tuttiResult_t r = tuttiCommInitRank(&comm, nranks, currentUniqueId(), rank);
+        if (bootstrap && !delay) {
+          EXPECT_NE(r, tuttiSuccess) << "rank " << rank << " (seed " << seed << ")";
+          EXPECT_LT(since(t0), kTimeoutMs / 1000.0 + 1.0) << "rank " << rank;
+          if (r == tuttiSuccess) tuttiCommDestroy(comm);
+          return;
+        }
+        ASSERT_EQ(r, tuttiSuccess) << "rank " << rank;
+        // Integers: the reference sum is exact whatever the reduction order.
+        std::vector<int32_t> buf(kCount), want(kCount);
+        for (int i = 0; i < kCalls; ++i) {
+          fillInput(buf.data(), kCount, seed + i, rank, tuttiInt32, tuttiSum, nranks);
+          t0 = Clock::now();
+          r = tuttiAllReduce(buf.data(), buf.data(), kCount, tuttiInt32, tuttiSum, comm, nullptr);
+          if (r != tuttiSuccess) break;
+          for (size_t e = 0; e < kCount; ++e) {
+            int64_t sum = 0;
+            for (int q = 0; q < nranks; ++q)
+              sum += static_cast<int64_t>(inputValue(seed + i, q, e, tuttiInt32, tuttiSum, nranks));
+            want[e] = static_cast<int32_t>(sum);
+          }
+          ASSERT_EQ(buf, want) << "rank " << rank << " call " << i << " (seed " << seed << ")";
+        }
+        if (delay || bootstrap) {
+          EXPECT_EQ(r, tuttiSuccess) << "rank " << rank << ": " << tuttiGetLastError(comm);
+        } else {
+          EXPECT_NE(r, tuttiSuccess) << "rank " << rank << " saw no fault";
+          EXPECT_LT(since(t0), kTimeoutMs / 1000.0 + 1.0)
+              << "rank " << rank << ": " << tuttiGetLastError(comm);
+          if (fc.kind == "corrupt" && rank != kVictim)
+            EXPECT_NE(std::string(tuttiGetLastError(comm)).find("rank"), std::string::npos);
+        }
+        if (r == tuttiSuccess)
+          tuttiCommDestroy(comm);
+        else
+          tuttiCommAbort(comm);
+      },
+      opt);
+}
+
+std::vector<FaultCase> allCases() {
+  std::vector<FaultCase> out;
+  for (const char* t : {"auto", "socket", "ucx"}) {
+    for (const char* w : {"send", "recv"})
+      for (const char* k : {"kill", "hang", "close", "delay:300ms", "corrupt"})
+        out.push_back({k, w, t});
+    for (const char* k : {"kill", "hang", "close", "delay:300ms"})
+      out.push_back({k, "bootstrap", t});
+  }
+  return out;
+}
+
+INSTANTIATE_TEST_SUITE_P(Matrix, FaultInjection, ::testing::ValuesIn(allCases()), caseName);
+
+// where=proxy: the GPU proxy executor over host-emulated streams (multiproc/host_proxy.h), the
+// pipeline a GPU rank without peer mappings runs. Small staging slots: many chunks per call.
+class ProxyFault : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ProxyFault, EveryRankErrorsInTimeOrIsRight) {
+  const std::string kind = GetParam();
+  const bool kill = kind == "kill", delay = kind.rfind("delay", 0) == 0;
+  const bool corrupt = kind == "corrupt";
+  RankOptions opt;
+  opt.env = {{"TUTTI_TIMEOUT_MS", std::to_string(kTimeoutMs)},
+             {"TUTTI_PROXY_CHUNK_BYTES", "8192"},
+             {"TUTTI_FLIGHT_RECORDER", "0"},
+             {"TUTTI_CHECKSUM", "1"},
+             {"TUTTI_FAULT", "rank=" + std::to_string(kVictim) + ",call=" +
+                                 std::to_string(kFaultCall) + ",kind=" + kind + ",where=proxy"}};
+  if (kill) opt.expectKilled = {kVictim};
+  runRanks(
+      kRanks,
+      [&](tuttiComm_t comm, int rank, int nranks) {
+        HostStreamOps* streams = installHostProxy(comm);
+        StreamHandle stream = streams->newStream();
+        const uint64_t seed = testSeed();
+        const size_t count = 5003;  // several 8 KiB chunks
+        std::vector<std::vector<int32_t>> bufs(kCalls, std::vector<int32_t>(count));
+        const auto t0 = Clock::now();
+        for (int k = 0; k < kCalls; ++k) {
+          fillInput(bufs[k].data(), count, seed + k, rank, tuttiInt32, tuttiSum, nranks);
+          CollCall c;
+          c.collective = Collective::kAllReduce;
+          c.dtype = tuttiInt32;
+          c.sendbuff = c.recvbuff = bufs[k].data();
+          c.count = count;
+          c.stream = stream;
+          if (checkCall(comm, c) != tuttiSuccess) break;
+          c.onDevice = true;
+          if (submitCall(comm, std::move(c)) != tuttiSuccess) break;
+        }
+        streams->sync(stream);
+        const double secs = since(t0);
+        tuttiResult_t async = tuttiSuccess;
+        ASSERT_EQ(tuttiCommGetAsyncError(comm, &async), tuttiSuccess);
+        if (!delay && !corrupt) {
+          EXPECT_NE(async, tuttiSuccess) << "rank " << rank;
+          EXPECT_LT(secs, kTimeoutMs / 1000.0 + 1.0)
+              << "rank " << rank << ": " << tuttiGetLastError(comm);
+          return;
+        }
+        EXPECT_EQ(async, tuttiSuccess) << "rank " << rank << ": " << tuttiGetLastError(comm);
+        size_t wrong = 0;
+        for (int k = 0; k < kCalls; ++k)
+          for (size_t e = 0; e < count; ++e) {
+            int64_t sum = 0;
+            for (int q = 0; q < nranks; ++q)
+              sum += static_cast<int64_t>(inputValue(seed + k, q, e, tuttiInt32, tuttiSum, nranks));
+            wrong += bufs[k][e] != static_cast<int32_t>(sum);
+          }
+        // A corrupted staged chunk is corrupted before any checksum (like a memory error): one
+        // element of the victim's contribution, so every rank holds the same wrong sum.
+        EXPECT_EQ(wrong, corrupt ? 1u : 0u) << "rank " << rank << " (seed " << seed << ")";
+      },
+      opt);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, ProxyFault,
+                         ::testing::Values("kill", "hang", "close", "delay:300ms", "corrupt"),
+                         [](const auto& info) {
+                           std::string k = info.param;
+                           for (char& c : k)
+                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return k;
+                         });
+
+}  // namespace
+}  // namespace tutti::testing

@@ -1,0 +1,350 @@
+// The UCX transport across emulated hosts (a different TUTTI_HOSTID per rank, UCX_TLS=tcp):
+// every collective x dtype x op against the CPU reference, small staging that forces credits
+// and ring wrap, a killed peer, and the loud errors of TUTTI_NET. Skips where libucp.so.0 does
+// not load.
+#include <dlfcn.h>
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <fstream>
+#include <sstream>
+#include <thread>
+#include <vector>
+
+#include "multiproc/collective_check.h"
+#include "testing/random.h"
+#include "testing/reference.h"
+#include "testing/run_ranks.h"
+
+namespace tutti::testing {
+namespace {
+
+bool ucxLoads() {
+  void* h = dlopen("libucp.so.0", RTLD_NOW | RTLD_LOCAL);
+  if (h) dlclose(h);
+  return h != nullptr;
+}
+
+#define SKIP_WITHOUT_UCX() \
+  if (!ucxLoads()) GTEST_SKIP() << "libucp.so.0 cannot be loaded here: " << dlerror()
+
+// Each rank its own "host", so every pair is inter-host and goes over UCX.
+std::vector<std::pair<std::string, std::string>> ucxEnv() {
+  return {{"TUTTI_NET", "ucx"},
+          {"UCX_TLS", "tcp"},
+          {"TUTTI_TIMEOUT_MS", "10000"},
+          {"TUTTI_RANKS_PER_NODE", "1"}};
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+struct Sweep {
+  Collective collective;
+  std::vector<std::string> algorithms;
+  bool reduces;
+};
+
+const Sweep kSweeps[] = {
+    {Collective::kAllReduce, {"ring", "direct"}, true},
+    {Collective::kAllGather, {"ring"}, false},
+    {Collective::kReduceScatter, {"ring"}, true},
+    {Collective::kAllToAll, {"pairwise"}, false},
+    {Collective::kAllToAllv, {"pairwise"}, false},
+    {Collective::kBroadcast, {"tree"}, false},
+    {Collective::kReduce, {"chain"}, true},
+};
+
+// Every collective x dtype x op; odd counts, the largest many UCX chunks long.
+void runSweeps(int n, const std::vector<std::pair<std::string, std::string>>& extraEnv) {
+  const uint64_t seed = testSeed();
+  RankOptions opt;
+  opt.env = ucxEnv();
+  for (auto& kv : extraEnv) opt.env.push_back(kv);
+  runRanks(
+      n,
+      [&](tuttiComm_t comm, int rank, int nr) {
+        int failures = 0;
+        for (const Sweep& s : kSweeps)
+          for (const std::string& algo : s.algorithms)
+            for (tuttiDataType_t dtype : allTypes())
+              for (tuttiRedOp_t op : s.reduces ? allOps() : std::vector<tuttiRedOp_t>{tuttiSum})
+                for (size_t count : {size_t{1}, size_t{7}, size_t{1001}, size_t{200003}}) {
+                  if (count > 1001 && op != tuttiSum) continue;
+                  const bool inPlace =
+                      (count + dtype) % 2 == 1 && s.collective != Collective::kAllToAllv;
+                  const int root = static_cast<int>((count + dtype) % nr);
+                  CollCase c{s.collective, dtype, op, count, inPlace, root, algo};
+                  const std::string err = runCollectiveCase(comm, rank, nr, c, seed);
+                  if (!err.empty() && failures++ < 5)
+                    ADD_FAILURE() << "rank " << rank << ": " << describe(c, nr) << " seed=" << seed
+                                  << ": " << err;
+                }
+      },
+      opt);
+}
+
+TEST(UcxTransport, EveryCollectiveOnTwoHosts) {
+  SKIP_WITHOUT_UCX();
+  runSweeps(2, {});
+}
+
+TEST(UcxTransport, EveryCollectiveOnThreeHosts) {
+  SKIP_WITHOUT_UCX();
+  runSweeps(3, {});
+}
+
+// 4 KiB messages into 3 slots: the sender runs out of credits and the ring wraps many times
+// inside one collective.
+TEST(UcxTransport, SmallStagingForcesCreditsAndWrap) {
+  SKIP_WITHOUT_UCX();
+  const uint64_t seed = testSeed();
+  RankOptions opt;
+  opt.env = ucxEnv();
+  opt.env.push_back({"TUTTI_UCX_CHUNK_BYTES", "4k"});
+  opt.env.push_back({"TUTTI_UCX_STAGING_BYTES", "12k"});
+  runRanks(
+      3,
+      [&](tuttiComm_t comm, int rank, int n) {
+        for (Collective coll : {Collective::kAllReduce, Collective::kAllToAll})
+          for (size_t count : {size_t{13}, size_t{100003}}) {
+            CollCase c{coll, tuttiFloat32, tuttiSum, count, false, 0, ""};
+            const std::string err = runCollectiveCase(comm, rank, n, c, seed);
+            EXPECT_EQ(err, "") << "rank " << rank << ": " << describe(c, n) << " seed=" << seed;
+          }
+      },
+      opt);
+}
+
+// Per-rank TUTTI_HOSTID (as on real hosts), the choice logged with UCX's settings at INFO.
+TEST(UcxTransport, ChosenBetweenHostsAndLogged) {
+  SKIP_WITHOUT_UCX();
+  char dir[] = "/tmp/tutti-ucx-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string log = std::string(dir) + "/log-%p";
+  RankOptions opt;
+  opt.createComm = false;
+  opt.env = {{"UCX_TLS", "tcp"}, {"TUTTI_DEBUG", "INFO"}, {"TUTTI_DEBUG_FILE", log}};
+  runRanks(
+      4,
+      [dir](tuttiComm_t, int rank, int n) {
+        // Hosts a = {0, 1}, b = {2, 3}: shared memory inside, UCX between (TUTTI_NET unset).
+        setenv("TUTTI_HOSTID", rank < 2 ? "host-a" : "host-b", 1);
+        tuttiComm_t comm = nullptr;
+        ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess)
+            << tuttiGetLastError(nullptr);
+        int v = 3 * rank + 1, out = 0;
+        EXPECT_EQ(tuttiAllReduce(&v, &out, 1, tuttiInt32, tuttiSum, comm, nullptr), tuttiSuccess)
+            << tuttiGetLastError(comm);
+        EXPECT_EQ(out, 1 + 4 + 7 + 10);
+        EXPECT_EQ(tuttiCommDestroy(comm), tuttiSuccess);
+        const std::string text = readFile(std::string(dir) + "/log-" + std::to_string(getpid()));
+        const std::string want[] = {"rank 0: shm to rank 1; ucx (UCX 1.",
+                                    "rank 1: shm to rank 0; ucx", "rank 2: shm to rank 3; ucx",
+                                    "rank 3: shm to rank 2; ucx"};
+        EXPECT_NE(text.find(want[rank]), std::string::npos) << text;
+        EXPECT_NE(text.find("UCX_TLS=tcp"), std::string::npos) << text;
+        EXPECT_NE(text.find(", lanes tcp/"), std::string::npos) << text;
+        // The bootstrap's interface is logged too.
+        EXPECT_NE(text.find("rank " + std::to_string(rank) + ": bootstrap on "), std::string::npos)
+            << text;
+        EXPECT_NE(text.find(rank < 2 ? "to ranks 2-3" : "to ranks 0-1"), std::string::npos) << text;
+      },
+      opt);
+  std::string cmd = std::string("rm -rf ") + dir;
+  EXPECT_EQ(system(cmd.c_str()), 0);
+}
+
+// TUTTI_TRANSPORT=ucx carries every pair, same host included.
+TEST(UcxTransport, ForcedForEveryPair) {
+  SKIP_WITHOUT_UCX();
+  RankOptions opt;
+  opt.env = {{"TUTTI_TRANSPORT", "ucx"}, {"UCX_TLS", "tcp"}};
+  runRanks(
+      3,
+      [](tuttiComm_t comm, int rank, int) {
+        std::vector<int64_t> v(777, rank + 5), out(777);
+        ASSERT_EQ(
+            tuttiAllReduce(v.data(), out.data(), v.size(), tuttiInt64, tuttiSum, comm, nullptr),
+            tuttiSuccess)
+            << tuttiGetLastError(comm);
+        for (int64_t x : out) ASSERT_EQ(x, 5 + 6 + 7);
+      },
+      opt);
+}
+
+using Clock = std::chrono::steady_clock;
+
+// A rank killed in the middle of large AllReduces: every other rank errors well before the
+// timeout (UCX's peer error handling reports the closed connection).
+TEST(UcxTransport, KilledPeerIsAnErrorOnEveryRank) {
+  SKIP_WITHOUT_UCX();
+  const int victim = 1;
+  RankOptions opt;
+  opt.env = ucxEnv();
+  opt.env.push_back({"TUTTI_TIMEOUT_MS", "20000"});
+  opt.expectKilled = {victim};
+  runRanks(
+      3,
+      [](tuttiComm_t comm, int rank, int) {
+        const size_t count = 1 << 20;
+        std::vector<float> buf(count, 1.0f);
+        if (rank == victim)
+          std::thread([] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(300));
+            raise(SIGKILL);
+          }).detach();
+        tuttiResult_t r = tuttiSuccess;
+        auto t0 = Clock::now();
+        for (int i = 0; i < 5000 && r == tuttiSuccess; ++i) {
+          t0 = Clock::now();
+          r = tuttiAllReduce(buf.data(), buf.data(), count, tuttiFloat32, tuttiSum, comm, nullptr);
+        }
+        const double waited = std::chrono::duration<double>(Clock::now() - t0).count();
+        EXPECT_EQ(r, tuttiRemoteError) << "rank " << rank << ": " << tuttiGetLastError(comm);
+        EXPECT_LT(waited, 15.0) << "rank " << rank << " waited for the timeout";
+        EXPECT_NE(tuttiAllReduce(buf.data(), buf.data(), 1, tuttiFloat32, tuttiSum, comm, nullptr),
+                  tuttiSuccess);
+      },
+      opt);
+}
+
+// A rank that aborts its communicator while its peers wait on it: they fail within seconds
+// (its failure notice, or UCX reporting the closed endpoints), not at the timeout.
+TEST(UcxTransport, AbortedPeerEndsTheOthersWaits) {
+  SKIP_WITHOUT_UCX();
+  RankOptions opt;
+  opt.env = ucxEnv();
+  opt.env.push_back({"TUTTI_TIMEOUT_MS", "30000"});
+  opt.createComm = false;  // rank 1 aborts its communicator: the fixture must not destroy it
+  runRanks(
+      3,
+      [](tuttiComm_t, int rank, int n) {
+        tuttiComm_t comm = nullptr;
+        ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess)
+            << tuttiGetLastError(nullptr);
+        std::vector<float> buf(100003, 1.0f);
+        ASSERT_EQ(tuttiAllReduce(buf.data(), buf.data(), buf.size(), tuttiFloat32, tuttiSum, comm,
+                                 nullptr),
+                  tuttiSuccess)
+            << tuttiGetLastError(comm);
+        if (rank == 1) {
+          std::this_thread::sleep_for(std::chrono::milliseconds(300));
+          EXPECT_EQ(tuttiCommAbort(comm), tuttiSuccess);
+          return;
+        }
+        const auto t0 = Clock::now();
+        tuttiResult_t r = tuttiAllReduce(buf.data(), buf.data(), buf.size(), tuttiFloat32, tuttiSum,
+                                         comm, nullptr);
+        const double waited = std::chrono::duration<double>(Clock::now() - t0).count();
+        EXPECT_EQ(r, tuttiRemoteError) << "rank " << rank << ": " << tuttiGetLastError(comm);
+        const std::string msg = tuttiGetLastError(comm);
+        // Rank 1's notice, or the notice of a peer that failed because of it.
+        EXPECT_TRUE(msg.find("reported a failure") != std::string::npos ||
+                    msg.find("UCX lost rank") != std::string::npos)
+            << msg;
+        EXPECT_LT(waited, 10.0) << "rank " << rank << " waited for the timeout: " << msg;
+        EXPECT_EQ(tuttiCommDestroy(comm), tuttiSuccess);
+      },
+      opt);
+}
+
+void expectInitError(const std::vector<std::pair<std::string, std::string>>& env,
+                     tuttiResult_t code, const std::vector<std::string>& phrases) {
+  RankOptions opt;
+  opt.createComm = false;
+  opt.env = env;
+  opt.env.push_back({"TUTTI_TIMEOUT_MS", "10000"});
+  runRanks(
+      2,
+      [&](tuttiComm_t, int rank, int n) {
+        tuttiComm_t comm = nullptr;
+        EXPECT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), code);
+        EXPECT_EQ(comm, nullptr);
+        const std::string msg = tuttiGetLastError(nullptr);
+        for (const std::string& p : phrases) EXPECT_NE(msg.find(p), std::string::npos) << msg;
+      },
+      opt);
+}
+
+// Runs everywhere: the library name is one that cannot load.
+TEST(UcxTransport, ForcedWhenUcxCannotLoadIsAnInitErrorSayingWhy) {
+  expectInitError({{"TUTTI_NET", "ucx"},
+                   {"TUTTI_UCX_LIB", "/nonexistent/libucp.so.0"},
+                   {"TUTTI_RANKS_PER_NODE", "1"}},
+                  tuttiSystemError,
+                  {"TUTTI_NET=ucx but UCX cannot be loaded", "dlopen(/nonexistent/libucp.so.0)"});
+}
+
+TEST(UcxTransport, InvalidNetChoiceNamesTheVariable) {
+  expectInitError({{"TUTTI_NET", "infiniband"}}, tuttiInvalidArgument,
+                  {"TUTTI_NET=infiniband", "use ucx, socket or auto"});
+}
+
+// One host that says TUTTI_NET=socket while the others would use UCX: init fails on every rank
+// naming both sides and the variables to align.
+TEST(UcxTransport, NetChoiceDisagreementFailsOnEveryRank) {
+  SKIP_WITHOUT_UCX();
+  RankOptions opt;
+  opt.createComm = false;
+  opt.env = {{"TUTTI_RANKS_PER_NODE", "1"}, {"UCX_TLS", "tcp"}, {"TUTTI_TIMEOUT_MS", "10000"}};
+  runRanks(
+      3,
+      [](tuttiComm_t, int rank, int n) {
+        if (rank == 1) setenv("TUTTI_NET", "socket", 1);
+        tuttiComm_t comm = nullptr;
+        EXPECT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiInvalidUsage);
+        const std::string msg = tuttiGetLastError(nullptr);
+        EXPECT_NE(msg.find("rank 0 would reach rank 1 over ucx but rank 1 would reach rank 0 over "
+                           "socket"),
+                  std::string::npos)
+            << msg;
+        EXPECT_NE(msg.find("TUTTI_NET"), std::string::npos) << msg;
+      },
+      opt);
+}
+
+// Ranks of one host never load libucp (nor pay for it) unless TUTTI_TRANSPORT=ucx asks.
+TEST(UcxTransport, SingleHostJobNeverLoadsUcx) {
+  RankOptions opt;
+  opt.createComm = false;
+  runRanks(
+      2,
+      [](tuttiComm_t, int rank, int n) {
+        // The test's parent may have probed libucp; only a load by init counts.
+        const bool before = readFile("/proc/self/maps").find("libucp") != std::string::npos;
+        tuttiComm_t comm = nullptr;
+        ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess);
+        int v = rank + 1, out = 0;
+        EXPECT_EQ(tuttiAllReduce(&v, &out, 1, tuttiInt32, tuttiSum, comm, nullptr), tuttiSuccess);
+        EXPECT_EQ(out, 3);
+        if (!before) EXPECT_EQ(readFile("/proc/self/maps").find("libucp"), std::string::npos);
+        EXPECT_EQ(tuttiCommDestroy(comm), tuttiSuccess);
+      },
+      opt);
+}
+
+// Without UCX and without TUTTI_NET, hosts fall back to sockets (nothing to configure).
+TEST(UcxTransport, AbsentUcxFallsBackToSockets) {
+  RankOptions opt;
+  opt.env = {{"TUTTI_UCX_LIB", "/nonexistent/libucp.so.0"}, {"TUTTI_RANKS_PER_NODE", "1"}};
+  runRanks(
+      2,
+      [](tuttiComm_t comm, int rank, int) {
+        int v = rank + 10, out = 0;
+        EXPECT_EQ(tuttiAllReduce(&v, &out, 1, tuttiInt32, tuttiSum, comm, nullptr), tuttiSuccess)
+            << tuttiGetLastError(comm);
+        EXPECT_EQ(out, 21);
+      },
+      opt);
+}
+
+}  // namespace
+}  // namespace tutti::testing

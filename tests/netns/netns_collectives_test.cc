@@ -1,0 +1,135 @@
+// Every collective x dtype x op across namespace hosts against the CPU reference: 2 hosts x 2
+// ranks and 3 hosts x (1, 2, 1) ranks, over sockets and (when registered) UCX with
+// UCX_TLS=tcp; flat and hierarchical plans forced, and the tuner's own choice.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "algorithms/rank_layout.h"
+#include "core/comm.h"
+#include "multiproc/collective_check.h"
+#include "netns/netns_testing.h"
+#include "testing/random.h"
+#include "testing/reference.h"
+
+namespace tutti::testing {
+namespace {
+
+struct Sweep {
+  Collective collective;
+  std::vector<std::string> algorithms;  // "" = the tuner's choice
+  bool reduces;
+};
+
+// Flat plans and hierarchical where the layout allows it (same rank count on every host).
+std::vector<Sweep> sweeps(bool even) {
+  auto with = [even](std::vector<std::string> a) {
+    if (even) a.push_back("hierarchical");
+    return a;
+  };
+  return {
+      {Collective::kAllReduce, with({"", "ring", "direct"}), true},
+      {Collective::kAllGather, with({"", "ring"}), false},
+      {Collective::kReduceScatter, with({"", "ring"}), true},
+      {Collective::kAllToAll, {"", "pairwise"}, false},
+      {Collective::kAllToAllv, {"pairwise"}, false},
+      {Collective::kBroadcast, with({"", "tree"}), false},
+      {Collective::kReduce, with({"", "chain"}), true},
+  };
+}
+
+// Cross-host pairs use the network transport asked for, same-host pairs shared memory: the
+// namespaces really separate the hosts.
+void checkTransports(tuttiComm_t comm, int rank, const std::vector<int>& hostOf,
+                     const std::string& net) {
+  for (int p = 0; p < static_cast<int>(hostOf.size()); ++p) {
+    if (p == rank) continue;
+    const std::string want = hostOf[p] == hostOf[rank] ? "shm" : net;
+    EXPECT_EQ(comm->transports.typeName(p), want) << "rank " << rank << " to rank " << p;
+  }
+}
+
+void runLayout(const NetnsHosts& hosts, const std::vector<int>& ranksPerHost,
+               const std::string& net) {
+  const uint64_t seed = testSeed();
+  const std::vector<int> hostOf = hostOfRanks(ranksPerHost);
+  bool even = true;
+  for (int k : ranksPerHost) even = even && k == ranksPerHost[0];
+  RankOptions opt;
+  opt.env = netEnv(net);
+  opt.env.push_back({"TUTTI_TIMEOUT_MS", "60000"});
+  opt.timeoutSec = 150;
+  runRanksOnHosts(
+      hosts, ranksPerHost,
+      [&](tuttiComm_t comm, int rank, int n) {
+        checkTransports(comm, rank, hostOf, net);
+        ASSERT_NE(comm->topology.layout, nullptr);
+        EXPECT_EQ(comm->topology.layout->nnodes, static_cast<int>(ranksPerHost.size()));
+        int failures = 0;
+        for (const Sweep& s : sweeps(even))
+          for (const std::string& algo : s.algorithms)
+            for (tuttiDataType_t dtype : allTypes())
+              for (tuttiRedOp_t op : s.reduces ? allOps() : std::vector<tuttiRedOp_t>{tuttiSum})
+                for (size_t count : {size_t{1}, size_t{7}, size_t{1001}, size_t{65537}})
+                  for (bool inPlace : {false, true}) {
+                    if (s.collective == Collective::kAllToAllv && inPlace) continue;
+                    // One count past the staging sizes, for the common type and op only.
+                    if (count > 1001 && (dtype != tuttiFloat32 || op != tuttiSum)) continue;
+                    const bool rooted = s.collective == Collective::kBroadcast ||
+                                        s.collective == Collective::kReduce;
+                    int root = rooted ? static_cast<int>((count + dtype) % n) : 0;
+                    CollCase c{s.collective, dtype, op, count, inPlace, root, algo};
+                    std::string err = runCollectiveCase(comm, rank, n, c, seed);
+                    if (!err.empty() && failures++ < 5)
+                      ADD_FAILURE() << "rank " << rank << " (" << net << "): " << describe(c, n)
+                                    << " seed=" << seed << ": " << err;
+                  }
+        // Finalize before Destroy: closing sockets while a peer still finishes its last call
+        // must not look to it like a failed peer.
+        EXPECT_EQ(tuttiCommFinalize(comm), tuttiSuccess) << tuttiGetLastError(comm);
+      },
+      opt);
+}
+
+class NetnsCollectives : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (GetParam() == "ucx" && !ucxUsable(&why)) GTEST_SKIP() << "skipped: no UCX here: " << why;
+  }
+};
+
+TEST_P(NetnsCollectives, TwoHostsOfTwoRanks) {
+  TUTTI_NETNS_HOSTS_OR_SKIP(hosts);
+  runLayout(*hosts, {2, 2}, GetParam());
+}
+
+TEST_P(NetnsCollectives, ThreeHostsOfOneTwoOneRanks) {
+  TUTTI_NETNS_HOSTS_OR_SKIP(hosts);
+  runLayout(*hosts, {1, 2, 1}, GetParam());
+}
+
+// On uneven hosts a forced hierarchical plan is a clear error on every rank, not a hang.
+TEST_P(NetnsCollectives, HierarchicalOnUnevenHostsIsAnError) {
+  TUTTI_NETNS_HOSTS_OR_SKIP(hosts);
+  RankOptions opt;
+  opt.env = netEnv(GetParam());
+  opt.env.push_back({"TUTTI_TIMEOUT_MS", "20000"});
+  opt.timeoutSec = 60;
+  runRanksOnHosts(
+      *hosts, {1, 2, 1},
+      [](tuttiComm_t comm, int rank, int n) {
+        CollCase c{Collective::kAllReduce, tuttiFloat32, tuttiSum, 1001, false, 0, "hierarchical"};
+        std::string err = runCollectiveCase(comm, rank, n, c, testSeed());
+        EXPECT_NE(err, "") << "rank " << rank;
+        EXPECT_NE(err.find("ierarchical"), std::string::npos) << "rank " << rank << ": " << err;
+      },
+      opt);
+}
+
+INSTANTIATE_TEST_SUITE_P(Net, NetnsCollectives, ::testing::Values("socket", "ucx"),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
+
+}  // namespace
+}  // namespace tutti::testing

@@ -1,0 +1,118 @@
+// Failures across namespace hosts: a rank killed on another host, and a host's interface taken
+// down in the middle of a run, become errors on every surviving rank within the timeout (plus
+// a margin), over sockets and (when registered) UCX.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <thread>
+#include <vector>
+
+#include "netns/netns_testing.h"
+
+namespace tutti::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double since(Clock::time_point t) {
+  return std::chrono::duration<double>(Clock::now() - t).count();
+}
+
+// Large AllReduces in a bounded loop until one fails; returns the failing result and how long
+// that last call took.
+tuttiResult_t allReduceUntilError(tuttiComm_t comm, double* lastCallSec) {
+  const size_t count = (4 << 20) + 3;  // 16 MiB: data is in flight when the fault hits
+  std::vector<float> buf(count, 1.0f);
+  tuttiResult_t r = tuttiSuccess;
+  auto t0 = Clock::now();
+  for (int i = 0; i < 2000 && r == tuttiSuccess; ++i) {
+    t0 = Clock::now();
+    r = tuttiAllReduce(buf.data(), buf.data(), count, tuttiFloat32, tuttiSum, comm, nullptr);
+  }
+  *lastCallSec = since(t0);
+  return r;
+}
+
+void expectFailedComm(tuttiComm_t comm, int rank, tuttiResult_t r) {
+  EXPECT_NE(r, tuttiSuccess) << "rank " << rank << " never noticed the fault";
+  EXPECT_TRUE(r == tuttiRemoteError || r == tuttiTimeout || r == tuttiSystemError)
+      << "rank " << rank << ": " << tuttiGetErrorString(r);
+  EXPECT_NE(std::string(tuttiGetLastError(comm)), "") << "rank " << rank;
+  tuttiResult_t async;
+  EXPECT_EQ(tuttiCommGetAsyncError(comm, &async), tuttiSuccess);
+  EXPECT_EQ(async, r) << "rank " << rank;
+}
+
+class NetnsFaults : public ::testing::TestWithParam<std::string> {
+ protected:
+  void SetUp() override {
+    std::string why;
+    if (GetParam() == "ucx" && !ucxUsable(&why)) GTEST_SKIP() << "skipped: no UCX here: " << why;
+  }
+};
+
+// Rank 3 lives on host 1 and dies mid-collective; ranks 0 and 1 on host 0 learn it over the
+// network, rank 2 (its host-mate) over shared memory.
+TEST_P(NetnsFaults, RankKilledOnAnotherHost) {
+  TUTTI_NETNS_HOSTS_OR_SKIP(hosts);
+  constexpr int kVictim = 3;
+  constexpr double kTimeoutSec = 10;
+  RankOptions opt;
+  opt.env = netEnv(GetParam());
+  opt.env.push_back({"TUTTI_TIMEOUT_MS", "10000"});
+  opt.expectKilled = {kVictim};
+  opt.timeoutSec = 90;
+  runRanksOnHosts(
+      *hosts, {2, 2},
+      [&](tuttiComm_t comm, int rank, int) {
+        if (rank == kVictim)
+          std::thread([] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(400));
+            raise(SIGKILL);
+          }).detach();
+        double last = 0;
+        tuttiResult_t r = allReduceUntilError(comm, &last);
+        expectFailedComm(comm, rank, r);
+        EXPECT_LT(last, kTimeoutSec + 5) << "rank " << rank << " waited past the timeout";
+      },
+      opt);
+}
+
+// Host 0's interface goes down while AllReduces run: nothing crosses any more and no peer can
+// say why, so every rank must give up by its own timeout rather than hang in TCP retries.
+TEST_P(NetnsFaults, InterfaceDownMidRun) {
+  TUTTI_NETNS_HOSTS_OR_SKIP(hosts);
+  constexpr double kTimeoutSec = 3;
+  RankOptions opt;
+  opt.env = netEnv(GetParam());
+  opt.env.push_back({"TUTTI_TIMEOUT_MS", "3000"});
+  opt.timeoutSec = 90;
+  runRanksOnHosts(
+      *hosts, {2, 2},
+      [&](tuttiComm_t comm, int rank, int) {
+        std::thread downer;
+        if (rank == 0)
+          // This process is inside host 0: the shell it starts takes host 0's link down.
+          downer = std::thread([] {
+            std::this_thread::sleep_for(std::chrono::milliseconds(400));
+            if (system("ip link set tnet0 down") != 0) ADD_FAILURE() << "ip link set down failed";
+          });
+        double last = 0;
+        tuttiResult_t r = allReduceUntilError(comm, &last);
+        if (downer.joinable()) downer.join();
+        expectFailedComm(comm, rank, r);
+        EXPECT_LT(last, kTimeoutSec + 5) << "rank " << rank << " waited past the timeout";
+      },
+      opt);
+  EXPECT_TRUE(hosts->setLinkUp(0, true)) << "could not bring host 0's link back up";
+}
+
+INSTANTIATE_TEST_SUITE_P(Net, NetnsFaults, ::testing::Values("socket", "ucx"),
+                         [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
+
+}  // namespace
+}  // namespace tutti::testing
