@@ -62,7 +62,7 @@ struct BufRef {
 enum class OpType : uint8_t {
   kSend,        // stream `bytes` from src to `peer`
   kRecv,        // receive `bytes` from `peer` into dst
-  kRecvReduce,  // dst = combine(src, bytes received from `peer`)
+  kRecvReduce,  // dst = combine(src, bytes received from `peer`) (peerFirst: swapped operands)
   kCopy,        // dst = src
   kReduceMany,  // dst = combine(sources...) in list order, accumulating once
   kDivide,      // dst = dst / nranks (tuttiAvg)
@@ -76,6 +76,12 @@ struct PlanOp {
   size_t bytes;
   uint32_t firstSource = 0;  // kReduceMany: index into Plan::sources
   uint32_t numSources = 0;
+  // kRecvReduce: dst = combine(received, src), the peer's value as the left operand, so that a
+  // fold in rank order computes the same bits on every rank (min/max of -0/+0 or NaN differ).
+  bool peerFirst = false;
+  // Starts only once the op before it in the step is complete: a chain of receives consumed
+  // in a fixed order while the step's sends proceed independently.
+  bool afterPrev = false;
 };
 
 // Ops of one step run concurrently; steps run in order. Messages to one peer keep op order.

@@ -52,7 +52,23 @@ Result checkRoot(Comm* comm, int root, const char* what) {
 }
 
 // Decides host vs device execution; buffers of one call must agree.
+//
+// A CUDA build asks the driver about each pointer (cudaPointerGetAttributes, ~60 ns on an H200
+// host, 2026-12-02): two queries per call are a fifth of a small host AllReduce. The buffers
+// of this thread's last call that turned out to be host memory skip them: the driver places
+// device and managed memory in address ranges it reserves for itself, so an address where
+// host memory was found never becomes device memory.
 Result classify(Comm* comm, CollCall& c, const void* a, const void* b) {
+  struct HostPair {
+    const void* a = nullptr;
+    const void* b = nullptr;
+  };
+  static thread_local HostPair lastHost;  // one TLS lookup per call
+  HostPair& last = lastHost;
+  if ((a || b) && a == last.a && b == last.b) {
+    c.onDevice = false;
+    return tuttiSuccess;
+  }
   int devA = -1, devB = -1;
   bool da = a && gpuIsDevicePointer(a, &devA);
   bool db = b && gpuIsDevicePointer(b, &devB);
@@ -60,6 +76,7 @@ Result classify(Comm* comm, CollCall& c, const void* a, const void* b) {
     return setError(tuttiInvalidArgument, "sendbuff is %s memory but recvbuff is %s memory",
                     da ? "device" : "host", db ? "device" : "host");
   c.onDevice = da || db;
+  if (!c.onDevice) last = HostPair{a, b};
   if (c.onDevice) {
     if (comm->config.device < 0)
       return setError(tuttiInvalidArgument, "device buffers passed to a host-only communicator");

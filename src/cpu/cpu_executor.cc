@@ -2,10 +2,13 @@
 // cached for repeated single calls), then one progress loop over every communicator involved.
 #include "cpu/cpu_executor.h"
 
+#include <unistd.h>
+
 #include <algorithm>
 #include <memory>
 
 #include "base/env.h"
+#include "base/logging.h"
 #include "cpu/call_plan.h"
 #include "cpu/p2p_fusion.h"
 #include "cpu/premul_stage.h"
@@ -26,6 +29,14 @@ CpuExecutor::CpuExecutor(Comm* comm) : comm_(comm) {
   streams_.sendSeq.assign(comm->nranks(), 0);
   streams_.recvSeq.assign(comm->nranks(), 0);
   streams_.checksum = envInt("TUTTI_CHECKSUM", 0) != 0;
+  int local = 0;
+  const uint64_t host = comm->peers[comm->rank()].hostHash;
+  for (const PeerInfo& p : comm->peers) local += p.hostHash == host;
+  const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+  streams_.yieldAtOnce = cpus > 0 && local > cpus;
+  if (streams_.yieldAtOnce)
+    TUTTI_INFO("rank %d: %d ranks share this host's %ld CPUs: waits yield without spinning",
+               comm->rank(), local, cpus);
 }
 
 Result CpuExecutor::launch(std::vector<CommCalls>& work) {

@@ -28,13 +28,15 @@ inline void cpuRelax() {
 #endif
 }
 
-// Spin briefly, then yield, then sleep: CI runs many ranks on two cores.
+// Spin briefly, then yield, then sleep: CI runs many ranks on two cores. With more ranks than
+// CPUs the spin is skipped (spins = 0): the rank being waited for may be queued on this core.
 class Waiter {
  public:
+  explicit Waiter(uint32_t spins) : spins_(spins) {}
   void reset() { idle_ = 0; }
   void wait() {
     ++idle_;
-    if (idle_ < 64) {
+    if (idle_ <= spins_) {
       cpuRelax();
     } else if (idle_ < 20000) {
       sched_yield();
@@ -46,6 +48,7 @@ class Waiter {
   uint32_t idle() const { return idle_; }
 
  private:
+  uint32_t spins_;
   uint32_t idle_ = 0;
 };
 
@@ -337,6 +340,8 @@ Result PlanRun::advanceRecv(const PlanOp& op, OpState& st, bool* progressed) {
       if (streams_->checksum) st.crc = crc32c(st.crc, p, take);
       if (op.type == OpType::kRecv)
         memcpy(dst, p, take);
+      else if (op.peerFirst)
+        hostCombine(spec_, dst, p, addr(op.src) + st.done, take / elemSize_);
       else
         hostCombine(spec_, dst, addr(op.src) + st.done, p, take / elemSize_);
     } else {
@@ -363,6 +368,10 @@ Result PlanRun::advance(bool* progressed) {
       OpState& st = states_[i];
       if (st.complete) continue;
       const PlanOp& op = plan_->ops[s.firstOp + i];
+      if (op.afterPrev && i > 0 && !states_[i - 1].complete) {
+        allComplete = false;
+        continue;
+      }
       switch (op.type) {
         case OpType::kSend:
           if (sendBusy_[op.peer] != pass_) TUTTI_TRY(advanceSend(op, st, progressed));
@@ -399,7 +408,10 @@ Result PlanRun::advance(bool* progressed) {
 
 Result runQueues(std::vector<CommQueue>& queues) {
   using Clock = std::chrono::steady_clock;
-  Waiter waiter;
+  bool crowded = false;
+  for (CommQueue& q : queues)
+    for (PlanRun& run : q.runs) crowded |= run.yieldsAtOnce();
+  Waiter waiter(crowded ? 0 : 63);
   auto lastProgress = Clock::now();
   auto lastCheck = lastProgress;
   for (;;) {

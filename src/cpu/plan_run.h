@@ -21,6 +21,9 @@ struct PeerStreams {
   const PeerConnections* transports = nullptr;
   std::vector<uint32_t> sendSeq, recvSeq;
   bool checksum = false;  // TUTTI_CHECKSUM=1: a CRC32C trailer follows every payload
+  // More of the communicator's ranks on this host than it has CPUs: a waiting rank yields at
+  // once instead of spinning first, since the peer it waits for may need this very core.
+  bool yieldAtOnce = false;
 };
 
 // A plan in flight on one communicator.
@@ -55,6 +58,7 @@ class PlanRun {
   void noteFinished(bool ok);
   // Runs checkPeer() on the connections of the current step.
   Result checkPeers();
+  bool yieldsAtOnce() const { return streams_->yieldAtOnce; }
 
  private:
   struct OpState {

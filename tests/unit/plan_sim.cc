@@ -83,6 +83,7 @@ SimResult simulateCollective(Collective c, Algorithm algo, const RankLayout& lay
     a.root = root;
     a.rank = r;
     a.nranks = n;
+    a.inPlace = inPlace;  // builders may plan differently in place (direct AllReduce does)
     a.layout = &layout;
     a.channels = channels;
     a.chunkBytes = 24;  // small chunks: many pipelined steps even for small counts
@@ -154,6 +155,10 @@ SimResult simulateCollective(Collective c, Algorithm algo, const RankLayout& lay
         for (uint32_t i = 0; i < s.numOps; ++i) {
           if (st.complete[i]) continue;
           const PlanOp& op = st.plan.ops[s.firstOp + i];
+          if (op.afterPrev && i > 0 && !st.complete[i - 1]) {
+            all = false;
+            continue;
+          }
           if (op.type == OpType::kSend) {
             uint32_t& busy = sendBusy[r * n + op.peer];
             if (busy != pass) {
@@ -194,6 +199,9 @@ SimResult simulateCollective(Collective c, Algorithm algo, const RankLayout& lay
                   char* dst = addr(r, op.dst) + st.done[i];
                   if (op.type == OpType::kRecv)
                     memcpy(dst, m.data.data() + m.read, avail);
+                  else if (op.peerFirst)
+                    hostCombine(spec, dst, m.data.data() + m.read, addr(r, op.src) + st.done[i],
+                                avail / es);
                   else
                     hostCombine(spec, dst, addr(r, op.src) + st.done[i], m.data.data() + m.read,
                                 avail / es);

@@ -58,6 +58,16 @@ TEST(CostModel, CpuFormulasByHand) {
   // Two-shot: two such steps moving 2(n-1)/n of the data.
   EXPECT_NEAR(us(Collective::kAllReduce, Algorithm::kTwoShot, S),
               5 + 2 * (10 + 2) + 1.5 * S / 1000 + 0.75 * S / 4000, 1e-6);
+  // One peer: no fan-out, so direct and two-shot stream at the link's full speed (cpu_eff 1).
+  const ModelShape pair = cpuShape(2, 1);
+  EXPECT_NEAR(predict(p, pair, Collective::kAllReduce, Algorithm::kDirect, Protocol::kSimple,
+                      static_cast<size_t>(S))
+                  .us,
+              5 + 10 + S / 2000 + S / 4000, 1e-6);
+  EXPECT_NEAR(predict(p, pair, Collective::kAllReduce, Algorithm::kTwoShot, Protocol::kSimple,
+                      static_cast<size_t>(S))
+                  .us,
+              5 + 2 * 10 + S / 2000 + 0.5 * S / 4000, 1e-6);
   // Double tree: depth 2 up and down plus k-1 chunk steps (k = S/2 / 256 KiB = 2), 2S moved.
   EXPECT_NEAR(us(Collective::kAllReduce, Algorithm::kTree, S),
               5 + (2 * 2 + 2 - 1) * 10 + 2 * S / 2000 + S / 4000, 1e-6);
@@ -229,8 +239,11 @@ TEST(Tuner, TablesFollowTheModel) {
           << collectiveName(c) << " at " << at;
     }
   }
-  // Small messages take one exchange; large ones a ring on the CPU executor.
+  // Small messages take one exchange, medium ones two (two-shot), large ones a ring on the CPU
+  // executor (the 2026-12-02 fit on 4 ranks of a 16-core host, perf/NOTES.md).
   EXPECT_EQ(t.decide(ExecutorKind::kCpu, Collective::kAllReduce, 64).algorithm, Algorithm::kDirect);
+  EXPECT_EQ(t.decide(ExecutorKind::kCpu, Collective::kAllReduce, 8192).algorithm,
+            Algorithm::kTwoShot);
   EXPECT_EQ(t.decide(ExecutorKind::kCpu, Collective::kAllReduce, 64u << 20).algorithm,
             Algorithm::kRing);
   EXPECT_STREQ(t.decide(ExecutorKind::kCpu, Collective::kAllReduce, 64).source, "model");
