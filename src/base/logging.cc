@@ -134,17 +134,22 @@ void reportPending(LogState& s, int64_t now, bool all) {
   }
 }
 
+// Formats outside the lock, then writes one line under it.
+void writeFormatted(LogState& s, LogLevel level, const char* file, int line, const char* fmt,
+                    va_list ap) {
+  char msg[1024];
+  vsnprintf(msg, sizeof(msg), fmt, ap);
+  std::lock_guard<std::mutex> lock(s.mutex);
+  writeLine(s, level, file, line, msg);
+}
+
 }  // namespace
 
 void logMessage(LogLevel level, const char* file, int line, const char* fmt, ...) {
-  LogState& s = state();
-  char msg[1024];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
+  writeFormatted(state(), level, file, line, fmt, ap);
   va_end(ap);
-  std::lock_guard<std::mutex> lock(s.mutex);
-  writeLine(s, level, file, line, msg);
 }
 
 void logRateLimited(LogSite* site, LogLevel level, const char* file, int line, const char* fmt,
@@ -174,13 +179,10 @@ void logRateLimited(LogSite* site, LogLevel level, const char* file, int line, c
       ++site->printed;
     }
   }
-  char msg[1024];
   va_list ap;
   va_start(ap, fmt);
-  vsnprintf(msg, sizeof(msg), fmt, ap);
+  writeFormatted(s, level, file, line, fmt, ap);
   va_end(ap);
-  std::lock_guard<std::mutex> lock(s.mutex);
-  writeLine(s, level, file, line, msg);
 }
 
 void flushSuppressedWarnings() {
