@@ -7,7 +7,9 @@
 #               -g 4 of this build against the one in .baseline/, see BASE below) and "proxyperf"
 #               (-g 2 / -g 4 through the proxy, TUTTI_P2P_DISABLE=1), "nodes" (GPU "nodes" on
 #               one GPU: TUTTI_RANKS_PER_NODE tests) and "nodesperf" (device buffers across
-#               GPU nodes, hierarchical and flat, against host buffers over the same transport)
+#               GPU nodes, hierarchical and flat, against host buffers over the same transport),
+#               "soak" (the GPU soak, TUTTI_SOAK_CALLS collectives, default 2000), "ddp" (PyTorch
+#               DDP through the shim with each TUTTI_SHIM_COMPRESS codec, DDP_STEPS steps)
 #   BUILD_TARGETS  ninja targets to build (default: everything)
 #   BENCH_ARGS  perf sweep (default: -b 8 -e 1G -f 8)
 #   BASE        a source tree to compare with (default .baseline, made by `git archive REV`); the
@@ -128,6 +130,13 @@ if want tests; then
   stage gpu_graph 40 build-gpu/tests/gpu/gpu_graph_test
   stage gpu_single_process 40 build-gpu/tests/gpu/gpu_single_process_test
 fi
+if want soak; then
+  stage gpu_soak 300 env TUTTI_SOAK_CALLS=${TUTTI_SOAK_CALLS:-2000} build-gpu/tests/gpu/gpu_soak_test
+fi
+if want ddp; then
+  stage ddp 400 env OUT="$LOG/ddp.jsonl" perf/compression/ddp_compare.sh \
+    build-gpu/src/shim/libnccl.so.2 4 ${DDP_STEPS:-400}
+fi
 if want shim; then
   # 2 and 4 ranks; where GPUs are fewer, ranks share them (the script says so).
   stage torch_shim 200 tests/frameworks/run_torch_shim.sh build-gpu/src/shim/libnccl.so.2 2 4
@@ -156,7 +165,7 @@ fi
 echo
 cat "$LOG/summary.txt"
 grep -h "ERROR SUMMARY\|RACECHECK SUMMARY" "$LOG"/san_*.log 2>/dev/null | sort | uniq -c
-for f in bench graph_perf symm_mem torch_shim gperf_g2 gperf_g4 proxyperf_g2 proxyperf_g4 \
+for f in ddp bench graph_perf symm_mem torch_shim gperf_g2 gperf_g4 proxyperf_g2 proxyperf_g4 \
   nodesperf_g2_host nodesperf_g2_device nodesperf_g4_host nodesperf_g4_hier nodesperf_g4_flat \
   nodesperf_g4_tuner; do
   [ -f "$LOG/$f.log" ] && { echo "--- $f"; grep -E '^\||^ +[0-9]|worst' "$LOG/$f.log" | head -120; }
