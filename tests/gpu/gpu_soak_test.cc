@@ -5,6 +5,9 @@
 // TUTTI_SOAK_SEED as for the CPU soak.
 #include <cuda_runtime.h>
 
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -15,19 +18,50 @@
 namespace tutti::testing {
 namespace {
 
+// Stream-ordered memory on the rank's own stream: cudaFree would wait for the whole device, and
+// in one process that drives several ranks a peer's kernel may be waiting for this rank's next
+// launch (a deadlock until the kernel timeout).
+thread_local cudaStream_t tlsStream = nullptr;
 void* deviceAlloc(size_t bytes) {
   void* p = nullptr;
-  return cudaMalloc(&p, bytes ? bytes : 1) == cudaSuccess ? p : nullptr;
+  if (cudaMallocAsync(&p, bytes ? bytes : 1, tlsStream) != cudaSuccess) return nullptr;
+  return cudaStreamSynchronize(tlsStream) == cudaSuccess ? p : nullptr;
 }
-void deviceFree(void* p) { cudaFree(p); }
+void deviceFree(void* p) { cudaFreeAsync(p, tlsStream); }
 void toDevice(void* dst, const void* src, size_t bytes) {
-  cudaMemcpy(dst, src, bytes, cudaMemcpyHostToDevice);
+  cudaMemcpyAsync(dst, src, bytes, cudaMemcpyHostToDevice, tlsStream);
+  cudaStreamSynchronize(tlsStream);
 }
 void toHost(void* dst, const void* src, size_t bytes) {
-  cudaMemcpy(dst, src, bytes, cudaMemcpyDeviceToHost);
+  cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, tlsStream);
+  cudaStreamSynchronize(tlsStream);
 }
 void syncStream(tuttiStream_t s) { cudaStreamSynchronize(static_cast<cudaStream_t>(s)); }
 const SoakMemoryOps kCudaMemory = {deviceAlloc, deviceFree, toDevice, toHost, syncStream};
+
+// The rank threads of one process meet here around communicator changes (SoakOptions). Bounded:
+// a rank that stopped on an error must not hang the others.
+class ThreadBarrier {
+ public:
+  explicit ThreadBarrier(int n) : n_(n) {}
+  void arrive() {
+    std::unique_lock<std::mutex> lock(m_);
+    const long gen = generation_;
+    if (++waiting_ == n_) {
+      waiting_ = 0;
+      ++generation_;
+      cv_.notify_all();
+      return;
+    }
+    cv_.wait_for(lock, std::chrono::seconds(120), [&] { return generation_ != gen; });
+  }
+
+ private:
+  std::mutex m_;
+  std::condition_variable cv_;
+  int n_, waiting_ = 0;
+  long generation_ = 0;
+};
 
 constexpr int kRanks = 4;
 
@@ -38,37 +72,8 @@ void report(int rank, const SoakStats& st, uint64_t seed) {
   EXPECT_EQ(st.wrong, 0) << "rank " << rank << ", seed " << seed;
 }
 
-TEST(GpuSoak, OneProcessFourRanks) {
-  SKIP_WITHOUT_GPUS(kRanks);
-  const uint64_t seed = soakSeed();
-  const long calls = soakCalls(2000);
-  printf("gpu soak: %ld collectives, %d ranks in one process, seed %llu\n", calls, kRanks,
-         (unsigned long long)seed);
-  std::vector<tuttiComm_t> comms(kRanks);
-  std::vector<int> devs(kRanks);
-  for (int r = 0; r < kRanks; ++r) devs[r] = gpuForRank(r);
-  ASSERT_EQ(tuttiCommInitAll(comms.data(), kRanks, devs.data()), tuttiSuccess)
-      << tuttiGetLastError(nullptr);
-  std::vector<SoakStats> stats(kRanks);
-  std::vector<std::thread> threads;
-  for (int r = 0; r < kRanks; ++r)
-    threads.emplace_back([&, r] {
-      cudaSetDevice(devs[r]);
-      cudaStream_t stream;
-      cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);
-      SoakOptions o;
-      o.seed = seed;
-      o.calls = calls;
-      o.memory = &kCudaMemory;
-      o.stream = stream;
-      stats[r] = runSoak(comms[r], o);
-      cudaStreamDestroy(stream);
-    });
-  for (auto& t : threads) t.join();
-  for (int r = 0; r < kRanks; ++r) report(r, stats[r], seed);
-  for (auto c : comms) tuttiCommDestroy(c);
-}
-
+// First: its ranks are forked children, and a parent that has used CUDA (the test below) cannot
+// hand CUDA to them.
 TEST(GpuSoak, FourProcessesSharingGpus) {
   SKIP_WITHOUT_GPUS(kRanks);
   const uint64_t seed = soakSeed();
@@ -85,6 +90,7 @@ TEST(GpuSoak, FourProcessesSharingGpus) {
         CUDA_OK(cudaSetDevice(gpuForRank(rank)));
         cudaStream_t stream;
         CUDA_OK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+        tlsStream = stream;
         tuttiComm_t comm = nullptr;
         ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess)
             << tuttiGetLastError(nullptr);
@@ -98,6 +104,40 @@ TEST(GpuSoak, FourProcessesSharingGpus) {
         cudaStreamDestroy(stream);
       },
       opt);
+}
+
+TEST(GpuSoak, OneProcessFourRanks) {
+  SKIP_WITHOUT_GPUS(kRanks);
+  const uint64_t seed = soakSeed();
+  const long calls = soakCalls(2000);
+  printf("gpu soak: %ld collectives, %d ranks in one process, seed %llu\n", calls, kRanks,
+         (unsigned long long)seed);
+  std::vector<tuttiComm_t> comms(kRanks);
+  std::vector<int> devs(kRanks);
+  for (int r = 0; r < kRanks; ++r) devs[r] = gpuForRank(r);
+  ASSERT_EQ(tuttiCommInitAll(comms.data(), kRanks, devs.data()), tuttiSuccess)
+      << tuttiGetLastError(nullptr);
+  std::vector<SoakStats> stats(kRanks);
+  ThreadBarrier barrier(kRanks);
+  std::vector<std::thread> threads;
+  for (int r = 0; r < kRanks; ++r)
+    threads.emplace_back([&, r] {
+      cudaSetDevice(devs[r]);
+      cudaStream_t stream;
+      cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking);
+      tlsStream = stream;
+      SoakOptions o;
+      o.seed = seed;
+      o.calls = calls;
+      o.memory = &kCudaMemory;
+      o.stream = stream;
+      o.commBarrier = [&barrier] { barrier.arrive(); };
+      stats[r] = runSoak(comms[r], o);
+      cudaStreamDestroy(stream);
+    });
+  for (auto& t : threads) t.join();
+  for (int r = 0; r < kRanks; ++r) report(r, stats[r], seed);
+  for (auto c : comms) tuttiCommDestroy(c);
 }
 
 }  // namespace

@@ -386,6 +386,7 @@ SoakStats runSoak(tuttiComm_t world, const SoakOptions& o) {
         color[r] = dup ? 0 : c == 3 ? TUTTI_SPLIT_NOCOLOR : static_cast<int>(c % 2);
         key[r] = static_cast<int>(rng.below(1000));
       }
+      if (o.commBarrier) o.commBarrier();
       closeComm(&slots[slot]);
       tuttiComm_t made = nullptr;
       if (tuttiCommSplit(world, color[worldRank], key[worldRank], &made, nullptr) != tuttiSuccess) {
@@ -394,10 +395,13 @@ SoakStats runSoak(tuttiComm_t world, const SoakOptions& o) {
       }
       slots[slot] = made;
       ++st.comms;
+      if (o.commBarrier) o.commBarrier();
       continue;
     }
     if (step < 6) {
+      if (o.commBarrier) o.commBarrier();
       closeComm(&slots[1 + rng.below(2)]);
+      if (o.commBarrier) o.commBarrier();
       continue;
     }
     // One call, or a group of 2 to 4 on one communicator.
@@ -455,6 +459,7 @@ SoakStats runSoak(tuttiComm_t world, const SoakOptions& o) {
       }
     }
   }
+  if (o.commBarrier && st.firstError.empty()) o.commBarrier();
   for (int s = 1; s < kSlots; ++s) closeComm(&slots[s]);
   return st;
 }

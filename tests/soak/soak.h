@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 
 #include "tutti/tutti.h"
@@ -27,6 +28,10 @@ struct SoakOptions {
   size_t maxBytes = size_t{4} << 20;
   const SoakMemoryOps* memory = nullptr;  // null: host buffers
   tuttiStream_t stream = nullptr;
+  // Called by every rank before and after it makes or destroys communicators. One process that
+  // drives several ranks of one GPU needs it: a destroy frees device memory, and cudaFree waits
+  // for the whole device, so no other rank may have a kernel waiting for this one meanwhile.
+  std::function<void()> commBarrier;
 };
 
 struct SoakStats {
