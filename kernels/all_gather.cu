@@ -1,6 +1,7 @@
 // AllGather: each block stores its slice of this rank's block into slot r of every peer's
 // scratch (one read, n-1 remote writes) and into its own output block, one barrier, then copies
 // the n-1 slices it received into the output. (n-1) S_rank out per rank.
+#include "call_check.cuh"
 #include "device_channel.cuh"
 #include "launch.h"
 
@@ -9,6 +10,7 @@ namespace {
 
 __global__ void __launch_bounds__(kThreads) allGatherKernel(GpuCollArgs a) {
   const DeviceComm& c = *a.comm;
+  publishCall(a);
   const int n = c.nranks, r = c.rank, b = blockIdx.x;
   const size_t bytes = a.count * a.elemSize;  // per-rank block
   const size_t S = a.sliceElems * a.elemSize;
@@ -35,6 +37,7 @@ __global__ void __launch_bounds__(kThreads) allGatherKernel(GpuCollArgs a) {
   }
   __syncthreads();
   if (threadIdx.x == 0) c.counters->iter[b] = iter;
+  checkCallAtEnd(a);
 }
 
 }  // namespace

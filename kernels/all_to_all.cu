@@ -2,6 +2,7 @@
 // order r+1, r+2, ... so that every step is a permutation (no GPU receives from all senders at
 // once), one barrier, then every rank copies the n-1 slices it received into its output.
 // (n-1)/n S out per rank.
+#include "call_check.cuh"
 #include "device_channel.cuh"
 #include "launch.h"
 
@@ -10,6 +11,7 @@ namespace {
 
 __global__ void __launch_bounds__(kThreads) allToAllKernel(GpuCollArgs a) {
   const DeviceComm& c = *a.comm;
+  publishCall(a);
   const int n = c.nranks, r = c.rank, b = blockIdx.x;
   const size_t bytes = a.count * a.elemSize;  // per-peer block
   const size_t S = a.sliceElems * a.elemSize;
@@ -29,6 +31,7 @@ __global__ void __launch_bounds__(kThreads) allToAllKernel(GpuCollArgs a) {
   }
   __syncthreads();
   if (threadIdx.x == 0) c.counters->iter[b] = iter;
+  checkCallAtEnd(a);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Broadcast: the root's blocks store their slices into slot `root` of every peer's scratch (and
 // into the root's output when not in place), one barrier, then every other rank copies the
 // slice into its output. (n-1) S out at the root.
+#include "call_check.cuh"
 #include "device_channel.cuh"
 #include "launch.h"
 
@@ -9,6 +10,7 @@ namespace {
 
 __global__ void __launch_bounds__(kThreads) broadcastKernel(GpuCollArgs a) {
   const DeviceComm& c = *a.comm;
+  publishCall(a);
   const int n = c.nranks, r = c.rank, b = blockIdx.x;
   const size_t bytes = a.count * a.elemSize;
   const size_t S = a.sliceElems * a.elemSize;
@@ -35,6 +37,7 @@ __global__ void __launch_bounds__(kThreads) broadcastKernel(GpuCollArgs a) {
   }
   __syncthreads();
   if (threadIdx.x == 0) c.counters->iter[b] = iter;
+  checkCallAtEnd(a);
 }
 
 }  // namespace

@@ -42,7 +42,44 @@ __device__ __forceinline__ uint64_t globalTimerNs() {
   return t;
 }
 
-// One thread: spins until *flag >= value. False (after recording why) on abort or timeout.
+// The signature `peer` published for call `number` (call_check.cuh): valid once the peer's call
+// flag reached `number` and until this rank starts call number + 1.
+__device__ __forceinline__ uint64_t peerCallSig(const DeviceComm& c, int peer, uint64_t number) {
+  return *reinterpret_cast<volatile const uint64_t*>(
+      &c.flags[c.rank][kCallSigOffset + (number & 1) * kMaxGpuRanks + peer]);
+}
+
+// Records the first call mismatch found (any thread, any block) for the host's message.
+__device__ __forceinline__ void recordCallMismatch(const DeviceComm& c, int peer, uint64_t mine,
+                                                   uint64_t theirs) {
+  if (atomicCAS(&c.callMismatch[0], 0ull, static_cast<unsigned long long>(peer + 1)) == 0ull) {
+    c.callMismatch[1] = mine;
+    c.callMismatch[2] = theirs;
+    __threadfence_system();
+    atomicCAS(c.errorFlag, 0, kKernelCallMismatch);
+  }
+}
+
+// Slow path of a wait: a peer that started the same call number with another signature will
+// never send what this rank waits for (a different collective, count or root). False when the
+// call check is off (callNumber stays 0) or no peer at this call disagrees.
+__device__ __forceinline__ bool callMismatchSeen(const DeviceComm& c) {
+  const uint64_t number = *reinterpret_cast<volatile const uint64_t*>(&c.counters->callNumber);
+  if (number == 0) return false;
+  const uint64_t mine = *reinterpret_cast<volatile const uint64_t*>(&c.counters->callSig);
+  for (int p = 0; p < c.nranks; ++p) {
+    if (p == c.rank || loadAcquire(&c.flags[c.rank][kCallFlagOffset + p]) != number) continue;
+    const uint64_t theirs = peerCallSig(c, p, number);
+    if (theirs != mine) {
+      recordCallMismatch(c, p, mine, theirs);
+      return true;
+    }
+  }
+  return false;
+}
+
+// One thread: spins until *flag >= value. False (after recording why) on abort, timeout, a call
+// mismatch, or an error another block of this rank recorded.
 __device__ __forceinline__ bool waitFlag(const DeviceComm& c, const uint64_t* flag,
                                          uint64_t value) {
   if (loadAcquire(flag) >= value) return true;
@@ -54,6 +91,8 @@ __device__ __forceinline__ bool waitFlag(const DeviceComm& c, const uint64_t* fl
         atomicCAS(c.errorFlag, 0, kKernelAborted);
         return false;
       }
+      if (*reinterpret_cast<volatile int*>(c.errorFlag) != 0) return false;
+      if (callMismatchSeen(c)) return false;
       if (globalTimerNs() - start > c.timeoutNs) {
         atomicCAS(c.errorFlag, 0, kKernelTimeout);
         return false;

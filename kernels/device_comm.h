@@ -20,7 +20,11 @@ constexpr int kThreads = 512;
 constexpr int kCollFlagOffset = 0;                          // [block][src rank]
 constexpr int kP2pReadyOffset = kMaxBlocks * kMaxGpuRanks;  // [src rank][p2p block]
 constexpr int kP2pFreedOffset = kP2pReadyOffset + kMaxGpuRanks * kMaxP2pBlocks;  // [dst][blk]
-constexpr int kFlagWords = kP2pFreedOffset + kMaxGpuRanks * kMaxP2pBlocks;
+// Call agreement (call_check.cuh): the number of the last collective kernel each source rank
+// started, and its call signature in two slots by the parity of that number.
+constexpr int kCallFlagOffset = kP2pFreedOffset + kMaxGpuRanks * kMaxP2pBlocks;  // [src rank]
+constexpr int kCallSigOffset = kCallFlagOffset + kMaxGpuRanks;                   // [par][src]
+constexpr int kFlagWords = kCallSigOffset + 2 * kMaxGpuRanks;
 
 // Private per-rank counters (never read by peers). Equal on every rank by construction:
 // each rank runs the same sequence of collectives with the same block counts.
@@ -29,6 +33,8 @@ struct DeviceCounters {
   uint64_t iter[kMaxBlocks];     // chunk iterations of block b (scratch parity)
   uint64_t p2pSent[kMaxGpuRanks][kMaxP2pBlocks];
   uint64_t p2pRecvd[kMaxGpuRanks][kMaxP2pBlocks];
+  uint64_t callNumber;  // collective kernels started with the call check on (0: none yet)
+  uint64_t callSig;     // the signature of call callNumber
 };
 
 struct DeviceComm {
@@ -39,6 +45,9 @@ struct DeviceComm {
   DeviceCounters* counters;       // this rank's
   volatile int* abortFlag;        // host-mapped; set by tuttiCommAbort
   int* errorFlag;                 // host-mapped; kernels report a timeout here
+  // Host-mapped: the first call mismatch a kernel found: [0] peer rank + 1 (0: none), [1] this
+  // rank's call signature, [2] the peer's.
+  unsigned long long* callMismatch;
   uint64_t timeoutNs;
   size_t regionBytes;    // collective scratch per block (two parities)
   size_t p2pOffset;      // start of the point-to-point area in scratch
@@ -55,5 +64,6 @@ TUTTI_HD size_t scratchSlotBytes(size_t regionBytes, int slots) {
 // Error codes a kernel leaves in *errorFlag.
 constexpr int kKernelTimeout = 1;
 constexpr int kKernelAborted = 2;
+constexpr int kKernelCallMismatch = 3;
 
 }  // namespace tutti

@@ -25,6 +25,8 @@ struct GpuCollArgs {
   int blocks;
   size_t sliceElems;  // elements per block per iteration (per source for one-barrier kernels,
                       // the whole slice across n shards for two-shot)
+  int checkCall;      // every rank compares callSig with its peers' (call_check.cuh)
+  uint64_t callSig;   // packCallSignature of the call (core/call_signature.h)
 };
 
 // Reductions, for (dtype, combine). Instantiated per dtype family in reduce_kernels_*.cu.

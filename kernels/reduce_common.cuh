@@ -3,6 +3,7 @@
 // every combine.
 #pragma once
 
+#include "call_check.cuh"
 #include "device_channel.cuh"
 #include "launch.h"
 

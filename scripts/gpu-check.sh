@@ -126,9 +126,13 @@ if want nodesperf; then
     --mem device $P
 fi
 if want tests; then
-  stage gpu_faults 45 build-gpu/tests/gpu/gpu_faults_test
+  stage gpu_faults 150 build-gpu/tests/gpu/gpu_faults_test
+  stage gpu_call_check 150 build-gpu/tests/gpu/gpu_call_check_test
   stage gpu_graph 40 build-gpu/tests/gpu/gpu_graph_test
   stage gpu_single_process 40 build-gpu/tests/gpu/gpu_single_process_test
+fi
+if want callcost; then
+  stage callcost 300 env TUTTI_ALLOW_SHARED_GPU=1 perf/call_check_cost.sh build-gpu/perf/all_reduce_perf
 fi
 if want soak; then
   stage gpu_soak 300 env TUTTI_SOAK_CALLS=${TUTTI_SOAK_CALLS:-2000} build-gpu/tests/gpu/gpu_soak_test
@@ -165,7 +169,7 @@ fi
 echo
 cat "$LOG/summary.txt"
 grep -h "ERROR SUMMARY\|RACECHECK SUMMARY" "$LOG"/san_*.log 2>/dev/null | sort | uniq -c
-for f in ddp bench graph_perf symm_mem torch_shim gperf_g2 gperf_g4 proxyperf_g2 proxyperf_g4 \
+for f in callcost ddp bench graph_perf symm_mem torch_shim gperf_g2 gperf_g4 proxyperf_g2 proxyperf_g4 \
   nodesperf_g2_host nodesperf_g2_device nodesperf_g4_host nodesperf_g4_hier nodesperf_g4_flat \
   nodesperf_g4_tuner; do
   [ -f "$LOG/$f.log" ] && { echo "--- $f"; grep -E '^\||^ +[0-9]|worst' "$LOG/$f.log" | head -120; }

@@ -8,6 +8,7 @@
 
 #include "base/device.h"
 #include "base/fault_injection.h"
+#include "core/call_signature.h"
 #include "cpu/p2p_fusion.h"
 #include "kernels/launch.h"
 
@@ -49,6 +50,9 @@ DirectExecutor::DirectExecutor(Comm* comm, std::unique_ptr<GpuState> state)
 
 Result DirectExecutor::launch(std::vector<CommCalls>& work) {
   TUTTI_TRY(gpuSetDevice(comm_->config.device));
+  // An error an earlier kernel left (a call mismatch, a timeout) fails this call at once: its
+  // kernel would only wait for peers that have given up.
+  if (Result e = pollError(); e != tuttiSuccess) return comm_->fail(e);
   for (CommCalls& w : work) {
     TUTTI_TRY(comm_->checkUsable());
     const std::vector<CollCall>& calls = w.calls;
@@ -74,6 +78,7 @@ Result DirectExecutor::launchOne(tuttiComm* comm, CollCall&& c) {
   if (isP2p(c) || c.collective == Collective::kAllToAllv)
     return Executor::launchOne(comm, std::move(c));
   TUTTI_TRY(gpuSetDevice(comm_->config.device));
+  if (Result e = pollError(); e != tuttiSuccess) return comm_->fail(e);
   TUTTI_TRY(comm_->checkUsable());
   TUTTI_CHECK(launchCollective(c), "%s", collectiveName(c.collective));
   return tuttiSuccess;
@@ -120,6 +125,8 @@ Result DirectExecutor::launchCollective(const CollCall& c) {
   a.divisor = c.op == tuttiAvg ? n : 0;
   a.premul = c.op >= tuttiNumOps;  // PreMulSum: kernels scale this rank's input, then sum
   a.scalar = c.premulScalar;
+  a.checkCall = g.checkCalls;
+  a.callSig = g.checkCalls ? callSignature64(c) : 0;
   const CombineKind k = combineOf(c.op);
   cudaError_t err = cudaErrorInvalidValue;
   // Shapes: a block per 16 KiB (per shard for two-shot), up to 16 blocks for one-shot and 32

@@ -13,6 +13,7 @@
 
 #include "base/env.h"
 #include "base/logging.h"
+#include "core/call_signature.h"
 #include "kernels/launch.h"
 
 namespace tutti {
@@ -85,6 +86,17 @@ Result GpuState::pollError(int timeoutMs) const {
     return setError(tuttiRemoteError, "rank %d died while a collective kernel waited for it",
                     deadPeer.load());
   if (e == kKernelAborted) return setError(tuttiAborted, "a collective kernel was aborted");
+  if (e == kKernelCallMismatch) {
+    const auto* mm = reinterpret_cast<volatile const unsigned long long*>(
+        reinterpret_cast<const char*>(hostWords) + kMismatchOffset);
+    const uint64_t mine = mm[1], theirs = mm[2];
+    const std::string a = describePackedSignature(mine), b = describePackedSignature(theirs);
+    // The packed form keeps collective, dtype, op and root; count and sequence are hashed.
+    return setError(tuttiInvalidUsage,
+                    "collective calls differ between ranks: rank %d called %s, rank %d called %s%s",
+                    rank, a.c_str(), static_cast<int>(mm[0]) - 1, b.c_str(),
+                    a == b ? " (their counts or their number of earlier collectives differ)" : "");
+  }
   return tuttiSuccess;
 }
 
@@ -105,6 +117,7 @@ Result preloadKernels(int device) {
 
 Result GpuState::init(Comm* comm) {
   device = comm->config.device;
+  rank = comm->rank();
   const int n = comm->nranks(), r = comm->rank();
   TUTTI_TRY(cudaCheck(cudaSetDevice(device), "cudaSetDevice"));
   TUTTI_TRY(preloadKernels(device));
@@ -177,6 +190,8 @@ Result GpuState::init(Comm* comm) {
   view.counters = counters;
   view.abortFlag = devWords;
   view.errorFlag = devWords + 1;
+  view.callMismatch =
+      reinterpret_cast<unsigned long long*>(reinterpret_cast<char*>(devWords) + kMismatchOffset);
   view.timeoutNs = static_cast<uint64_t>(comm->config.timeoutMs) * 1000000ull;
   view.regionBytes = regionBytes;
   view.p2pOffset = kMaxBlocks * regionBytes;
@@ -219,13 +234,17 @@ Result GpuState::init(Comm* comm) {
     view.flags[p] = static_cast<uint64_t*>(f);
   }
   // Every rank must take the same path or kernels would wait for peers on the other one.
+  // The call check too: a rank that checks would wait at the end of every kernel for peers
+  // that do not publish their calls.
   std::vector<int32_t> votes(n);
-  votes[r] = canDirect;
+  votes[r] = (canDirect ? 1 : 0) | (envInt("TUTTI_CHECK_CALLS", 1) != 0 ? 2 : 0);
   TUTTI_CHECK(comm->bootstrap->allGather(votes.data(), sizeof(int32_t)),
               "agreeing on the GPU path");
   direct = true;
+  checkCalls = true;
+  for (int p = 0; p < n; ++p) checkCalls = checkCalls && (votes[p] & 2);
   for (int p = 0; p < n; ++p)
-    if (!votes[p]) {
+    if (!(votes[p] & 1)) {
       direct = false;
       if (why.empty()) why = "rank " + std::to_string(p) + " cannot map its peers";
     }

@@ -25,7 +25,9 @@ class GpuState {
   Result pollError(int timeoutMs) const;
 
   int device = -1;
+  int rank = -1;
   bool direct = false;       // every rank on this node and mapped: direct kernels
+  bool checkCalls = false;   // kernels compare call signatures (TUTTI_CHECK_CALLS on every rank)
   std::string whyNotDirect;  // for the log and the proxy's messages
   size_t regionBytes = 0;
   size_t p2pChunkBytes = 0;
@@ -33,7 +35,10 @@ class GpuState {
   size_t scratchBytes = 0;
   uint64_t* flags = nullptr;
   DeviceCounters* counters = nullptr;
-  int* hostWords = nullptr;  // [0] abort, [1] kernel error; pinned and mapped
+  // Pinned and mapped: int [0] abort, int [1] kernel error, and from kMismatchOffset the
+  // kernels' DeviceComm::callMismatch words.
+  int* hostWords = nullptr;
+  static constexpr size_t kMismatchOffset = 16;
   DeviceComm* devComm = nullptr;
   DeviceComm view{};  // host copy of *devComm
 

@@ -1,14 +1,19 @@
 // Failure paths on the GPU: a peer that never joins makes the kernel give up at the timeout
-// (reported by tuttiCommGetAsyncError), tuttiCommAbort frees a stuck kernel at once, and two
-// ranks on one GPU are refused on both ranks unless TUTTI_ALLOW_SHARED_GPU allows it.
+// (reported by tuttiCommGetAsyncError), tuttiCommAbort frees a stuck kernel at once, two ranks
+// on one GPU are refused on both ranks unless TUTTI_ALLOW_SHARED_GPU allows it, and every
+// TUTTI_FAULT kind at the GPU hook (where=gpu) is an error on every rank within the timeout plus
+// one second (a delay: the right result).
 #include <cuda_runtime.h>
 #include <signal.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <string>
 #include <thread>
+#include <vector>
 
 #include "gpu/gpu_testing.h"
+#include "testing/random.h"
 #include "testing/run_ranks.h"
 
 namespace tutti::testing {
@@ -133,6 +138,84 @@ TEST(GpuFaults, AbortFreesStuckKernel) {
       },
       opt);
 }
+
+// TUTTI_FAULT where=gpu: rank 1 of 3 processes sharing the GPU(s) fails at its third collective
+// (kill: dies; hang: leaves the kernel out; close: fails its communicator; delay: launches late).
+class GpuFaultInjection : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(GpuFaultInjection, EveryRankErrorsInTimeOrIsRight) {
+  SKIP_WITHOUT_GPUS(3);
+  constexpr int kRanks = 3, kVictim = 1, kCalls = 4, kTimeoutMs = 3000;
+  constexpr size_t kCount = 5003;
+  const std::string kind = GetParam();
+  const bool kill = kind == "kill", delay = kind.rfind("delay", 0) == 0;
+  RankOptions opt;
+  opt.createComm = false;
+  opt.env = {
+      {"TUTTI_TIMEOUT_MS", std::to_string(kTimeoutMs)},
+      {"TUTTI_FLIGHT_RECORDER", "0"},
+      {"TUTTI_FAULT", "rank=" + std::to_string(kVictim) + ",call=2,kind=" + kind + ",where=gpu"}};
+  if (kill) opt.expectKilled = {kVictim};
+  runRanks(
+      kRanks,
+      [&](tuttiComm_t, int rank, int n) {
+        CUDA_OK(cudaSetDevice(gpuForRank(rank)));
+        tuttiComm_t comm = nullptr;
+        ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess)
+            << tuttiGetLastError(nullptr);
+        const uint64_t seed = testSeed();
+        std::vector<int32_t> host(kCount);
+        std::vector<int32_t*> bufs(kCalls);
+        for (int k = 0; k < kCalls; ++k) {
+          CUDA_OK(cudaMalloc(&bufs[k], kCount * sizeof(int32_t)));
+          fillInput(host.data(), kCount, seed + k, rank, tuttiInt32, tuttiSum, n);
+          CUDA_OK(
+              cudaMemcpy(bufs[k], host.data(), kCount * sizeof(int32_t), cudaMemcpyHostToDevice));
+        }
+        const auto t0 = Clock::now();
+        tuttiResult_t r = tuttiSuccess;
+        for (int k = 0; k < kCalls && r == tuttiSuccess; ++k)
+          r = tuttiAllReduce(bufs[k], bufs[k], kCount, tuttiInt32, tuttiSum, comm, nullptr);
+        cudaDeviceSynchronize();
+        tuttiResult_t async = tuttiSuccess;
+        ASSERT_EQ(tuttiCommGetAsyncError(comm, &async), tuttiSuccess);
+        const double secs = secondsSince(t0);
+        if (!delay) {
+          EXPECT_TRUE(r != tuttiSuccess || async != tuttiSuccess) << "rank " << rank;
+          EXPECT_LT(secs, kTimeoutMs / 1000.0 + 1.0)
+              << "rank " << rank << ": " << tuttiGetLastError(comm);
+          printf("%s: rank %d errs after %.2f s: %s\n", kind.c_str(), rank, secs,
+                 tuttiGetLastError(comm));
+          tuttiCommAbort(comm);
+          return;
+        }
+        EXPECT_EQ(r, tuttiSuccess) << "rank " << rank << ": " << tuttiGetLastError(comm);
+        EXPECT_EQ(async, tuttiSuccess) << "rank " << rank << ": " << tuttiGetLastError(comm);
+        size_t wrong = 0;
+        for (int k = 0; k < kCalls; ++k) {
+          CUDA_OK(
+              cudaMemcpy(host.data(), bufs[k], kCount * sizeof(int32_t), cudaMemcpyDeviceToHost));
+          for (size_t e = 0; e < kCount; ++e) {
+            int64_t sum = 0;
+            for (int q = 0; q < n; ++q)
+              sum += static_cast<int64_t>(inputValue(seed + k, q, e, tuttiInt32, tuttiSum, n));
+            wrong += host[e] != static_cast<int32_t>(sum);
+          }
+        }
+        EXPECT_EQ(wrong, 0u) << "rank " << rank << " (seed " << seed << ")";
+        tuttiCommDestroy(comm);
+      },
+      opt);
+}
+
+INSTANTIATE_TEST_SUITE_P(Kinds, GpuFaultInjection,
+                         ::testing::Values("kill", "hang", "close", "delay:300ms"),
+                         [](const auto& info) {
+                           std::string k = info.param;
+                           for (char& c : k)
+                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
+                           return k;
+                         });
 
 }  // namespace
 }  // namespace tutti::testing
