@@ -15,9 +15,10 @@ for rep in $(seq "$reps"); do
       args=(-n 5000)
       [ "$mode" = graph ] && args=(-n 200 -G 20)
       # The time column of the 8-byte row (out of place).
-      t=$(TUTTI_CHECK_CALLS=$v "$bin" -g 2 --mem device -b 8 -e 8 -w 200 "${args[@]}" 2>&1 |
-        awk '$1 == 8 {print $6; exit}')
+      out=$(TUTTI_CHECK_CALLS=$v "$bin" -g 2 --mem device -b 8 -e 8 -w 200 "${args[@]}" 2>&1)
+      t=$(awk '$1 == 8 {print $6; exit}' <<< "$out")
       echo "rep $rep $mode check=$v: ${t:-?} us"
+      [ -n "$t" ] || tail -5 <<< "$out"
       rows+=("$mode $v ${t:-nan}")
     done
   done

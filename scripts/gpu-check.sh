@@ -129,7 +129,7 @@ if want tests; then
   stage gpu_faults 150 build-gpu/tests/gpu/gpu_faults_test
   stage gpu_call_check 150 build-gpu/tests/gpu/gpu_call_check_test
   stage gpu_graph 40 build-gpu/tests/gpu/gpu_graph_test
-  stage gpu_single_process 40 build-gpu/tests/gpu/gpu_single_process_test
+  stage gpu_single_process 150 build-gpu/tests/gpu/gpu_single_process_test
 fi
 if want callcost; then
   stage callcost 300 env TUTTI_ALLOW_SHARED_GPU=1 perf/call_check_cost.sh build-gpu/perf/all_reduce_perf
