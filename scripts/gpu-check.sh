@@ -166,6 +166,25 @@ if want sanitizer; then
   done
   unset TUTTI_ALLOW_SHARED_GPU
 fi
+if want hierperf; then
+  # "hierperf": AllGather, ReduceScatter, Broadcast, Reduce on device buffers across 2 GPU
+  # nodes of 2 (one GPU): the tuner's choice, forced hierarchical, forced flat; host buffers
+  # over the same transport for comparison.
+  export TUTTI_ALLOW_SHARED_GPU=1
+  P="-b 8 -e 64M -f 8 -n ${NODES_ITERS:-10} -w 2"
+  for coll in all_gather reduce_scatter broadcast reduce; do
+    name=$(echo "$coll" | tr -d _)
+    flat=ring
+    case $coll in broadcast|reduce) flat=tree ;; esac
+    stage hierperf_${coll}_host 150 env TUTTI_RANKS_PER_NODE=2 build-gpu/perf/${coll}_perf -g 4 --mem host $P
+    stage hierperf_${coll}_tuner 150 env TUTTI_RANKS_PER_NODE=2 build-gpu/perf/${coll}_perf -g 4 --mem device $P
+    stage hierperf_${coll}_hier 150 env TUTTI_RANKS_PER_NODE=2 TUTTI_ALGO=$name:hierarchical \
+      build-gpu/perf/${coll}_perf -g 4 --mem device $P
+    stage hierperf_${coll}_flat 150 env TUTTI_RANKS_PER_NODE=2 TUTTI_ALGO=$name:$flat \
+      build-gpu/perf/${coll}_perf -g 4 --mem device $P
+  done
+  unset TUTTI_ALLOW_SHARED_GPU
+fi
 echo
 cat "$LOG/summary.txt"
 grep -h "ERROR SUMMARY\|RACECHECK SUMMARY" "$LOG"/san_*.log 2>/dev/null | sort | uniq -c
@@ -173,4 +192,10 @@ for f in callcost ddp bench graph_perf symm_mem torch_shim gperf_g2 gperf_g4 pro
   nodesperf_g2_host nodesperf_g2_device nodesperf_g4_host nodesperf_g4_hier nodesperf_g4_flat \
   nodesperf_g4_tuner; do
   [ -f "$LOG/$f.log" ] && { echo "--- $f"; grep -E '^\||^ +[0-9]|worst' "$LOG/$f.log" | head -120; }
+done
+for coll in all_gather reduce_scatter broadcast reduce; do
+  for v in host tuner hier flat; do
+    f=hierperf_${coll}_$v
+    [ -f "$LOG/$f.log" ] && { echo "--- $f"; grep -E '^\||^ +[0-9]|worst' "$LOG/$f.log" | head -120; }
+  done
 done

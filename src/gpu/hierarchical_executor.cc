@@ -1,8 +1,11 @@
-// Hierarchical AllReduce on device buffers: node kernels, rail proxy, node kernels.
+// Hierarchical AllReduce, AllGather, ReduceScatter, Broadcast and Reduce on device buffers:
+// node kernels, rail proxy.
 #include "gpu/hierarchical_executor.h"
 
 #include <algorithm>
+#include <cstdint>
 
+#include "base/device.h"
 #include "base/env.h"
 #include "base/logging.h"
 #include "core/comm_init.h"
@@ -15,15 +18,39 @@ bool isIntegerType(tuttiDataType_t t) {
          t == tuttiInt64 || t == tuttiUint64;
 }
 
+bool isReduction(Collective c) {
+  return c == Collective::kAllReduce || c == Collective::kReduceScatter || c == Collective::kReduce;
+}
+
+// The node stage applies the user's op (PreMulSum scales each input once); across the rail the
+// partial results are already scaled, so they are summed. Avg of node averages is the average:
+// nodes are of equal size.
+tuttiRedOp_t railOpOf(tuttiRedOp_t op) { return op >= tuttiNumOps ? tuttiSum : op; }
+
+Result cudaCheck(cudaError_t e, const char* what) {
+  if (e == cudaSuccess) return tuttiSuccess;
+  cudaGetLastError();
+  return setError(tuttiCudaError, "%s: %s", what, cudaGetErrorString(e));
+}
+
 }  // namespace
 
 HierarchicalExecutor::HierarchicalExecutor(Comm* comm, std::unique_ptr<Executor> flat,
-                                           std::unique_ptr<Comm> node, std::unique_ptr<Comm> rail)
-    : comm_(comm), flat_(std::move(flat)), node_(std::move(node)), rail_(std::move(rail)) {}
+                                           std::unique_ptr<Comm> node, std::unique_ptr<Comm> rail,
+                                           NodeGrid grid)
+    : comm_(comm),
+      flat_(std::move(flat)),
+      node_(std::move(node)),
+      rail_(std::move(rail)),
+      grid_(std::move(grid)) {}
 
 // The flat proxy goes first: its thread may still be finishing a chunk that the node or rail
-// parts do not know about, and the parts' own executors stop their threads as they go.
-HierarchicalExecutor::~HierarchicalExecutor() { flat_.reset(); }
+// parts do not know about, and the parts' own executors stop their threads as they go. A pool
+// with allocations still pending on a stream is released when they are freed.
+HierarchicalExecutor::~HierarchicalExecutor() {
+  flat_.reset();
+  if (pool_) cudaMemPoolDestroy(pool_);
+}
 
 // The parts number their calls as submitCall does for user calls (call_signature.h).
 Result HierarchicalExecutor::onNode(CollCall&& call) {
@@ -36,6 +63,54 @@ Result HierarchicalExecutor::onRail(CollCall&& call) {
   return rail_->executors.device->launchOne(rail_.get(), std::move(call));
 }
 
+// A pool of our own keeps its memory between calls (release threshold: never) without changing
+// the device's default pool, which the application owns.
+Result HierarchicalExecutor::tempAlloc(size_t bytes, cudaStream_t stream, char** out) {
+  if (!pool_) {
+    cudaMemPoolProps props = {};
+    props.allocType = cudaMemAllocationTypePinned;
+    props.location.type = cudaMemLocationTypeDevice;
+    props.location.id = comm_->config.device;
+    TUTTI_TRY(
+        cudaCheck(cudaMemPoolCreate(&pool_, &props), "creating the hierarchical scratch pool"));
+    uint64_t keep = UINT64_MAX;
+    TUTTI_TRY(cudaCheck(cudaMemPoolSetAttribute(pool_, cudaMemPoolAttrReleaseThreshold, &keep),
+                        "keeping the hierarchical scratch pool's memory"));
+  }
+  void* p = nullptr;
+  TUTTI_CHECK(
+      cudaCheck(cudaMallocFromPoolAsync(&p, bytes, pool_, stream), "cudaMallocFromPoolAsync"),
+      "%zu bytes of scratch for a hierarchical call", bytes);
+  *out = static_cast<char*>(p);
+  return tuttiSuccess;
+}
+
+void HierarchicalExecutor::tempFree(char* p, cudaStream_t stream) {
+  if (p && cudaFreeAsync(p, stream) != cudaSuccess) cudaGetLastError();
+}
+
+namespace {
+
+// A stage of a hierarchical call: `c` with other buffers, count, op and root.
+CollCall stageOf(const CollCall& c, Collective coll, const void* in, void* out, size_t count,
+                 tuttiRedOp_t op, int root = 0) {
+  CollCall s;
+  s.collective = coll;
+  s.sendbuff = in;
+  s.recvbuff = out;
+  s.count = count;
+  s.dtype = c.dtype;
+  s.op = op;
+  s.root = root;
+  s.premulScalar = c.premulScalar;
+  s.premulResolved = c.premulResolved;
+  s.stream = c.stream;
+  s.onDevice = true;
+  return s;
+}
+
+}  // namespace
+
 // count = L * q + t: the first L * q elements go reduce-scatter / rail all-reduce / all-gather,
 // the t < L left over are reduced inside the node and then across the rail (every rail does
 // it: a few elements, and no rank waits for another rail).
@@ -45,23 +120,9 @@ Result HierarchicalExecutor::allReduce(const CollCall& c) {
   const size_t q = c.count / L, tail = c.count % L;
   const char* send = static_cast<const char*>(c.sendbuff);
   char* recv = static_cast<char*>(c.recvbuff);
-  // Stage 1 applies the user's op (PreMulSum scales each input once); across the rail the
-  // shards are already scaled, so they are summed. Avg of node averages is the average: nodes
-  // are of equal size.
-  const tuttiRedOp_t railOp = c.op >= tuttiNumOps ? tuttiSum : c.op;
+  const tuttiRedOp_t railOp = railOpOf(c.op);
   auto stage = [&](Collective coll, const void* in, void* out, size_t count, tuttiRedOp_t op) {
-    CollCall s;
-    s.collective = coll;
-    s.sendbuff = in;
-    s.recvbuff = out;
-    s.count = count;
-    s.dtype = c.dtype;
-    s.op = op;
-    s.premulScalar = c.premulScalar;
-    s.premulResolved = c.premulResolved;
-    s.stream = c.stream;
-    s.onDevice = true;
-    return s;
+    return stageOf(c, coll, in, out, count, op);
   };
   char* shard = recv + p * q * es;
   if (q > 0) {
@@ -82,6 +143,119 @@ Result HierarchicalExecutor::allReduce(const CollCall& c) {
   return tuttiSuccess;
 }
 
+// AllGather of c elements per rank, in grid order [l][j] in scratch of L N c: the rail gathers
+// the c elements of its N ranks into this rank's row l, the node gathers the L rows (in place),
+// and the blocks move to their ranks' places in the output. Each rank sends c elements across
+// nodes (N - 1 times) instead of staging all L N c of the output through the host.
+Result HierarchicalExecutor::allGather(const CollCall& c) {
+  const size_t B = c.count * dtypeSize(c.dtype), rowElems = grid_.N * c.count;
+  cudaStream_t stream = static_cast<cudaStream_t>(c.stream);
+  char* grid = nullptr;
+  TUTTI_TRY(tempAlloc(grid_.L * grid_.N * B, stream, &grid));
+  char* row = grid + node_->rank() * grid_.N * B;
+  Result r = onRail(stageOf(c, Collective::kAllGather, c.sendbuff, row, c.count, tuttiSum));
+  if (r != tuttiSuccess) {
+    r = setError(r, "hierarchical AllGather: all-gather across nodes: %s", lastError().c_str());
+  } else if ((r = onNode(stageOf(c, Collective::kAllGather, row, grid, rowElems, tuttiSum))) !=
+             tuttiSuccess) {
+    r = setError(r, "hierarchical AllGather: all-gather inside the node: %s", lastError().c_str());
+  } else {
+    r = copyBlocks(grid_, static_cast<char*>(c.recvbuff), grid, B, false, stream);
+  }
+  tempFree(grid, stream);
+  return r;
+}
+
+// ReduceScatter to c elements per rank, the reverse: the input's L N blocks go to grid order
+// in scratch, the node reduce-scatters rows of N c (the user's op; in place, so row l of the
+// scratch holds this node's partial sums for the ranks of rail l), and the rail reduce-scatters
+// that row into the output. The input is read into the scratch first, so in place is safe.
+Result HierarchicalExecutor::reduceScatter(const CollCall& c) {
+  const size_t B = c.count * dtypeSize(c.dtype), rowElems = grid_.N * c.count;
+  cudaStream_t stream = static_cast<cudaStream_t>(c.stream);
+  char* grid = nullptr;
+  TUTTI_TRY(tempAlloc(grid_.L * grid_.N * B, stream, &grid));
+  char* row = grid + node_->rank() * grid_.N * B;
+  Result r = copyBlocks(grid_, grid, static_cast<const char*>(c.sendbuff), B, true, stream);
+  if (r == tuttiSuccess && (r = onNode(stageOf(c, Collective::kReduceScatter, grid, row, rowElems,
+                                               c.op))) != tuttiSuccess) {
+    r = setError(r, "hierarchical ReduceScatter: reduce-scatter inside the node: %s",
+                 lastError().c_str());
+  } else if (r == tuttiSuccess &&
+             (r = onRail(stageOf(c, Collective::kReduceScatter, row, c.recvbuff, c.count,
+                                 railOpOf(c.op)))) != tuttiSuccess) {
+    r = setError(r, "hierarchical ReduceScatter: reduce-scatter across nodes: %s",
+                 lastError().c_str());
+  }
+  tempFree(grid, stream);
+  return r;
+}
+
+// Broadcast from the root at (l0, j0): the rail of l0 broadcasts from rail rank j0 (the other
+// rails have nothing to do), then every node broadcasts from its rank at l0, in place.
+Result HierarchicalExecutor::broadcast(const CollCall& c) {
+  const int l0 = grid_.local[c.root], j0 = grid_.railRank[c.root];
+  if (node_->rank() == l0)
+    TUTTI_CHECK(
+        onRail(stageOf(c, Collective::kBroadcast, c.sendbuff, c.recvbuff, c.count, tuttiSum, j0)),
+        "hierarchical Broadcast: broadcast across nodes from rank %d", c.root);
+  TUTTI_CHECK(
+      onNode(stageOf(c, Collective::kBroadcast, c.recvbuff, c.recvbuff, c.count, tuttiSum, l0)),
+      "hierarchical Broadcast: broadcast inside the node");
+  return tuttiSuccess;
+}
+
+// Reduce to the root at (l0, j0): every node reduces to its rank at l0 (the user's op), then
+// the rail of l0 reduces to rail rank j0. The root reduces into its output; every other rank
+// into scratch, since only the root's output is defined (and may be null elsewhere).
+Result HierarchicalExecutor::reduce(const CollCall& c) {
+  const int l0 = grid_.local[c.root], j0 = grid_.railRank[c.root];
+  const bool root = comm_->rank() == c.root;
+  cudaStream_t stream = static_cast<cudaStream_t>(c.stream);
+  char* part = nullptr;
+  if (!root) TUTTI_TRY(tempAlloc(c.count * dtypeSize(c.dtype), stream, &part));
+  void* out = root ? c.recvbuff : part;
+  Result r = onNode(stageOf(c, Collective::kReduce, c.sendbuff, out, c.count, c.op, l0));
+  if (r != tuttiSuccess) {
+    r = setError(r, "hierarchical Reduce: reduce inside the node: %s", lastError().c_str());
+  } else if (node_->rank() == l0 && (r = onRail(stageOf(c, Collective::kReduce, out, out, c.count,
+                                                        railOpOf(c.op), j0))) != tuttiSuccess) {
+    r = setError(r, "hierarchical Reduce: reduce across nodes to rank %d: %s", c.root,
+                 lastError().c_str());
+  }
+  tempFree(part, stream);
+  return r;
+}
+
+// Integer avg is one truncating division of the wrapped total: dividing per node first would
+// round (and wrap) differently, so it stays flat.
+bool HierarchicalExecutor::hierarchical(const CollCall& c) const {
+  switch (c.collective) {
+    case Collective::kAllReduce:
+    case Collective::kAllGather:
+    case Collective::kReduceScatter:
+    case Collective::kBroadcast:
+    case Collective::kReduce: break;
+    default: return false;
+  }
+  return !(isReduction(c.collective) && c.op == tuttiAvg && isIntegerType(c.dtype));
+}
+
+Result HierarchicalExecutor::run(const CollCall& c) {
+  if (c.count == 0) return tuttiSuccess;  // every rank has the same count: no stage anywhere
+  TUTTI_TRY(gpuSetDevice(comm_->config.device));
+  switch (c.collective) {
+    case Collective::kAllReduce: return allReduce(c);
+    case Collective::kAllGather: return allGather(c);
+    case Collective::kReduceScatter: return reduceScatter(c);
+    case Collective::kBroadcast: return broadcast(c);
+    case Collective::kReduce: return reduce(c);
+    default:
+      return setError(tuttiInternalError, "%s has no hierarchical form",
+                      collectiveName(c.collective));
+  }
+}
+
 Result HierarchicalExecutor::launch(std::vector<CommCalls>& work) {
   for (CommCalls& w : work) {
     TUTTI_TRY(comm_->checkUsable());
@@ -95,15 +269,12 @@ Result HierarchicalExecutor::launch(std::vector<CommCalls>& work) {
       return r;
     };
     for (CollCall& call : w.calls) {
-      // Integer avg is one truncating division of the wrapped total: dividing per node first
-      // would round (and wrap) differently, so it stays flat.
-      if (call.collective == Collective::kAllReduce &&
-          !(call.op == tuttiAvg && isIntegerType(call.dtype))) {
+      if (hierarchical(call)) {
         const size_t bytes = tunerBytes(call, comm_->nranks());
         TunerChoice choice = comm_->tuner.decide(kind(), call.collective, bytes);
         if (choice.supported && choice.algorithm == Algorithm::kHierarchical) {
           TUTTI_TRY(flushFlat());
-          TUTTI_TRY(allReduce(call));
+          TUTTI_CHECK(run(call), "%s", collectiveName(call.collective));
           comm_->tuner.noteRan(kind(), call.collective, bytes, choice);
           continue;
         }
@@ -211,13 +382,24 @@ Result maybeHierarchical(Comm* comm, std::unique_ptr<Executor> flat,
       *out = std::move(flat);
       return tuttiSuccess;
     }
-  if (comm->rank() == 0)
+  // The grid the stages index by; the splits order members by rank, as the grid does.
+  NodeGrid grid;
+  const int me = comm->rank();
+  if (!NodeGrid::build(comm->peers, comm->config.device, &grid) || grid.L != nodePart->nranks() ||
+      grid.N != railPart->nranks() || grid.local[me] != nodePart->rank() ||
+      grid.railRank[me] != railPart->rank())
+    return setError(tuttiInternalError,
+                    "rank %d: the node and rail parts (rank %d of %d, rank %d of %d) do not match "
+                    "the node grid",
+                    me, nodePart->rank(), nodePart->nranks(), railPart->rank(), railPart->nranks());
+  if (me == 0)
     TUTTI_INFO(
-        "GPU path: hierarchical AllReduce available: %d nodes of %d ranks; inside a "
-        "node on the direct kernels, across nodes through the proxy of each rail",
-        railPart->nranks(), nodePart->nranks());
+        "GPU path: hierarchical AllReduce, AllGather, ReduceScatter, Broadcast and Reduce "
+        "available: %d nodes of %d ranks%s; inside a node on the direct kernels, across nodes "
+        "through the proxy of each rail",
+        railPart->nranks(), nodePart->nranks(), grid.nodeMajor ? "" : " (nodes interleaved)");
   *out = std::make_unique<HierarchicalExecutor>(comm, std::move(flat), std::move(nodePart),
-                                                std::move(railPart));
+                                                std::move(railPart), std::move(grid));
   return tuttiSuccess;
 }
 

@@ -112,30 +112,36 @@ void runStagedSweep(int nranks) {
 }
 
 // GPU "nodes" on one machine: TUTTI_RANKS_PER_NODE splits the ranks into nodes, so every
-// inter-node byte goes through the proxy and the socket transport. AllReduce forced
-// hierarchical (node kernels, rail proxy), flat (ring through the proxy) and the tuner's pick.
+// inter-node byte goes through the proxy and the socket transport. The collectives with a
+// hierarchical form (node kernels, rail proxy) forced hierarchical, flat (ring or tree through
+// the proxy) and the tuner's pick; counts 0, odd and past several proxy chunks; every root
+// position (local 0 and 1 of either node).
 void runNodesSweep(int nranks, int perNode) {
   SKIP_WITHOUT_GPUS(nranks);
   setenv("TUTTI_RANKS_PER_NODE", std::to_string(perNode).c_str(), 1);
   setenv("TUTTI_PROXY_CHUNK_BYTES", "262144", 1);  // several chunks per large case
-  onGpuRanks(nranks, 600, "nodes ", [&](auto& run, int n, cudaStream_t stream) {
+  onGpuRanks(nranks, 900, "nodes ", [&](auto& run, int n, cudaStream_t stream) {
     for (Collective coll : {Collective::kAllReduce, Collective::kAllGather,
                             Collective::kReduceScatter, Collective::kAllToAll,
                             Collective::kAllToAllv, Collective::kBroadcast, Collective::kReduce}) {
       const bool reduces = coll == Collective::kAllReduce || coll == Collective::kReduceScatter ||
                            coll == Collective::kReduce;
+      const bool rooted = coll == Collective::kBroadcast || coll == Collective::kReduce;
+      const bool hier = coll != Collective::kAllToAll && coll != Collective::kAllToAllv;
+      const std::string flat = rooted ? "tree" : "ring";
       const std::vector<std::string> algos =
-          coll == Collective::kAllReduce ? std::vector<std::string>{"hierarchical", "ring", ""}
-                                         : std::vector<std::string>{""};
+          hier ? std::vector<std::string>{"hierarchical", flat, ""} : std::vector<std::string>{""};
       for (const std::string& algo : algos)
         for (tuttiDataType_t dtype : {tuttiFloat32, tuttiBfloat16, tuttiInt32})
           for (tuttiRedOp_t op :
                reduces ? std::vector<tuttiRedOp_t>{tuttiSum, tuttiAvg, tuttiMax, kTestPreMulSum}
                        : std::vector<tuttiRedOp_t>{tuttiSum})
-            for (size_t count : {size_t(1), size_t(7), size_t(1001), size_t(300007)})
+            for (size_t count : {size_t(0), size_t(1), size_t(7), size_t(1001), size_t(300007)})
               for (bool inPlace : {false, true}) {
                 if (coll == Collective::kAllToAllv && inPlace) continue;
-                run(CollCase{coll, dtype, op, count, inPlace, static_cast<int>(count % n), algo,
+                const int root = static_cast<int>((count + dtype) % n);
+                run(CollCase{coll, dtype, op, count, inPlace, root,
+                             algo.empty() ? algo : std::string(collectiveName(coll)) + ":" + algo,
                              true, false, stream});
               }
     }

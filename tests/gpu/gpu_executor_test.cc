@@ -12,18 +12,22 @@
 
 #include "gpu/gpu_testing.h"
 #include "multiproc/executor_check.h"
+#include "testing/random.h"
+#include "testing/reference.h"
 #include "testing/run_ranks.h"
 
 namespace tutti::testing {
 namespace {
 
-// Runs fn(comm, rank, n, stream) on n ranks (one process each) with `opt`'s environment.
+// Runs fn(comm, rank, n, stream) on n ranks (one process each) with `opt`'s environment;
+// `hostOf(rank)`, when given, is the rank's TUTTI_HOSTID (nodes of any shape).
 template <typename Fn>
-void onGpuRanks(int nranks, RankOptions opt, Fn fn) {
+void onGpuRanks(int nranks, RankOptions opt, Fn fn, const char* (*hostOf)(int) = nullptr) {
   opt.createComm = false;
   runRanks(
       nranks,
       [&](tuttiComm_t, int rank, int n) {
+        if (hostOf) setenv("TUTTI_HOSTID", hostOf(rank), 1);
         setDeviceMemoryOps(cudaMemoryOps());
         CUDA_OK(cudaSetDevice(gpuForRank(rank)));
         cudaStream_t stream;
@@ -82,9 +86,108 @@ TEST(GpuExecutorChoice, EveryPairAcrossGpuNodesRunsAndIsLogged) {
   ASSERT_NE(f, nullptr);
   while (fgets(line, sizeof(line), f)) all += line;
   pclose(f);
-  EXPECT_NE(all.find("hierarchical AllReduce available: 2 nodes of 2 ranks"), std::string::npos)
+  EXPECT_NE(all.find("Broadcast and Reduce available: 2 nodes of 2 ranks"), std::string::npos)
       << "no hierarchical GPU path in the logs";
   EXPECT_NE(all.find("ran hierarchical/simple on the gpu-proxy executor"), std::string::npos);
+}
+
+std::string readLogs(const LogDir& dir) {
+  std::string all;
+  char line[512];
+  FILE* f = popen((std::string("cat ") + dir.path + "/log-*").c_str(), "r");
+  if (!f) return all;
+  while (fgets(line, sizeof(line), f)) all += line;
+  pclose(f);
+  return all;
+}
+
+// 4 ranks in 2 GPU "nodes" of 2: AllGather, ReduceScatter, Broadcast and Reduce with `algo`
+// ("hierarchical", a flat one, or "" for the tuner's choice), every root, in and out of place,
+// odd counts and 0; each result checked. Returns every rank's INFO log. No AllReduce runs, so
+// a collective's line on the gpu-direct executor comes from a node stage of its own hierarchical
+// form (the user communicator's executor is the proxy).
+std::string runAcrossGpuNodes(const char* algoAg, const char* algoRoot, size_t bigCount,
+                              const char* (*hostOf)(int)) {
+  LogDir dir;
+  RankOptions opt = infoLogOptions(dir);
+  if (!hostOf) opt.env.push_back({"TUTTI_RANKS_PER_NODE", "2"});
+  opt.env.push_back({"TUTTI_PROXY_CHUNK_BYTES", "65536"});
+  const uint64_t seed = testSeed();
+  onGpuRanks(
+      4, opt,
+      [&](tuttiComm_t comm, int rank, int n, cudaStream_t s) {
+        for (Collective coll : {Collective::kAllGather, Collective::kReduceScatter,
+                                Collective::kBroadcast, Collective::kReduce}) {
+          const bool rooted = coll == Collective::kBroadcast || coll == Collective::kReduce;
+          const bool reduces = coll == Collective::kReduceScatter || coll == Collective::kReduce;
+          const std::string algo =
+              *(rooted ? algoRoot : algoAg) == 0
+                  ? std::string()
+                  : std::string(collectiveName(coll)) + ":" + (rooted ? algoRoot : algoAg);
+          for (tuttiRedOp_t op : reduces
+                                     ? std::vector<tuttiRedOp_t>{tuttiSum, tuttiAvg, kTestPreMulSum}
+                                     : std::vector<tuttiRedOp_t>{tuttiSum})
+            for (size_t count : {size_t(0), size_t(1), size_t(7), size_t(1001), bigCount})
+              for (int root = 0; root < (rooted ? n : 1); ++root)
+                for (bool inPlace : {false, true}) {
+                  CollCase c{coll, tuttiFloat32, op, count, inPlace, root, algo, true, false, s};
+                  std::string err = runCollectiveCase(comm, rank, n, c, seed);
+                  EXPECT_EQ(err, "")
+                      << "rank " << rank << ": " << describe(c, n) << " seed=" << seed;
+                }
+        }
+      },
+      hostOf);
+  return readLogs(dir);
+}
+
+bool ranOnNodeKernels(const std::string& logs, Collective c) {
+  const std::string name = collectiveName(c);
+  for (size_t at = logs.find(name + " "); at != std::string::npos;
+       at = logs.find(name + " ", at + 1)) {
+    const size_t eol = logs.find('\n', at);
+    if (logs.substr(at, eol - at).find("on the gpu-direct executor") != std::string::npos)
+      return true;
+  }
+  return false;
+}
+
+constexpr Collective kNodeCollectives[] = {Collective::kAllGather, Collective::kReduceScatter,
+                                           Collective::kBroadcast, Collective::kReduce};
+
+TEST(GpuExecutorChoice, HierarchicalAcrossGpuNodesRunsOnTheNodeKernels) {
+  SKIP_WITHOUT_GPUS(4);
+  const std::string logs = runAcrossGpuNodes("hierarchical", "hierarchical", 300007, nullptr);
+  for (Collective c : kNodeCollectives)
+    EXPECT_TRUE(ranOnNodeKernels(logs, c)) << collectiveName(c) << ": no node stage in the logs";
+}
+
+// Forced flat (ring, tree), the proxy runs everything: no node stage.
+TEST(GpuExecutorChoice, FlatAcrossGpuNodesStaysOnTheProxy) {
+  SKIP_WITHOUT_GPUS(4);
+  const std::string logs = runAcrossGpuNodes("ring", "tree", 1001, nullptr);
+  for (Collective c : kNodeCollectives)
+    EXPECT_FALSE(ranOnNodeKernels(logs, c)) << collectiveName(c) << " ran a node stage";
+}
+
+// The tuner's choice across GPU nodes at 256 KiB per rank is the hierarchical form (at tens of
+// MiB its CPU-priced model prefers chain for Broadcast and Reduce).
+TEST(GpuExecutorChoice, TunerPicksHierarchicalAcrossGpuNodes) {
+  SKIP_WITHOUT_GPUS(4);
+  const std::string logs = runAcrossGpuNodes("", "", 65539, nullptr);
+  for (Collective c : kNodeCollectives)
+    EXPECT_TRUE(ranOnNodeKernels(logs, c)) << collectiveName(c) << ": the tuner chose flat";
+}
+
+// Hosts a, b, b, a: node {0, 3} and node {1, 2}; rail 1 holds ranks 3 and 2, so the node of
+// rank 0 is rail rank 0 on rail 0 and rail rank 1 on rail 1 (the per-block copies).
+TEST(GpuExecutorChoice, HierarchicalAcrossInterleavedGpuNodes) {
+  SKIP_WITHOUT_GPUS(4);
+  const std::string logs = runAcrossGpuNodes(
+      "hierarchical", "hierarchical", 30011,
+      [](int rank) -> const char* { return rank == 0 || rank == 3 ? "host-a" : "host-b"; });
+  EXPECT_NE(logs.find("(nodes interleaved)"), std::string::npos);
+  for (Collective c : kNodeCollectives) EXPECT_TRUE(ranOnNodeKernels(logs, c)) << collectiveName(c);
 }
 
 TEST(GpuProxy, GraphCaptureIsAClearError) {
