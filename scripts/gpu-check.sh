@@ -105,7 +105,7 @@ if want proxyperf; then
 fi
 if want nodes; then
   export TUTTI_ALLOW_SHARED_GPU=1
-  stage nodes_collectives 300 build-gpu/tests/gpu/gpu_collectives_test --gtest_filter='GpuNodes*'
+  stage nodes_collectives 500 build-gpu/tests/gpu/gpu_collectives_test --gtest_filter='GpuNodes*'
   stage nodes_executor 150 build-gpu/tests/gpu/gpu_executor_test --gtest_filter='*AcrossGpuNodes*'
   stage nodes_single_process 150 build-gpu/tests/gpu/gpu_single_process_test \
     --gtest_filter='*Nodes*'
@@ -133,6 +133,11 @@ if want tests; then
 fi
 if want callcost; then
   stage callcost 300 env TUTTI_ALLOW_SHARED_GPU=1 perf/call_check_cost.sh build-gpu/perf/all_reduce_perf
+fi
+if want netnsperf; then
+  # Host buffers across two network-namespace hosts on this (quieter, 16-core) machine: the TCP
+  # ceiling, Tutti over sockets and UCX, OpenMPI (perf/netns_compare.sh; needs root).
+  stage netnsperf 240 env BUILD_DIR="$PWD/build-gpu" OUT="$LOG/netns" perf/netns_compare.sh
 fi
 if want soak; then
   stage gpu_soak 300 env TUTTI_SOAK_CALLS=${TUTTI_SOAK_CALLS:-2000} build-gpu/tests/gpu/gpu_soak_test
@@ -188,7 +193,7 @@ fi
 echo
 cat "$LOG/summary.txt"
 grep -h "ERROR SUMMARY\|RACECHECK SUMMARY" "$LOG"/san_*.log 2>/dev/null | sort | uniq -c
-for f in callcost ddp bench graph_perf symm_mem torch_shim gperf_g2 gperf_g4 proxyperf_g2 proxyperf_g4 \
+for f in netnsperf callcost ddp bench graph_perf symm_mem torch_shim gperf_g2 gperf_g4 proxyperf_g2 proxyperf_g4 \
   nodesperf_g2_host nodesperf_g2_device nodesperf_g4_host nodesperf_g4_hier nodesperf_g4_flat \
   nodesperf_g4_tuner; do
   [ -f "$LOG/$f.log" ] && { echo "--- $f"; grep -E '^\||^ +[0-9]|worst' "$LOG/$f.log" | head -120; }

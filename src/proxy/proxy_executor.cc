@@ -8,6 +8,7 @@
 #include "base/env.h"
 #include "base/fault_injection.h"
 #include "base/logging.h"
+#include "core/flight_recorder.h"
 #include "cpu/cpu_executor.h"
 
 namespace tutti {
@@ -154,11 +155,18 @@ bool ProxyExecutor::waitCopiedIn(uint32_t g) {
   }
 }
 
-Result ProxyExecutor::runChunk(const ProxyChunk& chunk, uint32_t g) {
+Result ProxyExecutor::runChunk(const ProxyOp& op, size_t k, uint32_t g,
+                               const std::unordered_map<uint64_t, size_t>& lastChunk) {
+  const ProxyChunk& chunk = op.chunks[k];
   std::vector<CollCall> calls;
   calls.reserve(chunk.calls.size());
   for (const StagedCall& sc : chunk.calls) {
     CollCall c = sc.call;
+    if (c.flightId && comm_->flight) {
+      if (k == 0) comm_->flight->started(c.flightId, ExecutorKind::kGpuProxy, Algorithm::kAuto);
+      auto it = lastChunk.find(c.flightId);
+      if (it != lastChunk.end() && it->second != k) c.flightId = 0;
+    }
     c.recvbuff = sc.hasRecv ? recvArea(g) + sc.recvOffset : nullptr;
     c.sendbuff = sc.hasSend ? sendArea(g) + sc.sendOffset
                             : (c.collective == Collective::kBroadcast ? c.recvbuff : nullptr);
@@ -206,6 +214,10 @@ void ProxyExecutor::loop() {
       if (queue_.empty()) return;  // stopping
       q = &queue_.front();         // deque: stays valid while others are pushed
     }
+    std::unordered_map<uint64_t, size_t> lastChunk;  // flight id -> last chunk it is in
+    for (size_t k = 0; k < q->op.chunks.size(); ++k)
+      for (const StagedCall& sc : q->op.chunks[k].calls)
+        if (sc.call.flightId) lastChunk[sc.call.flightId] = k;
     for (size_t k = 0; k < q->op.chunks.size(); ++k) {
       const uint32_t g = q->firstChunk + static_cast<uint32_t>(k);
       bool failed;
@@ -214,9 +226,11 @@ void ProxyExecutor::loop() {
         failed = failed_;
       }
       if (!failed) {
-        Result r = waitCopiedIn(g) ? runChunk(q->op.chunks[k], g)
+        Result r = waitCopiedIn(g) ? runChunk(q->op, k, g, lastChunk)
                                    : setError(tuttiAborted, "communicator aborted");
         if (r != tuttiSuccess) {
+          if (comm_->flight)
+            for (const auto& [id, last] : lastChunk) comm_->flight->finished(id, false);
           addErrorContext("%s on the host proxy, chunk %zu of %zu",
                           collectiveName(q->op.collective), k + 1, q->op.chunks.size());
           std::string msg = lastError();

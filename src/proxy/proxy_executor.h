@@ -14,6 +14,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 
 #include "core/comm.h"
 #include "core/executor.h"
@@ -54,7 +55,11 @@ class ProxyExecutor : public Executor {
 
   Result enqueue(ProxyOp& op);
   void loop();
-  Result runChunk(const ProxyChunk& chunk, uint32_t g);
+  // Chunk k of `op` in global slot g. A call's flight-recorder entry travels only with the last
+  // chunk it appears in (`lastChunk`: flight id -> chunk index), so the entry shows running
+  // from the first chunk to the end of the last, not done after the first.
+  Result runChunk(const ProxyOp& op, size_t k, uint32_t g,
+                  const std::unordered_map<uint64_t, size_t>& lastChunk);
   // Waits until the stream copied chunk g in; false when the proxy should give up (abort).
   bool waitCopiedIn(uint32_t g);
   // After a failure: every chunk handed out so far is released, so no stream waits forever.
