@@ -25,17 +25,17 @@ namespace {
 using tutti::codec::CodecSpec;
 using tutti::codec::SegmentRule;
 
-#define CUDA_OK(call)                                                                   \
-  do {                                                                                  \
-    cudaError_t e_ = (call);                                                            \
-    if (e_ != cudaSuccess) {                                                            \
+#define CUDA_OK(call)                                                                        \
+  do {                                                                                       \
+    cudaError_t e_ = (call);                                                                 \
+    if (e_ != cudaSuccess) {                                                                 \
       fprintf(stderr, "%s:%d: %s: %s\n", __FILE__, __LINE__, #call, cudaGetErrorString(e_)); \
-      exit(2);                                                                          \
-    }                                                                                   \
+      exit(2);                                                                               \
+    }                                                                                        \
   } while (0)
 
-constexpr int kSegments = 8;    // encode as an 8-rank all-reduce splits its input
-constexpr int kSumInputs = 4;   // decode-sum as a 4-rank all-reduce sums its shard
+constexpr int kSegments = 8;   // encode as an 8-rank all-reduce splits its input
+constexpr int kSumInputs = 4;  // decode-sum as a 4-rank all-reduce sums its shard
 
 int failures = 0;
 
@@ -173,8 +173,8 @@ int main(int argc, char** argv) {
   auto copy = [&] { return cudaMemcpyAsync(dCopy, dX, n * 4, cudaMemcpyDeviceToDevice, 0); };
   const double copyMs0 = timer.median(3, reps, copy);
 
-  const char* const codecs[] = {"bf16",    "fp8_e4m3:32", "fp8_e5m2:32", "int8:32",
-                                "int8:128", "sign1:32",   "topk:0.01"};
+  const char* const codecs[] = {"bf16",     "fp8_e4m3:32", "fp8_e5m2:32", "int8:32",
+                                "int8:128", "sign1:32",    "topk:0.01"};
   for (const char* name : codecs) {
     tuttiCompression_t c;
     CodecSpec spec;
@@ -203,8 +203,7 @@ int main(int argc, char** argv) {
     std::vector<uint8_t> ref8(kSegments * S8, 0);
     for (int j = 0; j < kSegments; ++j) {
       const tutti::codec::SegmentSpan sp = rule8.span(j);
-      tutti::hostEncodeSegment(spec, x.data() + sp.offset, sp.len, ref8.data() + j * S8,
-                               nullptr);
+      tutti::hostEncodeSegment(spec, x.data() + sp.offset, sp.len, ref8.data() + j * S8, nullptr);
     }
 
     uint8_t *dEnc1, *dEnc8, *dSum;
@@ -237,7 +236,8 @@ int main(int argc, char** argv) {
     compareBytes(name, "encode", download<uint8_t>(dEnc1, S1), ref1);
     compareBytes(name, "encode x8", download<uint8_t>(dEnc8, kSegments * S8), ref8);
     const double p1 = static_cast<double>(payloadBytes(spec, n));
-    rows.push_back({name, "encode", timer.median(warm, r, [&] { return tutti::launchEncode(e1, 0); }),
+    rows.push_back({name, "encode",
+                    timer.median(warm, r, [&] { return tutti::launchEncode(e1, 0); }),
                     4.0 * n + p1});
     rows.push_back({name, "encode x8 segments",
                     timer.median(warm, r, [&] { return tutti::launchEncode(e8, 0); }),
@@ -252,8 +252,7 @@ int main(int argc, char** argv) {
     compareBytes(name, "encode+residual", download<uint8_t>(dEnc1, S1), ref1);
     {
       std::vector<float> want(n);
-      for (size_t i = 0; i < n; ++i)
-        want[i] = std::isfinite(dec1[i]) ? x[i] - dec1[i] : 0.0f;
+      for (size_t i = 0; i < n; ++i) want[i] = std::isfinite(dec1[i]) ? x[i] - dec1[i] : 0.0f;
       compareFloats(name, "residual", download<float>(dRes, n), want);
     }
     rows.push_back({name, "encode + residual",
@@ -316,8 +315,7 @@ int main(int argc, char** argv) {
       compareFloats(name, "decode-out", got, want);
       const double err = relativeL2(got, x.data());
       char d[96];
-      snprintf(d, sizeof(d), "relative L2 error %.4g above the bound %.3g", err,
-               errorBound(spec));
+      snprintf(d, sizeof(d), "relative L2 error %.4g above the bound %.3g", err, errorBound(spec));
       if (!(err < errorBound(spec))) fail(name, "decode(encode(x))", d);
       printf("# %-12s ratio %6.2fx  relative L2 error of decode(encode(x)) %.4g\n", name,
              4.0 * n / S1, err);
@@ -335,13 +333,15 @@ int main(int argc, char** argv) {
 
   const double copyMs = std::min(copyMs0, copyMs1);
   const double copyGBs = 8.0 * n / copyMs / 1e6;
-  printf("\n## Codec kernels vs device copy, %s, %zu fp32 elements, median of %d\n\n",
-         prop.name, n, reps);
-  printf("D2D cudaMemcpyAsync of %zu bytes: %.3f ms first, %.3f ms last; best %.1f GB/s of "
-         "read+write (the 100%% below)\n\n",
-         n * 4, copyMs0, copyMs1, copyGBs);
-  printf("Bytes: what each kernel must read and write (input, residual read+write, codes and "
-         "scales, fp32 output); top-k reads its input 5 times but counts it once.\n\n");
+  printf("\n## Codec kernels vs device copy, %s, %zu fp32 elements, median of %d\n\n", prop.name, n,
+         reps);
+  printf(
+      "D2D cudaMemcpyAsync of %zu bytes: %.3f ms first, %.3f ms last; best %.1f GB/s of "
+      "read+write (the 100%% below)\n\n",
+      n * 4, copyMs0, copyMs1, copyGBs);
+  printf(
+      "Bytes: what each kernel must read and write (input, residual read+write, codes and "
+      "scales, fp32 output); top-k reads its input 5 times but counts it once.\n\n");
   printf("| codec | kernel | us | MB moved | GB/s | vs copy |\n");
   printf("| --- | --- | ---: | ---: | ---: | ---: |\n");
   for (const Row& w : rows) {
