@@ -6,42 +6,57 @@
 namespace tutti {
 namespace codec_detail {
 
-template <typename T>
+template <typename T, typename Reader>
 __global__ void decodeSumKernel(DecodeSumArgs a) {
   const size_t stride = static_cast<size_t>(gridDim.x) * blockDim.x;
   for (size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < a.len;
        i += stride) {
-    float v = decodeElement(a.spec, a.in, a.len, i);
-    for (int q = 1; q < a.nseg; ++q)
-      v = codec::addRn(v, decodeElement(a.spec, a.in + q * a.segBytes, a.len, i));
+    float v = Reader(a.in, a.len)(i);
+    for (int q = 1; q < a.nseg; ++q) v = codec::addRn(v, Reader(a.in + q * a.segBytes, a.len)(i));
     if (a.divisor) v = codec::divRn(v, static_cast<float>(a.divisor));
     storeFromFloat<T>(a.out, i, v);
   }
 }
 
-template <typename T>
+template <typename T, typename Reader>
 __global__ void decodeOutKernel(DecodeOutArgs a) {
   const int j = blockIdx.y;
   const codec::SegmentSpan sp = a.rule.span(j);
-  const uint8_t* seg = a.in + j * a.segBytes;
+  const Reader seg(a.in + j * a.segBytes, sp.len);
   const size_t stride = static_cast<size_t>(gridDim.x) * blockDim.x;
   for (size_t i = static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < sp.len;
        i += stride)
-    storeFromFloat<T>(a.out, sp.offset + i, decodeElement(a.spec, seg, sp.len, i));
+    storeFromFloat<T>(a.out, sp.offset + i, seg(i));
 }
 
 template <typename T>
+struct DecodeSumRun {
+  template <typename Reader>
+  static cudaError_t go(const DecodeSumArgs& a, cudaStream_t s) {
+    decodeSumKernel<T, Reader><<<gridFor(a.len), kCodecThreads, 0, s>>>(a);
+    return cudaGetLastError();
+  }
+};
+
+template <typename T>
+struct DecodeOutRun {
+  template <typename Reader>
+  static cudaError_t go(const DecodeOutArgs& a, cudaStream_t s) {
+    unsigned gx = gridFor(a.maxLen);
+    if (gx > 1024) gx = 1024;
+    decodeOutKernel<T, Reader><<<dim3(gx, static_cast<unsigned>(a.nseg)), kCodecThreads, 0, s>>>(a);
+    return cudaGetLastError();
+  }
+};
+
+template <typename T>
 cudaError_t decodeSumTyped(const DecodeSumArgs& a, cudaStream_t s) {
-  decodeSumKernel<T><<<gridFor(a.len), kCodecThreads, 0, s>>>(a);
-  return cudaGetLastError();
+  return withReader<DecodeSumRun<T>>(a, s);
 }
 
 template <typename T>
 cudaError_t decodeOutTyped(const DecodeOutArgs& a, cudaStream_t s) {
-  unsigned gx = gridFor(a.maxLen);
-  if (gx > 1024) gx = 1024;
-  decodeOutKernel<T><<<dim3(gx, static_cast<unsigned>(a.nseg)), kCodecThreads, 0, s>>>(a);
-  return cudaGetLastError();
+  return withReader<DecodeOutRun<T>>(a, s);
 }
 
 }  // namespace codec_detail
