@@ -72,6 +72,32 @@ __device__ __forceinline__ void storeFromFloat<BFloat16>(void* p, size_t i, floa
   static_cast<BFloat16*>(p)[i] = toBFloat16(v);
 }
 
+__device__ __forceinline__ bool alignedTo(const void* p, size_t a) {
+  return (reinterpret_cast<uintptr_t>(p) & (a - 1)) == 0;
+}
+
+// Elements i .. i + 3 of an output of T (aligned to 4 * sizeof(T)) in one store.
+template <typename T>
+__device__ __forceinline__ void store4(void* p, size_t i, const float (&v)[4]);
+template <>
+__device__ __forceinline__ void store4<float>(void* p, size_t i, const float (&v)[4]) {
+  *reinterpret_cast<float4*>(static_cast<float*>(p) + i) = make_float4(v[0], v[1], v[2], v[3]);
+}
+template <>
+__device__ __forceinline__ void store4<Half>(void* p, size_t i, const float (&v)[4]) {
+  const Half h[4] = {toHalf(v[0]), toHalf(v[1]), toHalf(v[2]), toHalf(v[3])};
+  uint2 w;
+  memcpy(&w, h, sizeof(w));
+  *reinterpret_cast<uint2*>(static_cast<Half*>(p) + i) = w;
+}
+template <>
+__device__ __forceinline__ void store4<BFloat16>(void* p, size_t i, const float (&v)[4]) {
+  const BFloat16 h[4] = {toBFloat16(v[0]), toBFloat16(v[1]), toBFloat16(v[2]), toBFloat16(v[3])};
+  uint2 w;
+  memcpy(&w, h, sizeof(w));
+  *reinterpret_cast<uint2*>(static_cast<BFloat16*>(p) + i) = w;
+}
+
 __device__ __forceinline__ int32_t warpMax(int32_t m) {
 #pragma unroll
   for (int off = 16; off >= 1; off >>= 1) {
@@ -119,13 +145,22 @@ struct Int8Dev {
 
 // Readers of element i of one encoded segment of n elements of a non-sparse codec (layouts:
 // codecs/codec_layout.h). The block size is a template argument so that i / B is a shift:
-// a 64-bit division by a run-time B per element made the decoders compute-bound.
+// a 64-bit division by a run-time B per element made the decoders compute-bound. decode4
+// reads elements i .. i + 3 (i a multiple of 4, the segment 8-byte aligned) with one load of
+// their codes: one byte per thread kept too few bytes in flight to reach the copy bandwidth.
 struct Bf16Reader {
   const uint16_t* codes;
   __device__ Bf16Reader(const uint8_t* seg, size_t)
       : codes(reinterpret_cast<const uint16_t*>(seg)) {}
   __device__ __forceinline__ float operator()(size_t i) const {
     return codec::Bf16Format::decode(codes[i]);
+  }
+  __device__ __forceinline__ void decode4(size_t i, float (&v)[4]) const {
+    const uint2 w = *reinterpret_cast<const uint2*>(codes + i);
+    v[0] = codec::Bf16Format::decode(static_cast<uint16_t>(w.x & 0xffffu));
+    v[1] = codec::Bf16Format::decode(static_cast<uint16_t>(w.x >> 16));
+    v[2] = codec::Bf16Format::decode(static_cast<uint16_t>(w.y & 0xffffu));
+    v[3] = codec::Bf16Format::decode(static_cast<uint16_t>(w.y >> 16));
   }
 };
 
@@ -138,6 +173,14 @@ struct ScaledReader {
         scales(reinterpret_cast<const float*>(seg + (n + B - 1) / B * B)) {}
   __device__ __forceinline__ float operator()(size_t i) const {
     return Elem::decode(codes[i], scales[i / B]);
+  }
+  __device__ __forceinline__ void decode4(size_t i, float (&v)[4]) const {
+    using Code = typename Elem::Code;
+    const uint32_t w = *reinterpret_cast<const uint32_t*>(codes + i);
+    const float s = scales[i / B];  // B is a multiple of 4: one block
+#pragma unroll
+    for (int e = 0; e < 4; ++e)
+      v[e] = Elem::decode(static_cast<Code>(static_cast<uint8_t>(w >> (8 * e))), s);
   }
 };
 template <typename Elem>
@@ -154,6 +197,12 @@ struct Sign1Reader {
       : bits(seg), scales(reinterpret_cast<const float*>(seg + (n + B - 1) / B * B / 8)) {}
   __device__ __forceinline__ float operator()(size_t i) const {
     return codec::Sign1Format::decode((bits[i / 8] >> (i % 8)) & 1u, scales[i / B]);
+  }
+  __device__ __forceinline__ void decode4(size_t i, float (&v)[4]) const {
+    const uint32_t w = bits[i / 8] >> (i % 8);
+    const float s = scales[i / B];
+#pragma unroll
+    for (int e = 0; e < 4; ++e) v[e] = codec::Sign1Format::decode((w >> e) & 1u, s);
   }
 };
 

@@ -10,12 +10,14 @@ namespace codec_detail {
 // Segment j is handled by blocks with blockIdx.y = j (mod gridDim.y), so that neither the
 // segment of an element nor its block is a 64-bit division: those divisions, per element
 // or per block of 32, made the kernels compute-bound at a quarter of the copy bandwidth.
-// A warp takes U = 128 / B consecutive blocks per step and loads all of them before the first
-// reduction: 4 loads of 128 bytes in flight per lane, as many as with B = 128.
+// A warp takes U = 256 / B consecutive blocks per step and loads all of them before the first
+// reduction (8 loads of 128 bytes in flight per lane); lane u then computes block u's scale
+// and shuffles it to the others: one division sequence per U blocks, not one per block (the
+// two IEEE divisions of a scale cost more than encoding the 32 elements of a block).
 template <typename T, typename Elem, int B>
 __global__ void encodeScaledKernel(EncodeArgs a) {
   using Code = typename Elem::Code;
-  constexpr int K = B / 32, U = 128 / B;
+  constexpr int K = B / 32, U = 256 / B;
   const int lane = threadIdx.x & 31;
   const size_t warp = (static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
   const size_t nwarps = (static_cast<size_t>(gridDim.x) * blockDim.x) >> 5;
@@ -36,10 +38,9 @@ __global__ void encodeScaledKernel(EncodeArgs a) {
             if (a.residual) v[u][k] = codec::addRn(v[u][k], a.residual[sp.offset + i]);
           }
         }
+      int32_t amax = 0;  // lane u: block u's
 #pragma unroll
       for (int u = 0; u < U; ++u) {
-        const size_t b = b0 + u;
-        if (b >= nb) break;  // the whole warp stops
         int32_t m = 0;
 #pragma unroll
         for (int k = 0; k < K; ++k) {
@@ -47,18 +48,27 @@ __global__ void encodeScaledKernel(EncodeArgs a) {
           m = mk > m ? mk : m;
         }
         m = warpMax(m);
-        const codec::BlockScale s =
-            codec::scaleFromAmax(bitsFloat(static_cast<uint32_t>(m)), Elem::kMax);
+        amax = lane == u ? m : amax;
+      }
+      const codec::BlockScale mine =
+          codec::scaleFromAmax(bitsFloat(static_cast<uint32_t>(amax)), Elem::kMax);
+      if (lane < U && b0 + lane < nb)
+        reinterpret_cast<float*>(seg + nb * B)[b0 + lane] = mine.scale;
+#pragma unroll
+      for (int u = 0; u < U; ++u) {
+        const size_t b = b0 + u;
+        if (b >= nb) break;  // the whole warp stops
+        const float scale = __shfl_sync(0xffffffffu, mine.scale, u);
+        const float inverse = __shfl_sync(0xffffffffu, mine.inverse, u);
         Code* codes = reinterpret_cast<Code*>(seg) + b * B;
 #pragma unroll
         for (int k = 0; k < K; ++k) {
           const size_t i = b * B + lane + 32 * k;
-          const Code c = Elem::encode(v[u][k], s.inverse);
+          const Code c = Elem::encode(v[u][k], inverse);
           codes[lane + 32 * k] = c;
           if (a.residual && i < sp.len)
-            a.residual[sp.offset + i] = residualOf(v[u][k], Elem::decode(c, s.scale));
+            a.residual[sp.offset + i] = residualOf(v[u][k], Elem::decode(c, scale));
         }
-        if (lane == 0) reinterpret_cast<float*>(seg + nb * B)[b] = s.scale;
       }
     }
   }
@@ -67,7 +77,7 @@ __global__ void encodeScaledKernel(EncodeArgs a) {
 // As encodeScaledKernel, with the 1-bit block sum in the order of codec::sign1ButterflySum.
 template <typename T, int B>
 __global__ void encodeSign1Kernel(EncodeArgs a) {
-  constexpr int K = B / 32, U = 128 / B;
+  constexpr int K = B / 32, U = 256 / B;
   const int lane = threadIdx.x & 31;
   const size_t warp = (static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
   const size_t nwarps = (static_cast<size_t>(gridDim.x) * blockDim.x) >> 5;
@@ -88,10 +98,10 @@ __global__ void encodeSign1Kernel(EncodeArgs a) {
             if (a.residual) v[u][k] = codec::addRn(v[u][k], a.residual[sp.offset + i]);
           }
         }
+      float blockSum = 0.0f;  // lane u: block u's
+      bool blockNonFinite = false;
 #pragma unroll
       for (int u = 0; u < U; ++u) {
-        const size_t b = b0 + u;
-        if (b >= nb) break;  // the whole warp stops
         float sum = 0.0f;
         int nonFinite = 0;
 #pragma unroll
@@ -105,8 +115,19 @@ __global__ void encodeSign1Kernel(EncodeArgs a) {
         for (int off = 16; off >= 1; off >>= 1)
           sum = codec::addRn(sum, __shfl_xor_sync(0xffffffffu, sum, off));
         nonFinite = __any_sync(0xffffffffu, nonFinite);
-        const size_t len = sp.len - b * B < static_cast<size_t>(B) ? sp.len - b * B : B;
-        const float scale = codec::sign1Scale(sum, static_cast<int>(len), nonFinite != 0);
+        blockSum = lane == u ? sum : blockSum;
+        blockNonFinite = lane == u ? nonFinite != 0 : blockNonFinite;
+      }
+      // Lane u's block: its length (the last one may be partial) and scale.
+      const size_t mb = b0 + lane;
+      const size_t len = mb < nb && sp.len - mb * B < static_cast<size_t>(B) ? sp.len - mb * B : B;
+      const float mine = codec::sign1Scale(blockSum, static_cast<int>(len), blockNonFinite);
+      if (lane < U && mb < nb) reinterpret_cast<float*>(seg + nb * B / 8)[mb] = mine;
+#pragma unroll
+      for (int u = 0; u < U; ++u) {
+        const size_t b = b0 + u;
+        if (b >= nb) break;  // the whole warp stops
+        const float scale = __shfl_sync(0xffffffffu, mine, u);
 #pragma unroll
         for (int k = 0; k < K; ++k) {
           const size_t i = b * B + lane + 32 * k;
@@ -118,7 +139,6 @@ __global__ void encodeSign1Kernel(EncodeArgs a) {
           if (a.residual && i < sp.len)
             a.residual[sp.offset + i] = residualOf(v[u][k], codec::Sign1Format::decode(bit, scale));
         }
-        if (lane == 0) reinterpret_cast<float*>(seg + nb * B / 8)[b] = scale;
       }
     }
   }
@@ -148,10 +168,6 @@ template <>
 struct Load4<Half> : Load4Half<Half> {};
 template <>
 struct Load4<BFloat16> : Load4Half<BFloat16> {};
-
-__device__ __forceinline__ bool alignedTo(const void* p, size_t a) {
-  return (reinterpret_cast<uintptr_t>(p) & (a - 1)) == 0;
-}
 
 // One thread per 4 elements of a segment: 16-byte loads and 8-byte stores where the segment's
 // input, residual and codes are aligned for them, one element at a time where not.
@@ -205,7 +221,7 @@ __global__ void encodeBf16Kernel(EncodeArgs a) {
 
 template <typename T, typename Elem, int B>
 cudaError_t encodeScaledAs(const EncodeArgs& a, size_t maxLen, cudaStream_t s) {
-  const size_t warps = ((maxLen + B - 1) / B + 128 / B - 1) / (128 / B);
+  const size_t warps = ((maxLen + B - 1) / B + 256 / B - 1) / (256 / B);
   encodeScaledKernel<T, Elem, B><<<segmentGrid(32 * warps, a.nseg), kCodecThreads, 0, s>>>(a);
   return cudaGetLastError();
 }
@@ -221,7 +237,7 @@ cudaError_t encodeScaled(const EncodeArgs& a, size_t maxLen, cudaStream_t s) {
 
 template <typename T, int B>
 cudaError_t encodeSign1As(const EncodeArgs& a, size_t maxLen, cudaStream_t s) {
-  const size_t warps = ((maxLen + B - 1) / B + 128 / B - 1) / (128 / B);
+  const size_t warps = ((maxLen + B - 1) / B + 256 / B - 1) / (256 / B);
   encodeSign1Kernel<T, B><<<segmentGrid(32 * warps, a.nseg), kCodecThreads, 0, s>>>(a);
   return cudaGetLastError();
 }
