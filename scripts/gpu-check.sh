@@ -190,6 +190,24 @@ if want hierperf; then
   done
   unset TUTTI_ALLOW_SHARED_GPU
 fi
+if want codecperf; then
+  # Codec kernels against a D2D copy in the same run (issue 12: >= 70% of it), then compressed
+  # against exact AllReduce between GPU "nodes" on the one GPU (2 x 1 and 2 x 2 ranks, one
+  # process). Inter-node bytes go through the proxy and the socket transport over loopback:
+  # no rate limit can sit between emulated nodes of one host, so the algbw ratio is what
+  # proxy + transport + codecs give, not the network-bound ratio of the issue. No ",internode":
+  # the device path compresses every exchange of a multi-node communicator either way.
+  export TUTTI_ALLOW_SHARED_GPU=1
+  stage codec_kernels 300 build-gpu/perf/gpu_codec_bench ${CODEC_BENCH_ARGS:-67108864 20}
+  for g in 2 4; do
+    for c in none bf16 fp8_e4m3:32 int8:32 sign1:32; do
+      stage "codecperf_g${g}_${c%%:*}" 150 env TUTTI_RANKS_PER_NODE=$((g / 2)) \
+        build-gpu/perf/all_reduce_perf -g $g --mem device -b 1M -e 64M -f 4 -n 10 -w 2 \
+        $([ $c = none ] || echo --compress $c)
+    done
+  done
+  unset TUTTI_ALLOW_SHARED_GPU
+fi
 echo
 cat "$LOG/summary.txt"
 grep -h "ERROR SUMMARY\|RACECHECK SUMMARY" "$LOG"/san_*.log 2>/dev/null | sort | uniq -c
@@ -203,4 +221,21 @@ for coll in all_gather reduce_scatter broadcast reduce; do
     f=hierperf_${coll}_$v
     [ -f "$LOG/$f.log" ] && { echo "--- $f"; grep -E '^\||^ +[0-9]|worst' "$LOG/$f.log" | head -120; }
   done
+done
+# codecperf: the kernel table, then out-of-place algbw per size, compressed over exact.
+if [ -f "$LOG/codec_kernels.log" ]; then
+  echo "--- codec_kernels"
+  grep -E '^\||^D2D|^FAIL|checks? failed|bit for bit' "$LOG/codec_kernels.log"
+fi
+for g in 2 4; do
+  [ -f "$LOG/codecperf_g${g}_none.log" ] || continue
+  echo "--- codecperf -g $g (TUTTI_RANKS_PER_NODE=$((g / 2))): algbw GB/s, ratio to exact"
+  for c in none bf16 fp8_e4m3 int8 sign1; do
+    awk -v c=$c '/^ +[0-9]/ { printf "%s %s %s\n", c, $1, $7 }' "$LOG/codecperf_g${g}_$c.log"
+  done | awk '$1 == "none" { base[$2] = $3 } { bw[$1, $2] = $3; if (!($2 in seen)) { seen[$2] = 1; sizes[n++] = $2 } }
+    END { printf "| bytes | exact | bf16 | fp8_e4m3:32 | int8:32 | sign1:32 |\n| ---: | ---: | ---: | ---: | ---: | ---: |\n"
+          for (i = 0; i < n; i++) { s = sizes[i]; printf "| %s | %s", s, base[s]
+            split("bf16 fp8_e4m3 int8 sign1", cs, " ")
+            for (k = 1; k <= 4; k++) printf " | %s (%.2fx)", bw[cs[k], s], (base[s] > 0 ? bw[cs[k], s] / base[s] : 0)
+            printf " |\n" } }'
 done
