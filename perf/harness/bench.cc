@@ -138,6 +138,7 @@ Status SizeBench::timeIt(const std::vector<OpCall>& calls, double* seconds, doub
       if (s.isOk()) s = e;
     }
     PERF_TRY(s);
+    for (LocalRank& r : local) PERF_TRY(r.memory->instantiateGraph());
   }
   // GEMMs start before the barrier, so every rank's compute stream is busy when timing starts.
   for (LocalRank& r : local)

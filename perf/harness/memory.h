@@ -36,6 +36,9 @@ class Memory {
   // then replay it.
   virtual Status beginCapture() = 0;
   virtual Status endCapture() = 0;
+  // After every local rank's endCapture: one thread that captured several ranks' streams
+  // cannot instantiate a graph while another of its streams is still capturing.
+  virtual Status instantiateGraph() { return Status::ok(); }
   virtual Status launchGraph() = 0;
   // Frees the captured graph (before the communicator goes away).
   virtual void releaseGraph() = 0;

@@ -23,6 +23,7 @@ class DeviceMemory : public Memory {
   ~DeviceMemory() override {
     cudaSetDevice(device_);
     if (exec_) cudaGraphExecDestroy(exec_);
+    if (graph_) cudaGraphDestroy(graph_);
     if (start_) cudaEventDestroy(start_);
     if (stop_) cudaEventDestroy(stop_);
     if (stream_) cudaStreamDestroy(stream_);
@@ -96,16 +97,22 @@ class DeviceMemory : public Memory {
     return Status::ok();
   }
   Status endCapture() override {
-    cudaGraph_t graph = nullptr;
-    PERF_CUDA(cudaStreamEndCapture(stream_, &graph), "cudaStreamEndCapture");
-    cudaError_t err = cudaGraphInstantiate(&exec_, graph, 0);
-    cudaGraphDestroy(graph);
+    PERF_CUDA(cudaStreamEndCapture(stream_, &graph_), "cudaStreamEndCapture");
+    return Status::ok();
+  }
+  Status instantiateGraph() override {
+    if (!graph_) return Status::error("no captured graph to instantiate");
+    cudaError_t err = cudaGraphInstantiate(&exec_, graph_, 0);
+    cudaGraphDestroy(graph_);
+    graph_ = nullptr;
     PERF_CUDA(err, "cudaGraphInstantiate");
     return Status::ok();
   }
   void releaseGraph() override {
     if (exec_) cudaGraphExecDestroy(exec_);
+    if (graph_) cudaGraphDestroy(graph_);
     exec_ = nullptr;
+    graph_ = nullptr;
   }
   Status launchGraph() override {
     if (!exec_) return Status::error("no captured graph to launch");
@@ -117,6 +124,7 @@ class DeviceMemory : public Memory {
   int device_;
   std::string description_;
   cudaStream_t stream_ = nullptr;
+  cudaGraph_t graph_ = nullptr;  // captured, not yet instantiated
   cudaEvent_t start_ = nullptr;
   cudaEvent_t stop_ = nullptr;
   cudaGraphExec_t exec_ = nullptr;
