@@ -67,8 +67,8 @@ void runMismatch(const Case& k, int nranks) {
         CUDA_OK(cudaDeviceSynchronize());
         tuttiResult_t async = tuttiSuccess;
         ASSERT_EQ(tuttiCommGetAsyncError(comm, &async), tuttiSuccess);
-        ASSERT_EQ(async, tuttiSuccess) << k.name << ": matching calls failed: "
-                                       << tuttiGetLastError(comm);
+        ASSERT_EQ(async, tuttiSuccess)
+            << k.name << ": matching calls failed: " << tuttiGetLastError(comm);
         const auto t0 = Clock::now();
         tuttiResult_t r = (rank == 0 ? k.rank0 : k.others)(in, out, comm);
         if (r == tuttiSuccess) {
@@ -93,7 +93,8 @@ void runMismatch(const Case& k, int nranks) {
 
 TEST(GpuCallCheck, DtypeWithEqualBytes) {
   SKIP_WITHOUT_GPUS(1);
-  runMismatch({"float32 vs int32", allReduce(1000, tuttiFloat32, tuttiSum),
+  runMismatch({"float32 vs int32",
+               allReduce(1000, tuttiFloat32, tuttiSum),
                allReduce(1000, tuttiInt32, tuttiSum),
                {"AllReduce(float32, sum)", "AllReduce(int32, sum)"}},
               2);
@@ -101,7 +102,8 @@ TEST(GpuCallCheck, DtypeWithEqualBytes) {
 
 TEST(GpuCallCheck, Op) {
   SKIP_WITHOUT_GPUS(1);
-  runMismatch({"sum vs max", allReduce(777, tuttiFloat32, tuttiSum),
+  runMismatch({"sum vs max",
+               allReduce(777, tuttiFloat32, tuttiSum),
                allReduce(777, tuttiFloat32, tuttiMax),
                {"AllReduce(float32, sum)", "AllReduce(float32, max)"}},
               3);
@@ -110,7 +112,8 @@ TEST(GpuCallCheck, Op) {
 TEST(GpuCallCheck, Count) {
   SKIP_WITHOUT_GPUS(1);
   // 1 KiB against 1 MiB: one kernel ends after one slice while its peer waits for more.
-  runMismatch({"count 256 vs 262144", allReduce(256, tuttiFloat32, tuttiSum),
+  runMismatch({"count 256 vs 262144",
+               allReduce(256, tuttiFloat32, tuttiSum),
                allReduce(262144, tuttiFloat32, tuttiSum),
                {"counts or their number of earlier collectives differ"}},
               2);
@@ -118,15 +121,16 @@ TEST(GpuCallCheck, Count) {
 
 TEST(GpuCallCheck, BroadcastRoot) {
   SKIP_WITHOUT_GPUS(1);
-  runMismatch({"root 0 vs root 1", broadcast(4096, 0), broadcast(4096, 1),
-               {"root 0", "root 1"}},
+  runMismatch({"root 0 vs root 1", broadcast(4096, 0), broadcast(4096, 1), {"root 0", "root 1"}},
               2);
 }
 
 TEST(GpuCallCheck, Collective) {
   SKIP_WITHOUT_GPUS(1);
-  runMismatch({"AllReduce vs AllGather", allReduce(65536, tuttiFloat32, tuttiSum),
-               allGather(65536), {"AllReduce(float32, sum)", "AllGather(float32)"}},
+  runMismatch({"AllReduce vs AllGather",
+               allReduce(65536, tuttiFloat32, tuttiSum),
+               allGather(65536),
+               {"AllReduce(float32, sum)", "AllGather(float32)"}},
               2);
 }
 
@@ -161,15 +165,21 @@ TEST(GpuCallCheck, MatchingCallsPassInOneProcess) {
           switch (i % 5) {
             case 0: e = tuttiAllReduce(in, out, count, tuttiFloat32, tuttiSum, comms[r], s); break;
             case 1: e = tuttiAllGather(in, out, count, tuttiFloat32, comms[r], s); break;
-            case 2: e = tuttiReduceScatter(in, out, count, tuttiFloat32, tuttiMax, comms[r], s); break;
-            case 3: e = tuttiBroadcast(in, out, count, tuttiFloat32, i % kRanks, comms[r], s); break;
-            default: e = tuttiReduce(in, out, count, tuttiBfloat16, tuttiSum, i % kRanks, comms[r], s);
+            case 2:
+              e = tuttiReduceScatter(in, out, count, tuttiFloat32, tuttiMax, comms[r], s);
+              break;
+            case 3:
+              e = tuttiBroadcast(in, out, count, tuttiFloat32, i % kRanks, comms[r], s);
+              break;
+            default:
+              e = tuttiReduce(in, out, count, tuttiBfloat16, tuttiSum, i % kRanks, comms[r], s);
           }
           cudaStreamSynchronize(s);
           tuttiResult_t async = tuttiSuccess;
           tuttiCommGetAsyncError(comms[r], &async);
           if (e != tuttiSuccess || async != tuttiSuccess)
-            errors[r] = std::string("call ") + std::to_string(i) + ": " + tuttiGetLastError(comms[r]);
+            errors[r] =
+                std::string("call ") + std::to_string(i) + ": " + tuttiGetLastError(comms[r]);
         }
         cudaFree(in);
         cudaFree(out);
