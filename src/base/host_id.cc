@@ -24,14 +24,22 @@ std::string hostName() {
   return name;
 }
 
+namespace {
+
+std::string machineId() {
+  std::string boot;
+  std::ifstream f("/proc/sys/kernel/random/boot_id");
+  std::getline(f, boot);
+  return hostName() + boot;
+}
+
+}  // namespace
+
+uint64_t machineHash() { return hashString(machineId()); }
+
 uint64_t hostHash(int rank) {
   std::string id = envString("TUTTI_HOSTID");
-  if (id.empty()) {
-    std::string boot;
-    std::ifstream f("/proc/sys/kernel/random/boot_id");
-    std::getline(f, boot);
-    id = hostName() + boot;
-  }
+  if (id.empty()) id = machineId();
   int64_t perNode = envInt("TUTTI_RANKS_PER_NODE", 0);
   if (perNode > 0) id += "/vnode" + std::to_string(rank / perNode);
   return hashString(id);

@@ -112,6 +112,7 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   me.rank = rank;
   me.pid = getpid();
   me.hostHash = cfg.hostHash ? cfg.hostHash : hostHash(rank);
+  me.machineHash = machineHash();
   me.cudaDev = cfg.device;
   me.busId = cfg.device >= 0 ? gpuBusId(cfg.device) : -1;
   TUTTI_TRY(randomBytes(&me.commNonce, sizeof(me.commNonce)));

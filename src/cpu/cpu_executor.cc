@@ -29,13 +29,14 @@ CpuExecutor::CpuExecutor(Comm* comm) : comm_(comm) {
   streams_.sendSeq.assign(comm->nranks(), 0);
   streams_.recvSeq.assign(comm->nranks(), 0);
   streams_.checksum = envInt("TUTTI_CHECKSUM", 0) != 0;
+  // Ranks of one machine, emulated nodes included (namespace hosts share the kernel's CPUs).
   int local = 0;
-  const uint64_t host = comm->peers[comm->rank()].hostHash;
-  for (const PeerInfo& p : comm->peers) local += p.hostHash == host;
+  const uint64_t machine = comm->peers[comm->rank()].machineHash;
+  for (const PeerInfo& p : comm->peers) local += p.machineHash == machine;
   const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
   streams_.yieldAtOnce = cpus > 0 && local > cpus;
   if (streams_.yieldAtOnce)
-    TUTTI_INFO("rank %d: %d ranks share this host's %ld CPUs: waits yield without spinning",
+    TUTTI_INFO("rank %d: %d ranks share this machine's %ld CPUs: waits yield without spinning",
                comm->rank(), local, cpus);
 }
 
