@@ -48,8 +48,10 @@ done
 SWEEP=(-b 8 -e "$MAX" -f 2 -n "$ITERS" -w "$WARMUP")
 nets=(socket)
 # UCX only when the transport is registered: its INFO line names "ucx" for the remote peer.
-if "$MPIRUN" "$NAME" 1,1 -x TUTTI_NET=ucx -x UCX_TLS=tcp -x TUTTI_DEBUG=INFO -- \
-    "$BUILD_DIR/perf/all_reduce_perf" -b 8 -e 8 -n 1 -w 0 --mem host 2>&1 | grep -qE "ucx( \([^)]*\))? to rank"; then
+# (The output is captured first: `grep -q` exiting early would fail the pipe under pipefail.)
+probe=$("$MPIRUN" "$NAME" 1,1 -x TUTTI_NET=ucx -x UCX_TLS=tcp -x TUTTI_DEBUG=INFO -- \
+  "$BUILD_DIR/perf/all_reduce_perf" -b 8 -e 8 -n 1 -w 0 --mem host 2>&1 || true)
+if grep -qE "ucx( \([^)]*\))? to rank" <<<"$probe"; then
   nets+=(ucx)
 fi
 for layout in 1,1 2,2; do
