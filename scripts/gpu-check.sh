@@ -9,7 +9,12 @@
 #               one GPU: TUTTI_RANKS_PER_NODE tests) and "nodesperf" (device buffers across
 #               GPU nodes, hierarchical and flat, against host buffers over the same transport),
 #               "soak" (the GPU soak, TUTTI_SOAK_CALLS collectives, default 2000), "ddp" (PyTorch
-#               DDP through the shim with each TUTTI_SHIM_COMPRESS codec, DDP_STEPS steps)
+#               DDP through the shim with each TUTTI_SHIM_COMPRESS codec, DDP_STEPS steps),
+#               "callcost" (the GPU call check's cost at 8 B, perf/call_check_cost.sh),
+#               "hierperf" (AllGather/ReduceScatter/Broadcast/Reduce across GPU nodes:
+#               hierarchical, flat, tuner, host buffers), "codecperf" (codec kernels against a
+#               device copy, compressed AllReduce across GPU nodes), "netnsperf" (host buffers
+#               across two network-namespace hosts against the TCP ceiling and OpenMPI; root)
 #   BUILD_TARGETS  ninja targets to build (default: everything)
 #   BENCH_ARGS  perf sweep (default: -b 8 -e 1G -f 8)
 #   BASE        a source tree to compare with (default .baseline, made by `git archive REV`); the
