@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "gpu/gpu_testing.h"
+#include "testing/param_name.h"
 #include "testing/random.h"
 #include "testing/run_ranks.h"
 
@@ -210,12 +211,7 @@ TEST_P(GpuFaultInjection, EveryRankErrorsInTimeOrIsRight) {
 
 INSTANTIATE_TEST_SUITE_P(Kinds, GpuFaultInjection,
                          ::testing::Values("kill", "hang", "close", "delay:300ms"),
-                         [](const auto& info) {
-                           std::string k = info.param;
-                           for (char& c : k)
-                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return k;
-                         });
+                         [](const auto& info) { return paramName(info.param); });
 
 }  // namespace
 }  // namespace tutti::testing

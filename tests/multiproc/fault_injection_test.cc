@@ -17,6 +17,7 @@
 #include "core/comm.h"
 #include "core/group.h"
 #include "multiproc/host_proxy.h"
+#include "testing/param_name.h"
 #include "testing/random.h"
 #include "testing/run_ranks.h"
 #include "transport/transport_factory.h"
@@ -57,10 +58,7 @@ void PrintTo(const FaultCase& c, std::ostream* os) {
 }
 
 std::string caseName(const ::testing::TestParamInfo<FaultCase>& info) {
-  std::string k = info.param.kind;
-  for (char& c : k)
-    if (!isalnum(static_cast<unsigned char>(c))) c = '_';
-  return k + "_" + info.param.where + "_" + info.param.transport;
+  return paramName(info.param.kind) + "_" + info.param.where + "_" + info.param.transport;
 }
 
 class FaultInjection : public ::testing::TestWithParam<FaultCase> {};
@@ -207,12 +205,7 @@ TEST_P(ProxyFault, EveryRankErrorsInTimeOrIsRight) {
 
 INSTANTIATE_TEST_SUITE_P(Kinds, ProxyFault,
                          ::testing::Values("kill", "hang", "close", "delay:300ms", "corrupt"),
-                         [](const auto& info) {
-                           std::string k = info.param;
-                           for (char& c : k)
-                             if (!isalnum(static_cast<unsigned char>(c))) c = '_';
-                           return k;
-                         });
+                         [](const auto& info) { return paramName(info.param); });
 
 }  // namespace
 }  // namespace tutti::testing
