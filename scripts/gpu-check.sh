@@ -14,7 +14,9 @@
 #               "hierperf" (AllGather/ReduceScatter/Broadcast/Reduce across GPU nodes:
 #               hierarchical, flat, tuner, host buffers), "codecperf" (codec kernels against a
 #               device copy, compressed AllReduce across GPU nodes), "netnsperf" (host buffers
-#               across two network-namespace hosts against the TCP ceiling and OpenMPI; root)
+#               across two network-namespace hosts against the TCP ceiling and OpenMPI; root),
+#               "compdiag" (compressed AllReduce of one process on one node and across GPU
+#               nodes, short timeouts, debug logs)
 #   BUILD_TARGETS  ninja targets to build (default: everything)
 #   BENCH_ARGS  perf sweep (default: -b 8 -e 1G -f 8)
 #   BASE        a source tree to compare with (default .baseline, made by `git archive REV`); the
@@ -186,13 +188,28 @@ if want hierperf; then
     name=$(echo "$coll" | tr -d _)
     flat=ring
     case $coll in broadcast|reduce) flat=tree ;; esac
-    stage hierperf_${coll}_host 150 env TUTTI_RANKS_PER_NODE=2 build-gpu/perf/${coll}_perf -g 4 --mem host $P
-    stage hierperf_${coll}_tuner 150 env TUTTI_RANKS_PER_NODE=2 build-gpu/perf/${coll}_perf -g 4 --mem device $P
-    stage hierperf_${coll}_hier 150 env TUTTI_RANKS_PER_NODE=2 TUTTI_ALGO=$name:hierarchical \
+    stage hierperf_${coll}_host 90 env TUTTI_RANKS_PER_NODE=2 build-gpu/perf/${coll}_perf -g 4 --mem host $P
+    stage hierperf_${coll}_tuner 90 env TUTTI_RANKS_PER_NODE=2 build-gpu/perf/${coll}_perf -g 4 --mem device $P
+    stage hierperf_${coll}_hier 90 env TUTTI_RANKS_PER_NODE=2 TUTTI_ALGO=$name:hierarchical \
       build-gpu/perf/${coll}_perf -g 4 --mem device $P
-    stage hierperf_${coll}_flat 150 env TUTTI_RANKS_PER_NODE=2 TUTTI_ALGO=$name:$flat \
+    stage hierperf_${coll}_flat 90 env TUTTI_RANKS_PER_NODE=2 TUTTI_ALGO=$name:$flat \
       build-gpu/perf/${coll}_perf -g 4 --mem device $P
   done
+  unset TUTTI_ALLOW_SHARED_GPU
+fi
+if want compdiag; then
+  # Compressed AllReduce on device buffers of one process (-g 2): on one node (direct kernels),
+  # through the proxy on one node, and across two GPU "nodes" (proxy + network transport), with
+  # a short timeout so a stuck call becomes an error naming where it stopped.
+  export TUTTI_ALLOW_SHARED_GPU=1
+  D="-b 1M -e 4M -f 4 -n 3 -w 1 -c 1 --compress int8:32"
+  stage compdiag_direct 40 build-gpu/perf/all_reduce_perf -g 2 --mem device $D
+  stage compdiag_proxy 40 env TUTTI_P2P_DISABLE=1 TUTTI_TIMEOUT_MS=15000 TUTTI_DEBUG=INFO \
+    build-gpu/perf/all_reduce_perf -g 2 --mem device $D
+  stage compdiag_nodes 40 env TUTTI_RANKS_PER_NODE=1 TUTTI_TIMEOUT_MS=15000 TUTTI_DEBUG=INFO \
+    TUTTI_FLIGHT_DIR="$LOG" build-gpu/perf/all_reduce_perf -g 2 --mem device $D
+  stage compdiag_nodes_sock 40 env TUTTI_RANKS_PER_NODE=1 TUTTI_NET=socket TUTTI_TIMEOUT_MS=15000 \
+    TUTTI_DEBUG=INFO build-gpu/perf/all_reduce_perf -g 2 --mem device $D
   unset TUTTI_ALLOW_SHARED_GPU
 fi
 if want codecperf; then
@@ -206,7 +223,7 @@ if want codecperf; then
   stage codec_kernels 300 build-gpu/perf/gpu_codec_bench ${CODEC_BENCH_ARGS:-67108864 20}
   for g in 2 4; do
     for c in none bf16 fp8_e4m3:32 int8:32 sign1:32; do
-      stage "codecperf_g${g}_${c%%:*}" 150 env TUTTI_RANKS_PER_NODE=$((g / 2)) \
+      stage "codecperf_g${g}_${c%%:*}" ${CODECPERF_LIMIT:-60} env TUTTI_RANKS_PER_NODE=$((g / 2)) \
         build-gpu/perf/all_reduce_perf -g $g --mem device -b 1M -e 64M -f 4 -n 10 -w 2 \
         $([ $c = none ] || echo --compress $c)
     done
