@@ -10,7 +10,7 @@ namespace {
 
 __global__ void __launch_bounds__(kThreads) allGatherKernel(GpuCollArgs a) {
   const DeviceComm& c = *a.comm;
-  publishCall(a);
+  checkCall(a);
   const int n = c.nranks, r = c.rank, b = blockIdx.x;
   const size_t bytes = a.count * a.elemSize;  // per-rank block
   const size_t S = a.sliceElems * a.elemSize;
@@ -37,7 +37,6 @@ __global__ void __launch_bounds__(kThreads) allGatherKernel(GpuCollArgs a) {
   }
   __syncthreads();
   if (threadIdx.x == 0) c.counters->iter[b] = iter;
-  checkCallAtEnd(a);
 }
 
 }  // namespace

@@ -1,17 +1,17 @@
-// Call agreement on the peer-mapped path (issue 13): every collective kernel's block 0 publishes
-// the call's signature to each peer when it starts and, when it ends, compares the peers'
-// signatures for the same call number with its own. Nothing waits at the start, so a matching
-// call costs a few remote stores and, at the end, loads of flags that are already set.
+// Call agreement on the peer-mapped path (issue 13): in every collective kernel, the last thread
+// of block 0 publishes the call's signature to each peer, then waits for each peer's signature
+// for the same call number and compares it with its own. That thread does this while the rest
+// of the kernel moves data (it is idle at small sizes), so the check's remote stores and loads
+// overlap the collective's own flag round trip instead of adding to the kernel's start and end.
 //
 // A mismatch is reported through the host-mapped error word (kKernelCallMismatch) and the
-// callMismatch words, which the host turns into an error naming both calls. Calls that differ in
-// dtype or op with equal bytes run to the end and are caught there; calls whose kernels would
-// wait for each other forever (another collective, count or root) are caught in the slow path
-// of every wait (callMismatchSeen), long before the timeout.
+// callMismatch words, which the host turns into an error naming both calls. Every mismatch is
+// caught by that thread as soon as the peer's kernel starts; waits elsewhere in the kernel give
+// up in their slow path (callMismatchSeen), long before the timeout.
 //
 // Ordering: a peer's flag for call k is written (release) after its signature; this rank reads
 // the signature after seeing the flag (acquire). Slots alternate by call parity: a peer cannot
-// start call k + 2 before this rank started call k + 1, which happens after its end check of k.
+// start call k + 2 before this rank started call k + 1, which happens after its check of k.
 #pragma once
 
 #include "device_channel.cuh"
@@ -19,9 +19,9 @@
 
 namespace tutti {
 
-// First thing of every collective kernel (every thread calls it; block 0's thread 0 acts).
-__device__ __forceinline__ void publishCall(const GpuCollArgs& a) {
-  if (!a.checkCall || blockIdx.x != 0 || threadIdx.x != 0) return;
+// First thing of every collective kernel (every thread calls it; block 0's last thread acts).
+__device__ __forceinline__ void checkCall(const GpuCollArgs& a) {
+  if (!a.checkCall || blockIdx.x != 0 || threadIdx.x != blockDim.x - 1) return;
   const DeviceComm& c = *a.comm;
   const uint64_t number = c.counters->callNumber + 1;
   c.counters->callSig = a.callSig;
@@ -31,13 +31,6 @@ __device__ __forceinline__ void publishCall(const GpuCollArgs& a) {
     c.flags[p][kCallSigOffset + (number & 1) * kMaxGpuRanks + c.rank] = a.callSig;
     storeRelease(&c.flags[p][kCallFlagOffset + c.rank], number);
   }
-}
-
-// Last thing of every collective kernel that ran to its end (after its final __syncthreads).
-__device__ __forceinline__ void checkCallAtEnd(const GpuCollArgs& a) {
-  if (!a.checkCall || blockIdx.x != 0 || threadIdx.x != 0) return;
-  const DeviceComm& c = *a.comm;
-  const uint64_t number = c.counters->callNumber;
   for (int p = 0; p < c.nranks; ++p) {
     if (p == c.rank) continue;
     if (!waitFlag(c, &c.flags[c.rank][kCallFlagOffset + p], number)) return;

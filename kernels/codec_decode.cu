@@ -115,3 +115,10 @@ cudaError_t launchDecodeOut(const DecodeOutArgs& a, cudaStream_t stream) {
 }
 
 }  // namespace tutti
+
+namespace tutti {
+const void* codecDecodeModule() {
+  return reinterpret_cast<const void*>(
+      &codec_detail::decodeOutKernel<float, codec_detail::Bf16Reader>);
+}
+}  // namespace tutti

@@ -280,3 +280,9 @@ cudaError_t launchEncode(const EncodeArgs& a, cudaStream_t stream) {
 }
 
 }  // namespace tutti
+
+namespace tutti {
+const void* codecEncodeModule() {
+  return reinterpret_cast<const void*>(&codec_detail::encodeBf16Kernel<float>);
+}
+}  // namespace tutti

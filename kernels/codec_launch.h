@@ -65,4 +65,10 @@ cudaError_t launchTopKEncode(const EncodeArgs& a, cudaStream_t stream);
 cudaError_t launchTopKDecodeSum(const DecodeSumArgs& a, cudaStream_t stream);
 cudaError_t launchTopKDecodeOut(const DecodeOutArgs& a, cudaStream_t stream);
 
+// One kernel of each codec file: GPU setup loads every kernel of its module
+// (src/gpu/module_preload.h says why).
+const void* codecEncodeModule();
+const void* codecDecodeModule();
+const void* codecTopKModule();
+
 }  // namespace tutti

@@ -10,7 +10,7 @@ namespace reduce_detail {
 template <typename T, typename F>
 __global__ void __launch_bounds__(kThreads) reduceKernel(GpuCollArgs a) {
   const DeviceComm& c = *a.comm;
-  publishCall(a);
+  checkCall(a);
   const int n = c.nranks, r = c.rank, b = blockIdx.x;
   const size_t es = sizeof(T), S = a.sliceElems;
   __shared__ char* dsts[kMaxGpuRanks + 1];
@@ -35,7 +35,6 @@ __global__ void __launch_bounds__(kThreads) reduceKernel(GpuCollArgs a) {
   }
   __syncthreads();
   if (threadIdx.x == 0) c.counters->iter[b] = iter;
-  checkCallAtEnd(a);
 }
 
 TUTTI_REDUCE_LAUNCHER(Reduce, reduceKernel)

@@ -14,6 +14,8 @@
 #include "base/env.h"
 #include "base/logging.h"
 #include "core/call_signature.h"
+#include "gpu/module_preload.h"
+#include "kernels/codec_launch.h"
 #include "kernels/launch.h"
 
 namespace tutti {
@@ -109,6 +111,10 @@ Result preloadKernels(int device) {
   std::lock_guard<std::mutex> lock(mutex);
   if (loaded.count(device)) return tuttiSuccess;
   TUTTI_TRY(cudaCheck(preloadCollectiveKernels(), "loading the collective kernels"));
+  // The codec kernels too: a compressed call launches them between its exchanges.
+  TUTTI_TRY(preloadModuleOf(codecEncodeModule(), "codec encode kernels"));
+  TUTTI_TRY(preloadModuleOf(codecDecodeModule(), "codec decode kernels"));
+  TUTTI_TRY(preloadModuleOf(codecTopKModule(), "top-k codec kernels"));
   loaded.insert(device);
   return tuttiSuccess;
 }
