@@ -6,8 +6,9 @@
 #               (executor choice, proxy, single process, compression tests), "gperf" (-g 2 and
 #               -g 4 of this build against the one in .baseline/, see BASE below) and "proxyperf"
 #               (-g 2 / -g 4 through the proxy, TUTTI_P2P_DISABLE=1), "nodes" (GPU "nodes" on
-#               one GPU: TUTTI_RANKS_PER_NODE tests) and "nodesperf" (device buffers across
-#               GPU nodes, hierarchical and flat, against host buffers over the same transport),
+#               one GPU: TUTTI_RANKS_PER_NODE tests, the inter-node-only compressed ones
+#               included) and "nodesperf" (device buffers across GPU nodes, hierarchical and
+#               flat, against host buffers over the same transport),
 #               "soak" (the GPU soak, TUTTI_SOAK_CALLS collectives, default 2000), "ddp" (PyTorch
 #               DDP through the shim with each TUTTI_SHIM_COMPRESS codec, DDP_STEPS steps),
 #               "callcost" (the GPU call check's cost at 8 B, perf/call_check_cost.sh),
@@ -90,7 +91,8 @@ if want executor; then
   stage gpu_executor 240 build-gpu/tests/gpu/gpu_executor_test
   stage gpu_single_process 150 build-gpu/tests/gpu/gpu_single_process_test
   [ -x build-gpu/tests/gpu/gpu_compression_test ] &&
-    stage gpu_compression 150 build-gpu/tests/gpu/gpu_compression_test
+    stage gpu_compression 150 build-gpu/tests/gpu/gpu_compression_test \
+      --gtest_filter='-GpuCompressionNodes*'
 fi
 if want gperf; then
   # Same kernels, ranks of one process on the one GPU: the restructured build against the base.
@@ -116,6 +118,12 @@ if want nodes; then
   stage nodes_executor 150 build-gpu/tests/gpu/gpu_executor_test --gtest_filter='*AcrossGpuNodes*'
   stage nodes_single_process 150 build-gpu/tests/gpu/gpu_single_process_test \
     --gtest_filter='*Nodes*'
+  [ -x build-gpu/tests/gpu/gpu_compression_test ] &&
+    stage nodes_compression 240 build-gpu/tests/gpu/gpu_compression_test \
+      --gtest_filter='GpuCompressionNodes*'
+  [ -x build-gpu/tests/gpu/gpu_compression_single_process_test ] &&
+    stage nodes_compression_single_process 150 \
+      build-gpu/tests/gpu/gpu_compression_single_process_test
 fi
 if want nodesperf; then
   # One process, ranks side by side on the one GPU, nodes emulated: inter-node bytes go through

@@ -16,11 +16,10 @@
 #include <algorithm>
 #include <cstring>
 
-#include "algorithms/rank_layout.h"
-#include "base/logging.h"
 #include "compression/compressed_call.h"
 #include "compression/compression_context.h"
 #include "compression/host_codec.h"
+#include "compression/inter_node_split.h"
 #include "compression/shard_split.h"
 #include "core/comm.h"
 #include "core/group.h"
@@ -266,12 +265,6 @@ Result flatAllReduce(Comm* comm, CompressionContext& ctx, const CompressedCall& 
   return gatherFromOwners(comm, ctx, c, shards, ctx.acc.data(), splitKey(c, P, me, false));
 }
 
-std::vector<Shard> reduceScatterShards(size_t recvcount, int P) {
-  std::vector<Shard> shards(P);
-  for (int r = 0; r < P; ++r) shards[r] = Shard{r * recvcount, recvcount};
-  return shards;
-}
-
 Result flatReduceScatter(Comm* comm, CompressionContext& ctx, const CompressedCall& c) {
   const int P = comm->nranks();
   const std::vector<Shard> shards = reduceScatterShards(c.count, P);
@@ -303,34 +296,9 @@ Result flatAllGather(Comm* comm, CompressionContext& ctx, const CompressedCall& 
 
 // ---- Hierarchical: exact inside a node, encoded across nodes -------------------------------
 
-struct NodeGrid {
-  int nodes = 0, local = 0;              // N nodes of L ranks
-  int node = 0, index = 0;               // this rank's (k, l)
-  std::vector<std::vector<int>> rankAt;  // rankAt[k][l]
-};
-
-// The grid of a communicator whose nodes all hold the same number of ranks (else false).
-bool nodeGrid(const Comm* comm, NodeGrid* g) {
-  const RankLayout* layout = comm->topology.layout.get();
-  if (!layout || layout->localRanks() == 0) return false;
-  g->nodes = layout->nnodes;
-  g->local = layout->localRanks();
-  g->node = layout->nodeOf[comm->rank()];
-  g->index = layout->localOf[comm->rank()];
-  g->rankAt = layout->nodeRanks;
-  return true;
-}
-
-// Total length of the shards owned by local index l (its "column", in node order).
-size_t columnLen(const NodeGrid& g, const std::vector<Shard>& shards, int l) {
-  size_t n = 0;
-  for (int k = 0; k < g.nodes; ++k) n += shards[g.rankAt[k][l]].len;
-  return n;
-}
-
 // Phase A then B: this rank's shard of the global sum, in fp32, into acc.
 Result hierReduceToOwner(Comm* comm, CompressionContext& ctx, const CompressedCall& c,
-                         const std::vector<Shard>& shards, const NodeGrid& g, float* acc) {
+                         const std::vector<Shard>& shards, const InterNodeGrid& g, float* acc) {
   const int P = comm->nranks(), N = g.nodes, L = g.local, k = g.node, l = g.index;
   const size_t es = dtypeSize(c.dtype);
   // A: pack, for every local peer l', the raw input of the shards of column l'.
@@ -394,7 +362,7 @@ Result hierReduceToOwner(Comm* comm, CompressionContext& ctx, const CompressedCa
 
 // Phases C and D of AllReduce.
 Result hierGatherFromOwners(Comm* comm, CompressionContext& ctx, const CompressedCall& c,
-                            const std::vector<Shard>& shards, const NodeGrid& g, float* acc,
+                            const std::vector<Shard>& shards, const InterNodeGrid& g, float* acc,
                             uint64_t key) {
   const int P = comm->nranks(), N = g.nodes, L = g.local, k = g.node, l = g.index;
   const size_t es = dtypeSize(c.dtype);
@@ -457,15 +425,6 @@ Result hierGatherFromOwners(Comm* comm, CompressionContext& ctx, const Compresse
   return tuttiSuccess;
 }
 
-// AllReduce shards: column l holds the contiguous shards l * N .. l * N + N - 1.
-std::vector<Shard> hierAllReduceShards(const CompressedCall& c, const NodeGrid& g, int P) {
-  const std::vector<Shard> parts = blockAlignedShards(c.count, P, c.spec.block);
-  std::vector<Shard> shards(P);
-  for (int k = 0; k < g.nodes; ++k)
-    for (int l = 0; l < g.local; ++l) shards[g.rankAt[k][l]] = parts[l * g.nodes + k];
-  return shards;
-}
-
 // Runs the uncompressed collective: with the inter-node-only flag on a single node nothing
 // crosses a node.
 Result runExact(Comm* comm, const CompressedCall& c) {
@@ -487,15 +446,10 @@ Result runExact(Comm* comm, const CompressedCall& c) {
 Result runCompressedHost(Comm* comm, const CompressedCall& c) {
   CompressionContext& ctx = compressionContext(comm);
   const int P = comm->nranks(), me = comm->rank();
-  NodeGrid g;
-  const bool grid = c.interNodeOnly && c.kind != CompressedKind::kAllGather && nodeGrid(comm, &g);
-  if (c.interNodeOnly && c.kind != CompressedKind::kAllGather) {
-    if (grid && g.nodes == 1) return runExact(comm, c);
-    if (!grid)
-      TUTTI_INFO("compressed %s: nodes hold different rank counts, every exchange is encoded",
-                 c.kind == CompressedKind::kAllReduce ? "AllReduce" : "ReduceScatter");
-  }
-  const bool hier = grid && g.nodes > 1 && g.local > 1;
+  InterNodeGrid g;
+  const CompressedPath path = compressedPath(comm, c, &g);
+  if (path == CompressedPath::kExact) return runExact(comm, c);
+  const bool hier = path == CompressedPath::kHierarchical;
   switch (c.kind) {
     case CompressedKind::kAllReduce: {
       if (!hier) return flatAllReduce(comm, ctx, c);

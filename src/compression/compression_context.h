@@ -23,11 +23,14 @@ struct DeviceWorkspace {
   int device = -1;
   uint8_t* bytes = nullptr;  // encoded segments: send | recv | gather
   size_t byteCap = 0;
-  float* floats = nullptr;  // reduced shard in fp32, top-k sums
+  float* floats = nullptr;  // reduced shard in fp32, top-k sums, a node's sum
   size_t floatCap = 0;
+  uint8_t* raw = nullptr;  // exact values moved between ranks of one node (inter-node-only mode)
+  size_t rawCap = 0;
   ~DeviceWorkspace();
-  // Grows the buffers, stream-ordered on `stream` (no host wait).
-  Result reserve(size_t bytes, size_t floats, tuttiStream_t stream);
+  // Grows the buffers to `bytes` bytes, `floats` floats and `raw` bytes, stream-ordered on
+  // `stream` (no host wait).
+  Result reserve(size_t bytes, size_t floats, tuttiStream_t stream, size_t raw = 0);
 };
 
 struct CompressionContext {

@@ -41,6 +41,12 @@ class Executor {
   virtual Result pollError() { return tuttiSuccess; }
   // Makes every wait of this executor give up now (tuttiCommAbort, a failed communicator).
   virtual void abort() {}
+  // The communicators a hierarchical device executor runs its stages on: the ranks of this
+  // rank's node (on the direct kernels) and the ranks at its local position on every node (its
+  // rail). Null for every other executor. A call for a part goes to the part's own device
+  // executor, numbered by the part's callSeq (gpu/hierarchical_executor.h).
+  virtual tuttiComm* nodePart() const { return nullptr; }
+  virtual tuttiComm* railPart() const { return nullptr; }
 };
 
 }  // namespace tutti

@@ -32,6 +32,8 @@ class HierarchicalExecutor : public Executor {
   Result synchronize() override;
   Result pollError() override;
   void abort() override;
+  tuttiComm* nodePart() const override { return node_.get(); }
+  tuttiComm* railPart() const override { return rail_.get(); }
 
  private:
   // Whether `call` has a hierarchical form here, and running it.

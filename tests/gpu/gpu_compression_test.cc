@@ -1,7 +1,8 @@
 // Compressed collectives on device buffers of 1 to 4 ranks (ranks share GPUs where there are
 // fewer): every codec against the fp64 reference within its bound, bit-identical on every rank,
 // bit-identical to the CPU path on the same data (the codecs are the same functions), device
-// error-feedback states, in place and out of place, odd counts, direct and host-staged paths.
+// error-feedback states, in place and out of place, odd counts, direct and host-staged paths;
+// and the inter-node-only mode on GPU "nodes" (TUTTI_RANKS_PER_NODE), against the host path too.
 #include <cuda_runtime.h>
 
 #include <cmath>
@@ -38,12 +39,18 @@ struct Case {
   tuttiRedOp_t op;
   size_t count;
   bool inPlace;
+  bool interNode = false;  // TUTTI_COMPRESS_INTER_NODE_ONLY
 };
 
 std::string describe(const Case& c) {
   static const char* kinds[] = {"AllReduce", "ReduceScatter", "AllGather"};
-  return std::string(kinds[static_cast<int>(c.kind)]) + " " + c.codec + " " + dtypeName(c.dtype) +
-         " " + opName(c.op) + " count " + std::to_string(c.count) + (c.inPlace ? " in place" : "");
+  return std::string(kinds[static_cast<int>(c.kind)]) + " " + c.codec +
+         (c.interNode ? ",internode " : " ") + dtypeName(c.dtype) + " " + opName(c.op) + " count " +
+         std::to_string(c.count) + (c.inPlace ? " in place" : "");
+}
+
+size_t inCountOf(const Case& c, int n) {
+  return c.kind == Kind::kReduceScatter ? c.count * n : c.count;
 }
 
 tuttiResult_t issue(const Case& c, const void* send, void* recv, const tuttiCompression_t* comp,
@@ -60,20 +67,20 @@ tuttiResult_t issue(const Case& c, const void* send, void* recv, const tuttiComp
   }
 }
 
-// Runs the case on device buffers and on host buffers of the same comm; returns the device
-// output (host copy) and the host-path output.
-void runBoth(tuttiComm_t comm, int rank, int n, const Case& c, uint64_t seed, cudaStream_t stream,
-             std::vector<char>* devOut, std::vector<char>* hostOut) {
+// Runs the case on `input` (this rank's, inCountOf elements of c.dtype) on device buffers and,
+// when hostOut is not null, on host buffers of the same comm; returns the device output (host
+// copy) and the host-path output.
+void runOn(tuttiComm_t comm, int rank, int n, const Case& c, const std::vector<char>& input,
+           cudaStream_t stream, std::vector<char>* devOut, std::vector<char>* hostOut) {
   const size_t es = dtypeSize(c.dtype);
-  const size_t inCount = c.kind == Kind::kReduceScatter ? c.count * n : c.count;
+  const size_t inCount = inCountOf(c, n);
   const size_t outCount = c.kind == Kind::kAllGather ? c.count * n : c.count;
   const size_t bufCount = std::max(inCount, outCount);
-  std::vector<char> input(inCount * es);
-  fillGaussian(input.data(), inCount, seed, rank, c.dtype);
-  const tuttiCompression_t comp = compressionOf(c.codec);
+  const tuttiCompression_t comp = compressionOf(c.codec + (c.interNode ? ",internode" : ""));
   const size_t sendOff = c.inPlace && c.kind == Kind::kAllGather ? rank * c.count * es : 0;
   const size_t recvOff = c.inPlace && c.kind == Kind::kReduceScatter ? rank * c.count * es : 0;
   for (bool device : {true, false}) {
+    if (!device && !hostOut) break;
     tuttiCompressState_t state = nullptr;
     if (needsState(c.codec)) {
       ASSERT_EQ(tuttiCompressStateCreate(&state, inCount, c.dtype,
@@ -106,6 +113,14 @@ void runBoth(tuttiComm_t comm, int rank, int n, const Case& c, uint64_t seed, cu
     }
     tuttiCompressStateDestroy(state);
   }
+}
+
+// runOn with this rank's Gaussian input.
+void runBoth(tuttiComm_t comm, int rank, int n, const Case& c, uint64_t seed, cudaStream_t stream,
+             std::vector<char>* devOut, std::vector<char>* hostOut) {
+  std::vector<char> input(inCountOf(c, n) * dtypeSize(c.dtype));
+  fillGaussian(input.data(), inCountOf(c, n), seed, rank, c.dtype);
+  runOn(comm, rank, n, c, input, stream, devOut, hostOut);
 }
 
 std::vector<double> reference(const Case& c, int rank, int n, uint64_t seed) {
@@ -240,6 +255,141 @@ TEST(GpuCompression, DeviceErrorFeedbackAndStatePlacement) {
         tuttiCompressStateDestroy(devState);
         cudaFree(din);
         cudaFree(dout);
+        tuttiCommDestroy(comm);
+        cudaStreamDestroy(stream);
+      },
+      opt);
+}
+
+// ---- Inter-node-only mode on GPU "nodes" ------------------------------------------------
+
+// TUTTI_RANKS_PER_NODE=perNode makes nodes of consecutive ranks. With the inter-node-only flag
+// the device path runs phases A-D (exact inside a node, encoded across nodes): it must give the
+// host path's bits on the same communicator, the same bits on every rank (AllReduce) and the
+// codec's accuracy. And about the accuracy of encoding every exchange (fp32 data): each element
+// then carries N encoding errors of node sums (about sqrt(L) times larger) instead of N L of
+// single inputs, the same error energy.
+void sweepNodes(int nranks, int perNode, const std::vector<std::string>& codecs,
+                const std::vector<size_t>& counts) {
+  SKIP_WITHOUT_GPUS(nranks);
+  const uint64_t seed = testSeed();
+  RankOptions opt;
+  opt.createComm = false;
+  opt.timeoutSec = 300;
+  opt.env = {{"TUTTI_RANKS_PER_NODE", std::to_string(perNode)}};
+  runRanks(
+      nranks,
+      [&](tuttiComm_t, int rank, int n) {
+        CUDA_OK(cudaSetDevice(gpuForRank(rank)));
+        cudaStream_t stream;
+        CUDA_OK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+        tuttiComm_t comm = nullptr;
+        ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess)
+            << tuttiGetLastError(nullptr);
+        int failures = 0;
+        for (const std::string& codec : codecs)
+          for (Kind kind : {Kind::kAllReduce, Kind::kReduceScatter})
+            for (tuttiDataType_t dtype : {tuttiFloat32, tuttiBfloat16})
+              for (size_t count : counts)
+                for (bool inPlace : {false, true})
+                  for (tuttiRedOp_t op : {tuttiSum, tuttiAvg}) {
+                    if (dtype != tuttiFloat32 && (count != counts.back() || inPlace)) continue;
+                    const Case c{kind, codec, dtype, op, count, inPlace, true};
+                    std::vector<char> dev, host;
+                    runBoth(comm, rank, n, c, seed, stream, &dev, &host);
+                    if (::testing::Test::HasFatalFailure()) return;
+                    const std::string where = "rank " + std::to_string(rank) + ": " + describe(c) +
+                                              " seed " + std::to_string(seed);
+                    if (dev != host && failures++ < 6)
+                      ADD_FAILURE() << where << ": device output differs from the host path's";
+                    if (kind == Kind::kAllReduce) {
+                      std::string diff = sameOnEveryRank(comm, dev.data(), dev.size());
+                      if (!diff.empty() && failures++ < 6) ADD_FAILURE() << where << ":" << diff;
+                    }
+                    if (count != counts.back()) continue;
+                    const std::vector<double> want = reference(c, rank, n, seed);
+                    const double err = relativeL2(dev.data(), dtype, want);
+                    const double bound = boundFor(codec);
+                    if (bound > 0 && !(err <= bound) && failures++ < 6)
+                      ADD_FAILURE() << where << ": relative L2 error " << err << " > " << bound;
+                    if (dtype != tuttiFloat32 || inPlace) continue;
+                    Case flat = c;
+                    flat.interNode = false;
+                    std::vector<char> flatOut;
+                    runBoth(comm, rank, n, flat, seed, stream, &flatOut, nullptr);
+                    if (::testing::Test::HasFatalFailure()) return;
+                    const double flatErr = relativeL2(flatOut.data(), dtype, want);
+                    if (!(err <= 1.25 * flatErr) && failures++ < 6)
+                      ADD_FAILURE() << where << ": relative L2 error " << err << " with the flag, "
+                                    << flatErr << " without";
+                  }
+        tuttiCommDestroy(comm);
+        cudaStreamDestroy(stream);
+      },
+      opt);
+}
+
+TEST(GpuCompressionNodes, TwoNodesOfTwoRanksMatchTheHostPath) {
+  sweepNodes(4, 2, {"bf16", "fp8_e4m3:32", "int8:32", "sign1:32"}, {1, 1001, 300007});
+}
+
+TEST(GpuCompressionNodes, TwoNodesOfThreeRanksMatchTheHostPath) {
+  sweepNodes(6, 3, {"int8:32", "sign1:32"}, {1001, 300007});
+}
+
+// The intra-node exchanges carry exact values: on each node the local index 0 holds x, the local
+// index 1 holds 1 - x (x in [0, 1)) and the others 0, so every node sum is 1 to within an ulp,
+// which every codec encodes almost exactly. Encoding every exchange loses a fraction of x
+// instead. One node's x differs from another's.
+TEST(GpuCompressionNodes, IntraNodeExchangesStayExact) {
+  SKIP_WITHOUT_GPUS(4);
+  const int perNode = 2;
+  const uint64_t seed = testSeed();
+  RankOptions opt;
+  opt.createComm = false;
+  opt.env = {{"TUTTI_RANKS_PER_NODE", std::to_string(perNode)}};
+  runRanks(
+      4,
+      [&](tuttiComm_t, int rank, int n) {
+        CUDA_OK(cudaSetDevice(gpuForRank(rank)));
+        cudaStream_t stream;
+        CUDA_OK(cudaStreamCreateWithFlags(&stream, cudaStreamNonBlocking));
+        tuttiComm_t comm = nullptr;
+        ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess)
+            << tuttiGetLastError(nullptr);
+        auto x = [&](int node, size_t i) {
+          const uint64_t h =
+              (seed + 0x9e3779b97f4a7c15ull * (node + 1)) ^ (i * 0xbf58476d1ce4e5b9ull);
+          return static_cast<float>((h >> 11) % 1000003) / 1000003.0f;
+        };
+        auto inputOf = [&](int r, size_t i) {
+          const int local = r % perNode, node = r / perNode;
+          return local == 0 ? x(node, i) : local == 1 ? 1.0f - x(node, i) : 0.0f;
+        };
+        const size_t count = 65537;
+        for (const std::string codec : {"bf16", "fp8_e4m3:32", "int8:32", "sign1:32"})
+          for (Kind kind : {Kind::kAllReduce, Kind::kReduceScatter}) {
+            Case c{kind, codec, tuttiFloat32, tuttiSum, count, false, true};
+            const size_t inCount = inCountOf(c, n);
+            std::vector<char> input(inCount * sizeof(float));
+            for (size_t i = 0; i < inCount; ++i)
+              reinterpret_cast<float*>(input.data())[i] = inputOf(rank, i);
+            std::vector<double> want(count, 0.0);
+            for (size_t i = 0; i < count; ++i)
+              for (int r = 0; r < n; ++r)
+                want[i] += inputOf(r, kind == Kind::kReduceScatter ? rank * count + i : i);
+            std::vector<char> exact, flat;
+            runOn(comm, rank, n, c, input, stream, &exact, nullptr);
+            c.interNode = false;
+            runOn(comm, rank, n, c, input, stream, &flat, nullptr);
+            if (::testing::Test::HasFatalFailure()) return;
+            const double errExact = relativeL2(exact.data(), tuttiFloat32, want);
+            const double errFlat = relativeL2(flat.data(), tuttiFloat32, want);
+            EXPECT_LT(errExact, 1e-5) << "rank " << rank << ": " << describe(c) << " seed " << seed
+                                      << ": the flag's node sums were not exact";
+            EXPECT_GT(errFlat, 1e-4) << "rank " << rank << ": " << describe(c) << " seed " << seed
+                                     << ": encoding every exchange should lose more";
+          }
         tuttiCommDestroy(comm);
         cudaStreamDestroy(stream);
       },

@@ -23,7 +23,8 @@ double relativeL2(const void* got, tuttiDataType_t dtype, const std::vector<doub
 // hashes on comm), else which ranks differ.
 std::string sameOnEveryRank(tuttiComm_t comm, const void* bytes, size_t n);
 
-tuttiCompression_t compressionOf(const std::string& text);  // "int8:32", "topk:0.01", ...
+// "int8:32", "topk:0.01", ...; a ",internode" suffix sets TUTTI_COMPRESS_INTER_NODE_ONLY.
+tuttiCompression_t compressionOf(const std::string& text);
 
 // A value a forked rank hands to the test process that forked it (a file named after it).
 void publishValue(const std::string& name, double v);
