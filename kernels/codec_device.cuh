@@ -112,26 +112,82 @@ __device__ __forceinline__ float residualOf(float v, float decoded) {
   return codec::isFiniteBits(v) && codec::isFiniteBits(decoded) ? codec::subRn(v, decoded) : 0.0f;
 }
 
-struct Fp8E4M3Dev {
+// Element math of the block codecs on the device. encode and decode are the shared functions
+// of codecs/*.h; encode4 and decode4 are the same functions on 4 elements whose codes are one
+// little-endian word, written for the GPU's instruction set (perf/gpu_codec_bench checks them
+// against the CPU codecs bit for bit). Why they give the same bits is said at each; they exist
+// because at ~25 instructions per element the generic forms made the kernels compute-bound.
+
+// Non-finite elements of a group of 4, as a bit mask (rare: callers branch on it).
+__device__ __forceinline__ uint32_t nonFinite4(const float (&v)[4]) {
+  uint32_t m = 0;
+#pragma unroll
+  for (int e = 0; e < 4; ++e) m |= static_cast<uint32_t>(!codec::isFiniteBits(v[e])) << e;
+  return m;
+}
+
+// Byte e of w replaced by c.
+__device__ __forceinline__ uint32_t withByte(uint32_t w, int e, uint32_t c) {
+  return (w & ~(0xffu << (8 * e))) | ((c & 0xffu) << (8 * e));
+}
+
+// Fp8 e4m3 (E4 = true) or e5m2. encode4: the hardware's fp8 conversion (cvt.rn.satfinite, sm_89
+// and later) rounds to nearest even, keeps subnormals and saturates finite values to the largest
+// finite code, which is what Fp8Format::encodeScaled computes for every finite y (fp32 denormal
+// y round to +-0 either way: the smallest fp8 subnormal is far above them). Non-finite inputs
+// take the special codes of Fp8Format::encode. decode4: the code's magnitude bits placed in an
+// fp32 (exponent field of the fp8 width) times 2^(127 - bias) is the fp8 value exactly, fp8
+// subnormals included (fp32 denormals, not flushed: no -ftz), then times the scale as decode.
+template <typename Format, bool E4>
+struct Fp8Dev {
   using Code = uint8_t;
-  static constexpr float kMax = codec::Fp8E4M3Format::kMaxValue;
+  static constexpr float kMax = Format::kMaxValue;
   static __device__ __forceinline__ Code encode(float x, float inv) {
-    return codec::Fp8E4M3Format::encode(x, inv);
+    return Format::encode(x, inv);
   }
-  static __device__ __forceinline__ float decode(Code c, float s) {
-    return codec::Fp8E4M3Format::decode(c, s);
+  static __device__ __forceinline__ float decode(Code c, float s) { return Format::decode(c, s); }
+
+  static __device__ __forceinline__ uint32_t pair(float lo, float hi) {
+    unsigned short d;
+    if (E4)
+      asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(d) : "f"(hi), "f"(lo));
+    else
+      asm("cvt.rn.satfinite.e5m2x2.f32 %0, %1, %2;" : "=h"(d) : "f"(hi), "f"(lo));
+    return d;
+  }
+  static __device__ __forceinline__ uint32_t encode4(const float (&v)[4], float inv) {
+    float y[4];
+#pragma unroll
+    for (int e = 0; e < 4; ++e) y[e] = codec::mulRn(v[e], inv);
+    uint32_t w = pair(y[0], y[1]) | pair(y[2], y[3]) << 16;
+    const uint32_t bad = nonFinite4(v);
+    if (bad)
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        if (bad >> e & 1u) w = withByte(w, e, Format::encode(v[e], inv));
+    return w;
+  }
+  static __device__ __forceinline__ void decode4(uint32_t w, float s, float (&v)[4]) {
+    constexpr int kShift = 23 - Format::kMantBits;  // the fp8 exponent field at fp32's
+    const float rebias = E4 ? 0x1p120f : 0x1p112f;  // 2^(127 - bias)
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const uint32_t c = (w >> (8 * e)) & 0xffu;
+      const uint32_t sign = (c & 0x80u) << 24;
+      const float x = codec::mulRn(bitsFloat(sign | (c & 0x7fu) << kShift), rebias);
+      const bool special = E4 ? (c & 0x7fu) == 0x7fu : (c & 0x7cu) == 0x7cu;
+      v[e] = special ? Format::decodeRaw(static_cast<uint8_t>(c)) : codec::mulRn(x, s);
+    }
   }
 };
-struct Fp8E5M2Dev {
-  using Code = uint8_t;
-  static constexpr float kMax = codec::Fp8E5M2Format::kMaxValue;
-  static __device__ __forceinline__ Code encode(float x, float inv) {
-    return codec::Fp8E5M2Format::encode(x, inv);
-  }
-  static __device__ __forceinline__ float decode(Code c, float s) {
-    return codec::Fp8E5M2Format::decode(c, s);
-  }
-};
+using Fp8E4M3Dev = Fp8Dev<codec::Fp8E4M3Format, true>;
+using Fp8E5M2Dev = Fp8Dev<codec::Fp8E5M2Format, false>;
+
+// int8. encode4: y + 1.5 * 2^23 has round(y) (ties to even) in its low mantissa bits for
+// |y| < 2^22 (roundNearestEven's first step), so clamping those bits to 0x4b400000 +- 127 and
+// keeping the low byte is the code of Int8Format::encode; -128 for non-finite as it.
+// decode4: 2^23 + (code + 128) built by byte permutation, minus 2^23 + 128, is float(code)
+// exactly (no int-to-float conversion, which runs at a quarter of the rate), times the scale.
 struct Int8Dev {
   using Code = int8_t;
   static constexpr float kMax = codec::Int8Format::kMaxValue;
@@ -141,6 +197,31 @@ struct Int8Dev {
   static __device__ __forceinline__ float decode(Code c, float s) {
     return codec::Int8Format::decode(c, s);
   }
+  static __device__ __forceinline__ uint32_t encode4(const float (&v)[4], float inv) {
+    int32_t q[4];
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const int32_t b =
+          static_cast<int32_t>(floatBits(codec::addRn(codec::mulRn(v[e], inv), 12582912.0f)));
+      q[e] = min(max(b, 0x4b400000 - 127), 0x4b400000 + 127);
+    }
+    uint32_t w =
+        __byte_perm(__byte_perm(q[0], q[1], 0x0040), __byte_perm(q[2], q[3], 0x0040), 0x5410);
+    const uint32_t bad = nonFinite4(v);
+    if (bad)
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        if (bad >> e & 1u) w = withByte(w, e, 0x80u);
+    return w;
+  }
+  static __device__ __forceinline__ void decode4(uint32_t w, float s, float (&v)[4]) {
+    const uint32_t u = w ^ 0x80808080u;
+#pragma unroll
+    for (int e = 0; e < 4; ++e) {
+      const float c = codec::subRn(bitsFloat(__byte_perm(u, 0x4b000000u, 0x7440 | e)), 8388736.0f);
+      v[e] = c == -128.0f ? bitsFloat(0x7fc00000u) : codec::mulRn(c, s);
+    }
+  }
 };
 
 // Readers of element i of one encoded segment of n elements of a non-sparse codec (layouts:
@@ -148,39 +229,58 @@ struct Int8Dev {
 // a 64-bit division by a run-time B per element made the decoders compute-bound. decode4
 // reads elements i .. i + 3 (i a multiple of 4, the segment 8-byte aligned) with one load of
 // their codes: one byte per thread kept too few bytes in flight to reach the copy bandwidth.
+// decode4 is fetch4 (the loads) then unpack4 (the math), apart so that a kernel can issue the
+// loads of several segments before it waits for the first.
 struct Bf16Reader {
   const uint16_t* codes;
+  using Raw = uint2;
   __device__ Bf16Reader(const uint8_t* seg, size_t)
       : codes(reinterpret_cast<const uint16_t*>(seg)) {}
   __device__ __forceinline__ float operator()(size_t i) const {
     return codec::Bf16Format::decode(codes[i]);
   }
-  __device__ __forceinline__ void decode4(size_t i, float (&v)[4]) const {
-    const uint2 w = *reinterpret_cast<const uint2*>(codes + i);
+  __device__ __forceinline__ Raw fetch4(size_t i) const {
+    return *reinterpret_cast<const uint2*>(codes + i);
+  }
+  static __device__ __forceinline__ void unpack4(const Raw& w, float (&v)[4]) {
     v[0] = codec::Bf16Format::decode(static_cast<uint16_t>(w.x & 0xffffu));
     v[1] = codec::Bf16Format::decode(static_cast<uint16_t>(w.x >> 16));
     v[2] = codec::Bf16Format::decode(static_cast<uint16_t>(w.y & 0xffffu));
     v[3] = codec::Bf16Format::decode(static_cast<uint16_t>(w.y >> 16));
   }
+  __device__ __forceinline__ void decode4(size_t i, float (&v)[4]) const { unpack4(fetch4(i), v); }
+};
+
+// Codes of 4 elements and their block's scale (B is a multiple of 4: one block).
+struct CodeWord {
+  uint32_t w;
+  float s;
 };
 
 template <typename Elem, int B>
 struct ScaledReader {
   const typename Elem::Code* codes;
   const float* scales;
+  using Raw = CodeWord;
   __device__ ScaledReader(const uint8_t* seg, size_t n)
       : codes(reinterpret_cast<const typename Elem::Code*>(seg)),
         scales(reinterpret_cast<const float*>(seg + (n + B - 1) / B * B)) {}
   __device__ __forceinline__ float operator()(size_t i) const {
     return Elem::decode(codes[i], scales[i / B]);
   }
+  __device__ __forceinline__ Raw fetch4(size_t i) const {
+    return CodeWord{*reinterpret_cast<const uint32_t*>(codes + i), scales[i / B]};
+  }
+  static __device__ __forceinline__ void unpack4(const Raw& r, float (&v)[4]) {
+    Elem::decode4(r.w, r.s, v);
+  }
+  // With the generic element math: the v2 decode-sum (CodecKernels::kV2) as it was measured.
   __device__ __forceinline__ void decode4(size_t i, float (&v)[4]) const {
-    using Code = typename Elem::Code;
-    const uint32_t w = *reinterpret_cast<const uint32_t*>(codes + i);
-    const float s = scales[i / B];  // B is a multiple of 4: one block
+    const Raw r = fetch4(i);
 #pragma unroll
     for (int e = 0; e < 4; ++e)
-      v[e] = Elem::decode(static_cast<Code>(static_cast<uint8_t>(w >> (8 * e))), s);
+      v[e] =
+          Elem::decode(static_cast<typename Elem::Code>(static_cast<uint8_t>(r.w >> (8 * e))), r.s);
   }
 };
 template <typename Elem>
@@ -193,17 +293,20 @@ template <int B>
 struct Sign1Reader {
   const uint8_t* bits;
   const float* scales;
+  using Raw = CodeWord;  // the 4 bits in the low ones of w
   __device__ Sign1Reader(const uint8_t* seg, size_t n)
       : bits(seg), scales(reinterpret_cast<const float*>(seg + (n + B - 1) / B * B / 8)) {}
   __device__ __forceinline__ float operator()(size_t i) const {
     return codec::Sign1Format::decode((bits[i / 8] >> (i % 8)) & 1u, scales[i / B]);
   }
-  __device__ __forceinline__ void decode4(size_t i, float (&v)[4]) const {
-    const uint32_t w = bits[i / 8] >> (i % 8);
-    const float s = scales[i / B];
-#pragma unroll
-    for (int e = 0; e < 4; ++e) v[e] = codec::Sign1Format::decode((w >> e) & 1u, s);
+  __device__ __forceinline__ Raw fetch4(size_t i) const {
+    return CodeWord{static_cast<uint32_t>(bits[i / 8] >> (i % 8)), scales[i / B]};
   }
+  static __device__ __forceinline__ void unpack4(const Raw& r, float (&v)[4]) {
+#pragma unroll
+    for (int e = 0; e < 4; ++e) v[e] = codec::Sign1Format::decode((r.w >> e) & 1u, r.s);
+  }
+  __device__ __forceinline__ void decode4(size_t i, float (&v)[4]) const { unpack4(fetch4(i), v); }
 };
 
 // Run::go<Reader>(a, s) with the reader of a.spec (block sizes 32, 64, else 128, as encoding).

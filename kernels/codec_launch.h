@@ -14,6 +14,11 @@
 
 namespace tutti {
 
+// Which generation of the codec kernels runs: kV3 (the default) or the kernels of perf/NOTES.md's
+// v2 column, kept so that perf/gpu_codec_bench times both in one run (issue 12). kV3 changes the
+// block encoders and decode-sum (top-k is the same in both); both give the CPU codecs' bits.
+enum class CodecKernels { kV2, kV3 };
+
 // Encodes `nseg` segments: segment j covers input elements rule.span(j) and goes to
 // out + j * segBytes. With `residual` (fp32, indexed like the input), each element encoded is
 // input + residual, and residual becomes what the encoding lost (0 where not finite).
@@ -29,7 +34,8 @@ struct EncodeArgs {
   uint8_t* out;
   size_t segBytes;
 };
-cudaError_t launchEncode(const EncodeArgs& a, cudaStream_t stream);
+cudaError_t launchEncode(const EncodeArgs& a, cudaStream_t stream,
+                         CodecKernels k = CodecKernels::kV3);
 
 // out[i] = (sum over q = 0..nseg-1, in order, of decode(segment q)[i]) / divisor (divisor 0:
 // no division), i < len; out is of dtype (float32 for a shard kept for re-encoding). Top-k
@@ -45,7 +51,8 @@ struct DecodeSumArgs {
   int divisor;
   float* scratch;
 };
-cudaError_t launchDecodeSum(const DecodeSumArgs& a, cudaStream_t stream);
+cudaError_t launchDecodeSum(const DecodeSumArgs& a, cudaStream_t stream,
+                            CodecKernels k = CodecKernels::kV3);
 
 // Segment j (at in + j * segBytes) decoded into out elements rule.span(j), for j < nseg.
 struct DecodeOutArgs {

@@ -4,6 +4,8 @@
 // output), so GB/s compares directly with the copy's read + write. Every kernel's first output
 // is checked bit for bit against the CPU codecs (host_codec.cc) before it is timed.
 // Usage: gpu_codec_bench [elements, default 64M] [repetitions, default 20]
+// TUTTI_CODEC_KERNEL=v2|v3|both (default both): which generation of the encode, decode-sum and
+// top-k kernels to check and time; rows carry "(v2)" or "(v3)".
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -136,6 +138,25 @@ struct Timer {
   }
 };
 
+// The kernel generations to time (perf/NOTES.md, "codec kernels"): TUTTI_CODEC_KERNEL=v2, v3
+// or both (the default), so that one run compares them.
+struct Variant {
+  tutti::CodecKernels kernels;
+  const char* suffix;
+};
+std::vector<Variant> variantsFromEnv() {
+  const char* e = getenv("TUTTI_CODEC_KERNEL");
+  const std::string want = e ? e : "both";
+  std::vector<Variant> v;
+  if (want == "v2" || want == "both") v.push_back({tutti::CodecKernels::kV2, " (v2)"});
+  if (want == "v3" || want == "both") v.push_back({tutti::CodecKernels::kV3, " (v3)"});
+  if (v.empty()) {
+    fprintf(stderr, "TUTTI_CODEC_KERNEL is v2, v3 or both, not %s\n", want.c_str());
+    exit(2);
+  }
+  return v;
+}
+
 struct Row {
   std::string codec, kernel;
   double ms, bytes;
@@ -151,6 +172,7 @@ int main(int argc, char** argv) {
     fprintf(stderr, "usage: %s [elements >= 1024] [repetitions >= 1]\n", argv[0]);
     return 2;
   }
+  const std::vector<Variant> variants = variantsFromEnv();
   int dev = 0;
   cudaDeviceProp prop;
   CUDA_OK(cudaGetDevice(&dev));
@@ -227,67 +249,74 @@ int main(int argc, char** argv) {
     tutti::EncodeArgs ef = e1;
     ef.residual = dRes;
 
-    // Encode: first outputs checked, then timed.
-    CUDA_OK(cudaMemset(dEnc1, 0, S1));
-    CUDA_OK(cudaMemset(dEnc8, 0, kSegments * S8));
-    CUDA_OK(tutti::launchEncode(e1, 0));
-    CUDA_OK(tutti::launchEncode(e8, 0));
-    CUDA_OK(cudaDeviceSynchronize());
-    compareBytes(name, "encode", download<uint8_t>(dEnc1, S1), ref1);
-    compareBytes(name, "encode x8", download<uint8_t>(dEnc8, kSegments * S8), ref8);
+    // Encode and decode-sum with each generation of kernels asked for: outputs checked, then
+    // timed.
     const double p1 = static_cast<double>(payloadBytes(spec, n));
-    rows.push_back({name, "encode",
-                    timer.median(warm, r, [&] { return tutti::launchEncode(e1, 0); }),
-                    4.0 * n + p1});
-    rows.push_back({name, "encode x8 segments",
-                    timer.median(warm, r, [&] { return tutti::launchEncode(e8, 0); }),
-                    4.0 * n + payload8});
+    for (const Variant& kv : variants) {
+      const tutti::CodecKernels k = kv.kernels;
+      auto label = [&](const char* what) { return std::string(what) + kv.suffix; };
+      CUDA_OK(cudaMemset(dEnc1, 0, S1));
+      CUDA_OK(cudaMemset(dEnc8, 0, kSegments * S8));
+      CUDA_OK(tutti::launchEncode(e1, 0, k));
+      CUDA_OK(tutti::launchEncode(e8, 0, k));
+      CUDA_OK(cudaDeviceSynchronize());
+      compareBytes(name, label("encode").c_str(), download<uint8_t>(dEnc1, S1), ref1);
+      compareBytes(name, label("encode x8").c_str(), download<uint8_t>(dEnc8, kSegments * S8),
+                   ref8);
+      rows.push_back({name, label("encode"),
+                      timer.median(warm, r, [&] { return tutti::launchEncode(e1, 0, k); }),
+                      4.0 * n + p1});
+      rows.push_back({name, label("encode x8 segments"),
+                      timer.median(warm, r, [&] { return tutti::launchEncode(e8, 0, k); }),
+                      4.0 * n + payload8});
 
-    // Error feedback: from a zero residual the codes are the same and the residual becomes
-    // x - decoded (0 where not finite), as the CPU keeps it.
-    CUDA_OK(cudaMemset(dRes, 0, n * 4));
-    CUDA_OK(cudaMemset(dEnc1, 0, S1));
-    CUDA_OK(tutti::launchEncode(ef, 0));
-    CUDA_OK(cudaDeviceSynchronize());
-    compareBytes(name, "encode+residual", download<uint8_t>(dEnc1, S1), ref1);
-    {
-      std::vector<float> want(n);
-      for (size_t i = 0; i < n; ++i) want[i] = std::isfinite(dec1[i]) ? x[i] - dec1[i] : 0.0f;
-      compareFloats(name, "residual", download<float>(dRes, n), want);
-    }
-    rows.push_back({name, "encode + residual",
-                    timer.median(warm, r, [&] { return tutti::launchEncode(ef, 0); }),
-                    4.0 * n + 8.0 * n + p1});
-
-    // Decode-sum of 4 segments of n elements (the one encoding 4 times), fp32 out, divisor 4.
-    CUDA_OK(cudaMemset(dEnc1, 0, S1));
-    CUDA_OK(tutti::launchEncode(e1, 0));
-    for (int q = 0; q < kSumInputs; ++q)
-      CUDA_OK(cudaMemcpy(dSum + q * S1, dEnc1, S1, cudaMemcpyDeviceToDevice));
-    tutti::DecodeSumArgs ds{};
-    ds.in = dSum;
-    ds.segBytes = S1;
-    ds.nseg = kSumInputs;
-    ds.len = n;
-    ds.spec = spec;
-    ds.out = dOut;
-    ds.dtype = tuttiFloat32;
-    ds.divisor = kSumInputs;
-    ds.scratch = dOut;
-    CUDA_OK(tutti::launchDecodeSum(ds, 0));
-    CUDA_OK(cudaDeviceSynchronize());
-    {
-      std::vector<float> want(n);
-      for (size_t i = 0; i < n; ++i) {
-        float v = topk ? 0.0f + dec1[i] : dec1[i];  // top-k accumulates onto zeros
-        for (int q = 1; q < kSumInputs; ++q) v = v + dec1[i];
-        want[i] = v / static_cast<float>(kSumInputs);
+      // Error feedback: from a zero residual the codes are the same and the residual becomes
+      // x - decoded (0 where not finite), as the CPU keeps it.
+      CUDA_OK(cudaMemset(dRes, 0, n * 4));
+      CUDA_OK(cudaMemset(dEnc1, 0, S1));
+      CUDA_OK(tutti::launchEncode(ef, 0, k));
+      CUDA_OK(cudaDeviceSynchronize());
+      compareBytes(name, label("encode+residual").c_str(), download<uint8_t>(dEnc1, S1), ref1);
+      {
+        std::vector<float> want(n);
+        for (size_t i = 0; i < n; ++i) want[i] = std::isfinite(dec1[i]) ? x[i] - dec1[i] : 0.0f;
+        compareFloats(name, label("residual").c_str(), download<float>(dRes, n), want);
       }
-      compareFloats(name, "decode-sum", download<float>(dOut, n), want);
+      rows.push_back({name, label("encode + residual"),
+                      timer.median(warm, r, [&] { return tutti::launchEncode(ef, 0, k); }),
+                      4.0 * n + 8.0 * n + p1});
+
+      // Decode-sum of 4 segments of n elements (the one encoding 4 times), fp32 out, divisor 4.
+      CUDA_OK(cudaMemset(dEnc1, 0, S1));
+      CUDA_OK(tutti::launchEncode(e1, 0, k));
+      for (int q = 0; q < kSumInputs; ++q)
+        CUDA_OK(cudaMemcpy(dSum + q * S1, dEnc1, S1, cudaMemcpyDeviceToDevice));
+      tutti::DecodeSumArgs ds{};
+      ds.in = dSum;
+      ds.segBytes = S1;
+      ds.nseg = kSumInputs;
+      ds.len = n;
+      ds.spec = spec;
+      ds.out = dOut;
+      ds.dtype = tuttiFloat32;
+      ds.divisor = kSumInputs;
+      ds.scratch = dOut;
+      CUDA_OK(cudaMemset(dOut, 0xff, n * 4));
+      CUDA_OK(tutti::launchDecodeSum(ds, 0, k));
+      CUDA_OK(cudaDeviceSynchronize());
+      {
+        std::vector<float> want(n);
+        for (size_t i = 0; i < n; ++i) {
+          float v = topk ? 0.0f + dec1[i] : dec1[i];  // top-k accumulates onto zeros
+          for (int q = 1; q < kSumInputs; ++q) v = v + dec1[i];
+          want[i] = v / static_cast<float>(kSumInputs);
+        }
+        compareFloats(name, label("decode-sum").c_str(), download<float>(dOut, n), want);
+      }
+      rows.push_back({name, label("decode-sum of 4"),
+                      timer.median(warm, r, [&] { return tutti::launchDecodeSum(ds, 0, k); }),
+                      kSumInputs * p1 + 4.0 * n});
     }
-    rows.push_back({name, "decode-sum of 4",
-                    timer.median(warm, r, [&] { return tutti::launchDecodeSum(ds, 0); }),
-                    kSumInputs * p1 + 4.0 * n});
 
     // Decode-out of the 8 segments into n outputs: decode(encode(x)) of the CPU, and close
     // to x within the codec's error.
