@@ -17,7 +17,8 @@
 #               device copy, compressed AllReduce across GPU nodes), "netnsperf" (host buffers
 #               across two network-namespace hosts against the TCP ceiling and OpenMPI; root),
 #               "compdiag" (compressed AllReduce of one process on one node and across GPU
-#               nodes, short timeouts, debug logs)
+#               nodes, short timeouts, debug logs), "nodescomp" (the compression tests of
+#               "nodes" alone)
 #   BUILD_TARGETS  ninja targets to build (default: everything)
 #   BENCH_ARGS  perf sweep (default: -b 8 -e 1G -f 8)
 #   BASE        a source tree to compare with (default .baseline, made by `git archive REV`); the
@@ -118,6 +119,11 @@ if want nodes; then
   stage nodes_executor 150 build-gpu/tests/gpu/gpu_executor_test --gtest_filter='*AcrossGpuNodes*'
   stage nodes_single_process 150 build-gpu/tests/gpu/gpu_single_process_test \
     --gtest_filter='*Nodes*'
+fi
+if want nodes || want nodescomp; then
+  # Compressed collectives across GPU nodes (inter-node-only mode), one process per rank and
+  # one thread driving four ranks.
+  export TUTTI_ALLOW_SHARED_GPU=1
   [ -x build-gpu/tests/gpu/gpu_compression_test ] &&
     stage nodes_compression 240 build-gpu/tests/gpu/gpu_compression_test \
       --gtest_filter='GpuCompressionNodes*'
