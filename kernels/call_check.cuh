@@ -9,8 +9,9 @@
 // caught by that thread as soon as the peer's kernel starts; waits elsewhere in the kernel give
 // up in their slow path (callMismatchSeen), long before the timeout.
 //
-// Ordering: a peer's flag for call k is written (release) after its signature; this rank reads
-// the signature after seeing the flag (acquire). Slots alternate by call parity: a peer cannot
+// Ordering: a peer's flag for call k (the number and a fold of the signature, one word) is
+// written (release) after its whole signature; this rank compares the fold, and reads the whole
+// signature after seeing the flag (acquire) when the folds differ or the peer is further on. Slots alternate by call parity: a peer cannot
 // start call k + 2 before this rank started call k + 1, which happens after its check of k.
 #pragma once
 
@@ -24,16 +25,24 @@ __device__ __forceinline__ void checkCall(const GpuCollArgs& a) {
   if (!a.checkCall || blockIdx.x != 0 || threadIdx.x != blockDim.x - 1) return;
   const DeviceComm& c = *a.comm;
   const uint64_t number = c.counters->callNumber + 1;
+  const uint64_t flag = callFlagValue(number, a.callSig);
   c.counters->callSig = a.callSig;
   *reinterpret_cast<volatile uint64_t*>(&c.counters->callNumber) = number;
   for (int p = 0; p < c.nranks; ++p) {
     if (p == c.rank) continue;
     c.flags[p][kCallSigOffset + (number & 1) * kMaxGpuRanks + c.rank] = a.callSig;
-    storeRelease(&c.flags[p][kCallFlagOffset + c.rank], number);
+    storeRelease(&c.flags[p][kCallFlagOffset + c.rank], flag);
   }
   for (int p = 0; p < c.nranks; ++p) {
     if (p == c.rank) continue;
-    if (!waitFlag(c, &c.flags[c.rank][kCallFlagOffset + p], number)) return;
+    const uint64_t* theirFlag = &c.flags[c.rank][kCallFlagOffset + p];
+    uint64_t seen = loadAcquire(theirFlag);
+    if (seen < (number << kCallHashBits)) {
+      if (!waitFlag(c, theirFlag, number << kCallHashBits)) return;
+      seen = loadAcquire(theirFlag);
+    }
+    if (seen == flag) continue;  // the common case: same number, same signature fold
+    // A later call of the peer's, or a fold that differs: the slot has the whole signature.
     const uint64_t theirs = peerCallSig(c, p, number);
     if (theirs != a.callSig) {
       recordCallMismatch(c, p, a.callSig, theirs);

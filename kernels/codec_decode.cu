@@ -148,7 +148,8 @@ struct DecodeOutRun {
 
 template <typename T>
 cudaError_t decodeSumTyped(const DecodeSumArgs& a, CodecKernels k, cudaStream_t s) {
-  if (k == CodecKernels::kV2) return withReader<DecodeSumRun<T, CodecKernels::kV2>>(a, s);
+  if (k == CodecKernels::kV2 || (k == CodecKernels::kBest && a.spec.codec == tuttiCodecSign1))
+    return withReader<DecodeSumRun<T, CodecKernels::kV2>>(a, s);
   return withReader<DecodeSumRun<T, CodecKernels::kV3>>(a, s);
 }
 

@@ -447,7 +447,7 @@ bool vectorizable(const EncodeArgs& a) {
 
 template <typename T, typename Elem, int B>
 cudaError_t encodeScaledAs(const EncodeArgs& a, size_t maxLen, CodecKernels k, cudaStream_t s) {
-  if (k == CodecKernels::kV3 && vectorizable<T>(a)) {
+  if (k != CodecKernels::kV2 && vectorizable<T>(a)) {
     const size_t warps = (maxLen + 128 * kVecSteps - 1) / (128 * kVecSteps);
     encodeScaledVecKernel<T, Elem, B><<<segmentGrid(32 * warps, a.nseg), kCodecThreads, 0, s>>>(a);
     return cudaGetLastError();
@@ -468,7 +468,8 @@ cudaError_t encodeScaled(const EncodeArgs& a, size_t maxLen, CodecKernels k, cud
 
 template <typename T, int B>
 cudaError_t encodeSign1As(const EncodeArgs& a, size_t maxLen, CodecKernels k, cudaStream_t s) {
-  if (k == CodecKernels::kV3 && vectorizable<T>(a)) {
+  const bool v3 = k == CodecKernels::kV3 || (k == CodecKernels::kBest && !a.residual);
+  if (v3 && vectorizable<T>(a)) {
     const size_t warps = (maxLen + 128 * kVecSteps - 1) / (128 * kVecSteps);
     encodeSign1VecKernel<T, B><<<segmentGrid(32 * warps, a.nseg), kCodecThreads, 0, s>>>(a);
     return cudaGetLastError();

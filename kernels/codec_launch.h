@@ -14,10 +14,12 @@
 
 namespace tutti {
 
-// Which generation of the codec kernels runs: kV3 (the default) or the kernels of perf/NOTES.md's
-// v2 column, kept so that perf/gpu_codec_bench times both in one run (issue 12). kV3 changes the
-// block encoders and decode-sum (top-k is the same in both); both give the CPU codecs' bits.
-enum class CodecKernels { kV2, kV3 };
+// Which generation of the codec kernels runs: kBest (the default), kV3 or the kernels of
+// perf/NOTES.md's v2 column, kept so that perf/gpu_codec_bench times both in one run (issue 12).
+// kV3 changes the block encoders and decode-sum (top-k is the same in both); both give the CPU
+// codecs' bits. kBest is kV3 except where v2 measured faster on the H200 (2026-12-02): 1-bit
+// decode-sum (45% vs 31% of a copy) and 1-bit encode with a residual (83% vs 66%).
+enum class CodecKernels { kV2, kV3, kBest };
 
 // Encodes `nseg` segments: segment j covers input elements rule.span(j) and goes to
 // out + j * segBytes. With `residual` (fp32, indexed like the input), each element encoded is
@@ -35,7 +37,7 @@ struct EncodeArgs {
   size_t segBytes;
 };
 cudaError_t launchEncode(const EncodeArgs& a, cudaStream_t stream,
-                         CodecKernels k = CodecKernels::kV3);
+                         CodecKernels k = CodecKernels::kBest);
 
 // out[i] = (sum over q = 0..nseg-1, in order, of decode(segment q)[i]) / divisor (divisor 0:
 // no division), i < len; out is of dtype (float32 for a shard kept for re-encoding). Top-k
@@ -52,7 +54,7 @@ struct DecodeSumArgs {
   float* scratch;
 };
 cudaError_t launchDecodeSum(const DecodeSumArgs& a, cudaStream_t stream,
-                            CodecKernels k = CodecKernels::kV3);
+                            CodecKernels k = CodecKernels::kBest);
 
 // Segment j (at in + j * segBytes) decoded into out elements rule.span(j), for j < nseg.
 struct DecodeOutArgs {

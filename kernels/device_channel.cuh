@@ -42,6 +42,15 @@ __device__ __forceinline__ uint64_t globalTimerNs() {
   return t;
 }
 
+// A call flag holds the call number above a 20-bit fold of the call's signature, so the check
+// reads one word per peer in the common case (call_check.cuh). 44 bits of call number last
+// 2^44 kernels (half a year at one per microsecond).
+constexpr int kCallHashBits = 20;
+__device__ __forceinline__ uint64_t callFlagValue(uint64_t number, uint64_t sig) {
+  const uint64_t folded = sig ^ (sig >> 20) ^ (sig >> 40) ^ (sig >> 60);
+  return (number << kCallHashBits) | (folded & ((1ull << kCallHashBits) - 1));
+}
+
 // The signature `peer` published for call `number` (call_check.cuh): valid once the peer's call
 // flag reached `number` and until this rank starts call number + 1.
 __device__ __forceinline__ uint64_t peerCallSig(const DeviceComm& c, int peer, uint64_t number) {
@@ -68,7 +77,9 @@ __device__ __forceinline__ bool callMismatchSeen(const DeviceComm& c) {
   if (number == 0) return false;
   const uint64_t mine = *reinterpret_cast<volatile const uint64_t*>(&c.counters->callSig);
   for (int p = 0; p < c.nranks; ++p) {
-    if (p == c.rank || loadAcquire(&c.flags[c.rank][kCallFlagOffset + p]) != number) continue;
+    if (p == c.rank ||
+        loadAcquire(&c.flags[c.rank][kCallFlagOffset + p]) >> kCallHashBits != number)
+      continue;
     const uint64_t theirs = peerCallSig(c, p, number);
     if (theirs != mine) {
       recordCallMismatch(c, p, mine, theirs);

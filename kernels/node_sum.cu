@@ -37,4 +37,8 @@ cudaError_t launchNodeSum(const NodeSumArgs& a, cudaStream_t stream) {
   }
 }
 
+const void* nodeSumModule() {
+  return reinterpret_cast<const void*>(&codec_detail::nodeSumKernel<float>);
+}
+
 }  // namespace tutti

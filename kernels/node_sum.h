@@ -24,4 +24,7 @@ struct NodeSumArgs {
 };
 cudaError_t launchNodeSum(const NodeSumArgs& a, cudaStream_t stream);
 
+// One kernel of node_sum.cu, for loading its module at GPU setup (src/gpu/module_preload.h).
+const void* nodeSumModule();
+
 }  // namespace tutti

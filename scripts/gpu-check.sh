@@ -231,15 +231,15 @@ if want codecperf; then
   # against exact AllReduce between GPU "nodes" on the one GPU (2 x 1 and 2 x 2 ranks, one
   # process). Inter-node bytes go through the proxy and the socket transport over loopback:
   # no rate limit can sit between emulated nodes of one host, so the algbw ratio is what
-  # proxy + transport + codecs give, not the network-bound ratio of the issue. No ",internode":
-  # the device path compresses every exchange of a multi-node communicator either way.
+  # proxy + transport + codecs give, not the network-bound ratio of the issue. On 2 x 2 the
+  # codecs run with ",internode" (exact exchanges inside a node, encoded ones between nodes).
   export TUTTI_ALLOW_SHARED_GPU=1
   stage codec_kernels 300 build-gpu/perf/gpu_codec_bench ${CODEC_BENCH_ARGS:-67108864 20}
   for g in 2 4; do
     for c in none bf16 fp8_e4m3:32 int8:32 sign1:32; do
       stage "codecperf_g${g}_${c%%:*}" ${CODECPERF_LIMIT:-60} env TUTTI_RANKS_PER_NODE=$((g / 2)) \
         build-gpu/perf/all_reduce_perf -g $g --mem device -b 1M -e 64M -f 4 -n 10 -w 2 \
-        $([ $c = none ] || echo --compress $c)
+        $([ $c = none ] || echo --compress $c$([ $g = 4 ] && echo ,internode))
     done
   done
   unset TUTTI_ALLOW_SHARED_GPU

@@ -17,6 +17,7 @@
 #include "gpu/module_preload.h"
 #include "kernels/codec_launch.h"
 #include "kernels/launch.h"
+#include "kernels/node_sum.h"
 
 namespace tutti {
 namespace {
@@ -115,6 +116,7 @@ Result preloadKernels(int device) {
   TUTTI_TRY(preloadModuleOf(codecEncodeModule(), "codec encode kernels"));
   TUTTI_TRY(preloadModuleOf(codecDecodeModule(), "codec decode kernels"));
   TUTTI_TRY(preloadModuleOf(codecTopKModule(), "top-k codec kernels"));
+  TUTTI_TRY(preloadModuleOf(nodeSumModule(), "node-sum kernel"));
   loaded.insert(device);
   return tuttiSuccess;
 }

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <string>
 
 #include "base/device.h"
 #include "base/env.h"
@@ -256,6 +257,21 @@ Result HierarchicalExecutor::run(const CollCall& c) {
   }
 }
 
+namespace {
+
+// The model prices one proxy call; the hierarchical AllGather and ReduceScatter on device
+// buffers run a node kernel, layout copies and a rail proxy call, about 50 us more than the
+// flat proxy at 64 B on the H200 (2 nodes x 2, 2026-12-02): flat is faster up to 32 KiB,
+// hierarchical from 256 KiB. Below the crossover the model's pick stays flat; TUTTI_ALGO and
+// TUTTI_TUNE still force either.
+bool smallForStages(Collective c, size_t bytes, const TunerChoice& choice) {
+  static const size_t minBytes = envBytes("TUTTI_GPU_HIER_MIN_BYTES", 128u << 10);
+  return (c == Collective::kAllGather || c == Collective::kReduceScatter) && bytes < minBytes &&
+         std::string(choice.source) == "model";
+}
+
+}  // namespace
+
 Result HierarchicalExecutor::launch(std::vector<CommCalls>& work) {
   for (CommCalls& w : work) {
     TUTTI_TRY(comm_->checkUsable());
@@ -272,7 +288,8 @@ Result HierarchicalExecutor::launch(std::vector<CommCalls>& work) {
       if (hierarchical(call)) {
         const size_t bytes = tunerBytes(call, comm_->nranks());
         TunerChoice choice = comm_->tuner.decide(kind(), call.collective, bytes);
-        if (choice.supported && choice.algorithm == Algorithm::kHierarchical) {
+        if (choice.supported && choice.algorithm == Algorithm::kHierarchical &&
+            !smallForStages(call.collective, bytes, choice)) {
           TUTTI_TRY(flushFlat());
           TUTTI_CHECK(run(call), "%s", collectiveName(call.collective));
           comm_->tuner.noteRan(kind(), call.collective, bytes, choice);

@@ -340,7 +340,8 @@ TEST(GpuCompressionNodes, TwoNodesOfThreeRanksMatchTheHostPath) {
 // The intra-node exchanges carry exact values: on each node the local index 0 holds x, the local
 // index 1 holds 1 - x (x in [0, 1)) and the others 0, so every node sum is 1 to within an ulp,
 // which every codec encodes almost exactly. Encoding every exchange loses a fraction of x
-// instead. One node's x differs from another's.
+// instead with fp8 and int8 (bf16 and 1-bit happen to be exact flat on these inputs too). One
+// node's x differs from another's.
 TEST(GpuCompressionNodes, IntraNodeExchangesStayExact) {
   SKIP_WITHOUT_GPUS(4);
   const int perNode = 2;
@@ -387,8 +388,12 @@ TEST(GpuCompressionNodes, IntraNodeExchangesStayExact) {
             const double errFlat = relativeL2(flat.data(), tuttiFloat32, want);
             EXPECT_LT(errExact, 1e-5) << "rank " << rank << ": " << describe(c) << " seed " << seed
                                       << ": the flag's node sums were not exact";
-            EXPECT_GT(errFlat, 1e-4) << "rank " << rank << ": " << describe(c) << " seed " << seed
-                                     << ": encoding every exchange should lose more";
+            // bf16 and 1-bit lose nothing flat on this data either: bf16(x) + bf16(1 - x)
+            // mostly rounds back to 1, and 1-bit's block means of x and 1 - x add to 1.
+            if (codec == "fp8_e4m3:32" || codec == "int8:32") {
+              EXPECT_GT(errFlat, 1e-4) << "rank " << rank << ": " << describe(c) << " seed "
+                                       << seed << ": encoding every exchange should lose more";
+            }
           }
         tuttiCommDestroy(comm);
         cudaStreamDestroy(stream);
