@@ -11,7 +11,7 @@
 namespace tutti {
 
 // Payloads from this size on skip the staging rings (TUTTI_SOCKET_DIRECT_BYTES; 0 turns it off).
-constexpr size_t kDefaultDirectBytes = 64 * 1024;
+constexpr size_t kDefaultDirectBytes = 1 << 20;
 
 // Takes an authenticated, connected socket to `peer`.
 Result makeSocketConnection(Socket sock, int peer, size_t stagingBytes,
