@@ -30,8 +30,14 @@ for i in "${!counts[@]}"; do
   np=$((np + counts[i]))
 done
 
+# No CPU binding unless the caller asks for one: every namespace host is the same machine, and
+# OpenMPI binds each host's ranks as if it owned every core (np <= 2: to a core), so with one
+# rank per host all of them landed on CPU 0 and ran at a third of the TCP ceiling on 2 CPUs.
+bind=(--bind-to none)
+for a in "${extra[@]}"; do [[ "$a" == --bind-to || "$a" == *hwloc_base_binding_policy* ]] && bind=(); done
+
 ifname=tnet0
-args=(mpirun --allow-run-as-root -np "$np" --hostfile "$hostfile" --map-by slot
+args=(mpirun --allow-run-as-root -np "$np" --hostfile "$hostfile" --map-by slot "${bind[@]}"
       --mca plm_rsh_agent "$HERE/netns-rsh-agent.sh"
       --mca oob_tcp_if_include "$ifname" --mca btl_tcp_if_include "$ifname"
       -x TUTTI_SOCKET_IFNAME="=$ifname" "${extra[@]}" "$@")

@@ -140,7 +140,7 @@ void PlanRun::noteFinished(bool ok) {
 }
 
 void PlanRun::startStep() {
-  states_.assign(plan_->steps[step_].numOps, OpState{false, false, 0, 0, {0, 0}, 0, false});
+  states_.assign(plan_->steps[step_].numOps, OpState{false, false, 0, 0, {0, 0}, 0, false, 0});
   stepStarted_ = true;
 }
 
@@ -182,11 +182,16 @@ Result PlanRun::advanceSend(const PlanOp& op, OpState& st, bool* progressed) {
     TUTTI_TRY(c->sendSpace(&p, &n));
     if (n < kAlign) return tuttiSuccess;
     const MsgHeader h = makeMsgHeader(sig_, streams_->sendSeq[op.peer], op.bytes);
+    // A large payload leaves from the caller's buffer (no staging copy); its last partial
+    // slot and anything after it go through the ring. Not when a fault corrupts the payload:
+    // the fault flips a byte of the staged copy, never of the caller's buffer.
+    const size_t direct = c->directMinBytes();
+    const bool goDirect = direct && op.bytes >= direct && !corruptNext_;
     if (st.headerHave == 0 && n >= kHeader) {
       memcpy(p, &h, kHeader);
       // A small payload rides in the same commit: one publication, one cache-line handoff.
       size_t inline_ = 0;
-      if (op.bytes && op.bytes <= n - kHeader) {
+      if (op.bytes && op.bytes <= n - kHeader && !goDirect) {
         char* dst = static_cast<char*>(p) + kHeader;
         memcpy(dst, addr(op.src), op.bytes);
         if (streams_->checksum) st.crc = crc32c(st.crc, addr(op.src), op.bytes);
@@ -209,8 +214,18 @@ Result PlanRun::advanceSend(const PlanOp& op, OpState& st, bool* progressed) {
     if (st.headerHave < kHeader) return tuttiSuccess;
     streams_->sendSeq[op.peer]++;
     st.headerDone = true;
+    if (goDirect && st.done == 0) TUTTI_TRY(c->sendDirectReserve(op.bytes, &st.directLeft));
   }
   const char* src = addr(op.src);
+  while (st.directLeft > 0) {
+    size_t k;
+    TUTTI_TRY(c->sendDirect(src + st.done, st.directLeft, &k));
+    if (k == 0) return tuttiSuccess;  // the socket is full: the ring's bytes wait behind it
+    if (streams_->checksum) st.crc = crc32c(st.crc, src + st.done, k);
+    st.directLeft -= k;
+    st.done += k;
+    *progressed = true;
+  }
   while (st.done < op.bytes) {
     TUTTI_TRY(c->sendSpace(&p, &n));
     size_t rem = op.bytes - st.done;
@@ -317,11 +332,33 @@ Result PlanRun::advanceRecv(const PlanOp& op, OpState& st, bool* progressed) {
     streams_->recvSeq[op.peer]++;
     st.headerDone = true;
     *progressed = true;
+    // A large plain receive lands in the caller's buffer: what is staged already is copied,
+    // the reserved rest comes straight from the network (reductions read the ring instead).
+    const size_t direct = c->directMinBytes();
+    if (direct && op.type == OpType::kRecv && op.bytes >= direct)
+      TUTTI_TRY(c->recvDirectReserve(op.bytes, &st.directLeft));
   }
   // Streams (sockets) may deliver any number of bytes: combine whole elements only, and
   // consume the message's padding to kAlign once it has arrived.
   const size_t padded = alignUp(op.bytes);
   while (st.done < padded) {
+    if (st.directLeft > 0) {
+      char* dst = addr(op.dst) + st.done;
+      size_t k;
+      TUTTI_TRY(c->recvDirect(dst, st.directLeft, &k));
+      if (k > 0) {
+        if (corruptNext_) {  // fault injection: as if the bytes changed on the wire
+          dst[k / 2] ^= 0x5a;
+          corruptNext_ = false;
+        }
+        if (streams_->checksum) st.crc = crc32c(st.crc, dst, k);
+        st.directLeft -= k;
+        st.done += k;
+        *progressed = true;
+        continue;
+      }
+      // Nothing direct yet: staged bytes of the message come first, or none has arrived.
+    }
     TUTTI_TRY(c->recvPeek(&p, &n));
     if (n == 0) break;
     size_t take;

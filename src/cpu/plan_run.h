@@ -69,6 +69,7 @@ class PlanRun {
     uint64_t headerHalf[2];  // the first half of a received header that straddled the wrap
     uint32_t crc;            // TUTTI_CHECKSUM: CRC32C of the payload so far
     bool trailerDone;
+    size_t directLeft;  // payload bytes still to move by sendDirect/recvDirect (sockets)
   };
   Result advanceSend(const PlanOp& op, OpState& st, bool* progressed);
   Result advanceRecv(const PlanOp& op, OpState& st, bool* progressed);

@@ -34,6 +34,39 @@ class Connection {
   // Tells the peer this side failed, so its waits end now rather than at the timeout.
   virtual void markFailed() = 0;
   virtual const char* kind() const = 0;
+
+  // Optional direct path (sockets): a large payload moves between the caller's memory and the
+  // network without the staging copy. The stream stays one ordered byte stream: a reservation
+  // names the next bytes after those already committed (sender) or already staged (receiver),
+  // always a multiple of kAlign so staged bytes keep their alignment. The connection keeps only
+  // counts, never the caller's pointer, so a call that fails leaves nothing pointing into user
+  // memory. One reservation per direction at a time; the caller finishes it before another.
+  //
+  // The smallest payload the direct path is worth (0: not supported, use the staging calls).
+  virtual size_t directMinBytes() const { return 0; }
+  // Sender: reserves up to `bytes` (rounded down to kAlign) after every committed byte; bytes
+  // committed later leave after the reservation. *reserved: how many sendDirect must carry.
+  virtual Result sendDirectReserve(size_t bytes, size_t* reserved) {
+    *reserved = 0;
+    return tuttiSuccess;
+  }
+  // Sends up to `bytes` of the reservation from `src` without blocking; *sent may be 0.
+  virtual Result sendDirect(const void* src, size_t bytes, size_t* sent) {
+    *sent = 0;
+    return tuttiSuccess;
+  }
+  // Receiver: `messageLeft` bytes of the current message are still to be consumed; reserves
+  // the part after what is staged now (rounded down to kAlign) for recvDirect.
+  virtual Result recvDirectReserve(size_t messageLeft, size_t* reserved) {
+    *reserved = 0;
+    return tuttiSuccess;
+  }
+  // Receives up to `bytes` of the reservation into `dst` without blocking; *got is 0 while
+  // staged bytes (which come first in the stream) remain to be consumed with recvPeek.
+  virtual Result recvDirect(void* dst, size_t bytes, size_t* got) {
+    *got = 0;
+    return tuttiSuccess;
+  }
   // Stream alignment: every message starts on this boundary and capacity is a multiple of it.
   static constexpr size_t kAlign = 16;
 };

@@ -1,11 +1,14 @@
 // Socket connection: the executor writes into a send staging ring and reads from a receive
 // staging ring; progress() moves bytes between the rings and the kernel with non-blocking I/O.
+// Large payloads may skip the rings (sendDirect/recvDirect): a reservation of stream bytes
+// that progress() leaves alone while the executor moves them from or into its own buffers.
 #include "transport/socket_transport.h"
 
 #include <errno.h>
 #include <string.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <thread>
 #include <vector>
 
@@ -42,7 +45,8 @@ struct Ring {
 
 class SocketConnection : public Connection {
  public:
-  SocketConnection(Socket sock, int peer, size_t staging) : sock_(std::move(sock)), peer_(peer) {
+  SocketConnection(Socket sock, int peer, size_t staging, size_t directMin)
+      : sock_(std::move(sock)), peer_(peer), directMin_(directMin) {
     send_.data.resize(staging);
     recv_.data.resize(staging);
   }
@@ -77,6 +81,11 @@ class SocketConnection : public Connection {
     if (status_ != tuttiSuccess) return setError(status_, "%s", statusMessage_.c_str());
     char* p;
     while (size_t n = send_.dataSpan(&p)) {
+      // Bytes committed after a send reservation wait until sendDirect has carried it.
+      if (sendReserved_ > 0) {
+        if (send_.tail >= sendReserveAt_) break;
+        n = std::min<size_t>(n, static_cast<size_t>(sendReserveAt_ - send_.tail));
+      }
       ssize_t k = ::send(sock_.fd(), p, n, MSG_NOSIGNAL | MSG_DONTWAIT);
       if (k > 0) {
         send_.tail += static_cast<uint64_t>(k);
@@ -86,7 +95,8 @@ class SocketConnection : public Connection {
       return fail(setError(tuttiRemoteError, "sending to rank %d failed: %s", peer_,
                            k < 0 ? strerror(errno) : "connection closed"));
     }
-    while (!peerClosed_) {
+    // While a receive reservation is open the next stream bytes belong to recvDirect.
+    while (!peerClosed_ && recvReserved_ == 0) {
       size_t n = recv_.freeSpan(&p);
       if (n == 0) break;
       ssize_t k = ::recv(sock_.fd(), p, n, MSG_DONTWAIT);
@@ -107,7 +117,73 @@ class SocketConnection : public Connection {
 
   bool peerReportedFailure() override { return peerClosed_ && recv_.used() == 0; }
 
-  bool flushed() override { return send_.used() == 0; }
+  bool flushed() override { return send_.used() == 0 && sendReserved_ == 0; }
+
+  size_t directMinBytes() const override { return directMin_; }
+
+  Result sendDirectReserve(size_t bytes, size_t* reserved) override {
+    *reserved = 0;
+    if (status_ != tuttiSuccess) return setError(status_, "%s", statusMessage_.c_str());
+    if (sendReserved_ != 0)
+      return setError(tuttiInternalError, "a second send reservation to rank %d", peer_);
+    sendReserved_ = bytes & ~(kAlign - 1);
+    sendReserveAt_ = send_.head;
+    *reserved = sendReserved_;
+    return tuttiSuccess;
+  }
+
+  Result sendDirect(const void* src, size_t bytes, size_t* sent) override {
+    *sent = 0;
+    if (send_.tail < sendReserveAt_) TUTTI_TRY(progress());  // what was committed before
+    if (status_ != tuttiSuccess) return setError(status_, "%s", statusMessage_.c_str());
+    if (send_.tail < sendReserveAt_) return tuttiSuccess;
+    const size_t n = std::min(bytes, sendReserved_);
+    if (n == 0) return tuttiSuccess;
+    ssize_t k = ::send(sock_.fd(), src, n, MSG_NOSIGNAL | MSG_DONTWAIT);
+    if (k > 0) {
+      sendReserved_ -= static_cast<size_t>(k);
+      *sent = static_cast<size_t>(k);
+      // Once the reservation is out, bytes committed behind it may leave at once.
+      if (sendReserved_ == 0 && send_.used()) TUTTI_TRY(progress());
+      return tuttiSuccess;
+    }
+    if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) return tuttiSuccess;
+    return fail(setError(tuttiRemoteError, "sending to rank %d failed: %s", peer_,
+                         k < 0 ? strerror(errno) : "connection closed"));
+  }
+
+  Result recvDirectReserve(size_t messageLeft, size_t* reserved) override {
+    *reserved = 0;
+    if (status_ != tuttiSuccess) return setError(status_, "%s", statusMessage_.c_str());
+    if (recvReserved_ != 0)
+      return setError(tuttiInternalError, "a second receive reservation from rank %d", peer_);
+    const size_t staged = recv_.used();
+    if (messageLeft <= staged) return tuttiSuccess;
+    recvReserved_ = (messageLeft - staged) & ~(kAlign - 1);
+    *reserved = recvReserved_;
+    return tuttiSuccess;
+  }
+
+  Result recvDirect(void* dst, size_t bytes, size_t* got) override {
+    *got = 0;
+    if (status_ != tuttiSuccess) return setError(status_, "%s", statusMessage_.c_str());
+    const size_t n = std::min(bytes, recvReserved_);
+    // Staged bytes precede the reservation: the caller consumes them first.
+    if (n == 0 || recv_.used() != 0 || peerClosed_) return tuttiSuccess;
+    ssize_t k = ::recv(sock_.fd(), dst, n, MSG_DONTWAIT);
+    if (k > 0) {
+      recvReserved_ -= static_cast<size_t>(k);
+      *got = static_cast<size_t>(k);
+      return tuttiSuccess;
+    }
+    if (k == 0) {
+      peerClosed_ = true;  // recvPeek and checkPeer report it: the message cannot complete
+      return tuttiSuccess;
+    }
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return tuttiSuccess;
+    return fail(
+        setError(tuttiRemoteError, "receiving from rank %d failed: %s", peer_, strerror(errno)));
+  }
 
   // Asked when the caller could not use what has arrived: after the peer's close nothing more
   // will come, so bytes still unread (a peer killed in the middle of an element, say) cannot
@@ -115,6 +191,11 @@ class SocketConnection : public Connection {
   // the last bytes came in after its previous pass.
   Result checkPeer() override {
     TUTTI_TRY(progress());
+    if (peerClosed_ && recvReserved_ != 0)
+      return setError(tuttiRemoteError,
+                      "rank %d closed the connection in the middle of a message (%zu bytes of "
+                      "it missing)",
+                      peer_, recvReserved_);
     if (peerClosed_ && recv_.used() == 0)
       return setError(tuttiRemoteError, "rank %d closed the connection", peer_);
     if (peerClosed_)
@@ -136,9 +217,15 @@ class SocketConnection : public Connection {
     return r;
   }
 
+  static constexpr size_t kAlign = Connection::kAlign;
+
   Socket sock_;
   int peer_;
+  size_t directMin_;  // TUTTI_SOCKET_DIRECT_BYTES (0: off)
   Ring send_, recv_;
+  size_t sendReserved_ = 0;     // stream bytes sendDirect still has to carry
+  uint64_t sendReserveAt_ = 0;  // send_.head when they were reserved: they follow that byte
+  size_t recvReserved_ = 0;     // stream bytes recvDirect still has to take
   bool peerClosed_ = false;
   Result status_ = tuttiSuccess;
   std::string statusMessage_;
@@ -147,9 +234,9 @@ class SocketConnection : public Connection {
 }  // namespace
 
 Result makeSocketConnection(Socket sock, int peer, size_t stagingBytes,
-                            std::unique_ptr<Connection>* out) {
+                            std::unique_ptr<Connection>* out, size_t directMinBytes) {
   TUTTI_TRY(sock.setNonBlocking());
-  *out = std::make_unique<SocketConnection>(std::move(sock), peer, stagingBytes);
+  *out = std::make_unique<SocketConnection>(std::move(sock), peer, stagingBytes, directMinBytes);
   return tuttiSuccess;
 }
 
@@ -185,6 +272,7 @@ class SocketTransport : public Transport {
 Result SocketTransport::connect(const TransportContext& ctx, const std::vector<int>& peers,
                                 std::vector<std::unique_ptr<Connection>>* conns) {
   const size_t staging = alignUp(envBytes("TUTTI_SOCKET_STAGING_BYTES", 4u << 20), 4096);
+  const size_t direct = envBytes("TUTTI_SOCKET_DIRECT_BYTES", kDefaultDirectBytes);
   Deadline dl = Deadline::afterMs(ctx.timeoutMs);
   int expectAccepts = 0;
   for (int p : peers) expectAccepts += p > ctx.rank;
@@ -226,7 +314,8 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
       addErrorContext("connecting to rank %d at %s", p, addr.toString().c_str());
       break;
     }
-    if ((r = makeSocketConnection(std::move(s), p, staging, &(*conns)[p])) != tuttiSuccess) break;
+    if ((r = makeSocketConnection(std::move(s), p, staging, &(*conns)[p], direct)) != tuttiSuccess)
+      break;
   }
   if (r != tuttiSuccess) {
     std::string err = lastError();
@@ -239,7 +328,7 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
     return setError(acceptResult, "accepting peers: %s", acceptError.c_str());
   for (int p : peers)
     if (p > ctx.rank)
-      TUTTI_TRY(makeSocketConnection(std::move(accepted[p]), p, staging, &(*conns)[p]));
+      TUTTI_TRY(makeSocketConnection(std::move(accepted[p]), p, staging, &(*conns)[p], direct));
   return tuttiSuccess;
 }
 

@@ -10,9 +10,13 @@
 
 namespace tutti {
 
+// Payloads from this size on skip the staging rings (TUTTI_SOCKET_DIRECT_BYTES; 0 turns it off).
+constexpr size_t kDefaultDirectBytes = 1 << 20;
+
 // Takes an authenticated, connected socket to `peer`.
 Result makeSocketConnection(Socket sock, int peer, size_t stagingBytes,
-                            std::unique_ptr<Connection>* out);
+                            std::unique_ptr<Connection>* out,
+                            size_t directMinBytes = kDefaultDirectBytes);
 
 // The transport type: any two ranks (TUTTI_SOCKET_STAGING_BYTES per direction and peer). It
 // listens in prepare(), on the interface TUTTI_SOCKET_IFNAME selects; lower ranks accept and

@@ -70,10 +70,14 @@ TEST_P(FaultInjection, EveryRankErrorsInTime) {
   const bool kill = fc.kind == "kill";
   const bool delay = fc.kind.rfind("delay", 0) == 0;
   const bool bootstrap = fc.where == "bootstrap";
+  // socket_direct: sockets with every payload from 16 bytes on sent from and received into
+  // the caller's buffers (TUTTI_SOCKET_DIRECT_BYTES), the path large messages take.
+  const bool direct = fc.transport == "socket_direct";
   RankOptions opt;
   opt.env = {
       {"TUTTI_TIMEOUT_MS", std::to_string(kTimeoutMs)},
-      {"TUTTI_TRANSPORT", fc.transport},
+      {"TUTTI_TRANSPORT", direct ? "socket" : fc.transport},
+      {"TUTTI_SOCKET_DIRECT_BYTES", direct ? "16" : "0"},
       {"TUTTI_FLIGHT_RECORDER", "0"},
       {"TUTTI_FAULT", "rank=" + std::to_string(kVictim) + ",call=" + std::to_string(kFaultCall) +
                           ",kind=" + fc.kind + ",where=" + fc.where}};
@@ -128,10 +132,11 @@ TEST_P(FaultInjection, EveryRankErrorsInTime) {
 
 std::vector<FaultCase> allCases() {
   std::vector<FaultCase> out;
-  for (const char* t : {"auto", "socket", "ucx"}) {
+  for (const char* t : {"auto", "socket", "socket_direct", "ucx"}) {
     for (const char* w : {"send", "recv"})
       for (const char* k : {"kill", "hang", "close", "delay:300ms", "corrupt"})
         out.push_back({k, w, t});
+    if (std::string(t) == "socket_direct") continue;  // its bootstrap is the socket one
     for (const char* k : {"kill", "hang", "close", "delay:300ms"})
       out.push_back({k, "bootstrap", t});
   }
