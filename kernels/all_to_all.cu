@@ -31,6 +31,7 @@ __global__ void __launch_bounds__(kThreads) allToAllKernel(GpuCollArgs a) {
   }
   __syncthreads();
   if (threadIdx.x == 0) c.counters->iter[b] = iter;
+  checkCallAtEnd(a);
 }
 
 }  // namespace

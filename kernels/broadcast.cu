@@ -37,6 +37,7 @@ __global__ void __launch_bounds__(kThreads) broadcastKernel(GpuCollArgs a) {
   }
   __syncthreads();
   if (threadIdx.x == 0) c.counters->iter[b] = iter;
+  checkCallAtEnd(a);
 }
 
 }  // namespace

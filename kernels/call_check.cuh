@@ -20,7 +20,29 @@
 
 namespace tutti {
 
-// First thing of every collective kernel (every thread calls it; block 0's last thread acts).
+// Compares peer p's flag for call `number` with this rank's: true when they agree or after
+// recording a mismatch; false when a wait gave up (abort, timeout, error elsewhere).
+__device__ __forceinline__ bool comparePeerCall(const GpuCollArgs& a, int p, uint64_t number,
+                                                uint64_t flag) {
+  const DeviceComm& c = *a.comm;
+  const uint64_t* theirFlag = &c.flags[c.rank][kCallFlagOffset + p];
+  uint64_t seen = loadAcquire(theirFlag);
+  if (seen < (number << kCallHashBits)) {
+    if (!waitFlag(c, theirFlag, number << kCallHashBits)) return false;
+    seen = loadAcquire(theirFlag);
+  }
+  if (seen == flag) return true;  // the common case: same number, same signature fold
+  // A later call of the peer's, or a fold that differs: the slot has the whole signature.
+  const uint64_t theirs = peerCallSig(c, p, number);
+  if (theirs != a.callSig) {
+    recordCallMismatch(c, p, a.callSig, theirs);
+    return false;
+  }
+  return true;
+}
+
+// First thing of every collective kernel (every thread calls it; block 0's last thread acts):
+// publish the call to every peer and, in kCallCheckAtStart mode, compare theirs right away.
 __device__ __forceinline__ void checkCall(const GpuCollArgs& a) {
   if (!a.checkCall || blockIdx.x != 0 || threadIdx.x != blockDim.x - 1) return;
   const DeviceComm& c = *a.comm;
@@ -33,22 +55,20 @@ __device__ __forceinline__ void checkCall(const GpuCollArgs& a) {
     c.flags[p][kCallSigOffset + (number & 1) * kMaxGpuRanks + c.rank] = a.callSig;
     storeRelease(&c.flags[p][kCallFlagOffset + c.rank], flag);
   }
-  for (int p = 0; p < c.nranks; ++p) {
-    if (p == c.rank) continue;
-    const uint64_t* theirFlag = &c.flags[c.rank][kCallFlagOffset + p];
-    uint64_t seen = loadAcquire(theirFlag);
-    if (seen < (number << kCallHashBits)) {
-      if (!waitFlag(c, theirFlag, number << kCallHashBits)) return;
-      seen = loadAcquire(theirFlag);
-    }
-    if (seen == flag) continue;  // the common case: same number, same signature fold
-    // A later call of the peer's, or a fold that differs: the slot has the whole signature.
-    const uint64_t theirs = peerCallSig(c, p, number);
-    if (theirs != a.callSig) {
-      recordCallMismatch(c, p, a.callSig, theirs);
-      return;
-    }
-  }
+  if (a.checkCall != kCallCheckAtStart) return;
+  for (int p = 0; p < c.nranks; ++p)
+    if (p != c.rank && !comparePeerCall(a, p, number, flag)) return;
+}
+
+// Last thing of every collective kernel that ran to its end (after its final __syncthreads):
+// in kCallCheckAtEnd mode, block 0's thread 0 compares the peers' flags, set by then.
+__device__ __forceinline__ void checkCallAtEnd(const GpuCollArgs& a) {
+  if (a.checkCall != kCallCheckAtEnd || blockIdx.x != 0 || threadIdx.x != 0) return;
+  const DeviceComm& c = *a.comm;
+  const uint64_t number = c.counters->callNumber;
+  const uint64_t flag = callFlagValue(number, a.callSig);
+  for (int p = 0; p < c.nranks; ++p)
+    if (p != c.rank && !comparePeerCall(a, p, number, flag)) return;
 }
 
 }  // namespace tutti

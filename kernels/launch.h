@@ -12,6 +12,11 @@
 
 namespace tutti {
 
+// GpuCollArgs::checkCall (TUTTI_CHECK_CALLS): compare the peers' calls at the kernel's start
+// (block 0's last thread, beside the data path) or after its last barrier (block 0's thread 0).
+constexpr int kCallCheckAtStart = 1;
+constexpr int kCallCheckAtEnd = 2;
+
 struct GpuCollArgs {
   const DeviceComm* comm;  // device pointer
   const char* send;
@@ -25,7 +30,7 @@ struct GpuCollArgs {
   int blocks;
   size_t sliceElems;  // elements per block per iteration (per source for one-barrier kernels,
                       // the whole slice across n shards for two-shot)
-  int checkCall;      // every rank compares callSig with its peers' (call_check.cuh)
+  int checkCall;      // 0, or how every rank compares callSig with its peers' (call_check.cuh)
   uint64_t callSig;   // packCallSignature of the call (core/call_signature.h)
 };
 

@@ -39,6 +39,7 @@ __global__ void __launch_bounds__(kThreads) oneShotAllReduceKernel(GpuCollArgs a
   }
   __syncthreads();
   if (threadIdx.x == 0) c.counters->iter[b] = iter;
+  checkCallAtEnd(a);
 }
 
 TUTTI_REDUCE_LAUNCHER(OneShotAllReduce, oneShotAllReduceKernel)

@@ -35,6 +35,7 @@ __global__ void __launch_bounds__(kThreads) reduceKernel(GpuCollArgs a) {
   }
   __syncthreads();
   if (threadIdx.x == 0) c.counters->iter[b] = iter;
+  checkCallAtEnd(a);
 }
 
 TUTTI_REDUCE_LAUNCHER(Reduce, reduceKernel)

@@ -36,6 +36,7 @@ __global__ void __launch_bounds__(kThreads) reduceScatterKernel(GpuCollArgs a) {
   }
   __syncthreads();
   if (threadIdx.x == 0) c.counters->iter[b] = iter;
+  checkCallAtEnd(a);
 }
 
 TUTTI_REDUCE_LAUNCHER(ReduceScatter, reduceScatterKernel)

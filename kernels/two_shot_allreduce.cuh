@@ -57,6 +57,7 @@ __global__ void __launch_bounds__(kThreads) twoShotAllReduceKernel(GpuCollArgs a
   }
   __syncthreads();
   if (threadIdx.x == 0) c.counters->iter[b] = iter;
+  checkCallAtEnd(a);
 }
 
 TUTTI_REDUCE_LAUNCHER(TwoShotAllReduce, twoShotAllReduceKernel)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The GPU call check's cost (issue 13): 8-byte AllReduce on device buffers, two ranks of one
-# process (-g 2, the ranks side by side on one GPU), TUTTI_CHECK_CALLS=0 and 1 alternating, with
+# process (-g 2, the ranks side by side on one GPU), TUTTI_CHECK_CALLS=0, 1 and 2 alternating (CHECK_MODES), with
 # plain launches (host launch included) and CUDA graphs (-G: kernel time alone). Prints the time
 # per call (us) of each run and the median difference (on - off) per mode.
 # Usage: perf/call_check_cost.sh [path/to/all_reduce_perf] [reps, default 5]
@@ -11,7 +11,7 @@ export TUTTI_ALLOW_SHARED_GPU=1
 rows=()
 for rep in $(seq "$reps"); do
   for mode in launch graph; do
-    for v in 0 1; do
+    for v in ${CHECK_MODES:-0 1 2}; do
       args=(-n 5000)
       [ "$mode" = graph ] && args=(-n 200 -G 20)
       # The time column of the 8-byte row (out of place).
@@ -29,9 +29,13 @@ d = {}
 for line in sys.stdin:
     mode, v, t = line.split()
     d.setdefault((mode, v), []).append(float(t))
-print("| mode | check off (us, median) | check on (us, median) | on - off (us) |")
-print("| --- | --- | --- | --- |")
+modes = sorted({v for (_, v) in d})
+print("| launch mode | " + " | ".join(f"TUTTI_CHECK_CALLS={v} (us, median)" for v in modes) + " | " +
+      " | ".join(f"{v} - 0 (us)" for v in modes if v != "0") + " |")
+print("| --- |" + " --- |" * (2 * len(modes) - 1))
 for mode in ("launch", "graph"):
-    off, on = st.median(d[(mode, "0")]), st.median(d[(mode, "1")])
-    print(f"| {mode} | {off:.2f} | {on:.2f} | {on - off:+.2f} |")
+    med = {v: st.median(d[(mode, v)]) for v in modes}
+    base = med["0"]
+    print(f"| {mode} | " + " | ".join(f"{med[v]:.2f}" for v in modes) + " | " +
+          " | ".join(f"{med[v] - base:+.2f}" for v in modes if v != "0") + " |")
 '

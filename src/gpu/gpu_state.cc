@@ -245,12 +245,17 @@ Result GpuState::init(Comm* comm) {
   // The call check too: a rank that checks would wait at the end of every kernel for peers
   // that do not publish their calls.
   std::vector<int32_t> votes(n);
-  votes[r] = (canDirect ? 1 : 0) | (envInt("TUTTI_CHECK_CALLS", 1) != 0 ? 2 : 0);
+  const int mode = static_cast<int>(envInt("TUTTI_CHECK_CALLS", kCallCheckAtEnd));
+  votes[r] = (canDirect ? 1 : 0) | ((mode == kCallCheckAtStart || mode == kCallCheckAtEnd ? mode
+                                    : 0)
+                                   << 1);
   TUTTI_CHECK(comm->bootstrap->allGather(votes.data(), sizeof(int32_t)),
               "agreeing on the GPU path");
   direct = true;
-  checkCalls = true;
-  for (int p = 0; p < n; ++p) checkCalls = checkCalls && (votes[p] & 2);
+  // Every rank's mode, or none where they differ.
+  checkCalls = votes[0] >> 1;
+  for (int p = 0; p < n; ++p)
+    if ((votes[p] >> 1) != checkCalls) checkCalls = 0;
   for (int p = 0; p < n; ++p)
     if (!(votes[p] & 1)) {
       direct = false;

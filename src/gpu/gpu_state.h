@@ -27,7 +27,7 @@ class GpuState {
   int device = -1;
   int rank = -1;
   bool direct = false;       // every rank on this node and mapped: direct kernels
-  bool checkCalls = false;   // kernels compare call signatures (TUTTI_CHECK_CALLS on every rank)
+  int checkCalls = 0;  // kernels compare call signatures: 0 or a kCallCheck* mode (TUTTI_CHECK_CALLS)
   std::string whyNotDirect;  // for the log and the proxy's messages
   size_t regionBytes = 0;
   size_t p2pChunkBytes = 0;
