@@ -49,7 +49,9 @@ struct Case {
 void runMismatch(const Case& k, int nranks) {
   RankOptions opt;
   opt.createComm = false;
-  opt.env = {{"TUTTI_TIMEOUT_MS", "30000"}, {"TUTTI_ALLOW_SHARED_GPU", "1"}};
+  opt.env = {{"TUTTI_TIMEOUT_MS", "30000"},
+             {"TUTTI_ALLOW_SHARED_GPU", "1"},
+             {"TUTTI_CHECK_CALLS", "2"}};
   runRanks(
       nranks,
       [&](tuttiComm_t, int rank, int n) {
@@ -138,7 +140,7 @@ TEST(GpuCallCheck, Collective) {
 // no error, results checked by the sweeps elsewhere; here, that nothing is flagged.
 TEST(GpuCallCheck, MatchingCallsPassInOneProcess) {
   SKIP_WITHOUT_GPUS(1);
-  for (const char* on : {"1", "0"}) {
+  for (const char* on : {"1", "2", "0"}) {
     setenv("TUTTI_CHECK_CALLS", on, 1);
     setenv("TUTTI_ALLOW_SHARED_GPU", "1", 1);
     constexpr int kRanks = 3;

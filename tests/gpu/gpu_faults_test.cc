@@ -155,6 +155,7 @@ TEST_P(GpuFaultInjection, EveryRankErrorsInTimeOrIsRight) {
   opt.env = {
       {"TUTTI_TIMEOUT_MS", std::to_string(kTimeoutMs)},
       {"TUTTI_FLIGHT_RECORDER", "0"},
+      {"TUTTI_CHECK_CALLS", "2"},  // a hung rank's late kernel must not pair with a later call
       {"TUTTI_FAULT", "rank=" + std::to_string(kVictim) + ",call=2,kind=" + kind + ",where=gpu"}};
   if (kill) opt.expectKilled = {kVictim};
   runRanks(
