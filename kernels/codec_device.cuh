@@ -132,7 +132,7 @@ __device__ __forceinline__ uint32_t withByte(uint32_t w, int e, uint32_t c) {
 }
 
 // Fp8 e4m3 (E4 = true) or e5m2. encode4: the hardware's fp8 conversion (cvt.rn.satfinite, sm_89
-// and later) rounds to nearest even, keeps subnormals and saturates finite values to the largest
+// and later; older targets take Fp8Format::encodeScaled) rounds to nearest even, keeps subnormals and saturates finite values to the largest
 // finite code, which is what Fp8Format::encodeScaled computes for every finite y (fp32 denormal
 // y round to +-0 either way: the smallest fp8 subnormal is far above them). Non-finite inputs
 // take the special codes of Fp8Format::encode. decode4: the code's magnitude bits placed in an
@@ -148,12 +148,18 @@ struct Fp8Dev {
   static __device__ __forceinline__ float decode(Code c, float s) { return Format::decode(c, s); }
 
   static __device__ __forceinline__ uint32_t pair(float lo, float hi) {
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890
     unsigned short d;
     if (E4)
       asm("cvt.rn.satfinite.e4m3x2.f32 %0, %1, %2;" : "=h"(d) : "f"(hi), "f"(lo));
     else
       asm("cvt.rn.satfinite.e5m2x2.f32 %0, %1, %2;" : "=h"(d) : "f"(hi), "f"(lo));
     return d;
+#else
+    // Before sm_89 there is no fp8 conversion: the CPU codec's rounding, same bits.
+    return static_cast<uint32_t>(Format::encodeScaled(lo)) |
+           static_cast<uint32_t>(Format::encodeScaled(hi)) << 8;
+#endif
   }
   static __device__ __forceinline__ uint32_t encode4(const float (&v)[4], float inv) {
     float y[4];
