@@ -11,8 +11,9 @@
 //
 // Ordering: a peer's flag for call k (the number and a fold of the signature, one word) is
 // written (release) after its whole signature; this rank compares the fold, and reads the whole
-// signature after seeing the flag (acquire) when the folds differ or the peer is further on. Slots alternate by call parity: a peer cannot
-// start call k + 2 before this rank started call k + 1, which happens after its check of k.
+// signature after seeing the flag (acquire) when the folds differ or the peer is further on. Slots
+// alternate by call parity: a peer cannot start call k + 2 before this rank started call k + 1,
+// which happens after its check of k.
 #pragma once
 
 #include "device_channel.cuh"

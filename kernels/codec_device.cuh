@@ -132,12 +132,13 @@ __device__ __forceinline__ uint32_t withByte(uint32_t w, int e, uint32_t c) {
 }
 
 // Fp8 e4m3 (E4 = true) or e5m2. encode4: the hardware's fp8 conversion (cvt.rn.satfinite, sm_89
-// and later; older targets take Fp8Format::encodeScaled) rounds to nearest even, keeps subnormals and saturates finite values to the largest
-// finite code, which is what Fp8Format::encodeScaled computes for every finite y (fp32 denormal
-// y round to +-0 either way: the smallest fp8 subnormal is far above them). Non-finite inputs
-// take the special codes of Fp8Format::encode. decode4: the code's magnitude bits placed in an
-// fp32 (exponent field of the fp8 width) times 2^(127 - bias) is the fp8 value exactly, fp8
-// subnormals included (fp32 denormals, not flushed: no -ftz), then times the scale as decode.
+// and later; older targets take Fp8Format::encodeScaled) rounds to nearest even, keeps subnormals
+// and saturates finite values to the largest finite code, which is what Fp8Format::encodeScaled
+// computes for every finite y (fp32 denormal y round to +-0 either way: the smallest fp8 subnormal
+// is far above them). Non-finite inputs take the special codes of Fp8Format::encode. decode4: the
+// code's magnitude bits placed in an fp32 (exponent field of the fp8 width) times 2^(127 - bias) is
+// the fp8 value exactly, fp8 subnormals included (fp32 denormals, not flushed: no -ftz), then times
+// the scale as decode.
 template <typename Format, bool E4>
 struct Fp8Dev {
   using Code = uint8_t;

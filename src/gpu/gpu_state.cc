@@ -248,9 +248,8 @@ Result GpuState::init(Comm* comm) {
   // Off by default: the cheapest mode still costs ~1.2 us of kernel time per call at 8 B (H200,
   // 2026-12-02), over the 0.3 us a default-on check may cost (docs/reliability.md).
   const int mode = static_cast<int>(envInt("TUTTI_CHECK_CALLS", 0));
-  votes[r] = (canDirect ? 1 : 0) | ((mode == kCallCheckAtStart || mode == kCallCheckAtEnd ? mode
-                                    : 0)
-                                   << 1);
+  votes[r] = (canDirect ? 1 : 0) |
+             ((mode == kCallCheckAtStart || mode == kCallCheckAtEnd ? mode : 0) << 1);
   TUTTI_CHECK(comm->bootstrap->allGather(votes.data(), sizeof(int32_t)),
               "agreeing on the GPU path");
   direct = true;

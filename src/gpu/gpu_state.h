@@ -26,8 +26,9 @@ class GpuState {
 
   int device = -1;
   int rank = -1;
-  bool direct = false;       // every rank on this node and mapped: direct kernels
-  int checkCalls = 0;  // kernels compare call signatures: 0 or a kCallCheck* mode (TUTTI_CHECK_CALLS)
+  bool direct = false;  // every rank on this node and mapped: direct kernels
+  int checkCalls =
+      0;  // kernels compare call signatures: 0 or a kCallCheck* mode (TUTTI_CHECK_CALLS)
   std::string whyNotDirect;  // for the log and the proxy's messages
   size_t regionBytes = 0;
   size_t p2pChunkBytes = 0;

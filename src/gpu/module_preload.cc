@@ -58,9 +58,10 @@ Result preloadModuleOf(const void* kernel, const char* what) {
   TUTTI_TRY(cudaCheck(cudaGetFuncBySymbol(&fn, kernel), what));
   const ModuleOps& m = moduleOps();
   if (!m.getModule || !m.count || !m.enumerate || !m.load) {
-    TUTTI_INFO("%s: this driver cannot list a module's kernels (CUDA < 12.4); they load on first "
-               "use, which can stall several ranks driven by one thread",
-               what);
+    TUTTI_INFO(
+        "%s: this driver cannot list a module's kernels (CUDA < 12.4); they load on first "
+        "use, which can stall several ranks driven by one thread",
+        what);
     return tuttiSuccess;
   }
   CUmodule mod = nullptr;

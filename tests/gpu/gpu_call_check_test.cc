@@ -49,9 +49,8 @@ struct Case {
 void runMismatch(const Case& k, int nranks) {
   RankOptions opt;
   opt.createComm = false;
-  opt.env = {{"TUTTI_TIMEOUT_MS", "30000"},
-             {"TUTTI_ALLOW_SHARED_GPU", "1"},
-             {"TUTTI_CHECK_CALLS", "2"}};
+  opt.env = {
+      {"TUTTI_TIMEOUT_MS", "30000"}, {"TUTTI_ALLOW_SHARED_GPU", "1"}, {"TUTTI_CHECK_CALLS", "2"}};
   runRanks(
       nranks,
       [&](tuttiComm_t, int rank, int n) {

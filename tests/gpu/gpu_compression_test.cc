@@ -391,8 +391,8 @@ TEST(GpuCompressionNodes, IntraNodeExchangesStayExact) {
             // bf16 and 1-bit lose nothing flat on this data either: bf16(x) + bf16(1 - x)
             // mostly rounds back to 1, and 1-bit's block means of x and 1 - x add to 1.
             if (codec == "fp8_e4m3:32" || codec == "int8:32") {
-              EXPECT_GT(errFlat, 1e-4) << "rank " << rank << ": " << describe(c) << " seed "
-                                       << seed << ": encoding every exchange should lose more";
+              EXPECT_GT(errFlat, 1e-4) << "rank " << rank << ": " << describe(c) << " seed " << seed
+                                       << ": encoding every exchange should lose more";
             }
           }
         tuttiCommDestroy(comm);
