@@ -125,6 +125,36 @@ Result decodeOut(const CompressedCall& c, const uint8_t* in, size_t segBytes, in
   return launched(launchDecodeOut(d, s), "decode kernel");
 }
 
+// Decodes `nseg` segments of `in` and sums them in order into this rank's shard of `len`
+// elements: the output itself for ReduceScatter, `acc` (fp32, encoded again) for AllReduce.
+Result decodeSumShard(const CompressedCall& c, const uint8_t* in, size_t segBytes, int nseg,
+                      size_t len, int nranks, float* scratch, float* acc, cudaStream_t s) {
+  const bool toOutput = c.kind != CompressedKind::kAllReduce;
+  DecodeSumArgs d{};
+  d.in = in;
+  d.segBytes = segBytes;
+  d.nseg = nseg;
+  d.len = len;
+  d.spec = c.spec;
+  d.divisor = c.op == tuttiAvg ? nranks : 0;
+  d.scratch = scratch;
+  d.out = toOutput ? c.recvbuff : acc;
+  d.dtype = toOutput ? c.dtype : tuttiFloat32;
+  return launched(launchDecodeSum(d, s), "decode-sum kernel");
+}
+
+// The reduced shard `acc` plus its owner's residual (the state's split `key`), encoded once
+// into `out`.
+Result encodeReducedShard(const CompressedCall& c, uint64_t key, float* acc, size_t len,
+                          uint8_t* out, size_t segBytes, cudaStream_t s) {
+  float* shardRes = nullptr;
+  if (c.state) {
+    TUTTI_TRY(prepareShardResidual(c.state, key, len, c.stream));
+    shardRes = c.state->shardResidual;
+  }
+  return encode(c, acc, tuttiFloat32, shardRes, uniformRule(len), 0, 1, out, segBytes, s);
+}
+
 Result runExactOnDevice(Comm* comm, const CompressedCall& c) {
   CollCall call;
   call.collective =
@@ -332,31 +362,12 @@ Result hierarchicalOnDevice(Comm* comm, const CompressedCall& c, const InterNode
   for (int k = 0; k < N; ++k) segDispls[k] = k * S;
   TUTTI_TRY(exchangeAmong(column, send, segCounts, segDispls, recv, segCounts, segDispls, c.stream,
                           "inter-node all-to-all of encoded segments"));
-  DecodeSumArgs d{};
-  d.in = recv;
-  d.segBytes = S;
-  d.nseg = N;
-  d.len = myLen;
-  d.spec = c.spec;
-  d.divisor = c.op == tuttiAvg ? P : 0;
-  d.scratch = scratch;
-  if (!allReduce) {  // ReduceScatter: the sum is the output
-    d.out = c.recvbuff;
-    d.dtype = c.dtype;
-    return launched(launchDecodeSum(d, s), "decode-sum kernel");
-  }
-  d.out = acc;
-  d.dtype = tuttiFloat32;
-  TUTTI_TRY(launched(launchDecodeSum(d, s), "decode-sum kernel"));
+  TUTTI_TRY(decodeSumShard(c, recv, S, N, myLen, P, scratch, acc, s));
+  if (!allReduce) return tuttiSuccess;  // ReduceScatter: the sum is the output
 
   // C: the reduced shard, plus the owner's residual, encoded once and sent to every rank of
   // column l; each decodes the N shards of the column into its output.
-  float* shardRes = nullptr;
-  if (c.state) {
-    TUTTI_TRY(prepareShardResidual(c.state, splitKey(c, P, me, true), myLen, c.stream));
-    shardRes = c.state->shardResidual;
-  }
-  TUTTI_TRY(encode(c, acc, tuttiFloat32, shardRes, uniformRule(myLen), 0, 1, mine, S, s));
+  TUTTI_TRY(encodeReducedShard(c, splitKey(c, P, me, true), acc, myLen, mine, S, s));
   std::vector<size_t> fromMine(N, 0);
   TUTTI_TRY(exchangeAmong(column, mine, segCounts, fromMine, gather, segCounts, segDispls, c.stream,
                           "inter-node exchange of encoded reduced shards"));
@@ -418,31 +429,11 @@ Result runCompressedDevice(Comm* comm, const CompressedCall& c) {
   // This rank's contribution, one segment per owner, then the all-to-all.
   TUTTI_TRY(encode(c, c.sendbuff, c.dtype, res, rule, 0, P, send, S, s));
   TUTTI_TRY(exchange(comm, Collective::kAllToAll, send, recv, S, c.stream));
-  DecodeSumArgs d{};
-  d.in = recv;
-  d.segBytes = S;
-  d.nseg = P;
-  d.len = myLen;
-  d.spec = c.spec;
-  d.divisor = c.op == tuttiAvg ? P : 0;
-  d.scratch = scratch;
-  if (!allReduce) {  // ReduceScatter: the sum is the output
-    d.out = c.recvbuff;
-    d.dtype = c.dtype;
-    return launched(launchDecodeSum(d, s), "decode-sum kernel");
-  }
-  d.out = acc;
-  d.dtype = tuttiFloat32;
-  TUTTI_TRY(launched(launchDecodeSum(d, s), "decode-sum kernel"));
+  TUTTI_TRY(decodeSumShard(c, recv, S, P, myLen, P, scratch, acc, s));
+  if (!allReduce) return tuttiSuccess;  // ReduceScatter: the sum is the output
 
   // The reduced shard, plus the owner's residual, encoded once and all-gathered.
-  float* shardRes = nullptr;
-  if (c.state) {
-    TUTTI_TRY(prepareShardResidual(c.state, splitKey(c, P, me, false), myLen, c.stream));
-    shardRes = c.state->shardResidual;
-  }
-  TUTTI_TRY(
-      encode(c, acc, tuttiFloat32, shardRes, uniformRule(myLen), 0, 1, gather + me * S, S, s));
+  TUTTI_TRY(encodeReducedShard(c, splitKey(c, P, me, false), acc, myLen, gather + me * S, S, s));
   TUTTI_TRY(exchange(comm, Collective::kAllGather, gather + me * S, gather, S, c.stream));
   return decodeOut(c, gather, S, P, rule, c.recvbuff, s);
 }
