@@ -8,7 +8,9 @@
 # Environment: BUILD_DIR (default build-cpu), MAX (64M), ITERS (20), WARMUP (5), TCP_SECONDS (3),
 # OUT (raw outputs, default $BUILD_DIR/netns-compare), OMPI_MCA (extra mpirun options for the
 # OpenMPI run, default "--mca mpi_yield_when_idle 1": its ranks otherwise busy-poll the few
-# cores that every rank here shares; set it empty for OpenMPI's defaults), TABLE_ONLY=1 (print
+# cores that every rank here shares; netns-mpirun.sh adds the same option to every run, Tutti's
+# included (its harness barrier is MPI's), unless given "--mca mpi_yield_when_idle 0", which
+# restores OpenMPI's busy polling), TABLE_ONLY=1 (print
 # the table from the raw outputs already in OUT).
 set -euo pipefail
 

@@ -36,8 +36,17 @@ done
 bind=(--bind-to none)
 for a in "${extra[@]}"; do [[ "$a" == --bind-to || "$a" == *hwloc_base_binding_policy* ]] && bind=(); done
 
+# OpenMPI idles by yielding unless the caller says otherwise: each namespace host looks like
+# a machine of its own with a core per rank, so OpenMPI busy-polls (without sched_yield) in
+# every blocking call, and its ranks' MPI_Barrier, the harness's timing barrier, kept the cores
+# from the ranks that had already left it: ~3 ms a timed loop, ~150 us on each of 20
+# iterations of an 8 B AllReduce over 2 hosts x 2 ranks (perf/NOTES.md, issue 11).
+idle=(--mca mpi_yield_when_idle 1)
+for a in "${extra[@]}"; do [[ "$a" == *yield_when_idle* ]] && idle=(); done
+
 ifname=tnet0
 args=(mpirun --allow-run-as-root -np "$np" --hostfile "$hostfile" --map-by slot "${bind[@]}"
+      "${idle[@]}"
       --mca plm_rsh_agent "$HERE/netns-rsh-agent.sh"
       --mca oob_tcp_if_include "$ifname" --mca btl_tcp_if_include "$ifname"
       -x TUTTI_SOCKET_IFNAME="=$ifname" "${extra[@]}" "$@")
