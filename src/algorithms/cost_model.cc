@@ -66,6 +66,10 @@ ModelParams ModelParams::defaults() {
   set(LinkClass::kShm, 0.5, 9.0, 0.5, 1.0, 0.2, 9.0);
   set(LinkClass::kSocket, 40.0, 1.0, 40.0, 1.0, 5.0, 1.0);
   p.gpuLaunchUs = 2.0;
+  // A node stage of the device hierarchical plans on the H200 (2 nodes x 2, 2026-12-02):
+  // hierarchical Reduce/Broadcast cost ~6 us more than flat at 8 B, AllGather/ReduceScatter
+  // (a stage plus layout copies on both sides) ~50 us; 10 us a stage sits between.
+  p.gpuStageUs = 10.0;
   p.cpuCallUs = 0.3;
   p.cpuReduceGBs = 20.0;
   for (double& e : p.eff) e = 0.8;
@@ -122,6 +126,8 @@ Result ModelParams::apply(const std::string& spec) {
                         item.c_str());
     } else if (scope == "gpu" && field == "launch") {
       gpuLaunchUs = v;
+    } else if (scope == "gpu" && field == "stage") {
+      gpuStageUs = v;
     } else if (scope == "cpu" && field == "call") {
       cpuCallUs = v;
     } else if (scope == "cpu" && field == "reduce_bw") {
@@ -155,8 +161,8 @@ std::string ModelParams::describe() const {
        << defaultBw[i] << ") GB/s, LL alpha " << l.llAlphaUs << " us x" << l.llBwFactor
        << ", per peer " << l.peerUs << " us\n";
   }
-  os << "gpu.launch " << gpuLaunchUs << " us, cpu.call " << cpuCallUs << " us, cpu.reduce_bw "
-     << cpuReduceGBs << " GB/s\n";
+  os << "gpu.launch " << gpuLaunchUs << " us, gpu.stage " << gpuStageUs << " us, cpu.call "
+     << cpuCallUs << " us, cpu.reduce_bw " << cpuReduceGBs << " GB/s\n";
   return os.str();
 }
 
@@ -172,6 +178,10 @@ std::string ModelShape::describe() const {
   if (nodes > 1) {
     os << ", between nodes " << linkClassName(interClass);
     if (interBw > 0) os << " " << interBw << " GB/s per rank";
+    if (deviceNodeStages) {
+      os << "; hierarchical node stages on the device, " << linkClassName(nodeClass);
+      if (nodeBw > 0) os << " " << nodeBw << " GB/s";
+    }
   }
   return os.str();
 }
@@ -219,6 +229,17 @@ Prediction predict(const ModelParams& p, const ModelShape& s, Collective c, Algo
   auto G = [&](double b) { return gpu ? 0.0 : xfer(b, p.cpuReduceGBs); };
   const int D = ceilLog2(n);
   const bool hier = N > 1 && L > 0;
+  // Node stages of hierarchical plans: the CPU executor's levels, or the device kernels when the
+  // hierarchical plan runs on device buffers (no CPU reduction, a stage cost instead).
+  const bool dev = s.deviceNodeStages;
+  const Cls node =
+      dev ? Cls{p.link[static_cast<int>(s.nodeClass)].alphaUs,
+                (s.nodeBw > 0 ? s.nodeBw : p.defaultBw[static_cast<int>(s.nodeClass)]) *
+                    p.eff[static_cast<int>(Algorithm::kHierarchical)],
+                p.link[static_cast<int>(s.nodeClass)].peerUs}
+          : ring;
+  auto Gn = [&](double b) { return dev ? 0.0 : G(b); };
+  const double stage = dev ? p.gpuStageUs : 0.0;
   double t = -1;
   switch (c) {
     case Collective::kAllReduce:
@@ -240,9 +261,9 @@ Prediction predict(const ModelParams& p, const ModelShape& s, Collective c, Algo
         }
         case Algorithm::kHierarchical:
           if (!hier) break;
-          t = o + 2.0 * (L - 1) * ring.a + xfer(2.0 * (L - 1) / L * S, ring.bw) +
+          t = o + 2.0 * (stage + (L - 1) * node.a) + xfer(2.0 * (L - 1) / L * S, node.bw) +
               2.0 * (N - 1) * inter.a + xfer(2.0 * (N - 1) / N * S / L, inter.bw) +
-              G((L - 1.0) / L * S + (N - 1.0) / N * S / L);
+              Gn((L - 1.0) / L * S) + G((N - 1.0) / N * S / L);
           break;
         default: break;
       }
@@ -260,9 +281,9 @@ Prediction predict(const ModelParams& p, const ModelShape& s, Collective c, Algo
           break;
         case Algorithm::kHierarchical:
           if (!hier) break;
-          t = o + (N - 1.0) * inter.a + xfer((N - 1.0) / N * S / L, inter.bw) + (L - 1.0) * ring.a +
-              xfer((L - 1.0) / L * S, ring.bw) +
-              (rs ? G((L - 1.0) / L * S + (N - 1.0) / N * S / L) : 0);
+          t = o + (N - 1.0) * inter.a + xfer((N - 1.0) / N * S / L, inter.bw) + stage +
+              (L - 1.0) * node.a + xfer((L - 1.0) / L * S, node.bw) +
+              (rs ? Gn((L - 1.0) / L * S) + G((N - 1.0) / N * S / L) : 0);
           break;
         default: break;
       }
@@ -294,8 +315,8 @@ Prediction predict(const ModelParams& p, const ModelShape& s, Collective c, Algo
           break;
         case Algorithm::kHierarchical:
           if (!hier) break;
-          t = o + ceilLog2(N) * (inter.a + xfer(S, inter.bw) + (red ? G(S) : 0)) +
-              ceilLog2(L) * (ring.a + xfer(S, ring.bw) + (red ? G(S) : 0));
+          t = o + ceilLog2(N) * (inter.a + xfer(S, inter.bw) + (red ? G(S) : 0)) + stage +
+              ceilLog2(L) * (node.a + xfer(S, node.bw) + (red ? Gn(S) : 0));
           break;
         default: break;
       }

@@ -39,6 +39,8 @@ struct ModelParams {
   LinkParams link[static_cast<int>(LinkClass::kCount)];
   double defaultBw[static_cast<int>(LinkClass::kCount)];  // when neither params nor topology say
   double gpuLaunchUs;   // once per GPU collective: launch and first flag round trip
+  double gpuStageUs;    // per node stage of a device hierarchical plan: its kernel, the layout
+                        // copies and the hand-over to or from the rail's proxy call
   double cpuCallUs;     // once per CPU-executor call
   double cpuReduceGBs;  // CPU executor: bytes of input combined per second (GB/s)
   double eff[static_cast<int>(Algorithm::kCount)];     // GPU bandwidth efficiency per algorithm
@@ -65,6 +67,13 @@ struct ModelShape {
   double directBw = 0;
   LinkClass interClass = LinkClass::kSocket;  // between nodes
   double interBw = 0;                         // per rank (NIC bandwidth / ranks sharing it)
+  // Device buffers across nodes (the GPU hierarchical executor): flat plans and the rail stage
+  // of hierarchical ones run on the CPU executor through the proxy, but the node stages of a
+  // hierarchical plan run on the device kernels: GPU links (nodeClass, nodeBw), reductions on
+  // the GPU, gpuStageUs each.
+  bool deviceNodeStages = false;
+  LinkClass nodeClass = LinkClass::kNvLink;
+  double nodeBw = 0;
   std::string describe() const;
 };
 

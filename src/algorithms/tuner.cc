@@ -235,8 +235,15 @@ Result Tuner::init(const TunerContext& ctx) {
     for (auto& byColl : logged_[e])
       for (auto& l : byColl) l.store(0);
   }
-  for (int b = 0; b < static_cast<int>(ModelBasis::kCount); ++b)
-    shapes_[b] = modelShapeFor(ctx, static_cast<ModelBasis>(b));
+  for (int e = 0; e < static_cast<int>(ExecutorKind::kCount); ++e)
+    shapes_[e] = modelShapeFor(ctx, basisOf(static_cast<ExecutorKind>(e)));
+  if (ctx.deviceNodeStages) {
+    ModelShape& proxy = shapes_[static_cast<int>(ExecutorKind::kGpuProxy)];
+    const ModelShape gpu = modelShapeFor(ctx, ModelBasis::kGpu);
+    proxy.deviceNodeStages = true;
+    proxy.nodeClass = gpu.ringClass;
+    proxy.nodeBw = gpu.ringBw;
+  }
   for (ExecutorKind e : executors_) buildTables(e);
   clearOverrides();
   if (!ctx.applyEnvOverrides) return tuttiSuccess;

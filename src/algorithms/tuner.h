@@ -46,6 +46,9 @@ struct TunerContext {
   // False for the library's own communicators: TUTTI_TUNE / TUTTI_ALGO / TUTTI_PROTO are the
   // user's choices for the user's communicators.
   bool applyEnvOverrides = true;
+  // The device executor runs hierarchical plans with their node stages on the device kernels
+  // (device buffers across nodes): the proxy kind's model prices those stages on GPU links.
+  bool deviceNodeStages = false;
 };
 
 struct TunerChoice {
@@ -94,7 +97,7 @@ class Tuner {
   const ModelParams& params() const { return params_; }
   // The cost basis an executor's predictions use, and its shape.
   static ModelBasis basisOf(ExecutorKind e);
-  const ModelShape& shape(ExecutorKind e) const { return shapes_[static_cast<int>(basisOf(e))]; }
+  const ModelShape& shape(ExecutorKind e) const { return shapes_[static_cast<int>(e)]; }
   Prediction predict(ExecutorKind e, Collective c, Algorithm a, Protocol p, size_t bytes) const;
   // (algorithm, protocol) pairs the model compares for this executor and collective.
   std::vector<std::pair<Algorithm, Protocol>> candidates(ExecutorKind e, Collective c) const;
@@ -111,7 +114,7 @@ class Tuner {
   int nranks_ = 1;
   int ringChannels_ = 1;
   ModelParams params_;
-  ModelShape shapes_[static_cast<int>(ModelBasis::kCount)];
+  ModelShape shapes_[static_cast<int>(ExecutorKind::kCount)];
   const Capabilities* caps_[static_cast<int>(ExecutorKind::kCount)] = {};
   std::vector<TuneRange> tables_[static_cast<int>(ExecutorKind::kCount)]
                                 [static_cast<int>(Collective::kCount)];

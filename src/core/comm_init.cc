@@ -142,6 +142,7 @@ Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
                 cfg.device);
     tc.executors.push_back(comm->executors.device->kind());
     tc.primary = comm->executors.device->kind();
+    tc.deviceNodeStages = comm->executors.device->nodePart() != nullptr;
   }
   TUTTI_TRY(comm->tuner.init(tc));
   TUTTI_CHECK(comm->bootstrap->barrier(), "final init barrier");

@@ -170,8 +170,8 @@ TEST(GpuExecutorChoice, FlatAcrossGpuNodesStaysOnTheProxy) {
     EXPECT_FALSE(ranOnNodeKernels(logs, c)) << collectiveName(c) << " ran a node stage";
 }
 
-// The tuner's choice across GPU nodes at 256 KiB per rank is the hierarchical form (at tens of
-// MiB its CPU-priced model prefers chain for Broadcast and Reduce).
+// The tuner's choice across GPU nodes at 256 KiB per rank is the hierarchical form (its model
+// prices the node stages on the device: tests/unit/tuner_model_test.cc has the larger sizes).
 TEST(GpuExecutorChoice, TunerPicksHierarchicalAcrossGpuNodes) {
   SKIP_WITHOUT_GPUS(4);
   const std::string logs = runAcrossGpuNodes("", "", 65539, nullptr);

@@ -407,6 +407,45 @@ TEST(Tuner, EnvOverridesTheModel) {
   }
 }
 
+// Device buffers across nodes: the proxy kind's hierarchical plans run their node stages on the
+// device kernels (GPU link, no CPU reduction, gpu.stage each); flat plans stay CPU-priced.
+TEST(Tuner, DeviceNodeStagesAcrossGpuNodes) {
+  TunerContext ctx = cpuContext(4, 2);
+  ctx.executors = {ExecutorKind::kCpu, ExecutorKind::kGpuProxy};
+  ctx.primary = ExecutorKind::kGpuProxy;
+  Tuner before;
+  ASSERT_EQ(before.init(ctx), tuttiSuccess) << lastError();
+  ctx.deviceNodeStages = true;
+  Tuner t;
+  ASSERT_EQ(t.init(ctx), tuttiSuccess) << lastError();
+  const ModelShape& s = t.shape(ExecutorKind::kGpuProxy);
+  EXPECT_TRUE(s.deviceNodeStages);
+  EXPECT_EQ(s.nodeClass, LinkClass::kNvLink);
+  EXPECT_FALSE(t.shape(ExecutorKind::kCpu).deviceNodeStages);
+  EXPECT_NE(s.describe().find("node stages on the device"), std::string::npos) << s.describe();
+
+  // By hand: Reduce of S over 2 nodes of 2, hierarchical = the rail step on the socket with a
+  // CPU reduction, plus one device stage over NVLink (default bandwidth x hierarchical.eff).
+  const ModelParams p = ModelParams::defaults();
+  const double S = 16 * MiB;
+  const double nvBw = 478.125 * 0.8;
+  EXPECT_NEAR(t.predict(ExecutorKind::kGpuProxy, Collective::kReduce, Algorithm::kHierarchical,
+                        Protocol::kSimple, static_cast<size_t>(S))
+                  .us,
+              p.cpuCallUs + (40 + S / 1000 + S / 20000) + 10 + (1.0 + S / (nvBw * 1000)), 1e-6);
+  // Measured on the H200 (2 GPU nodes of 2, 2026-12-02): at 16 MiB hierarchical Reduce 2.57 GB/s,
+  // chain 1.58; the CPU-priced node stage had made the tuner take chain.
+  EXPECT_EQ(before.decide(ExecutorKind::kGpuProxy, Collective::kReduce, 16u << 20).algorithm,
+            Algorithm::kChain);
+  for (Collective c : {Collective::kReduce, Collective::kBroadcast, Collective::kAllReduce,
+                       Collective::kAllGather, Collective::kReduceScatter})
+    EXPECT_EQ(t.decide(ExecutorKind::kGpuProxy, c, 16u << 20).algorithm, Algorithm::kHierarchical)
+        << collectiveName(c);
+  // An 8-byte AllReduce stays one flat exchange: two device stages cost more than they save.
+  EXPECT_EQ(t.decide(ExecutorKind::kGpuProxy, Collective::kAllReduce, 8).algorithm,
+            Algorithm::kDirect);
+}
+
 // What ran is logged once per executor, collective, algorithm and power-of-two size bucket.
 TEST(Tuner, LogsWhatRanOncePerSizeBucket) {
   char path[] = "/tmp/tutti-noteran-XXXXXX";
