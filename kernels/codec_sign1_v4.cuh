@@ -180,7 +180,7 @@ __device__ __forceinline__ Sign1Raw sign1Fetch(const uint8_t* seg, size_t scaleO
 }
 
 template <typename T, int B>
-__global__ void __launch_bounds__(kCodecThreads, B == 32 ? 4 : 3)
+__global__ void __launch_bounds__(kCodecThreads, B == 32 ? 4 : 1)
     decodeSumSign1Kernel(DecodeSumArgs a) {
   const int lane = threadIdx.x & 31, h = lane & 7, g = lane >> 3;
   const size_t warp = (static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;

@@ -5,6 +5,8 @@
 // sums in rank order (one launch per segment keeps the order), outputs zero-filled first.
 // Segments arrive from peers: an index out of range or not increasing is skipped, never
 // written (the CPU path reports it as an error; docs/compression.md).
+#include <algorithm>
+
 #include "codec_device.cuh"
 
 namespace tutti {
@@ -103,13 +105,14 @@ __global__ void __launch_bounds__(kTopKThreads) topkEncodeKernel(EncodeArgs a) {
 }
 
 // v4 (CodecKernels::kV4): the same selection over many thread blocks per segment. Three
-// histogram passes (key bits 30..20, 19..9, 8..0; shared-memory histograms, lanes with the
-// same digit adding once) each followed by a one-block digit choice, as the 1-block kernel and
-// the CPU do; then a count pass per tile of kTopKTile elements (keys above the threshold, keys
-// equal to it), an exclusive scan of the tile counts, and a write pass in which each tile puts
-// its kept elements at its offset in index order (the first `need` ties by index, as the CPU).
-// Scratch per segment (stream-ordered, kTopKScratch bytes + 8 per tile): the selection state,
-// the global histogram and the tile counts.
+// histogram passes (key bits 30..20, 19..9, 8..0; shared-memory histograms flushed into a
+// global one, ~2048 blocks so that a hot bin takes few global atomics), each followed by a
+// one-block digit choice as the 1-block kernel and the CPU make it; then a count pass per tile
+// of kTopKTile elements (keys above the threshold, keys equal to it), an exclusive scan of the
+// tile counts, and a write pass in which each tile puts its kept elements at its offset in
+// index order (the first `need` ties by index, as the CPU). 5 reads of the input, each by the
+// whole GPU. Scratch per segment (cudaMallocAsync on the stream, freed after the last kernel):
+// the selection state, the global histogram and 2 counts per tile.
 constexpr int kTopKBlock = 256, kTopKBins = 2048, kTopKSteps = 8;
 constexpr size_t kTopKTile = 4 * kTopKBlock * kTopKSteps;  // elements per tile
 constexpr int kTopKShift[3] = {20, 9, 0}, kTopKWidth[3] = {11, 11, 9};
@@ -197,7 +200,6 @@ template <typename T>
 __global__ void __launch_bounds__(kTopKBlock)
     topkHistPass(EncodeArgs a, TopKScratch sc, int shift, int width) {
   __shared__ uint32_t h[kTopKBins];
-  const int lane = threadIdx.x & 31;
   const uint32_t digitMask = (1u << width) - 1u;
   for (int j = blockIdx.y; j < a.nseg; j += gridDim.y) {
     const codec::SegmentSpan sp = a.rule.span(a.firstSeg + j);
@@ -209,21 +211,15 @@ __global__ void __launch_bounds__(kTopKBlock)
     for (int d = threadIdx.x; d < kTopKBins; d += blockDim.x) h[d] = 0;
     __syncthreads();
     const size_t stride = 4 * static_cast<size_t>(gridDim.x) * blockDim.x;
-    for (size_t i = 4 * (static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x);
-         i - 4 * threadIdx.x < sp.len; i += stride) {  // whole blocks iterate: shuffles below
+    for (size_t i = 4 * (static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x); i < sp.len;
+         i += stride) {
       float v[4];
       bool ok[4];
       topkLoad4<T>(in, res, vec, i, sp.len, v, ok);
 #pragma unroll
       for (int e = 0; e < 4; ++e) {
         const uint32_t key = codec::topkKey(v[e]);
-        const bool act = ok[e] && (key & st.mask) == st.prefix;
-        const uint32_t digit = (key >> shift) & digitMask;
-        const unsigned active = __ballot_sync(0xffffffffu, act);
-        if (act) {
-          const unsigned peers = __match_any_sync(active, digit);
-          if ((peers & ((1u << lane) - 1u)) == 0) atomicAdd(&h[digit], __popc(peers));
-        }
+        if (ok[e] && (key & st.mask) == st.prefix) atomicAdd(&h[(key >> shift) & digitMask], 1u);
       }
     }
     __syncthreads();
@@ -419,7 +415,8 @@ cudaError_t topkEncodeMultiBlock(const EncodeArgs& a, cudaStream_t s) {
   cudaError_t e = cudaMallocAsync(reinterpret_cast<void**>(&sc.base), sc.stride * a.nseg, s);
   if (e != cudaSuccess) return e;
   topkInit<<<a.nseg, kTopKBlock, 0, s>>>(a, sc);
-  const dim3 passGrid = segmentGrid((maxLen + 15) / 16, a.nseg);
+  dim3 passGrid = segmentGrid((maxLen + 15) / 16, a.nseg);
+  passGrid.x = std::min(passGrid.x, std::max(1u, 2048u / passGrid.y));
   for (int pass = 0; pass < 3; ++pass) {
     topkHistPass<T><<<passGrid, kTopKBlock, 0, s>>>(a, sc, kTopKShift[pass], kTopKWidth[pass]);
     topkChooseDigit<<<a.nseg, kTopKBlock, 0, s>>>(a, sc, kTopKShift[pass], kTopKWidth[pass]);
