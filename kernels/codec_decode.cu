@@ -2,6 +2,7 @@
 // elements, the segments of all ranks summed in rank order (as the CPU does, so the sums are the
 // same bits), or each segment decoded into its span of the output.
 #include "codec_device.cuh"
+#include "codec_sign1_v4.cuh"
 
 namespace tutti {
 namespace codec_detail {
@@ -146,8 +147,41 @@ struct DecodeOutRun {
   }
 };
 
+template <typename T, int B>
+cudaError_t decodeSumSign1As(const DecodeSumArgs& a, cudaStream_t s) {
+  const size_t warps = a.len / kSign1SumChunk;
+  decodeSumSign1Kernel<T, B><<<gridFor(32 * (warps > 0 ? warps : 1)), kCodecThreads, 0, s>>>(a);
+  return cudaGetLastError();
+}
+
+// v4: the 1-bit kernel of codec_sign1_v4.cuh (segments 16-byte aligned for its bit loads) and
+// the fp8 readers with fp16 conversions; the other codecs as v3.
+template <typename T>
+cudaError_t decodeSumV4(const DecodeSumArgs& a, cudaStream_t s) {
+  using V3 = DecodeSumRun<T, CodecKernels::kV3>;
+  switch (a.spec.codec) {
+    case tuttiCodecFp8E4M3:
+      return withBlockReader<V3, Fp8ReaderV4Of<Fp8E4M3Dev>::template Reader>(a, s);
+    case tuttiCodecFp8E5M2:
+      return withBlockReader<V3, Fp8ReaderV4Of<Fp8E5M2Dev>::template Reader>(a, s);
+    case tuttiCodecSign1:
+      if (reinterpret_cast<uintptr_t>(a.in) % 16 == 0 && a.segBytes % 16 == 0 &&
+          reinterpret_cast<uintptr_t>(a.out) % (4 * sizeof(T)) == 0) {
+        switch (a.spec.block) {
+          case 32: return decodeSumSign1As<T, 32>(a, s);
+          case 64: return decodeSumSign1As<T, 64>(a, s);
+          default: return decodeSumSign1As<T, 128>(a, s);
+        }
+      }
+      break;
+    default: break;
+  }
+  return withReader<V3>(a, s);
+}
+
 template <typename T>
 cudaError_t decodeSumTyped(const DecodeSumArgs& a, CodecKernels k, cudaStream_t s) {
+  if (k == CodecKernels::kV4) return decodeSumV4<T>(a, s);
   if (k == CodecKernels::kV2 || (k == CodecKernels::kBest && a.spec.codec == tuttiCodecSign1))
     return withReader<DecodeSumRun<T, CodecKernels::kV2>>(a, s);
   return withReader<DecodeSumRun<T, CodecKernels::kV3>>(a, s);

@@ -112,6 +112,71 @@ __device__ __forceinline__ float residualOf(float v, float decoded) {
   return codec::isFiniteBits(v) && codec::isFiniteBits(decoded) ? codec::subRn(v, decoded) : 0.0f;
 }
 
+// Input as 4 elements at once (16 bytes of fp32), where it is aligned for that.
+template <typename T>
+struct Load4;
+template <>
+struct Load4<float> {
+  static constexpr size_t kAlign = 16;
+  static __device__ __forceinline__ float4 at(const void* p, size_t i) {
+    return *reinterpret_cast<const float4*>(static_cast<const float*>(p) + i);
+  }
+};
+template <typename H>
+struct Load4Half {
+  static constexpr size_t kAlign = 8;
+  static __device__ __forceinline__ float4 at(const void* p, size_t i) {
+    const uint2 w = *reinterpret_cast<const uint2*>(static_cast<const H*>(p) + i);
+    H h[4];
+    memcpy(h, &w, sizeof(w));
+    return make_float4(toFloat(h[0]), toFloat(h[1]), toFloat(h[2]), toFloat(h[3]));
+  }
+};
+template <>
+struct Load4<Half> : Load4Half<Half> {};
+template <>
+struct Load4<BFloat16> : Load4Half<BFloat16> {};
+
+// Elements i .. i + 3 of a segment (input + residual, zeros at and past len), i % 4 == 0.
+template <typename T>
+__device__ __forceinline__ void loadGroup(const T* in, const float* res, size_t i, size_t len,
+                                          float (&v)[4]) {
+  if (i + 4 <= len) {
+    const float4 x = Load4<T>::at(in, i);
+    v[0] = x.x, v[1] = x.y, v[2] = x.z, v[3] = x.w;
+    if (res) {
+      const float4 r = *reinterpret_cast<const float4*>(res + i);
+      v[0] = codec::addRn(v[0], r.x);
+      v[1] = codec::addRn(v[1], r.y);
+      v[2] = codec::addRn(v[2], r.z);
+      v[3] = codec::addRn(v[3], r.w);
+    }
+    return;
+  }
+#pragma unroll
+  for (int e = 0; e < 4; ++e) {
+    v[e] = 0.0f;
+    if (i + e < len) {
+      v[e] = loadAsFloat<T>(in, i + e);
+      if (res) v[e] = codec::addRn(v[e], res[i + e]);
+    }
+  }
+}
+
+// res[i + e] = what encoding v[e] as d[e] lost, for the elements of the group before len.
+__device__ __forceinline__ void storeResidual4(float* res, size_t i, size_t len,
+                                               const float (&v)[4], const float (&d)[4]) {
+  if (i + 4 <= len) {
+    *reinterpret_cast<float4*>(res + i) =
+        make_float4(residualOf(v[0], d[0]), residualOf(v[1], d[1]), residualOf(v[2], d[2]),
+                    residualOf(v[3], d[3]));
+    return;
+  }
+#pragma unroll
+  for (int e = 0; e < 4; ++e)
+    if (i + e < len) res[i + e] = residualOf(v[e], d[e]);
+}
+
 // Element math of the block codecs on the device. encode and decode are the shared functions
 // of codecs/*.h; encode4 and decode4 are the same functions on 4 elements whose codes are one
 // little-endian word, written for the GPU's instruction set (perf/gpu_codec_bench checks them
@@ -185,6 +250,47 @@ struct Fp8Dev {
       const bool special = E4 ? (c & 0x7fu) == 0x7fu : (c & 0x7cu) == 0x7cu;
       v[e] = special ? Format::decodeRaw(static_cast<uint8_t>(c)) : codec::mulRn(x, s);
     }
+  }
+
+  // decode4 of v4 (CodecKernels::kV4). decode4 wrote each element's special case as a select,
+  // so the generic decodeRaw ran for every element (e5m2's, with its infinities, is the longer:
+  // e5m2 decode-sum 61% of a copy, e4m3 70%). Here codes go to fp16 (e5m2 is fp16's top byte;
+  // e4m3 by the sm_89 conversion, exact: every e4m3 value is an fp16), then to fp32 (exact) and
+  // times the scale; NaN and infinity codes (rare) take decodeRaw on a branch.
+  static __device__ __forceinline__ float2 halves(uint32_t h2) {
+    float lo, hi;
+    asm("{.reg .f16 l, h;\n\tmov.b32 {l, h}, %2;\n\tcvt.f32.f16 %0, l;\n\tcvt.f32.f16 %1, h;}"
+        : "=f"(lo), "=f"(hi)
+        : "r"(h2));
+    return make_float2(lo, hi);
+  }
+  // Codes of bytes 0, 1 (hi = false) or 2, 3 of w as an fp16 pair.
+  static __device__ __forceinline__ uint32_t halfPair(uint32_t w, bool hi) {
+    if (!E4) return __byte_perm(w, 0, hi ? 0x3424 : 0x1404);
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 890
+    uint32_t d;
+    const unsigned short c = static_cast<unsigned short>(hi ? w >> 16 : w & 0xffffu);
+    asm("cvt.rn.f16x2.e4m3x2 %0, %1;" : "=r"(d) : "h"(c));
+    return d;
+#else
+    return 0;  // not used: decode4Half takes decode4 before sm_89
+#endif
+  }
+  static __device__ __forceinline__ void decode4Half(uint32_t w, float s, float (&v)[4]) {
+#if !defined(__CUDA_ARCH__) || __CUDA_ARCH__ < 890
+    if (E4) return decode4(w, s, v);
+#endif
+    const float2 a = halves(halfPair(w, false)), b = halves(halfPair(w, true));
+    v[0] = codec::mulRn(a.x, s);
+    v[1] = codec::mulRn(a.y, s);
+    v[2] = codec::mulRn(b.x, s);
+    v[3] = codec::mulRn(b.y, s);
+    const uint32_t special =
+        E4 ? __vcmpeq4(w & 0x7f7f7f7fu, 0x7f7f7f7fu) : __vcmpeq4(w & 0x7c7c7c7cu, 0x7c7c7c7cu);
+    if (special)
+#pragma unroll
+      for (int e = 0; e < 4; ++e)
+        if (special >> (8 * e) & 1u) v[e] = Format::decodeRaw(static_cast<uint8_t>(w >> (8 * e)));
   }
 };
 using Fp8E4M3Dev = Fp8Dev<codec::Fp8E4M3Format, true>;
@@ -294,6 +400,19 @@ template <typename Elem>
 struct ScaledReaderOf {
   template <int B>
   using Reader = ScaledReader<Elem, B>;
+};
+// The fp8 reader of v4 (decode4Half).
+template <typename Elem, int B>
+struct Fp8ReaderV4 : ScaledReader<Elem, B> {
+  using ScaledReader<Elem, B>::ScaledReader;
+  static __device__ __forceinline__ void unpack4(const CodeWord& r, float (&v)[4]) {
+    Elem::decode4Half(r.w, r.s, v);
+  }
+};
+template <typename Elem>
+struct Fp8ReaderV4Of {
+  template <int B>
+  using Reader = Fp8ReaderV4<Elem, B>;
 };
 
 template <int B>

@@ -3,6 +3,7 @@
 // stores them (host_codec.cc), bit for bit.
 // Kernels of perf/gpu_codec_bench's table: perf/NOTES.md, "codec kernels".
 #include "codec_device.cuh"
+#include "codec_sign1_v4.cuh"
 
 namespace tutti {
 namespace codec_detail {
@@ -143,31 +144,6 @@ __global__ void encodeSign1Kernel(EncodeArgs a) {
   }
 }
 
-// Input as 4 elements at once (16 bytes of fp32), where it is aligned for that.
-template <typename T>
-struct Load4;
-template <>
-struct Load4<float> {
-  static constexpr size_t kAlign = 16;
-  static __device__ __forceinline__ float4 at(const void* p, size_t i) {
-    return *reinterpret_cast<const float4*>(static_cast<const float*>(p) + i);
-  }
-};
-template <typename H>
-struct Load4Half {
-  static constexpr size_t kAlign = 8;
-  static __device__ __forceinline__ float4 at(const void* p, size_t i) {
-    const uint2 w = *reinterpret_cast<const uint2*>(static_cast<const H*>(p) + i);
-    H h[4];
-    memcpy(h, &w, sizeof(w));
-    return make_float4(toFloat(h[0]), toFloat(h[1]), toFloat(h[2]), toFloat(h[3]));
-  }
-};
-template <>
-struct Load4<Half> : Load4Half<Half> {};
-template <>
-struct Load4<BFloat16> : Load4Half<BFloat16> {};
-
 // v3: lane l of a warp holds 4 consecutive elements of a step of 128 (one 16-byte load, codes
 // stored as one 32-bit word), a block of B elements is G = B / 4 lanes, and a warp takes
 // R = 8 steps per iteration: 8 loads of 16 bytes in flight per lane, NB = 8 * 128 / B blocks.
@@ -175,46 +151,6 @@ struct Load4<BFloat16> : Load4Half<BFloat16> {};
 // shuffles it back. Per element that leaves the codec's rounding and ~1.5 shuffles (v2: a
 // 5-shuffle reduction and 2 shuffles per element, one element per lane).
 constexpr int kVecSteps = 8;
-
-// Elements i .. i + 3 of a segment (input + residual, zeros at and past len), i % 4 == 0.
-template <typename T>
-__device__ __forceinline__ void loadGroup(const T* in, const float* res, size_t i, size_t len,
-                                          float (&v)[4]) {
-  if (i + 4 <= len) {
-    const float4 x = Load4<T>::at(in, i);
-    v[0] = x.x, v[1] = x.y, v[2] = x.z, v[3] = x.w;
-    if (res) {
-      const float4 r = *reinterpret_cast<const float4*>(res + i);
-      v[0] = codec::addRn(v[0], r.x);
-      v[1] = codec::addRn(v[1], r.y);
-      v[2] = codec::addRn(v[2], r.z);
-      v[3] = codec::addRn(v[3], r.w);
-    }
-    return;
-  }
-#pragma unroll
-  for (int e = 0; e < 4; ++e) {
-    v[e] = 0.0f;
-    if (i + e < len) {
-      v[e] = loadAsFloat<T>(in, i + e);
-      if (res) v[e] = codec::addRn(v[e], res[i + e]);
-    }
-  }
-}
-
-// res[i + e] = what encoding v[e] as d[e] lost, for the elements of the group before len.
-__device__ __forceinline__ void storeResidual4(float* res, size_t i, size_t len,
-                                               const float (&v)[4], const float (&d)[4]) {
-  if (i + 4 <= len) {
-    *reinterpret_cast<float4*>(res + i) =
-        make_float4(residualOf(v[0], d[0]), residualOf(v[1], d[1]), residualOf(v[2], d[2]),
-                    residualOf(v[3], d[3]));
-    return;
-  }
-#pragma unroll
-  for (int e = 0; e < 4; ++e)
-    if (i + e < len) res[i + e] = residualOf(v[e], d[e]);
-}
 
 // Of a value held alike by each block's G lanes in every step: lane t gets block t's.
 template <int G>
@@ -468,6 +404,12 @@ cudaError_t encodeScaled(const EncodeArgs& a, size_t maxLen, CodecKernels k, cud
 
 template <typename T, int B>
 cudaError_t encodeSign1As(const EncodeArgs& a, size_t maxLen, CodecKernels k, cudaStream_t s) {
+  if (k == CodecKernels::kV4 && vectorizable<T>(a)) {
+    constexpr int R = sign1PairRounds<B>();
+    const size_t warps = ((maxLen + B - 1) / B + R * kSign1Pairs - 1) / (R * kSign1Pairs);
+    encodeSign1PairKernel<T, B, R><<<segmentGrid(32 * warps, a.nseg), kCodecThreads, 0, s>>>(a);
+    return cudaGetLastError();
+  }
   const bool v3 = k == CodecKernels::kV3 || (k == CodecKernels::kBest && !a.residual);
   if (v3 && vectorizable<T>(a)) {
     const size_t warps = (maxLen + 128 * kVecSteps - 1) / (128 * kVecSteps);
@@ -507,7 +449,7 @@ cudaError_t encodeTyped(const EncodeArgs& a, CodecKernels k, cudaStream_t s) {
 }  // namespace codec_detail
 
 cudaError_t launchEncode(const EncodeArgs& a, cudaStream_t stream, CodecKernels k) {
-  if (a.spec.codec == tuttiCodecTopK) return launchTopKEncode(a, stream);
+  if (a.spec.codec == tuttiCodecTopK) return launchTopKEncode(a, stream, k);
   switch (a.dtype) {
     case tuttiFloat32: return codec_detail::encodeTyped<float>(a, k, stream);
     case tuttiFloat16: return codec_detail::encodeTyped<Half>(a, k, stream);

@@ -14,12 +14,14 @@
 
 namespace tutti {
 
-// Which generation of the codec kernels runs: kBest (the default), kV3 or the kernels of
-// perf/NOTES.md's v2 column, kept so that perf/gpu_codec_bench times both in one run (issue 12).
-// kV3 changes the block encoders and decode-sum (top-k is the same in both); both give the CPU
-// codecs' bits. kBest is kV3 except where v2 measured faster on the H200 (2026-12-02): 1-bit
-// decode-sum (45% vs 31% of a copy) and 1-bit encode with a residual (83% vs 66%).
-enum class CodecKernels { kV2, kV3, kBest };
+// Which generation of the codec kernels runs: kBest (the default), or one generation of
+// perf/NOTES.md's "codec kernels" table, kept so that perf/gpu_codec_bench times them side by
+// side in one run (issue 12). All give the CPU codecs' bits. kV3 changed the block encoders and
+// decode-sum; kV4 is kV3 with new 1-bit encode and decode-sum kernels (block sums of 2 lanes),
+// fp8 decode-sum through fp16 conversions, and a multi-block top-k encode. kBest is kV3 except
+// where v2 measured faster on the H200 (2026-12-02): 1-bit decode-sum (45% vs 31% of a copy)
+// and 1-bit encode with a residual (83% vs 66%); v4 is not measured yet.
+enum class CodecKernels { kV2, kV3, kV4, kBest };
 
 // Encodes `nseg` segments: segment j covers input elements rule.span(j) and goes to
 // out + j * segBytes. With `residual` (fp32, indexed like the input), each element encoded is
@@ -70,7 +72,10 @@ struct DecodeOutArgs {
 cudaError_t launchDecodeOut(const DecodeOutArgs& a, cudaStream_t stream);
 
 // Top-k (codec_topk.cu): the same three operations for tuttiCodecTopK.
-cudaError_t launchTopKEncode(const EncodeArgs& a, cudaStream_t stream);
+// Encoding: kV4 selects over many thread blocks per segment (stream-ordered scratch from
+// cudaMallocAsync); the others take one thread block per segment.
+cudaError_t launchTopKEncode(const EncodeArgs& a, cudaStream_t stream,
+                             CodecKernels k = CodecKernels::kBest);
 cudaError_t launchTopKDecodeSum(const DecodeSumArgs& a, cudaStream_t stream);
 cudaError_t launchTopKDecodeOut(const DecodeOutArgs& a, cudaStream_t stream);
 
