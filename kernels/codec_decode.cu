@@ -195,6 +195,7 @@ cudaError_t decodeOutTyped(const DecodeOutArgs& a, cudaStream_t s) {
 }  // namespace codec_detail
 
 cudaError_t launchDecodeSum(const DecodeSumArgs& a, cudaStream_t stream, CodecKernels k) {
+  k = codecKernelsFor(k);
   if (a.spec.codec == tuttiCodecTopK) return launchTopKDecodeSum(a, stream);
   if (a.len == 0) return cudaSuccess;
   switch (a.dtype) {

@@ -2,6 +2,10 @@
 // over blocks of B elements, scales from warp reductions, codes stored as the CPU encoder
 // stores them (host_codec.cc), bit for bit.
 // Kernels of perf/gpu_codec_bench's table: perf/NOTES.md, "codec kernels".
+#include <stdlib.h>
+
+#include <string>
+
 #include "codec_device.cuh"
 #include "codec_sign1_v4.cuh"
 
@@ -448,7 +452,20 @@ cudaError_t encodeTyped(const EncodeArgs& a, CodecKernels k, cudaStream_t s) {
 
 }  // namespace codec_detail
 
+CodecKernels codecKernelsFor(CodecKernels k) {
+  static const CodecKernels fromEnv = [] {
+    const char* e = getenv("TUTTI_CODEC_KERNELS");
+    const std::string v = e ? e : "";
+    return v == "v2"   ? CodecKernels::kV2
+           : v == "v3" ? CodecKernels::kV3
+           : v == "v4" ? CodecKernels::kV4
+                       : CodecKernels::kBest;
+  }();
+  return k == CodecKernels::kBest ? fromEnv : k;
+}
+
 cudaError_t launchEncode(const EncodeArgs& a, cudaStream_t stream, CodecKernels k) {
+  k = codecKernelsFor(k);
   if (a.spec.codec == tuttiCodecTopK) return launchTopKEncode(a, stream, k);
   switch (a.dtype) {
     case tuttiFloat32: return codec_detail::encodeTyped<float>(a, k, stream);

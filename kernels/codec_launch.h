@@ -22,6 +22,10 @@ namespace tutti {
 // where v2 measured faster on the H200 (2026-12-02): 1-bit decode-sum (45% vs 31% of a copy)
 // and 1-bit encode with a residual (83% vs 66%); v4 is not measured yet.
 enum class CodecKernels { kV2, kV3, kV4, kBest };
+// kBest, unless TUTTI_CODEC_KERNELS=v2|v3|v4 names one generation for the library's calls (so
+// the GPU tests can check a generation's bits through the library before it becomes kBest);
+// any other k is returned as it is.
+CodecKernels codecKernelsFor(CodecKernels k);
 
 // Encodes `nseg` segments: segment j covers input elements rule.span(j) and goes to
 // out + j * segBytes. With `residual` (fp32, indexed like the input), each element encoded is

@@ -515,6 +515,7 @@ cudaError_t topkDecodeOutTyped(const DecodeOutArgs& a, cudaStream_t s) {
 }  // namespace codec_detail
 
 cudaError_t launchTopKEncode(const EncodeArgs& a, cudaStream_t stream, CodecKernels k) {
+  k = codecKernelsFor(k);
   if (a.nseg == 0) return cudaSuccess;
   switch (a.dtype) {
     case tuttiFloat32: return codec_detail::topkEncodeTyped<float>(a, k, stream);
