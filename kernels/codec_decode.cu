@@ -182,8 +182,7 @@ cudaError_t decodeSumV4(const DecodeSumArgs& a, cudaStream_t s) {
 template <typename T>
 cudaError_t decodeSumTyped(const DecodeSumArgs& a, CodecKernels k, cudaStream_t s) {
   if (k == CodecKernels::kV4) return decodeSumV4<T>(a, s);
-  if (k == CodecKernels::kV2 || (k == CodecKernels::kBest && a.spec.codec == tuttiCodecSign1))
-    return withReader<DecodeSumRun<T, CodecKernels::kV2>>(a, s);
+  if (k == CodecKernels::kV2) return withReader<DecodeSumRun<T, CodecKernels::kV2>>(a, s);
   return withReader<DecodeSumRun<T, CodecKernels::kV3>>(a, s);
 }
 

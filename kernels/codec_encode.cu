@@ -414,7 +414,7 @@ cudaError_t encodeSign1As(const EncodeArgs& a, size_t maxLen, CodecKernels k, cu
     encodeSign1PairKernel<T, B, R><<<segmentGrid(32 * warps, a.nseg), kCodecThreads, 0, s>>>(a);
     return cudaGetLastError();
   }
-  const bool v3 = k == CodecKernels::kV3 || (k == CodecKernels::kBest && !a.residual);
+  const bool v3 = k == CodecKernels::kV3;
   if (v3 && vectorizable<T>(a)) {
     const size_t warps = (maxLen + 128 * kVecSteps - 1) / (128 * kVecSteps);
     encodeSign1VecKernel<T, B><<<segmentGrid(32 * warps, a.nseg), kCodecThreads, 0, s>>>(a);
@@ -459,7 +459,7 @@ CodecKernels codecKernelsFor(CodecKernels k) {
     return v == "v2"   ? CodecKernels::kV2
            : v == "v3" ? CodecKernels::kV3
            : v == "v4" ? CodecKernels::kV4
-                       : CodecKernels::kBest;
+                       : CodecKernels::kV4;
   }();
   return k == CodecKernels::kBest ? fromEnv : k;
 }

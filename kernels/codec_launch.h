@@ -14,17 +14,15 @@
 
 namespace tutti {
 
-// Which generation of the codec kernels runs: kBest (the default), or one generation of
-// perf/NOTES.md's "codec kernels" table, kept so that perf/gpu_codec_bench times them side by
+// Which generation of the codec kernels runs: kBest (the library's choice), or one generation
+// of perf/NOTES.md's "codec kernels" table, kept so that perf/gpu_codec_bench times them side by
 // side in one run (issue 12). All give the CPU codecs' bits. kV3 changed the block encoders and
 // decode-sum; kV4 is kV3 with new 1-bit encode and decode-sum kernels (block sums of 2 lanes),
-// fp8 decode-sum through fp16 conversions, and a multi-block top-k encode. kBest is kV3 except
-// where v2 measured faster on the H200 (2026-12-02): 1-bit decode-sum (45% vs 31% of a copy)
-// and 1-bit encode with a residual (83% vs 66%); v4 is not measured yet.
+// fp8 decode-sum through fp16 conversions, and a multi-block top-k encode. kBest is kV4: on the
+// H200 (2026-12-02 23:25 UTC) it was the fastest or within 3% of it in every kernel.
 enum class CodecKernels { kV2, kV3, kV4, kBest };
-// kBest, unless TUTTI_CODEC_KERNELS=v2|v3|v4 names one generation for the library's calls (so
-// the GPU tests can check a generation's bits through the library before it becomes kBest);
-// any other k is returned as it is.
+// The generation a call runs: k itself, or for kBest kV4 unless TUTTI_CODEC_KERNELS=v2|v3|v4
+// names another (for checking a generation's bits through the library's calls).
 CodecKernels codecKernelsFor(CodecKernels k);
 
 // Encodes `nseg` segments: segment j covers input elements rule.span(j) and goes to
