@@ -98,6 +98,36 @@ __device__ __forceinline__ void store4<BFloat16>(void* p, size_t i, const float 
   *reinterpret_cast<uint2*>(static_cast<BFloat16*>(p) + i) = w;
 }
 
+// The block encoders' grid: each warp takes its share of a segment's blocks in turn (warp,
+// nwarps over the whole grid), and blockIdx.y strides over the segments.
+struct WarpGrid {
+  int lane;
+  size_t warp, nwarps;
+};
+__device__ __forceinline__ WarpGrid warpGrid() {
+  return {static_cast<int>(threadIdx.x & 31),
+          (static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5,
+          (static_cast<size_t>(gridDim.x) * blockDim.x) >> 5};
+}
+
+// Segment j of an encode: its span of the input, its number of blocks of B, its wire bytes, its
+// input and its residual (null without error feedback).
+template <typename T>
+struct EncodeSegment {
+  codec::SegmentSpan sp;
+  size_t nb;
+  uint8_t* seg;
+  const T* in;
+  float* res;
+};
+template <typename T, int B>
+__device__ __forceinline__ EncodeSegment<T> encodeSegment(const EncodeArgs& a, int j) {
+  const codec::SegmentSpan sp = a.rule.span(a.firstSeg + j);
+  return {sp, (sp.len + B - 1) / B, a.out + j * a.segBytes,
+          static_cast<const T*>(a.input) + sp.offset,
+          a.residual ? a.residual + sp.offset : nullptr};
+}
+
 __device__ __forceinline__ int32_t warpMax(int32_t m) {
 #pragma unroll
   for (int off = 16; off >= 1; off >>= 1) {

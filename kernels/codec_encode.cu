@@ -42,13 +42,9 @@ template <typename T, typename Elem, int B>
 __global__ void encodeScaledKernel(EncodeArgs a) {
   using Code = typename Elem::Code;
   constexpr int K = B / 32, U = 256 / B;
-  const int lane = threadIdx.x & 31;
-  const size_t warp = (static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
-  const size_t nwarps = (static_cast<size_t>(gridDim.x) * blockDim.x) >> 5;
+  const auto [lane, warp, nwarps] = warpGrid();
   for (int j = blockIdx.y; j < a.nseg; j += gridDim.y) {
-    const codec::SegmentSpan sp = a.rule.span(a.firstSeg + j);
-    const size_t nb = (sp.len + B - 1) / B;
-    uint8_t* seg = a.out + j * a.segBytes;
+    const auto [sp, nb, seg, in, res] = encodeSegment<T, B>(a, j);
     for (size_t b0 = warp * U; b0 < nb; b0 += nwarps * U) {
       float v[U][K];
       loadBlocks<T, B>(a, sp, b0, lane, v);
@@ -92,13 +88,9 @@ __global__ void encodeScaledKernel(EncodeArgs a) {
 template <typename T, int B>
 __global__ void encodeSign1Kernel(EncodeArgs a) {
   constexpr int K = B / 32, U = 256 / B;
-  const int lane = threadIdx.x & 31;
-  const size_t warp = (static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
-  const size_t nwarps = (static_cast<size_t>(gridDim.x) * blockDim.x) >> 5;
+  const auto [lane, warp, nwarps] = warpGrid();
   for (int j = blockIdx.y; j < a.nseg; j += gridDim.y) {
-    const codec::SegmentSpan sp = a.rule.span(a.firstSeg + j);
-    const size_t nb = (sp.len + B - 1) / B;
-    uint8_t* seg = a.out + j * a.segBytes;
+    const auto [sp, nb, seg, in, res] = encodeSegment<T, B>(a, j);
     for (size_t b0 = warp * U; b0 < nb; b0 += nwarps * U) {
       float v[U][K];
       loadBlocks<T, B>(a, sp, b0, lane, v);
@@ -178,16 +170,10 @@ __device__ __forceinline__ float scatterBlock(float mine, int r, int lane) {
 template <typename T, typename Elem, int B>
 __global__ void __launch_bounds__(kCodecThreads) encodeScaledVecKernel(EncodeArgs a) {
   constexpr int G = B / 4, kPerIter = 128 * kVecSteps;
-  const int lane = threadIdx.x & 31;
-  const size_t warp = (static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
-  const size_t nwarps = (static_cast<size_t>(gridDim.x) * blockDim.x) >> 5;
+  const auto [lane, warp, nwarps] = warpGrid();
   for (int j = blockIdx.y; j < a.nseg; j += gridDim.y) {
-    const codec::SegmentSpan sp = a.rule.span(a.firstSeg + j);
-    const size_t nb = (sp.len + B - 1) / B;
-    uint8_t* seg = a.out + j * a.segBytes;
+    const auto [sp, nb, seg, in, res] = encodeSegment<T, B>(a, j);
     float* scales = reinterpret_cast<float*>(seg + nb * B);
-    const T* in = static_cast<const T*>(a.input) + sp.offset;
-    float* res = a.residual ? a.residual + sp.offset : nullptr;
     for (size_t c0 = warp * kPerIter; c0 < sp.len; c0 += nwarps * kPerIter) {
       float v[kVecSteps][4], amax[kVecSteps];
 #pragma unroll
@@ -258,17 +244,11 @@ __device__ __forceinline__ float sign1GroupSum(float (&p)[4], int lane) {
 template <typename T, int B>
 __global__ void __launch_bounds__(kCodecThreads) encodeSign1VecKernel(EncodeArgs a) {
   constexpr int G = B / 4, kPerIter = 128 * kVecSteps;
-  const int lane = threadIdx.x & 31;
+  const auto [lane, warp, nwarps] = warpGrid();
   const uint32_t groupMask = G == 32 ? 0xffffffffu : (1u << (G % 32)) - 1u;
-  const size_t warp = (static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
-  const size_t nwarps = (static_cast<size_t>(gridDim.x) * blockDim.x) >> 5;
   for (int j = blockIdx.y; j < a.nseg; j += gridDim.y) {
-    const codec::SegmentSpan sp = a.rule.span(a.firstSeg + j);
-    const size_t nb = (sp.len + B - 1) / B;
-    uint8_t* seg = a.out + j * a.segBytes;
+    const auto [sp, nb, seg, in, res] = encodeSegment<T, B>(a, j);
     float* scales = reinterpret_cast<float*>(seg + nb * B / 8);
-    const T* in = static_cast<const T*>(a.input) + sp.offset;
-    float* res = a.residual ? a.residual + sp.offset : nullptr;
     for (size_t c0 = warp * kPerIter; c0 < sp.len; c0 += nwarps * kPerIter) {
       float v[kVecSteps][4], sum[kVecSteps];
       uint32_t bad[kVecSteps];

@@ -69,16 +69,11 @@ __device__ __forceinline__ void storeSign1Residual4(float* res, size_t i, size_t
 template <typename T, int B, int R>
 __global__ void __launch_bounds__(kCodecThreads, 4) encodeSign1PairKernel(EncodeArgs a) {
   constexpr int K = B / 32, kPerIter = R * kSign1Pairs;
-  const int lane = threadIdx.x & 31, m = lane & 1, p = lane >> 1;
-  const size_t warp = (static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x) >> 5;
-  const size_t nwarps = (static_cast<size_t>(gridDim.x) * blockDim.x) >> 5;
+  const auto [lane, warp, nwarps] = warpGrid();
+  const int m = lane & 1, p = lane >> 1;
   for (int j = blockIdx.y; j < a.nseg; j += gridDim.y) {
-    const codec::SegmentSpan sp = a.rule.span(a.firstSeg + j);
-    const size_t nb = (sp.len + B - 1) / B;
-    uint8_t* seg = a.out + j * a.segBytes;
+    const auto [sp, nb, seg, in, res] = encodeSegment<T, B>(a, j);
     float* scales = reinterpret_cast<float*>(seg + nb * B / 8);
-    const T* in = static_cast<const T*>(a.input) + sp.offset;
-    float* res = a.residual ? a.residual + sp.offset : nullptr;
     for (size_t b0 = warp * kPerIter; b0 < nb; b0 += nwarps * kPerIter) {
       float v[R][K][4][4];
 #pragma unroll
