@@ -21,8 +21,10 @@ namespace tutti {
 // fp8 decode-sum through fp16 conversions, and a multi-block top-k encode. kBest is kV3 except
 // where v2 measured faster on the H200 (2026-12-02): 1-bit decode-sum (45% vs 31% of a copy)
 // and 1-bit encode with a residual (83% vs 66%); v4 is not measured yet.
-enum class CodecKernels { kV2, kV3, kV4, kBest };
-// kBest, unless TUTTI_CODEC_KERNELS=v2|v3|v4 names one generation for the library's calls (so
+// kV5 is kV4 with a tiled 1-bit decode-sum (bits and scales staged in shared memory by
+// cp.async); every other kernel of kV5 is kV4's.
+enum class CodecKernels { kV2, kV3, kV4, kV5, kBest };
+// kBest, unless TUTTI_CODEC_KERNELS=v2|v3|v4|v5 names one generation for the library's calls (so
 // the GPU tests can check a generation's bits through the library before it becomes kBest);
 // any other k is returned as it is.
 CodecKernels codecKernelsFor(CodecKernels k);
