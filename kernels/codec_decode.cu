@@ -3,6 +3,7 @@
 // same bits), or each segment decoded into its span of the output.
 #include "codec_device.cuh"
 #include "codec_sign1_v4.cuh"
+#include "codec_sign1_v5.cuh"
 
 namespace tutti {
 namespace codec_detail {
@@ -179,8 +180,35 @@ cudaError_t decodeSumV4(const DecodeSumArgs& a, cudaStream_t s) {
   return withReader<V3>(a, s);
 }
 
+template <typename T, int B>
+cudaError_t decodeSumSign1TileAs(const DecodeSumArgs& a, cudaStream_t s) {
+  const size_t tiles = a.len / kSign1TileOut;
+  const unsigned grid = static_cast<unsigned>(tiles > 8192 ? 8192 : tiles);
+  const size_t shared = static_cast<size_t>(a.nseg) * Sign1Tile<B>::kSegBytes;
+  decodeSumSign1TileKernel<T, B><<<grid, kCodecThreads, shared, s>>>(a);
+  return cudaGetLastError();
+}
+
+// v5: v4 with the tiled 1-bit decode-sum of codec_sign1_v5.cuh where it applies (segments
+// 16-byte aligned, at least one tile, at most kSign1TileMaxSeg segments); v4's kernels elsewhere.
+template <typename T>
+cudaError_t decodeSumV5(const DecodeSumArgs& a, cudaStream_t s) {
+  if (a.spec.codec == tuttiCodecSign1 && reinterpret_cast<uintptr_t>(a.in) % 16 == 0 &&
+      a.segBytes % 16 == 0 && reinterpret_cast<uintptr_t>(a.out) % (4 * sizeof(T)) == 0 &&
+      a.nseg >= 1 && a.nseg <= kSign1TileMaxSeg && a.len >= static_cast<size_t>(kSign1TileOut)) {
+    switch (a.spec.block) {
+      case 32: return decodeSumSign1TileAs<T, 32>(a, s);
+      case 64: return decodeSumSign1TileAs<T, 64>(a, s);
+      case 128: return decodeSumSign1TileAs<T, 128>(a, s);
+      default: break;
+    }
+  }
+  return decodeSumV4<T>(a, s);
+}
+
 template <typename T>
 cudaError_t decodeSumTyped(const DecodeSumArgs& a, CodecKernels k, cudaStream_t s) {
+  if (k == CodecKernels::kV5) return decodeSumV5<T>(a, s);
   if (k == CodecKernels::kV4) return decodeSumV4<T>(a, s);
   if (k == CodecKernels::kV2) return withReader<DecodeSumRun<T, CodecKernels::kV2>>(a, s);
   return withReader<DecodeSumRun<T, CodecKernels::kV3>>(a, s);

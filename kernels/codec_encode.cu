@@ -439,6 +439,7 @@ CodecKernels codecKernelsFor(CodecKernels k) {
     return v == "v2"   ? CodecKernels::kV2
            : v == "v3" ? CodecKernels::kV3
            : v == "v4" ? CodecKernels::kV4
+           : v == "v5" ? CodecKernels::kV5
                        : CodecKernels::kV4;
   }();
   return k == CodecKernels::kBest ? fromEnv : k;
@@ -446,6 +447,7 @@ CodecKernels codecKernelsFor(CodecKernels k) {
 
 cudaError_t launchEncode(const EncodeArgs& a, cudaStream_t stream, CodecKernels k) {
   k = codecKernelsFor(k);
+  if (k == CodecKernels::kV5) k = CodecKernels::kV4;  // v5 changed only a decode kernel
   if (a.spec.codec == tuttiCodecTopK) return launchTopKEncode(a, stream, k);
   switch (a.dtype) {
     case tuttiFloat32: return codec_detail::encodeTyped<float>(a, k, stream);

@@ -491,7 +491,7 @@ __global__ void topkScatterSpans(DecodeOutArgs a) {
 
 template <typename T>
 cudaError_t topkEncodeTyped(const EncodeArgs& a, CodecKernels k, cudaStream_t s) {
-  if (k == CodecKernels::kV4) return topkEncodeMultiBlock<T>(a, s);
+  if (k == CodecKernels::kV4 || k == CodecKernels::kV5) return topkEncodeMultiBlock<T>(a, s);
   topkEncodeKernel<T><<<a.nseg, kTopKThreads, 0, s>>>(a);
   return cudaGetLastError();
 }

@@ -4,8 +4,8 @@
 // output), so GB/s compares directly with the copy's read + write. Every kernel's first output
 // is checked bit for bit against the CPU codecs (host_codec.cc) before it is timed.
 // Usage: gpu_codec_bench [elements, default 64M] [repetitions, default 20]
-// TUTTI_CODEC_KERNELS=v2|v3|v4|both|all (default all; both = v2 and v3): which generations of the
-// encode, decode-sum and top-k kernels to check and time; rows carry "(v2)", "(v3)" or "(v4)".
+// TUTTI_CODEC_KERNELS=v2|v3|v4|v5|both|all (default all; both = v2 and v3): which generations of
+// the encode, decode-sum and top-k kernels to check and time; rows carry "(v2)" .. "(v5)".
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -139,7 +139,7 @@ struct Timer {
 };
 
 // The kernel generations to time (perf/NOTES.md, "codec kernels"): TUTTI_CODEC_KERNELS=v2, v3,
-// v4, both (v2 and v3) or all (the default), so that one run compares them.
+// v4, v5, both (v2 and v3) or all (the default), so that one run compares them.
 struct Variant {
   tutti::CodecKernels kernels;
   const char* suffix;
@@ -152,8 +152,9 @@ std::vector<Variant> variantsFromEnv() {
   if (want == "v2" || both || all) v.push_back({tutti::CodecKernels::kV2, " (v2)"});
   if (want == "v3" || both || all) v.push_back({tutti::CodecKernels::kV3, " (v3)"});
   if (want == "v4" || all) v.push_back({tutti::CodecKernels::kV4, " (v4)"});
+  if (want == "v5" || all) v.push_back({tutti::CodecKernels::kV5, " (v5)"});
   if (v.empty()) {
-    fprintf(stderr, "TUTTI_CODEC_KERNELS is v2, v3, v4, both or all, not %s\n", want.c_str());
+    fprintf(stderr, "TUTTI_CODEC_KERNELS is v2, v3, v4, v5, both or all, not %s\n", want.c_str());
     exit(2);
   }
   return v;
