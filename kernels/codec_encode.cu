@@ -440,7 +440,7 @@ CodecKernels codecKernelsFor(CodecKernels k) {
            : v == "v3" ? CodecKernels::kV3
            : v == "v4" ? CodecKernels::kV4
            : v == "v5" ? CodecKernels::kV5
-                       : CodecKernels::kV4;
+                       : CodecKernels::kV5;
   }();
   return k == CodecKernels::kBest ? fromEnv : k;
 }
