@@ -20,7 +20,7 @@ namespace tutti {
 // decode-sum; kV4 is kV3 with new 1-bit encode and decode-sum kernels (block sums of 2 lanes),
 // fp8 decode-sum through fp16 conversions, and a multi-block top-k encode. kV5 is kV4 with a
 // tiled 1-bit decode-sum (bits and scales staged in shared memory by cp.async); every other
-// kernel of kV5 is kV4's. kBest is kV5: on the H200 (2026-12-02, 23:25 and 23:50 UTC) it was the
+// kernel of kV5 is kV4's. kBest is kV5: on the H200 (2026-12-02, 23:16 and 23:35 UTC) it was the
 // fastest or within 3% of it in every kernel.
 enum class CodecKernels { kV2, kV3, kV4, kV5, kBest };
 // The generation a call runs: k itself, or for kBest kV5 unless TUTTI_CODEC_KERNELS=v2|v3|v4|v5
