@@ -465,6 +465,21 @@ struct Sign1Reader {
   __device__ __forceinline__ void decode4(size_t i, float (&v)[4]) const { unpack4(fetch4(i), v); }
 };
 
+// The 1-bit decode-sums' tail: outputs from `first` on, one element per thread, the segments
+// summed in order as the CPU does.
+template <typename T, int B>
+__device__ __forceinline__ void sign1DecodeSumFrom(const DecodeSumArgs& a, size_t first) {
+  const size_t stride = static_cast<size_t>(gridDim.x) * blockDim.x;
+  for (size_t i = first + static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < a.len;
+       i += stride) {
+    float x = Sign1Reader<B>(a.in, a.len)(i);
+    for (int q = 1; q < a.nseg; ++q)
+      x = codec::addRn(x, Sign1Reader<B>(a.in + q * a.segBytes, a.len)(i));
+    if (a.divisor) x = codec::divRn(x, static_cast<float>(a.divisor));
+    storeFromFloat<T>(a.out, i, x);
+  }
+}
+
 // Run::go<Reader>(a, s) with the reader of a.spec (block sizes 32, 64, else 128, as encoding).
 template <typename Run, template <int> class R, typename Args>
 cudaError_t withBlockReader(const Args& a, cudaStream_t s) {

@@ -220,16 +220,7 @@ __global__ void __launch_bounds__(kCodecThreads, B == 32 ? 4 : 1)
     }
   }
   // The last len % 512 elements, one by one.
-  const size_t stride = static_cast<size_t>(gridDim.x) * blockDim.x;
-  for (size_t i =
-           chunks * kSign1SumChunk + static_cast<size_t>(blockIdx.x) * blockDim.x + threadIdx.x;
-       i < a.len; i += stride) {
-    float x = Sign1Reader<B>(a.in, a.len)(i);
-    for (int q = 1; q < a.nseg; ++q)
-      x = codec::addRn(x, Sign1Reader<B>(a.in + q * a.segBytes, a.len)(i));
-    if (a.divisor) x = codec::divRn(x, static_cast<float>(a.divisor));
-    storeFromFloat<T>(a.out, i, x);
-  }
+  sign1DecodeSumFrom<T, B>(a, chunks * kSign1SumChunk);
 }
 
 }  // namespace codec_detail
