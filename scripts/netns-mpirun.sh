@@ -44,10 +44,12 @@ for a in "${extra[@]}"; do [[ "$a" == --bind-to || "$a" == *hwloc_base_binding_p
 idle=(--mca mpi_yield_when_idle 1)
 for a in "${extra[@]}"; do [[ "$a" == *yield_when_idle* ]] && idle=(); done
 
+# The launcher is named, not left to the environment: containers often set OMPI_MCA_plm=isolated
+# (the GPU box does), which starts nothing on other hosts and reports "not enough slots".
 ifname=tnet0
 args=(mpirun --allow-run-as-root -np "$np" --hostfile "$hostfile" --map-by slot "${bind[@]}"
       "${idle[@]}"
-      --mca plm_rsh_agent "$HERE/netns-rsh-agent.sh"
+      --mca plm rsh --mca plm_rsh_agent "$HERE/netns-rsh-agent.sh"
       --mca oob_tcp_if_include "$ifname" --mca btl_tcp_if_include "$ifname"
       -x TUTTI_SOCKET_IFNAME="=$ifname" "${extra[@]}" "$@")
 # Host 0 runs mpirun (and its own ranks); the other hosts' orteds start through the agent.
