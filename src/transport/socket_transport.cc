@@ -5,16 +5,19 @@
 #include "transport/socket_transport.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <string>
 #include <thread>
 #include <vector>
 
 #include "base/env.h"
 #include "base/logging.h"
 #include "bootstrap/handshake.h"
+#include "transport/socket_striped.h"
 
 namespace tutti {
 namespace {
@@ -254,6 +257,8 @@ class SocketTransport : public Transport {
     TUTTI_TRY(Socket::listen(local, &listener_));
     TUTTI_TRY(listener_.localAddress(&bound));
     describe_ = ifname + " " + bound.toString();
+    const int64_t streams = envInt("TUTTI_SOCKET_STREAMS", 1);
+    if (streams > 1) describe_ += ", " + std::to_string(streams) + " streams";
     self->netAddress = packAddress(bound);
     return tuttiSuccess;
   }
@@ -267,16 +272,48 @@ class SocketTransport : public Transport {
   std::string describe_;  // interface and listening address, for the INFO line
 };
 
+// What the connecting side says after the handshake, and the accepting side answers: who it
+// is, which of the streams to this peer the socket carries, and the striping both sides must
+// agree on.
+struct StreamHello {
+  int32_t rank;
+  int32_t stream;
+  int32_t streams;
+  uint32_t chunkBytes;
+};
+
+std::string stripingMismatch(const StreamHello& self, const StreamHello& peer) {
+  char msg[320];
+  snprintf(msg, sizeof(msg),
+           "socket striping differs between ranks: rank %d has TUTTI_SOCKET_STREAMS=%d and "
+           "TUTTI_SOCKET_CHUNK_BYTES=%u, rank %d has %d and %u (every rank must use the same)",
+           self.rank, self.streams, self.chunkBytes, peer.rank, peer.streams, peer.chunkBytes);
+  return msg;
+}
+
 // Lower ranks accept (on a thread), higher ranks connect; both sides authenticate with the
-// communicator secret, then the connecting side names its rank.
+// communicator secret, then the connecting side names its rank and stream. With
+// TUTTI_SOCKET_STREAMS > 1 every peer gets that many sockets and a striped connection.
 Result SocketTransport::connect(const TransportContext& ctx, const std::vector<int>& peers,
                                 std::vector<std::unique_ptr<Connection>>* conns) {
   const size_t staging = alignUp(envBytes("TUTTI_SOCKET_STAGING_BYTES", 4u << 20), 4096);
   const size_t direct = envBytes("TUTTI_SOCKET_DIRECT_BYTES", kDefaultDirectBytes);
+  const int64_t streamsEnv = envInt("TUTTI_SOCKET_STREAMS", 1);
+  if (streamsEnv < 1 || streamsEnv > kMaxSocketStreams)
+    return setError(tuttiInvalidArgument, "TUTTI_SOCKET_STREAMS=%lld: expected 1..%d",
+                    static_cast<long long>(streamsEnv), kMaxSocketStreams);
+  const int streams = static_cast<int>(streamsEnv);
+  const size_t chunk = envBytes("TUTTI_SOCKET_CHUNK_BYTES", kDefaultSocketChunkBytes);
+  if (chunk < 4096 || chunk % 4096 != 0 || chunk > (64u << 20))
+    return setError(tuttiInvalidArgument,
+                    "TUTTI_SOCKET_CHUNK_BYTES=%zu: expected a multiple of 4096 up to 64 MiB",
+                    chunk);
+  const bool striped = streams > 1;
   Deadline dl = Deadline::afterMs(ctx.timeoutMs);
   int expectAccepts = 0;
-  for (int p : peers) expectAccepts += p > ctx.rank;
-  std::vector<Socket> accepted(ctx.nranks);
+  for (int p : peers) expectAccepts += p > ctx.rank ? streams : 0;
+  std::vector<std::vector<Socket>> accepted(ctx.nranks);
+  for (auto& a : accepted) a.resize(streams);
   Result acceptResult = tuttiSuccess;
   std::string acceptError;
   std::thread acceptor([&] {
@@ -284,38 +321,67 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
       Socket s;
       SocketAddress from;
       if ((acceptResult = listener_.accept(dl, ctx.abort, &s, &from)) != tuttiSuccess) break;
-      int32_t who = -1;
+      StreamHello hello{-1, -1, 0, 0};
       Result r = handshakeServer(s, ctx.secret, dl, ctx.abort);
-      if (r == tuttiSuccess) r = s.recvAll(&who, sizeof(who), dl, ctx.abort);
-      if (r != tuttiSuccess || who <= ctx.rank || who >= ctx.nranks || accepted[who].valid()) {
-        TUTTI_WARN("refused transport connection from %s (claims rank %d): %s",
-                   from.toString().c_str(), who,
-                   r != tuttiSuccess ? lastError().c_str() : "unexpected rank");
+      if (r == tuttiSuccess) r = s.recvAll(&hello, sizeof(hello), dl, ctx.abort);
+      const int who = hello.rank;
+      const char* why = nullptr;
+      if (r == tuttiSuccess) {
+        if (who <= ctx.rank || who >= ctx.nranks)
+          why = "unexpected rank";
+        else if (hello.stream < 0 || hello.stream >= hello.streams ||
+                 (hello.streams == streams && accepted[who][hello.stream].valid()))
+          why = "unexpected stream";
+      }
+      if (r == tuttiSuccess && !why) {
+        // Our striping goes back, so that a rank set differently fails at once on both sides.
+        const StreamHello mine{ctx.rank, hello.stream, streams, static_cast<uint32_t>(chunk)};
+        r = s.sendAll(&mine, sizeof(mine), dl, ctx.abort);
+        if (r == tuttiSuccess && (hello.streams != streams || hello.chunkBytes != chunk)) {
+          acceptResult =
+              setError(tuttiInvalidArgument, "%s", stripingMismatch(mine, hello).c_str());
+          break;
+        }
+      }
+      if (r != tuttiSuccess || why) {
+        TUTTI_WARN(
+            "refused transport connection from %s (claims rank %d, stream %d of %d, "
+            "%u-byte chunks; this rank: %d streams, %zu-byte chunks): %s",
+            from.toString().c_str(), who, hello.stream, hello.streams, hello.chunkBytes, streams,
+            chunk, r != tuttiSuccess ? lastError().c_str() : why);
         continue;
       }
-      accepted[who] = std::move(s);
+      accepted[who][hello.stream] = std::move(s);
       ++got;
     }
     if (acceptResult != tuttiSuccess) acceptError = lastError();
   });
+  auto adopt = [&](int p, std::vector<Socket> socks) {
+    if (striped)
+      return makeStripedSocketConnection(std::move(socks), p, staging, chunk, &(*conns)[p]);
+    return makeSocketConnection(std::move(socks[0]), p, staging, &(*conns)[p], direct);
+  };
   Result r = tuttiSuccess;
   for (int p : peers) {
-    if (p > ctx.rank) continue;
+    if (p > ctx.rank || r != tuttiSuccess) continue;
     SocketAddress addr;
     if (!unpackAddress(ctx.peer(p).netAddress, &addr)) {
       r = setError(tuttiRemoteError, "rank %d advertised an invalid address", p);
       break;
     }
-    Socket s;
-    int32_t me = ctx.rank;
-    if ((r = Socket::connect(addr, dl, ctx.abort, &s)) != tuttiSuccess ||
-        (r = handshakeClient(s, ctx.secret, dl, ctx.abort)) != tuttiSuccess ||
-        (r = s.sendAll(&me, sizeof(me), dl, ctx.abort)) != tuttiSuccess) {
-      addErrorContext("connecting to rank %d at %s", p, addr.toString().c_str());
-      break;
+    std::vector<Socket> socks(streams);
+    for (int i = 0; i < streams && r == tuttiSuccess; ++i) {
+      const StreamHello hello{ctx.rank, i, streams, static_cast<uint32_t>(chunk)};
+      StreamHello reply{-1, -1, 0, 0};
+      if ((r = Socket::connect(addr, dl, ctx.abort, &socks[i])) != tuttiSuccess ||
+          (r = handshakeClient(socks[i], ctx.secret, dl, ctx.abort)) != tuttiSuccess ||
+          (r = socks[i].sendAll(&hello, sizeof(hello), dl, ctx.abort)) != tuttiSuccess ||
+          (r = socks[i].recvAll(&reply, sizeof(reply), dl, ctx.abort)) != tuttiSuccess)
+        addErrorContext("connecting to rank %d at %s (stream %d)", p, addr.toString().c_str(), i);
+      else if (reply.rank != p || reply.streams != streams || reply.chunkBytes != chunk)
+        r = setError(tuttiInvalidArgument, "%s", stripingMismatch(hello, reply).c_str());
     }
-    if ((r = makeSocketConnection(std::move(s), p, staging, &(*conns)[p], direct)) != tuttiSuccess)
-      break;
+    if (r == tuttiSuccess) r = adopt(p, std::move(socks));
   }
   if (r != tuttiSuccess) {
     std::string err = lastError();
@@ -327,8 +393,7 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
   if (acceptResult != tuttiSuccess)
     return setError(acceptResult, "accepting peers: %s", acceptError.c_str());
   for (int p : peers)
-    if (p > ctx.rank)
-      TUTTI_TRY(makeSocketConnection(std::move(accepted[p]), p, staging, &(*conns)[p], direct));
+    if (p > ctx.rank) TUTTI_TRY(adopt(p, std::move(accepted[p])));
   return tuttiSuccess;
 }
 

@@ -12,6 +12,12 @@ namespace tutti {
 
 // Payloads from this size on skip the staging rings (TUTTI_SOCKET_DIRECT_BYTES; 0 turns it off).
 constexpr size_t kDefaultDirectBytes = 1 << 20;
+// TUTTI_SOCKET_STREAMS > 1: that many TCP streams per peer, each with a sender and a receiver
+// thread, the stream cut into TUTTI_SOCKET_CHUNK_BYTES chunks dealt round-robin
+// (transport/socket_striped.h); 1, the default, keeps one non-blocking socket moved by the
+// executor's thread.
+constexpr int kMaxSocketStreams = 16;
+constexpr size_t kDefaultSocketChunkBytes = 128 << 10;
 
 // Takes an authenticated, connected socket to `peer`.
 Result makeSocketConnection(Socket sock, int peer, size_t stagingBytes,

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <string>
@@ -54,6 +55,38 @@ TEST(Transports, ForcedSocketsOnEveryRankWork) {
   opt.env = {{"TUTTI_TRANSPORT", "socket"}};
   runRanks(
       3, [](tuttiComm_t comm, int rank, int n) { EXPECT_EQ(allReduceOnce(comm, rank), 6); }, opt);
+}
+
+TEST(Transports, SocketsStripedOverSeveralStreamsWork) {
+  RankOptions opt;
+  opt.env = {{"TUTTI_TRANSPORT", "socket"}, {"TUTTI_SOCKET_STREAMS", "4"}};
+  runRanks(
+      3, [](tuttiComm_t comm, int rank, int n) { EXPECT_EQ(allReduceOnce(comm, rank), 6); }, opt);
+}
+
+// Ranks striping differently could not find each other's bytes: init fails at once on both
+// sides of every such pair, naming both settings, instead of waiting for the timeout.
+TEST(Transports, StripingMismatchFailsInitNamingBothSettings) {
+  RankOptions opt;
+  opt.createComm = false;
+  opt.env = {{"TUTTI_TRANSPORT", "socket"}, {"TUTTI_TIMEOUT_MS", "30000"}};
+  runRanks(
+      2,
+      [](tuttiComm_t, int rank, int n) {
+        setenv("TUTTI_SOCKET_STREAMS", rank == 0 ? "2" : "3", 1);
+        const auto t0 = std::chrono::steady_clock::now();
+        tuttiComm_t comm = nullptr;
+        EXPECT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiInvalidArgument)
+            << tuttiGetLastError(nullptr);
+        EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20))
+            << "rank " << rank << " waited for the timeout";
+        const std::string msg = tuttiGetLastError(nullptr);
+        EXPECT_NE(msg.find("socket striping differs between ranks"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("TUTTI_SOCKET_STREAMS=" + std::string(rank == 0 ? "2" : "3")),
+                  std::string::npos)
+            << msg;
+      },
+      opt);
 }
 
 TEST(Transports, UnknownTransportNameListsRegisteredOnes) {

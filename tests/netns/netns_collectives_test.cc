@@ -1,6 +1,7 @@
 // Every collective x dtype x op across namespace hosts against the CPU reference: 2 hosts x 2
-// ranks and 3 hosts x (1, 2, 1) ranks, over sockets and (when registered) UCX with
-// UCX_TLS=tcp; flat and hierarchical plans forced, and the tuner's own choice.
+// ranks and 3 hosts x (1, 2, 1) ranks, over sockets (one stream, or striped over three) and
+// (when registered) UCX with UCX_TLS=tcp; flat and hierarchical plans forced, and the tuner's
+// own choice.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -45,7 +46,7 @@ void checkTransports(tuttiComm_t comm, int rank, const std::vector<int>& hostOf,
                      const std::string& net) {
   for (int p = 0; p < static_cast<int>(hostOf.size()); ++p) {
     if (p == rank) continue;
-    const std::string want = hostOf[p] == hostOf[rank] ? "shm" : net;
+    const std::string want = hostOf[p] == hostOf[rank] ? "shm" : netTransport(net);
     EXPECT_EQ(comm->transports.typeName(p), want) << "rank " << rank << " to rank " << p;
   }
 }
@@ -128,7 +129,8 @@ TEST_P(NetnsCollectives, HierarchicalOnUnevenHostsIsAnError) {
       opt);
 }
 
-INSTANTIATE_TEST_SUITE_P(Net, NetnsCollectives, ::testing::Values("socket", "ucx"),
+INSTANTIATE_TEST_SUITE_P(Net, NetnsCollectives,
+                         ::testing::Values("socket", "socket_striped", "ucx"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
 }  // namespace

@@ -111,7 +111,7 @@ TEST_P(NetnsFaults, InterfaceDownMidRun) {
   EXPECT_TRUE(hosts->setLinkUp(0, true)) << "could not bring host 0's link back up";
 }
 
-INSTANTIATE_TEST_SUITE_P(Net, NetnsFaults, ::testing::Values("socket", "ucx"),
+INSTANTIATE_TEST_SUITE_P(Net, NetnsFaults, ::testing::Values("socket", "socket_striped", "ucx"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
 }  // namespace

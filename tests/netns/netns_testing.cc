@@ -93,7 +93,14 @@ std::vector<std::pair<std::string, std::string>> netEnv(const std::string& net) 
   if (net == "ucx")
     // TUTTI_NET picks the network transport; UCX itself restricted to TCP on the veth.
     return {{"TUTTI_NET", "ucx"}, {"UCX_TLS", "tcp"}, {"UCX_NET_DEVICES", NetnsHosts::ifname()}};
+  if (net == "socket_striped")
+    // Small chunks: the sweep's messages cross chunk and stream boundaries.
+    return {{"TUTTI_NET", "socket"},
+            {"TUTTI_SOCKET_STREAMS", "3"},
+            {"TUTTI_SOCKET_CHUNK_BYTES", "16384"}};
   return {{"TUTTI_NET", "socket"}};
 }
+
+std::string netTransport(const std::string& net) { return net == "ucx" ? "ucx" : "socket"; }
 
 }  // namespace tutti::testing

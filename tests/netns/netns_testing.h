@@ -23,8 +23,12 @@ const NetnsHosts* netnsHosts(std::string* why);
 // *why says what failed.
 bool ucxUsable(std::string* why);
 
-// Environment that makes every cross-host pair use `net` ("socket" or "ucx").
+// Environment that makes every cross-host pair use `net`: "socket", "socket_striped" (three
+// TCP streams per peer in 16 KiB chunks, TUTTI_SOCKET_STREAMS) or "ucx".
 std::vector<std::pair<std::string, std::string>> netEnv(const std::string& net);
+
+// The transport type `net` connects cross-host pairs with ("socket" for both socket forms).
+std::string netTransport(const std::string& net);
 
 }  // namespace tutti::testing
 

@@ -1,0 +1,28 @@
+// A socket connection striped over several TCP streams, each moved by its own sender and
+// receiver thread (TUTTI_SOCKET_STREAMS > 1): one stream and the executor's own thread cap a
+// peer at what a single TCP flow and a single CPU move, well below what a host's network (or
+// its kernel's several cores) carries. The executor sees the same in-place byte stream as the
+// single-socket connection; only the threads touch the sockets.
+#pragma once
+
+#include <memory>
+#include <vector>
+
+#include "bootstrap/socket.h"
+#include "transport/connection.h"
+
+namespace tutti {
+
+// The byte stream is cut into chunks of `chunkBytes`; chunk k travels on stream k % N, so both
+// sides find every byte's stream without headers (and must agree on N and the chunk size: the
+// transport's handshake checks it). Takes N >= 1 connected, authenticated sockets to `peer`.
+Result makeStripedSocketConnection(std::vector<Socket> socks, int peer, size_t stagingBytes,
+                                   size_t chunkBytes, std::unique_ptr<Connection>* out);
+
+// Where stripe `stripe` of `stripes` puts its `done`-th byte in the stream (chunks of `chunk`).
+inline uint64_t stripeStreamOffset(uint64_t done, int stripe, int stripes, uint64_t chunk) {
+  return (done / chunk * static_cast<uint64_t>(stripes) + static_cast<uint64_t>(stripe)) * chunk +
+         done % chunk;
+}
+
+}  // namespace tutti
