@@ -72,11 +72,16 @@ TEST_P(FaultInjection, EveryRankErrorsInTime) {
   const bool bootstrap = fc.where == "bootstrap";
   // socket_direct: sockets with every payload from 16 bytes on sent from and received into
   // the caller's buffers (TUTTI_SOCKET_DIRECT_BYTES), the path large messages take.
+  // socket_striped: sockets striped over three streams of 4 KiB chunks, each moved by its own
+  // threads (TUTTI_SOCKET_STREAMS).
   const bool direct = fc.transport == "socket_direct";
+  const bool striped = fc.transport == "socket_striped";
   RankOptions opt;
   opt.env = {
       {"TUTTI_TIMEOUT_MS", std::to_string(kTimeoutMs)},
-      {"TUTTI_TRANSPORT", direct ? "socket" : fc.transport},
+      {"TUTTI_TRANSPORT", direct || striped ? "socket" : fc.transport},
+      {"TUTTI_SOCKET_STREAMS", striped ? "3" : "1"},
+      {"TUTTI_SOCKET_CHUNK_BYTES", "4096"},
       {"TUTTI_SOCKET_DIRECT_BYTES", direct ? "16" : "0"},
       {"TUTTI_FLIGHT_RECORDER", "0"},
       {"TUTTI_FAULT", "rank=" + std::to_string(kVictim) + ",call=" + std::to_string(kFaultCall) +
@@ -132,11 +137,11 @@ TEST_P(FaultInjection, EveryRankErrorsInTime) {
 
 std::vector<FaultCase> allCases() {
   std::vector<FaultCase> out;
-  for (const char* t : {"auto", "socket", "socket_direct", "ucx"}) {
+  for (const char* t : {"auto", "socket", "socket_direct", "socket_striped", "ucx"}) {
     for (const char* w : {"send", "recv"})
       for (const char* k : {"kill", "hang", "close", "delay:300ms", "corrupt"})
         out.push_back({k, w, t});
-    if (std::string(t) == "socket_direct") continue;  // its bootstrap is the socket one
+    if (std::string(t).rfind("socket_", 0) == 0) continue;  // its bootstrap is the socket one
     for (const char* k : {"kill", "hang", "close", "delay:300ms"})
       out.push_back({k, "bootstrap", t});
   }
