@@ -45,8 +45,11 @@ struct Sweep {
   bool reduces;
 };
 
-void runProxySweep(int nranks, const std::vector<Sweep>& sweeps) {
+void runProxySweep(int nranks, const std::vector<Sweep>& sweeps,
+                   const std::vector<std::pair<std::string, std::string>>& env = {}) {
   const uint64_t seed = testSeed();
+  RankOptions opt = proxyOptions();
+  opt.env.insert(opt.env.end(), env.begin(), env.end());
   runRanks(
       nranks,
       [&](tuttiComm_t comm, int rank, int n) {
@@ -71,7 +74,7 @@ void runProxySweep(int nranks, const std::vector<Sweep>& sweeps) {
                                     << ": " << err;
                   }
       },
-      proxyOptions());
+      opt);
 }
 
 const std::vector<Sweep> kAll = {
@@ -86,6 +89,14 @@ const std::vector<Sweep> kAll = {
 
 TEST(ProxyPath, EveryCollectiveTwoRanks) { runProxySweep(2, kAll); }
 TEST(ProxyPath, EveryCollectiveThreeRanks) { runProxySweep(3, kAll); }
+// The inter-node path of GPU ranks on several hosts: the proxy over sockets striped over three
+// streams of 4 KiB chunks (TUTTI_SOCKET_STREAMS), whose threads move the bytes.
+TEST(ProxyPath, EveryCollectiveThreeRanksOverStripedSockets) {
+  runProxySweep(3, kAll,
+                {{"TUTTI_TRANSPORT", "socket"},
+                 {"TUTTI_SOCKET_STREAMS", "3"},
+                 {"TUTTI_SOCKET_CHUNK_BYTES", "4096"}});
+}
 
 // Sends and receives in groups: pieces of several messages per chunk, uneven sizes (one side
 // of a pair has more pieces than the other's other messages), and messages to self.
