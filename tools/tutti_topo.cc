@@ -237,6 +237,14 @@ std::string planSummary(const RankLayout& l, Algorithm algo, int channels) {
     case Algorithm::kTwoShot:
       s += "  every rank exchanges with its " + std::to_string(n - 1) + " peers directly\n";
       break;
+    case Algorithm::kRecursiveDoubling: {
+      int p = 1, steps = 0;
+      for (; p * 2 <= n; p *= 2) ++steps;
+      s += "  " + std::to_string(steps) + " pairwise exchange(s) of the whole vector, positions " +
+           "node by node" +
+           (p < n ? ", " + std::to_string(n - p) + " rank(s) folded in first" : "") + "\n";
+      break;
+    }
     default:
       s += "  " + std::to_string(std::min(channels, l.channels())) + " ring channel(s); " +
            l.describe(24) + "\n";
@@ -341,7 +349,7 @@ int run(int argc, char** argv) {
   const TunerChoice choice = tuner.decide(exec, coll, bytes, true);
   printf("%s of %s (%llu bytes), %s executor:\n", collectiveName(coll), human(bytes).c_str(),
          (unsigned long long)bytes, executorKindName(exec));
-  printf("  %-14s %-8s %14s %12s %12s\n", "algorithm", "protocol", "time (us)", "algbw GB/s",
+  printf("  %-18s %-8s %14s %12s %12s\n", "algorithm", "protocol", "time (us)", "algbw GB/s",
          "busbw GB/s");
   const auto runnable = tuner.candidates(exec, coll);
   bool missing = false;
@@ -354,7 +362,7 @@ int run(int argc, char** argv) {
       const bool runs =
           std::find(runnable.begin(), runnable.end(), std::make_pair(a, p)) != runnable.end();
       missing |= !runs;
-      printf("%s %-14s %-8s %14.2f %12.2f %12.2f%s\n", chosen ? "*" : " ", algorithmName(a),
+      printf("%s %-18s %-8s %14.2f %12.2f %12.2f%s\n", chosen ? "*" : " ", algorithmName(a),
              protocolName(p), pr.us, pr.algBw, pr.busBw, runs ? "" : "  (not in this executor)");
     }
   if (missing)

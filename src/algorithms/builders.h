@@ -24,6 +24,7 @@ void buildTreeBroadcast(const CollArgs& a, Plan* plan);
 void buildTreeReduce(const CollArgs& a, Plan* plan);
 
 void buildTreeAllReduce(const CollArgs& a, Plan* plan);  // double binary tree
+void buildRecursiveDoublingAllReduce(const CollArgs& a, Plan* plan);
 
 // Two-level plans (need the same number of ranks on every node).
 void buildHierarchicalAllReduce(const CollArgs& a, Plan* plan);

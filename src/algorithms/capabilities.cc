@@ -90,7 +90,8 @@ const Capabilities& gpuProxyCapabilities() {
     for (Collective coll :
          {Collective::kAllReduce, Collective::kAllGather, Collective::kReduceScatter,
           Collective::kAllToAll, Collective::kBroadcast, Collective::kReduce})
-      for (Algorithm a : cpu.algorithms(coll)) c.add(coll, a);
+      for (Algorithm a : cpu.algorithms(coll))
+        if (a != Algorithm::kRecursiveDoubling) c.add(coll, a);  // not run on a GPU yet
     c.add(Collective::kAllToAllv, Algorithm::kP2p);
     c.add(Collective::kSend, Algorithm::kP2p).add(Collective::kRecv, Algorithm::kP2p);
     return c;

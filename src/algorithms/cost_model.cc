@@ -18,6 +18,12 @@ struct Cls {
   double q;   // us per additional peer in a step
 };
 
+int floorLog2(int n) {
+  int d = 0;
+  while ((2 << d) <= n) ++d;
+  return d;
+}
+
 int ceilLog2(int n) {
   int r = 0;
   for (int span = 1; span < n; span *= 2) ++r;
@@ -257,6 +263,18 @@ Prediction predict(const ModelParams& p, const ModelShape& s, Collective c, Algo
         case Algorithm::kTree: {
           const double k = std::min(64.0, std::max(1.0, std::ceil(S / 2 / p.treeChunkBytes)));
           t = o + (2.0 * D + k - 1) * x.a + xfer(2.0 * S, x.bw) + G(S);
+          break;
+        }
+        case Algorithm::kRecursiveDoubling: {
+          // One peer per step, the whole vector each time; positions run node by node, so the
+          // steps below the ranks per node (when a power of two) stay inside a node. Only a
+          // candidate across nodes: inside one the direct plan's fan-out is cheap (shared
+          // memory), and what recursive doubling saves is messages over the network.
+          if (N == 1) break;
+          const int p = 1 << floorLog2(n), rounds = floorLog2(n) + (p < n ? 2 : 0);
+          const int local = L > 0 && (L & (L - 1)) == 0 ? floorLog2(L) : 0;
+          t = o + local * (ring.a + xfer(S, ring.bw)) +
+              (rounds - local) * (inter.a + xfer(S, inter.bw)) + rounds * G(S);
           break;
         }
         case Algorithm::kHierarchical:

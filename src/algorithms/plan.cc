@@ -17,7 +17,7 @@ const char* collectiveName(Collective c) {
 
 const char* algorithmName(Algorithm a) {
   static const char* names[] = {"auto",  "ring", "direct",       "two_shot", "pairwise",
-                                "chain", "tree", "hierarchical", "p2p"};
+                                "chain", "tree", "hierarchical", "p2p",      "recursive_doubling"};
   return a < Algorithm::kCount ? names[static_cast<int>(a)] : "?";
 }
 
@@ -30,6 +30,10 @@ bool parseAlgorithm(const std::string& name, Algorithm* out) {
   }
   if (n == "twoshot") {
     *out = Algorithm::kTwoShot;
+    return true;
+  }
+  if (n == "rd" || n == "recursivedoubling") {
+    *out = Algorithm::kRecursiveDoubling;
     return true;
   }
   if (n == "hier") {

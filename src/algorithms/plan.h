@@ -30,15 +30,16 @@ enum class Collective : uint8_t {
 const char* collectiveName(Collective c);
 
 enum class Algorithm : uint8_t {
-  kAuto,          // let the tuner decide
-  kRing,          // bandwidth-optimal ring (reduce-scatter + all-gather for AllReduce)
-  kDirect,        // one step: every rank exchanges with every peer (one-shot on GPUs)
-  kTwoShot,       // GPU: reduce-scatter by direct reads + all-gather by direct writes
-  kPairwise,      // AllToAll: n-1 steps, step s exchanges with rank +/- s
-  kChain,         // pipelined chain (Broadcast, Reduce)
-  kTree,          // binomial tree (Broadcast, Reduce) / double binary tree (AllReduce)
-  kHierarchical,  // intra-node reduce-scatter, inter-node all-reduce, intra-node all-gather
-  kP2p,           // point-to-point send/receive
+  kAuto,               // let the tuner decide
+  kRing,               // bandwidth-optimal ring (reduce-scatter + all-gather for AllReduce)
+  kDirect,             // one step: every rank exchanges with every peer (one-shot on GPUs)
+  kTwoShot,            // GPU: reduce-scatter by direct reads + all-gather by direct writes
+  kPairwise,           // AllToAll: n-1 steps, step s exchanges with rank +/- s
+  kChain,              // pipelined chain (Broadcast, Reduce)
+  kTree,               // binomial tree (Broadcast, Reduce) / double binary tree (AllReduce)
+  kHierarchical,       // intra-node reduce-scatter, inter-node all-reduce, intra-node all-gather
+  kP2p,                // point-to-point send/receive
+  kRecursiveDoubling,  // AllReduce: log2(n) pairwise exchanges of the whole vector
   kCount
 };
 const char* algorithmName(Algorithm a);

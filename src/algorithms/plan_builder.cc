@@ -19,6 +19,7 @@ constexpr Entry kBuilders[] = {
     {Collective::kAllReduce, Algorithm::kDirect, buildDirectAllReduce},
     {Collective::kAllReduce, Algorithm::kTwoShot, buildTwoShotAllReduce},
     {Collective::kAllReduce, Algorithm::kTree, buildTreeAllReduce},
+    {Collective::kAllReduce, Algorithm::kRecursiveDoubling, buildRecursiveDoublingAllReduce},
     {Collective::kAllReduce, Algorithm::kHierarchical, buildHierarchicalAllReduce},
     {Collective::kAllGather, Algorithm::kRing, buildRingAllGather},
     {Collective::kAllGather, Algorithm::kDirect, buildDirectAllGather},

@@ -46,12 +46,15 @@ float combine(tuttiRedOp_t op, float a, float b) {
   }
 }
 
-void checkFoldBits(int n, tuttiRedOp_t op, bool inPlace, const char* algo = "direct") {
+// `rankOrder`: the result must also be the rank-order fold (direct, two-shot); recursive
+// doubling folds in pairs, so only the same bits on every rank are its promise.
+void checkFoldBits(int n, tuttiRedOp_t op, bool inPlace, const char* algo = "direct",
+                   bool rankOrder = true) {
   RankOptions opts;
   opts.env = {{"TUTTI_ALGO", std::string("allreduce:") + algo}};
   runRanks(
       n,
-      [op, inPlace](tuttiComm_t comm, int rank, int nranks) {
+      [op, inPlace, rankOrder](tuttiComm_t comm, int rank, int nranks) {
         const size_t count = 1001;
         std::vector<float> in = inputOf(rank, count), out(count, 7.0f);
         float* recv = inPlace ? in.data() : out.data();
@@ -78,7 +81,7 @@ void checkFoldBits(int n, tuttiRedOp_t op, bool inPlace, const char* algo = "dir
           }
         // And they are the rank-order fold: bit for bit for max and min, whose operand order
         // C++ fixes; for sums the compiler may swap operands, so a NaN's payload is free.
-        for (size_t i = 0; i < count; ++i) {
+        for (size_t i = 0; rankOrder && i < count; ++i) {
           uint32_t got, exp;
           memcpy(&got, &recv[i], 4);
           memcpy(&exp, &want[i], 4);
@@ -104,6 +107,13 @@ TEST(AllReduceBits, TwoShotMaxOfSignedZerosAndNaNs) {
   for (int n : {2, 3, 4}) {
     checkFoldBits(n, tuttiMax, false, "two_shot");
     checkFoldBits(n, tuttiMax, true, "two_shot");
+  }
+}
+
+TEST(AllReduceBits, RecursiveDoublingGivesEveryRankTheSameBits) {
+  for (int n : {2, 3, 4, 5}) {
+    checkFoldBits(n, tuttiMax, n % 2 == 0, "recursive_doubling", false);
+    checkFoldBits(n, tuttiMin, n % 2 == 1, "recursive_doubling", false);
   }
 }
 

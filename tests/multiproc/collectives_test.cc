@@ -54,7 +54,7 @@ void runSweep(int nranks, const Sweep& s) {
 class CollectivesTest : public ::testing::TestWithParam<int> {};
 
 TEST_P(CollectivesTest, AllReduce) {
-  runSweep(GetParam(), {Collective::kAllReduce, {"ring", "direct"}, true});
+  runSweep(GetParam(), {Collective::kAllReduce, {"ring", "direct", "recursive_doubling"}, true});
 }
 TEST_P(CollectivesTest, AllGather) {
   runSweep(GetParam(), {Collective::kAllGather, {"ring", "direct"}, false});

@@ -1,6 +1,6 @@
 // Topology-aware plans on the CPU executor with emulated nodes (TUTTI_RANKS_PER_NODE=2: shm
-// inside a node, sockets between nodes): hierarchical, double-tree, two-shot and
-// multi-channel ring plans give the reference results on 2x2 and 3x2 layouts; topology files
+// inside a node, sockets between nodes): hierarchical, double-tree, two-shot, recursive-doubling
+// and multi-channel ring plans give the reference results on 2x2 and 3x2 layouts; topology files
 // load, dump and fail cleanly.
 #include <dirent.h>
 #include <gtest/gtest.h>
@@ -26,7 +26,9 @@ struct Sweep {
 };
 
 const std::vector<Sweep> kSweeps = {
-    {Collective::kAllReduce, {"hierarchical", "tree", "two_shot", "ring"}, true},
+    {Collective::kAllReduce,
+     {"hierarchical", "tree", "two_shot", "ring", "recursive_doubling"},
+     true},
     {Collective::kAllGather, {"hierarchical", "ring"}, false},
     {Collective::kReduceScatter, {"hierarchical", "ring"}, true},
     {Collective::kBroadcast, {"hierarchical"}, false},

@@ -30,7 +30,7 @@ std::vector<Sweep> sweeps(bool even) {
     return a;
   };
   return {
-      {Collective::kAllReduce, with({"", "ring", "direct"}), true},
+      {Collective::kAllReduce, with({"", "ring", "direct", "recursive_doubling"}), true},
       {Collective::kAllGather, with({"", "ring"}), false},
       {Collective::kReduceScatter, with({"", "ring"}), true},
       {Collective::kAllToAll, {"", "pairwise"}, false},

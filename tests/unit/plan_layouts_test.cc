@@ -44,6 +44,7 @@ const std::vector<AlgoCase> kCases = {
     {Collective::kAllReduce, Algorithm::kTwoShot},
     {Collective::kAllReduce, Algorithm::kTree},
     {Collective::kAllReduce, Algorithm::kHierarchical},
+    {Collective::kAllReduce, Algorithm::kRecursiveDoubling},
     {Collective::kAllGather, Algorithm::kRing},
     {Collective::kAllGather, Algorithm::kDirect},
     {Collective::kAllGather, Algorithm::kHierarchical},
@@ -104,7 +105,8 @@ TEST(PlanLayouts, UnevenNodesRunFlatPlansAndRejectHierarchical) {
   RankLayout l;
   ASSERT_EQ(buildRankLayout({0, 0, 1, 0}, {{0, 1, 0, 2}}, &l), tuttiSuccess) << lastError();
   EXPECT_EQ(l.localRanks(), 0);
-  for (Algorithm a : {Algorithm::kRing, Algorithm::kTree, Algorithm::kTwoShot}) {
+  for (Algorithm a :
+       {Algorithm::kRing, Algorithm::kTree, Algorithm::kTwoShot, Algorithm::kRecursiveDoubling}) {
     SimResult res = simulateCollective(Collective::kAllReduce, a, l, 41, 0, false, 1, 64);
     ASSERT_EQ(res.error, "") << algorithmName(a);
     for (int r = 0; r < 4; ++r)
@@ -138,7 +140,7 @@ TEST(PlanLayouts, LargeCountsWithSmallFifos) {
 TEST(DoubleBinaryTree, EveryRankInteriorInAtMostOneTree) {
   for (int n = 1; n <= 300; ++n) {
     std::vector<int> order(n);
-    for (int i = 0; i < n; ++i) order[i] = (i * 7 + 3) % n == i ? i : i;  // identity
+    for (int i = 0; i < n; ++i) order[i] = i;  // identity
     if (n % 3 == 0) std::reverse(order.begin(), order.end());
     auto trees = doubleBinaryTree(order);
     std::vector<int> interior(n, 0);
@@ -189,6 +191,53 @@ TEST(PlanLayouts, HierarchicalTrafficIsRailAligned) {
         if (op.peer < 0 || l.nodeOf[op.peer] == l.nodeOf[r]) continue;
         EXPECT_EQ(l.localOf[op.peer], l.localOf[r]) << collectiveName(c) << " rank " << r;
       }
+    }
+  }
+}
+
+// Recursive doubling talks to one peer per step, log2(p) + 2 messages at most per rank (p the
+// largest power of two <= n), and with 2^k ranks per node its first k steps stay in the node
+// while the later ones cross between nodes at the same local position.
+TEST(PlanLayouts, RecursiveDoublingStepsStayInTheNodeFirst) {
+  for (const auto& shape : {std::pair<int, int>{2, 2}, {4, 2}, {2, 4}, {3, 2}, {5, 1}, {2, 3}}) {
+    const RankLayout l = layoutOf(shape.first, shape.second);
+    const int n = l.nranks;
+    int p = 1;
+    while (p * 2 <= n) p *= 2;
+    const bool pow2PerNode = (shape.second & (shape.second - 1)) == 0;
+    for (int r = 0; r < n; ++r) {
+      CollArgs a;
+      a.collective = Collective::kAllReduce;
+      a.elemSize = 4;
+      a.count = 9;
+      a.rank = r;
+      a.nranks = n;
+      a.layout = &l;
+      Plan plan;
+      ASSERT_EQ(buildPlan(a, Algorithm::kRecursiveDoubling, &plan), tuttiSuccess);
+      const std::string where = std::to_string(shape.first) + "x" + std::to_string(shape.second) +
+                                " rank " + std::to_string(r) + "\n" + plan.describe();
+      int sends = 0;
+      bool crossed = false;
+      for (const PlanStep& step : plan.steps) {
+        std::set<int> peers;
+        for (uint32_t i = 0; i < step.numOps; ++i) {
+          const PlanOp& op = plan.ops[step.firstOp + i];
+          if (op.peer < 0) continue;
+          peers.insert(op.peer);
+          sends += op.type == OpType::kSend;
+        }
+        EXPECT_LE(peers.size(), 1u) << where;
+        if (peers.empty() || p < n) continue;  // folds of extra ranks may cross anywhere
+        const int peer = *peers.begin();
+        const bool across = l.nodeOf[peer] != l.nodeOf[r];
+        if (pow2PerNode) {
+          EXPECT_FALSE(crossed && !across) << "a step inside the node after one across: " << where;
+          if (across) EXPECT_EQ(l.localOf[peer], l.localOf[r]) << "off the rail: " << where;
+        }
+        crossed |= across;
+      }
+      EXPECT_LE(sends, static_cast<int>(std::log2(p)) + 1) << where;
     }
   }
 }

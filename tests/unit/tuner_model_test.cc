@@ -255,6 +255,45 @@ TEST(Tuner, TablesFollowTheModel) {
             Algorithm::kHierarchical);
 }
 
+// Recursive doubling: by hand on 2 nodes of 2 (one shm step, then one socket step, each moving
+// the whole vector and reducing it), 3 nodes of 1 (the extra rank's fold and return add two
+// socket steps); not a candidate inside one node; small AllReduces across nodes of several
+// ranks take it (one message over the network per rank instead of the direct plan's n - L),
+// large ones stay hierarchical, and the GPU proxy does not offer it.
+TEST(CostModel, RecursiveDoublingByHand) {
+  ModelParams p = paramsFrom(
+      "shm.alpha=10,shm.bw=2,cpu.call=5,cpu.reduce_bw=4,socket.alpha=50,"
+      "socket.bw=1");
+  const double S = 8000;
+  auto rd = [&](const ModelShape& s) {
+    return predict(p, s, Collective::kAllReduce, Algorithm::kRecursiveDoubling, Protocol::kSimple,
+                   static_cast<size_t>(S));
+  };
+  EXPECT_NEAR(rd(cpuShape(4, 2)).us, 5 + (10 + S / 2000) + (50 + S / 1000) + 2 * S / 4000, 1e-9);
+  ModelShape three = cpuShape(3, 3);
+  EXPECT_NEAR(rd(three).us, 5 + 3 * (50 + S / 1000) + 3 * S / 4000, 1e-9);
+  EXPECT_FALSE(rd(cpuShape(4, 1)).valid);
+
+  Tuner t;
+  ASSERT_EQ(t.init(cpuContext(4, 2)), tuttiSuccess) << lastError();
+  EXPECT_EQ(t.decide(ExecutorKind::kCpu, Collective::kAllReduce, 8).algorithm,
+            Algorithm::kRecursiveDoubling);
+  EXPECT_EQ(t.decide(ExecutorKind::kCpu, Collective::kAllReduce, 64u << 20).algorithm,
+            Algorithm::kHierarchical);
+  Tuner one;
+  ASSERT_EQ(one.init(cpuContext(4, 1)), tuttiSuccess) << lastError();
+  for (size_t b : {size_t{8}, size_t{8192}, size_t{1} << 20})
+    EXPECT_NE(one.decide(ExecutorKind::kCpu, Collective::kAllReduce, b).algorithm,
+              Algorithm::kRecursiveDoubling);
+  EXPECT_TRUE(cpuCapabilities().has(Collective::kAllReduce, Algorithm::kRecursiveDoubling));
+  EXPECT_FALSE(gpuProxyCapabilities().has(Collective::kAllReduce, Algorithm::kRecursiveDoubling));
+  Algorithm a;
+  ASSERT_TRUE(parseAlgorithm("rd", &a));
+  EXPECT_EQ(a, Algorithm::kRecursiveDoubling);
+  ASSERT_TRUE(parseAlgorithm("recursive-doubling", &a));
+  EXPECT_EQ(a, Algorithm::kRecursiveDoubling);
+}
+
 // Tables hold only what each executor declares it runs.
 TEST(Tuner, TablesHoldOnlyWhatTheExecutorRuns) {
   Tuner t;
