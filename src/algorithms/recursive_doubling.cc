@@ -65,8 +65,9 @@ void buildRecursiveDoublingAllReduce(const CollArgs& a, Plan* plan) {
     op.peerFirst = w < v;  // (lower position, higher position) on both partners: the same bits
     combine(op, true);
   }
-  plan->beginStep();
-  if (partial.buf != BufferId::kRecv) plan->add(copyOp(partial, recv, bytes));
+  plan->beginStep();  // one rank in place: the input is the result already
+  if (partial.buf != BufferId::kRecv && !(a.inPlace && partial.buf == BufferId::kSend))
+    plan->add(copyOp(partial, recv, bytes));
   plan->beginStep();
   if (folds) plan->add(sendOp(order[v + p], recv, bytes));
   plan->beginStep();  // the send reads recv: divide once it has left
