@@ -443,7 +443,9 @@ Result PlanRun::advance(bool* progressed) {
   return tuttiSuccess;
 }
 
-Result runQueues(std::vector<CommQueue>& queues) {
+namespace {
+
+Result runQueuesUntilError(std::vector<CommQueue>& queues) {
   using Clock = std::chrono::steady_clock;
   bool crowded = false;
   for (CommQueue& q : queues)
@@ -516,6 +518,17 @@ Result runQueues(std::vector<CommQueue>& queues) {
       }
     }
   }
+}
+
+}  // namespace
+
+Result runQueues(std::vector<CommQueue>& queues) {
+  const Result r = runQueuesUntilError(queues);
+  if (r == tuttiSuccess) return r;
+  // A run cut short may have handed its buffers to transport threads (striped sockets).
+  for (CommQueue& q : queues)
+    if (q.next < q.runs.size()) q.runs[q.next].abandon();
+  return r;
 }
 
 }  // namespace tutti

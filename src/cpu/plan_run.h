@@ -59,6 +59,8 @@ class PlanRun {
   // Runs checkPeer() on the connections of the current step.
   Result checkPeers();
   bool yieldsAtOnce() const { return streams_->yieldAtOnce; }
+  // Gives up on the run: no transport touches its buffers once this returns.
+  void abandon() { streams_->transports->abandonDirect(); }
 
  private:
   struct OpState {
@@ -107,8 +109,9 @@ struct CommQueue {
 };
 
 // Runs every queue to completion. A queue that fails marks its communicator failed (so its
-// peers learn at once); the first error is returned. Waits end after the communicator's
-// timeout without progress, or when it is aborted.
+// peers learn at once); the first error is returned, after every unfinished run has been
+// abandoned (no transport thread still reads or writes the callers' buffers). Waits end after
+// the communicator's timeout without progress, or when it is aborted.
 Result runQueues(std::vector<CommQueue>& queues);
 
 }  // namespace tutti

@@ -67,6 +67,10 @@ class Connection {
     *got = 0;
     return tuttiSuccess;
   }
+  // Called when the executor gives up on a call while a reservation may be open: returns only
+  // once nothing (a stream thread, say) touches the memory handed to sendDirect/recvDirect, so
+  // the caller may free it. The stream is then broken: the connection fails.
+  virtual void abandonDirect() {}
   // Stream alignment: every message starts on this boundary and capacity is a multiple of it.
   static constexpr size_t kAlign = 16;
 };

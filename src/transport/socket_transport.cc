@@ -358,7 +358,7 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
   });
   auto adopt = [&](int p, std::vector<Socket> socks) {
     if (striped)
-      return makeStripedSocketConnection(std::move(socks), p, staging, chunk, &(*conns)[p]);
+      return makeStripedSocketConnection(std::move(socks), p, staging, chunk, &(*conns)[p], direct);
     return makeSocketConnection(std::move(socks[0]), p, staging, &(*conns)[p], direct);
   };
   Result r = tuttiSuccess;

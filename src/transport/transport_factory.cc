@@ -72,6 +72,11 @@ void PeerConnections::markFailed() {
     if (c) c->markFailed();
 }
 
+void PeerConnections::abandonDirect() const {
+  for (auto& c : conns)
+    if (c) c->abandonDirect();
+}
+
 Result createTransports(PeerConnections* out) {
   out->types.clear();
   out->allowed.clear();

@@ -22,6 +22,9 @@ struct PeerConnections {
   const char* typeName(int peer) const;
   // Tells every peer this rank failed, so their waits end now rather than at the timeout.
   void markFailed();
+  // Ends every direct transfer still open (Connection::abandonDirect): after a failed call no
+  // transport touches the caller's buffers.
+  void abandonDirect() const;
 };
 
 // Creates every registered transport type; TUTTI_TRANSPORT=<name> limits the choice to one (a

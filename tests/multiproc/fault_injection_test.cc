@@ -73,9 +73,13 @@ TEST_P(FaultInjection, EveryRankErrorsInTime) {
   // socket_direct: sockets with every payload from 16 bytes on sent from and received into
   // the caller's buffers (TUTTI_SOCKET_DIRECT_BYTES), the path large messages take.
   // socket_striped: sockets striped over three streams of 4 KiB chunks, each moved by its own
-  // threads (TUTTI_SOCKET_STREAMS).
-  const bool direct = fc.transport == "socket_direct";
-  const bool striped = fc.transport == "socket_striped";
+  // threads (TUTTI_SOCKET_STREAMS). socket_striped_direct: the same with the stream threads
+  // moving payloads straight from and into the caller's buffers (messages of ~53 KB, twice the
+  // 24 KiB ring, so receive windows open too).
+  const bool stripedDirect = fc.transport == "socket_striped_direct";
+  const bool direct = fc.transport == "socket_direct" || stripedDirect;
+  const bool striped = fc.transport == "socket_striped" || stripedDirect;
+  const size_t count = stripedDirect ? 40001 : kCount;
   RankOptions opt;
   opt.env = {
       {"TUTTI_TIMEOUT_MS", std::to_string(kTimeoutMs)},
@@ -104,13 +108,13 @@ TEST_P(FaultInjection, EveryRankErrorsInTime) {
         }
         ASSERT_EQ(r, tuttiSuccess) << "rank " << rank;
         // Integers: the reference sum is exact whatever the reduction order.
-        std::vector<int32_t> buf(kCount), want(kCount);
+        std::vector<int32_t> buf(count), want(count);
         for (int i = 0; i < kCalls; ++i) {
-          fillInput(buf.data(), kCount, seed + i, rank, tuttiInt32, tuttiSum, nranks);
+          fillInput(buf.data(), count, seed + i, rank, tuttiInt32, tuttiSum, nranks);
           t0 = Clock::now();
-          r = tuttiAllReduce(buf.data(), buf.data(), kCount, tuttiInt32, tuttiSum, comm, nullptr);
+          r = tuttiAllReduce(buf.data(), buf.data(), count, tuttiInt32, tuttiSum, comm, nullptr);
           if (r != tuttiSuccess) break;
-          for (size_t e = 0; e < kCount; ++e) {
+          for (size_t e = 0; e < count; ++e) {
             int64_t sum = 0;
             for (int q = 0; q < nranks; ++q)
               sum += static_cast<int64_t>(inputValue(seed + i, q, e, tuttiInt32, tuttiSum, nranks));
@@ -137,7 +141,8 @@ TEST_P(FaultInjection, EveryRankErrorsInTime) {
 
 std::vector<FaultCase> allCases() {
   std::vector<FaultCase> out;
-  for (const char* t : {"auto", "socket", "socket_direct", "socket_striped", "ucx"}) {
+  for (const char* t :
+       {"auto", "socket", "socket_direct", "socket_striped", "socket_striped_direct", "ucx"}) {
     for (const char* w : {"send", "recv"})
       for (const char* k : {"kill", "hang", "close", "delay:300ms", "corrupt"})
         out.push_back({k, w, t});

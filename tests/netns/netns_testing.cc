@@ -94,10 +94,14 @@ std::vector<std::pair<std::string, std::string>> netEnv(const std::string& net) 
     // TUTTI_NET picks the network transport; UCX itself restricted to TCP on the veth.
     return {{"TUTTI_NET", "ucx"}, {"UCX_TLS", "tcp"}, {"UCX_NET_DEVICES", NetnsHosts::ifname()}};
   if (net == "socket_striped")
-    // Small chunks: the sweep's messages cross chunk and stream boundaries.
+    // Small chunks: the sweep's messages cross chunk and stream boundaries. Payloads from
+    // 4 KiB on move straight between the stream threads and the caller's buffers, and the
+    // 96 KiB ring makes the sweep's largest messages open receive windows too.
     return {{"TUTTI_NET", "socket"},
             {"TUTTI_SOCKET_STREAMS", "3"},
-            {"TUTTI_SOCKET_CHUNK_BYTES", "16384"}};
+            {"TUTTI_SOCKET_CHUNK_BYTES", "16384"},
+            {"TUTTI_SOCKET_DIRECT_BYTES", "4096"},
+            {"TUTTI_SOCKET_STAGING_BYTES", "65536"}};
   return {{"TUTTI_NET", "socket"}};
 }
 

@@ -182,5 +182,145 @@ TEST(SocketStriped, RejectsChunksOffTheStreamAlignment) {
   EXPECT_EQ(makeStripedSocketConnection(std::move(a), 1, 64 << 10, 1000, &x), tuttiInvalidArgument);
 }
 
+// Direct windows: messages sent as ring bytes, then a window straight from the caller's
+// memory, then an odd tail through the ring, arrive in order into a receiver that takes the
+// staged part from the ring and the rest straight into its buffer; message sizes around the
+// ring's capacity (no window, a window of a few bytes, windows many rings long), on 1-4 streams.
+void directExchange(int stripes, size_t staging, size_t chunk, const std::vector<size_t>& sizes) {
+  std::vector<Socket> a, b;
+  loopbackPairs(stripes, &a, &b);
+  std::unique_ptr<Connection> x, y;
+  ASSERT_EQ(makeStripedSocketConnection(std::move(a), 1, staging, chunk, &x, 1), tuttiSuccess);
+  ASSERT_EQ(makeStripedSocketConnection(std::move(b), 0, staging, chunk, &y, 1), tuttiSuccess);
+  ASSERT_EQ(x->directMinBytes(), 1u);
+  const auto deadline = Clock::now() + std::chrono::seconds(30);
+  uint64_t stream = 0;  // payload bytes sent so far, for the pattern
+  // The receiver runs on its own thread, as a peer process would.
+  std::thread receiver([&] {
+    uint64_t at = 0;
+    for (size_t size : sizes) {
+      std::vector<char> dst(size + 16, 0);
+      // The 16-byte "header" travels through the ring.
+      size_t have = 0;
+      while (have < 16 && Clock::now() < deadline) {
+        const void* p;
+        size_t n;
+        ASSERT_EQ(y->recvPeek(&p, &n), tuttiSuccess);
+        n = std::min(n, 16 - have);
+        have += n;
+        if (n) {
+          ASSERT_EQ(y->recvRelease(n), tuttiSuccess);
+        }
+      }
+      size_t left = 0, done = 0;
+      ASSERT_EQ(y->recvDirectReserve(size, &left), tuttiSuccess);
+      const size_t padded = (size + 15) & ~size_t{15};
+      while (done < padded && Clock::now() < deadline) {
+        if (left > 0) {
+          size_t k = 0;
+          ASSERT_EQ(y->recvDirect(dst.data() + done, left, &k), tuttiSuccess);
+          left -= k;
+          done += k;
+          if (k) continue;
+        }
+        const void* p;
+        size_t n;
+        ASSERT_EQ(y->recvPeek(&p, &n), tuttiSuccess);
+        n = std::min(n, padded - done);
+        if (n == 0) continue;
+        memcpy(dst.data() + done, p, n);
+        ASSERT_EQ(y->recvRelease(n), tuttiSuccess);
+        done += n;
+      }
+      ASSERT_EQ(done, padded);
+      ASSERT_EQ(left, 0u);
+      for (size_t i = 0; i < size; ++i)
+        ASSERT_EQ(dst[i], Side::byteAt(at + i, 3)) << "message of " << size << ", byte " << i;
+      at += size;
+    }
+  });
+  for (size_t size : sizes) {
+    std::vector<char> src(size);
+    for (size_t i = 0; i < size; ++i) src[i] = Side::byteAt(stream + i, 3);
+    void* p;
+    size_t n = 0;
+    while (n < 16 && Clock::now() < deadline) ASSERT_EQ(x->sendSpace(&p, &n), tuttiSuccess);
+    ASSERT_GE(n, 16u);
+    ASSERT_EQ(x->sendCommit(16), tuttiSuccess);
+    size_t left = 0, done = 0;
+    ASSERT_EQ(x->sendDirectReserve(size, &left), tuttiSuccess);
+    EXPECT_EQ(left, size & ~size_t{15});
+    while (left > 0 && Clock::now() < deadline) {
+      size_t k = 0;
+      ASSERT_EQ(x->sendDirect(src.data() + done, left, &k), tuttiSuccess);
+      left -= k;
+      done += k;
+    }
+    const size_t padded = (size + 15) & ~size_t{15};
+    while (done < padded && Clock::now() < deadline) {
+      ASSERT_EQ(x->sendSpace(&p, &n), tuttiSuccess);
+      n = std::min(n, padded - done);
+      if (done < size) memcpy(p, src.data() + done, std::min(n, size - done));
+      if (n) {
+        ASSERT_EQ(x->sendCommit(n), tuttiSuccess);
+      }
+      done += n;
+    }
+    stream += size;
+    src.assign(size, 0);  // the window's bytes must have left already: clobbering changes nothing
+  }
+  receiver.join();
+  while (!x->flushed() && Clock::now() < deadline) std::this_thread::yield();
+  EXPECT_TRUE(x->flushed());
+  EXPECT_EQ(y->checkPeer(), tuttiSuccess);
+}
+
+TEST(SocketStriped, DirectWindowsKeepTheStreamInOrder) {
+  const size_t ring = 64 << 10;
+  const std::vector<size_t> sizes = {1000, ring - 16, ring + 5,      ring + 16 + 7, 3 * ring + 9,
+                                     20,   1 << 20,   (1 << 20) + 3, 777777,        48};
+  for (int stripes : {1, 2, 3, 4}) {
+    SCOPED_TRACE(stripes);
+    directExchange(stripes, ring, 4096, sizes);
+    if (HasFatalFailure()) return;
+  }
+}
+
+// The executor gives up while stream threads block in send() on the caller's buffer (the peer
+// reads nothing) and in recv() into it (the peer sends half): abandonDirect returns at once,
+// after which the buffers may be freed, and the connection reports the failure.
+TEST(SocketStriped, AbandonDirectReleasesTheCallersBuffers) {
+  std::vector<Socket> a, b;
+  loopbackPairs(2, &a, &b);
+  std::unique_ptr<Connection> x, y;
+  ASSERT_EQ(makeStripedSocketConnection(std::move(a), 1, 64 << 10, 4096, &x, 1), tuttiSuccess);
+  ASSERT_EQ(makeStripedSocketConnection(std::move(b), 0, 64 << 10, 4096, &y, 1), tuttiSuccess);
+  auto out = std::make_unique<std::vector<char>>(32 << 20, 'o');
+  size_t left = 0, k = 0;
+  ASSERT_EQ(x->sendDirectReserve(out->size(), &left), tuttiSuccess);
+  ASSERT_EQ(x->sendDirect(out->data(), left, &k), tuttiSuccess);
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));  // the socket buffers fill up
+  // y: a receive window into its own buffer, half of which x's bytes fill.
+  auto in = std::make_unique<std::vector<char>>(32 << 20, 'i');
+  ASSERT_EQ(y->recvDirectReserve(in->size(), &left), tuttiSuccess);
+  ASSERT_GT(left, 0u);
+  ASSERT_EQ(y->recvDirect(in->data(), left, &k), tuttiSuccess);
+  auto t0 = Clock::now();
+  x->abandonDirect();
+  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(2));
+  out.reset();  // freed: a stream thread still reading it would show under ASan
+  EXPECT_EQ(x->sendDirect(nullptr, 16, &k), tuttiRemoteError);
+  EXPECT_NE(std::string(lastError()).find("abandoned a direct transfer with rank 1"),
+            std::string::npos)
+      << lastError();
+  t0 = Clock::now();
+  y->abandonDirect();
+  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(2));
+  in.reset();
+  const void* p;
+  size_t n;
+  EXPECT_NE(y->recvPeek(&p, &n), tuttiSuccess);
+}
+
 }  // namespace
 }  // namespace tutti

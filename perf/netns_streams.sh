@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# Sockets striped over several TCP streams between two namespace hosts, side by side with the
+# TCP ceiling of as many plain streams, in one run: AllReduce float32 sum on host buffers,
+# 2 hosts x 1 and 2 hosts x 2 ranks, one line per configuration of Tutti's socket transport.
+# Needs root (namespaces). Results: perf/results/2026-12-03-h200x1-streams-direct.md.
+#
+# Environment: BUILD_DIR (default build-cpu), LAYOUTS ("1,1 2,2"), STREAMS_CEILING ("1 4 8":
+# the plain-TCP stream counts measured), TCP_SECONDS (3), ITERS (20), WARMUP (5), MIN (1M),
+# MAX (64M), OUT (raw outputs, default $BUILD_DIR/netns-streams), and CONFIGS: one word per run,
+# NAME:VAR=VALUE,VAR=VALUE (default below; TUTTI_NET=socket is always set).
+set -euo pipefail
+
+REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+BUILD_DIR="${BUILD_DIR:-$REPO/build-cpu}"
+LAYOUTS="${LAYOUTS:-1,1 2,2}"
+STREAMS_CEILING="${STREAMS_CEILING:-1 4 8}"
+TCP_SECONDS="${TCP_SECONDS:-3}"
+ITERS="${ITERS:-20}"
+WARMUP="${WARMUP:-5}"
+OUT="${OUT:-$BUILD_DIR/netns-streams}"
+CONFIGS="${CONFIGS:-s1:TUTTI_SOCKET_STREAMS=1 s4-ring:TUTTI_SOCKET_STREAMS=4,TUTTI_SOCKET_DIRECT_BYTES=0 s4:TUTTI_SOCKET_STREAMS=4 s8:TUTTI_SOCKET_STREAMS=8}"
+HOSTS="$REPO/scripts/netns-hosts.sh"
+MPIRUN="$REPO/scripts/netns-mpirun.sh"
+
+mkdir -p "$OUT"
+rm -f "$OUT"/*.txt
+echo "start $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg)" >"$OUT/meta.txt"
+NAME="tstr$$"
+trap '"$HOSTS" down "$NAME"' EXIT
+"$HOSTS" up "$NAME" 2 >/dev/null
+peer="$("$HOSTS" addr "$NAME" 1)"
+
+for s in $STREAMS_CEILING; do
+  "$HOSTS" exec "$NAME" 1 "$BUILD_DIR/perf/tcp_bidir_bench" --listen "$peer:5301" -s "$s" \
+    -t "$TCP_SECONDS" >"$OUT/tcp-listen-$s.txt" &
+  "$HOSTS" exec "$NAME" 0 "$BUILD_DIR/perf/tcp_bidir_bench" --connect "$peer:5301" -s "$s" \
+    -t "$TCP_SECONDS" >"$OUT/tcp-$s.txt"
+  wait
+done
+
+for layout in $LAYOUTS; do
+  for cfg in $CONFIGS; do
+    name=${cfg%%:*}
+    env=()
+    IFS=, read -r -a vars <<<"${cfg#*:}"
+    for v in "${vars[@]}"; do env+=(-x "$v"); done
+    "$MPIRUN" "$NAME" "$layout" -x TUTTI_NET=socket "${env[@]}" -- \
+      "$BUILD_DIR/perf/all_reduce_perf" -b "${MIN:-1M}" -e "${MAX:-64M}" -f 4 -n "$ITERS" \
+      -w "$WARMUP" -d float -o sum --mem host >"$OUT/tutti-$name-${layout//,/x}.txt" 2>&1 || true
+  done
+done
+"$HOSTS" down "$NAME"
+trap - EXIT
+echo "end $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.txt"
+
+CONFIGS="$CONFIGS" LAYOUTS="$LAYOUTS" python3 - "$OUT" <<'PY'
+import os, re, sys
+out = sys.argv[1]
+ceil = {}
+for f in os.listdir(out):
+    m = re.fullmatch(r"tcp-(\d+)\.txt", f)
+    if m:
+        g = re.search(r"per_direction_GBps ([0-9.]+)", open(f"{out}/{f}").read())
+        if g: ceil[int(m.group(1))] = float(g.group(1))
+print(open(f"{out}/meta.txt").read().strip().replace("\n", "; "))
+print("TCP ceiling per direction, both directions at once: " +
+      ", ".join(f"{s} stream(s) {v:.2f} GB/s" for s, v in sorted(ceil.items())))
+print()
+print("| layout | config | 1 MiB | 4 MiB | 16 MiB | 64 MiB | 64 MiB vs ceiling of its streams | vs 1 stream | #wrong |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+for layout in os.environ["LAYOUTS"].split():
+    tag = layout.replace(",", "x")
+    for cfg in os.environ["CONFIGS"].split():
+        name, env = cfg.split(":", 1)
+        streams = int((re.search(r"TUTTI_SOCKET_STREAMS=(\d+)", env) or [0, 1])[1])
+        r, wrong = {}, 0
+        try:
+            for line in open(f"{out}/tutti-{name}-{tag}.txt"):
+                f = line.split()
+                if len(f) >= 9 and f[0].isdigit():
+                    r[int(f[0])] = float(f[7])
+                    wrong += int(f[8]) if f[8].isdigit() else 0
+        except FileNotFoundError:
+            pass
+        cells = " | ".join(f"{r[s << 20]:.2f}" if (s << 20) in r else "-" for s in (1, 4, 16, 64))
+        big = r.get(64 << 20)
+        c = ceil.get(streams) or ceil.get(max([k for k in ceil if k <= streams] or [1]))
+        vs = f"{big / c:.2f}x" if big and c else "-"
+        vs1 = f"{big / ceil[1]:.2f}x" if big and 1 in ceil else "-"
+        print(f"| {layout.replace(',', ' x ')} | {name} ({env}) | {cells} | {vs} | {vs1} | {wrong} |")
+PY
