@@ -11,6 +11,7 @@
 #include "base/logging.h"
 #include "cpu/call_plan.h"
 #include "cpu/p2p_fusion.h"
+#include "cpu/parallel_combine.h"
 #include "cpu/premul_stage.h"
 
 namespace tutti {
@@ -38,6 +39,11 @@ CpuExecutor::CpuExecutor(Comm* comm) : comm_(comm) {
   if (streams_.yieldAtOnce)
     TUTTI_INFO("rank %d: %d ranks share this machine's %ld CPUs: waits yield without spinning",
                comm->rank(), local, cpus);
+  // Combining received bytes is the executor thread's own work: with CPUs to spare (a share of
+  // the allowed ones per local rank) a large region is split over a few threads.
+  streams_.reduceThreads = reduceThreadsFor(local);
+  TUTTI_INFO("rank %d: host reductions on up to %d thread(s) (%d allowed CPUs, %d local ranks)",
+             comm->rank(), streams_.reduceThreads, allowedCpus(), local);
 }
 
 Result CpuExecutor::launch(std::vector<CommCalls>& work) {

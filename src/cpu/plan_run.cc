@@ -12,6 +12,7 @@
 #include "base/logging.h"
 #include "core/flight_recorder.h"
 #include "cpu/msg_header.h"
+#include "cpu/parallel_combine.h"
 
 namespace tutti {
 namespace {
@@ -160,7 +161,8 @@ void PlanRun::runLocal(const PlanOp& op) {
       }
       for (uint32_t i = 0; i < op.numSources; ++i)
         list[i] = addr(plan_->sources[op.firstSource + i]);
-      hostCombineMany(spec_, addr(op.dst), list, static_cast<int>(op.numSources), count);
+      hostCombineManyParallel(spec_, addr(op.dst), list, static_cast<int>(op.numSources), count,
+                              streams_->reduceThreads);
       break;
     }
     case OpType::kDivide:
@@ -378,9 +380,11 @@ Result PlanRun::advanceRecv(const PlanOp& op, OpState& st, bool* progressed) {
       if (op.type == OpType::kRecv)
         memcpy(dst, p, take);
       else if (op.peerFirst)
-        hostCombine(spec_, dst, p, addr(op.src) + st.done, take / elemSize_);
+        hostCombineParallel(spec_, dst, p, addr(op.src) + st.done, take / elemSize_,
+                            streams_->reduceThreads);
       else
-        hostCombine(spec_, dst, addr(op.src) + st.done, p, take / elemSize_);
+        hostCombineParallel(spec_, dst, addr(op.src) + st.done, p, take / elemSize_,
+                            streams_->reduceThreads);
     } else {
       take = padded - st.done < n ? padded - st.done : n;
     }

@@ -24,6 +24,8 @@ struct PeerStreams {
   // More of the communicator's ranks on this host than it has CPUs: a waiting rank yields at
   // once instead of spinning first, since the peer it waits for may need this very core.
   bool yieldAtOnce = false;
+  // Threads a large combine may spread over (parallel_combine.h); 1 keeps it on this thread.
+  int reduceThreads = 1;
 };
 
 // A plan in flight on one communicator.

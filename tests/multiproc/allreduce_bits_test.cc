@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "cpu/parallel_combine.h"
 #include "testing/random.h"
 #include "testing/run_ranks.h"
 
@@ -48,19 +49,24 @@ float combine(tuttiRedOp_t op, float a, float b) {
 
 // `rankOrder`: the result must also be the rank-order fold (direct, two-shot); recursive
 // doubling folds in pairs, so only the same bits on every rank are its promise.
+// `splitEnv`: settings under which large combines are split over threads; the run must then
+// split at least one (parallel_combine.h).
 void checkFoldBits(int n, tuttiRedOp_t op, bool inPlace, const char* algo = "direct",
-                   bool rankOrder = true) {
+                   bool rankOrder = true, size_t count = 1001,
+                   const std::vector<std::pair<std::string, std::string>>& splitEnv = {}) {
   RankOptions opts;
   opts.env = {{"TUTTI_ALGO", std::string("allreduce:") + algo}};
+  opts.env.insert(opts.env.end(), splitEnv.begin(), splitEnv.end());
+  const bool mustSplit = !splitEnv.empty();
   runRanks(
       n,
-      [op, inPlace, rankOrder](tuttiComm_t comm, int rank, int nranks) {
-        const size_t count = 1001;
+      [op, inPlace, rankOrder, count, mustSplit](tuttiComm_t comm, int rank, int nranks) {
         std::vector<float> in = inputOf(rank, count), out(count, 7.0f);
         float* recv = inPlace ? in.data() : out.data();
         ASSERT_EQ(tuttiAllReduce(in.data(), recv, count, tuttiFloat32, op, comm, nullptr),
                   tuttiSuccess)
             << tuttiGetLastError(comm);
+        if (mustSplit) EXPECT_GT(parallelCombineJobs(), 0u) << "rank " << rank << " split nothing";
         std::vector<float> want = inputOf(0, count);
         for (int p = 1; p < nranks; ++p) {
           std::vector<float> x = inputOf(p, count);
@@ -121,6 +127,16 @@ TEST(AllReduceBits, DirectMinAndSumOfNaNPayloads) {
   for (int n : {2, 3}) {
     checkFoldBits(n, tuttiMin, false);
     checkFoldBits(n, tuttiSum, true);
+  }
+}
+
+// Combines split over threads (big regions: the socket ring holds 4 MiB) keep the fold's bits.
+TEST(AllReduceBits, SplitCombinesKeepTheFold) {
+  const std::vector<std::pair<std::string, std::string>> env = {{"TUTTI_REDUCE_THREADS", "4"},
+                                                                {"TUTTI_TRANSPORT", "socket"}};
+  for (const char* algo : {"direct", "two_shot"}) {
+    checkFoldBits(2, tuttiMax, false, algo, true, 4u << 20, env);
+    checkFoldBits(3, tuttiMin, true, algo, true, 4u << 20, env);
   }
 }
 
