@@ -13,7 +13,8 @@
 # cores that every rank here shares; netns-mpirun.sh adds the same option to every run, Tutti's
 # included (its harness barrier is MPI's), unless given "--mca mpi_yield_when_idle 0", which
 # restores OpenMPI's busy polling), TABLE_ONLY=1 (print
-# the table from the raw outputs already in OUT).
+# the table from the raw outputs already in OUT), SKIP_BUILD=1 (BUILD_DIR/perf holds prebuilt
+# binaries: no cmake).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -28,7 +29,7 @@ HOSTS="$REPO/scripts/netns-hosts.sh"
 MPIRUN="$REPO/scripts/netns-mpirun.sh"
 
 measure() {
-cmake --build "$BUILD_DIR" -j2 --target all_reduce_perf mpi_allreduce_bench tcp_bidir_bench \
+[[ "${SKIP_BUILD:-0}" == 1 ]] || cmake --build "$BUILD_DIR" -j2 --target all_reduce_perf mpi_allreduce_bench tcp_bidir_bench \
   >/dev/null
 mkdir -p "$OUT"
 rm -f "$OUT"/*.txt

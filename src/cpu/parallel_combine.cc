@@ -3,6 +3,7 @@
 #include "cpu/parallel_combine.h"
 
 #include <sched.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -198,6 +199,18 @@ void combineManyPart(void* ctx, int k) {
   hostCombineMany(*j.spec, j.dst + off, srcs.data(), j.n, hi - lo);
 }
 
+struct CopyJob {
+  Split split;
+  char* dst;
+  const char* src;
+};
+
+void copyPart(void* ctx, int k) {
+  const CopyJob& j = *static_cast<const CopyJob*>(ctx);
+  const size_t lo = j.split.boundary(k), hi = j.split.boundary(k + 1);
+  if (hi > lo) memcpy(j.dst + lo, j.src + lo, hi - lo);
+}
+
 bool runParts(int parts, void (*fn)(void*, int), void* ctx) {
   CombinePool* p = pool();
   if (!p || !p->run(parts, fn, ctx)) return false;
@@ -228,6 +241,13 @@ void hostCombineManyParallel(const ReduceSpec& spec, void* dst, const void* cons
                      static_cast<char*>(dst), srcs, n};
   if (parts <= 1 || !runParts(parts, combineManyPart, &job))
     hostCombineMany(spec, dst, srcs, n, count);
+}
+
+void hostCopyParallelSplit(void* dst, const void* src, size_t bytes, int threads) {
+  const int parts = partsFor(bytes, threads);
+  CopyJob job{Split{reinterpret_cast<uintptr_t>(dst), bytes, 1, parts}, static_cast<char*>(dst),
+              static_cast<const char*>(src)};
+  if (parts <= 1 || !runParts(parts, copyPart, &job)) memcpy(dst, src, bytes);
 }
 
 int chooseReduceThreads(int64_t setting, int cpus, int localRanks) {

@@ -1,9 +1,11 @@
-// Large host reductions split over a few threads: the caller and a process-wide pool of
-// sleeping workers. Same bits as the serial hostCombine (the math is element-wise).
+// Large host reductions (and staging copies) split over a few threads: the caller and a
+// process-wide pool of sleeping workers. Same bits as the serial hostCombine (the math is
+// element-wise).
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <cstring>
 
 #include "cpu/host_reduce.h"
 
@@ -36,6 +38,16 @@ inline void hostCombineParallel(const ReduceSpec& spec, void* dst, const void* a
 // hostCombineMany split the same way (each part rounds once, as the serial call does).
 void hostCombineManyParallel(const ReduceSpec& spec, void* dst, const void* const* srcs, int n,
                              size_t count, int threads);
+
+// memcpy split the same way (disjoint buffers): the staging copies of a large message, which
+// on a fast network cost the executor thread as much as a reduction.
+void hostCopyParallelSplit(void* dst, const void* src, size_t bytes, int threads);
+inline void hostCopyParallel(void* dst, const void* src, size_t bytes, int threads) {
+  if (!parallelCombineSplits(bytes, threads))
+    memcpy(dst, src, bytes);
+  else
+    hostCopyParallelSplit(dst, src, bytes, threads);
+}
 
 // The CPU executor's thread count. `setting` is TUTTI_REDUCE_THREADS: N > 0 uses up to N
 // (capped at kMaxReduceThreads; 1 is off); 0 (auto) gives each of the host's `localRanks`

@@ -233,7 +233,7 @@ Result PlanRun::advanceSend(const PlanOp& op, OpState& st, bool* progressed) {
     size_t rem = op.bytes - st.done;
     size_t take = rem < n ? rem : (n & ~(kAlign - 1));
     if (take == 0) break;
-    memcpy(p, src + st.done, take);
+    hostCopyParallel(p, src + st.done, take, streams_->reduceThreads);
     if (streams_->checksum) st.crc = crc32c(st.crc, src + st.done, take);
     if (corruptNext_) {
       static_cast<char*>(p)[take / 2] ^= 0x5a;
@@ -378,7 +378,7 @@ Result PlanRun::advanceRecv(const PlanOp& op, OpState& st, bool* progressed) {
       }
       if (streams_->checksum) st.crc = crc32c(st.crc, p, take);
       if (op.type == OpType::kRecv)
-        memcpy(dst, p, take);
+        hostCopyParallel(dst, p, take, streams_->reduceThreads);
       else if (op.peerFirst)
         hostCombineParallel(spec_, dst, p, addr(op.src) + st.done, take / elemSize_,
                             streams_->reduceThreads);

@@ -1,5 +1,6 @@
 // The split host reduction: the same bits as the serial one for every dtype, combine, count,
-// aliasing and thread count; two callers at once; a forked child; TUTTI_REDUCE_THREADS.
+// aliasing and thread count; split copies; two callers at once; a forked child;
+// TUTTI_REDUCE_THREADS.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -86,6 +87,23 @@ TEST(ParallelCombine, UnalignedDestination) {
     hostCombineParallel(spec, out.data() + shift, in.a.data(), in.b.data(), count, 4);
     EXPECT_EQ(0, memcmp(out.data() + shift, want.data(), want.size())) << "shift " << shift;
   }
+}
+
+// Staging copies split the same way: every byte lands once, whatever the sizes and alignments.
+TEST(ParallelCombine, CopyMatchesMemcpy) {
+  std::vector<char> src((4u << 20) + 64);
+  fillInput(src.data(), src.size(), testSeed(), 0, tuttiUint8, tuttiSum, 1);
+  const uint64_t before = parallelCombineJobs();
+  for (size_t bytes : {size_t{1}, size_t{4097}, size_t{(1u << 20) + 3}, size_t{4u << 20}})
+    for (size_t shift : {size_t{0}, size_t{1}, size_t{37}})
+      for (int threads : {1, 2, 3, 4}) {
+        std::vector<char> dst(bytes + 64, 0);
+        hostCopyParallel(dst.data() + shift, src.data() + (shift ^ 5), bytes, threads);
+        EXPECT_EQ(0, memcmp(dst.data() + shift, src.data() + (shift ^ 5), bytes))
+            << bytes << " bytes, shift " << shift << ", " << threads << " threads";
+        EXPECT_EQ(dst[bytes + shift], 0) << "wrote past the end";
+      }
+  EXPECT_GT(parallelCombineJobs(), before) << "no copy was split";
 }
 
 TEST(ParallelCombine, ManyMatchesSerial) {
