@@ -148,6 +148,17 @@ TEST(ParallelCombine, TwoCallersAtOnce) {
   EXPECT_EQ(badY, 0);
 }
 
+// Waits up to 10 s for a forked child; false (the child killed) when it did not end.
+bool waitChild(pid_t pid, int* status) {
+  for (int i = 0; i < 1000; ++i) {
+    if (waitpid(pid, status, WNOHANG) != 0) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, status, 0);
+  return false;
+}
+
 // A child forked after the parent started the pool has none of its threads: it must not wait
 // for them, and makes its own pool.
 TEST(ParallelCombine, ForkedChildDoesNotHang) {
@@ -176,16 +187,7 @@ TEST(ParallelCombine, ForkedChildDoesNotHang) {
     exit(!same ? 2 : !split ? 3 : 0);  // exit, not _exit: the child's workers are joined too
   }
   int status = 0;
-  pid_t got = 0;
-  for (int i = 0; i < 1000 && got == 0; ++i) {  // 10 s
-    got = waitpid(pid, &status, WNOHANG);
-    if (got == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-  }
-  if (got == 0) {
-    kill(pid, SIGKILL);
-    waitpid(pid, &status, 0);
-    FAIL() << "the forked child hung in the parallel combine";
-  }
+  if (!waitChild(pid, &status)) FAIL() << "the forked child hung in the parallel combine";
   ASSERT_TRUE(WIFEXITED(status));
   EXPECT_EQ(WEXITSTATUS(status), 0) << "2: wrong result, 3: the child never split a combine";
 }
@@ -224,14 +226,7 @@ TEST(ParallelCombine, ForkDuringAJob) {
   busy.join();
   for (pid_t pid : kids) {
     int status = 0;
-    pid_t got = 0;
-    for (int i = 0; i < 1000 && got == 0; ++i) {  // 10 s
-      got = waitpid(pid, &status, WNOHANG);
-      if (got == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    if (got == 0) {
-      kill(pid, SIGKILL);
-      waitpid(pid, &status, 0);
+    if (!waitChild(pid, &status)) {
       ADD_FAILURE() << "a child forked during a job hung";
       continue;
     }
