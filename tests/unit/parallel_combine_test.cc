@@ -159,19 +159,33 @@ bool waitChild(pid_t pid, int* status) {
   return false;
 }
 
-// A child forked after the parent started the pool has none of its threads: it must not wait
-// for them, and makes its own pool.
-TEST(ParallelCombine, ForkedChildDoesNotHang) {
+// The fork tests: 1M floats to sum, their serial result, and no run under TSan, whose runtime
+// does not support the threads a child starts after a multi-threaded fork ("dup thread with
+// used id"), as flight_recorder_test notes.
+class ParallelCombineFork : public ::testing::Test {
+ protected:
+  void SetUp() override {
 #if defined(__SANITIZE_THREAD__)
-  // The child starts its own workers: TSan does not support threads started after a
-  // multi-threaded fork ("dup thread with used id"), as flight_recorder_test notes.
-  GTEST_SKIP() << "TSan: threads started after a multi-threaded fork";
+    GTEST_SKIP() << "TSan: threads started after a multi-threaded fork";
 #endif
+    hostCombine(spec, want.data(), in.a.data(), in.b.data(), count);
+  }
+  // The child's sum, split over 4 threads, is the serial one.
+  bool childSumIsRight() const {
+    std::vector<char> mine(count * 4);
+    hostCombineParallel(spec, mine.data(), in.a.data(), in.b.data(), count, 4);
+    return memcmp(mine.data(), want.data(), want.size()) == 0;
+  }
   const size_t count = 1 << 20;
   const ReduceSpec spec{tuttiFloat32, CombineKind::kSum};
-  Inputs in(tuttiFloat32, CombineKind::kSum, count, testSeed());
-  std::vector<char> want(count * 4), out(count * 4);
-  hostCombine(spec, want.data(), in.a.data(), in.b.data(), count);
+  const Inputs in{tuttiFloat32, CombineKind::kSum, count, testSeed()};
+  std::vector<char> want = std::vector<char>(count * 4);
+};
+
+// A child forked after the parent started the pool has none of its threads: it must not wait
+// for them, and makes its own pool.
+TEST_F(ParallelCombineFork, ForkedChildDoesNotHang) {
+  std::vector<char> out(count * 4);
   const uint64_t before = parallelCombineJobs();
   hostCombineParallel(spec, out.data(), in.a.data(), in.b.data(), count, 4);
   ASSERT_GT(parallelCombineJobs(), before) << "the parent did not start the pool";
@@ -180,9 +194,7 @@ TEST(ParallelCombine, ForkedChildDoesNotHang) {
   ASSERT_GE(pid, 0);
   if (pid == 0) {
     const uint64_t jobs = parallelCombineJobs();
-    std::vector<char> mine(count * 4);
-    hostCombineParallel(spec, mine.data(), in.a.data(), in.b.data(), count, 4);
-    const bool same = memcmp(mine.data(), want.data(), want.size()) == 0;
+    const bool same = childSumIsRight();
     const bool split = parallelCombineJobs() > jobs;
     exit(!same ? 2 : !split ? 3 : 0);  // exit, not _exit: the child's workers are joined too
   }
@@ -194,17 +206,7 @@ TEST(ParallelCombine, ForkedChildDoesNotHang) {
 
 // Forks while another thread's job holds the pool's locks: the child inherits them held, by
 // threads it does not have, and must still finish.
-TEST(ParallelCombine, ForkDuringAJob) {
-#if defined(__SANITIZE_THREAD__)
-  // The child starts its own workers: TSan does not support threads started after a
-  // multi-threaded fork ("dup thread with used id"), as flight_recorder_test notes.
-  GTEST_SKIP() << "TSan: threads started after a multi-threaded fork";
-#endif
-  const size_t count = 1 << 20;
-  const ReduceSpec spec{tuttiFloat32, CombineKind::kSum};
-  Inputs in(tuttiFloat32, CombineKind::kSum, count, testSeed());
-  std::vector<char> want(count * 4);
-  hostCombine(spec, want.data(), in.a.data(), in.b.data(), count);
+TEST_F(ParallelCombineFork, ForkDuringAJob) {
   std::atomic<bool> stop{false};
   std::thread busy([&] {
     std::vector<char> out(count * 4);
@@ -215,9 +217,7 @@ TEST(ParallelCombine, ForkDuringAJob) {
   for (int i = 0; i < 8; ++i) {
     const pid_t pid = fork();
     if (pid == 0) {
-      std::vector<char> mine(count * 4);
-      hostCombineParallel(spec, mine.data(), in.a.data(), in.b.data(), count, 4);
-      _exit(memcmp(mine.data(), want.data(), want.size()) == 0 ? 0 : 2);
+      _exit(childSumIsRight() ? 0 : 2);
     }
     if (pid > 0) kids.push_back(pid);
     std::this_thread::sleep_for(std::chrono::milliseconds(3));
