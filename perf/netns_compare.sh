@@ -27,6 +27,8 @@ OMPI_MCA="${OMPI_MCA---mca mpi_yield_when_idle 1}"
 OUT="${OUT:-$BUILD_DIR/netns-compare}"
 HOSTS="$REPO/scripts/netns-hosts.sh"
 MPIRUN="$REPO/scripts/netns-mpirun.sh"
+# shellcheck source=perf/netns_lib.sh
+source "$REPO/perf/netns_lib.sh"
 
 measure() {
 [[ "${SKIP_BUILD:-0}" == 1 ]] || cmake --build "$BUILD_DIR" -j2 --target all_reduce_perf mpi_allreduce_bench tcp_bidir_bench \
@@ -39,16 +41,9 @@ echo "start $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loada
 NAME="tutti$$"
 trap '"$HOSTS" down "$NAME"' EXIT
 "$HOSTS" up "$NAME" 2 >/dev/null
-peer="$("$HOSTS" addr "$NAME" 1)"
 
 # TCP ceiling: 1 and 4 streams, each sending and receiving at once.
-for s in 1 4; do
-  "$HOSTS" exec "$NAME" 1 "$BUILD_DIR/perf/tcp_bidir_bench" --listen "$peer:5301" -s "$s" \
-    -t "$TCP_SECONDS" >"$OUT/tcp-listen-$s.txt" &
-  "$HOSTS" exec "$NAME" 0 "$BUILD_DIR/perf/tcp_bidir_bench" --connect "$peer:5301" -s "$s" \
-    -t "$TCP_SECONDS" >"$OUT/tcp-$s.txt"
-  wait
-done
+for s in 1 4; do tcp_ceiling "$NAME" "$s" "$TCP_SECONDS" "$OUT/tcp-$s.txt"; done
 
 SWEEP=(-b 8 -e "$MAX" -f 2 -n "$ITERS" -w "$WARMUP")
 nets=()

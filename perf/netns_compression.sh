@@ -20,6 +20,8 @@ CODECS="${CODECS:-bf16 fp8_e4m3:32 int8:32 sign1:32}"
 OUT="${OUT:-$BUILD_DIR/netns-compression}"
 HOSTS="$REPO/scripts/netns-hosts.sh"
 MPIRUN="$REPO/scripts/netns-mpirun.sh"
+# shellcheck source=perf/netns_lib.sh
+source "$REPO/perf/netns_lib.sh"
 
 measure() {
 cmake --build "$BUILD_DIR" -j2 --target all_reduce_perf tcp_bidir_bench >/dev/null
@@ -32,13 +34,8 @@ NAME="tutti$$"
 trap '"$HOSTS" down "$NAME"' EXIT
 "$HOSTS" up "$NAME" 2 >/dev/null
 "$HOSTS" limit "$NAME" "$RATE"
-peer="$("$HOSTS" addr "$NAME" 1)"
 # The limited link's own ceiling, both directions at once.
-"$HOSTS" exec "$NAME" 1 "$BUILD_DIR/perf/tcp_bidir_bench" --listen "$peer:5302" -t 3 \
-  >"$OUT/tcp-listen.txt" &
-"$HOSTS" exec "$NAME" 0 "$BUILD_DIR/perf/tcp_bidir_bench" --connect "$peer:5302" -t 3 \
-  >"$OUT/tcp.txt"
-wait
+tcp_ceiling "$NAME" 1 3 "$OUT/tcp.txt" 5302
 
 SWEEP=(-b 16M -e 64M -f 2 -n "$ITERS" -w "$WARMUP" -d float -o sum --mem host)
 "$MPIRUN" "$NAME" "$LAYOUT" -x TUTTI_NET=socket -- "$BUILD_DIR/perf/all_reduce_perf" \

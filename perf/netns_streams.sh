@@ -21,6 +21,8 @@ OUT="${OUT:-$BUILD_DIR/netns-streams}"
 CONFIGS="${CONFIGS:-s1:TUTTI_SOCKET_STREAMS=1 s4-ring:TUTTI_SOCKET_STREAMS=4,TUTTI_SOCKET_DIRECT_BYTES=0 s4:TUTTI_SOCKET_STREAMS=4 s8:TUTTI_SOCKET_STREAMS=8}"
 HOSTS="$REPO/scripts/netns-hosts.sh"
 MPIRUN="$REPO/scripts/netns-mpirun.sh"
+# shellcheck source=perf/netns_lib.sh
+source "$REPO/perf/netns_lib.sh"
 
 mkdir -p "$OUT"
 rm -f "$OUT"/*.txt
@@ -28,15 +30,8 @@ echo "start $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loada
 NAME="tstr$$"
 trap '"$HOSTS" down "$NAME"' EXIT
 "$HOSTS" up "$NAME" 2 >/dev/null
-peer="$("$HOSTS" addr "$NAME" 1)"
 
-for s in $STREAMS_CEILING; do
-  "$HOSTS" exec "$NAME" 1 "$BUILD_DIR/perf/tcp_bidir_bench" --listen "$peer:5301" -s "$s" \
-    -t "$TCP_SECONDS" >"$OUT/tcp-listen-$s.txt" &
-  "$HOSTS" exec "$NAME" 0 "$BUILD_DIR/perf/tcp_bidir_bench" --connect "$peer:5301" -s "$s" \
-    -t "$TCP_SECONDS" >"$OUT/tcp-$s.txt"
-  wait
-done
+for s in $STREAMS_CEILING; do tcp_ceiling "$NAME" "$s" "$TCP_SECONDS" "$OUT/tcp-$s.txt"; done
 
 for layout in $LAYOUTS; do
   for cfg in $CONFIGS; do
