@@ -104,6 +104,10 @@ void exchange(int stripes, size_t staging, size_t chunk, uint64_t total) {
   }
   EXPECT_EQ(x.checked, total);
   EXPECT_EQ(y.checked, total);
+  // A sender thread counts its bytes just after send() returns, which may be after the peer
+  // has read them: flushed() becomes true a moment later, not necessarily already.
+  while ((!x.conn->flushed() || !y.conn->flushed()) && Clock::now() < end)
+    std::this_thread::yield();
   EXPECT_TRUE(x.conn->flushed());
   EXPECT_TRUE(y.conn->flushed());
   EXPECT_EQ(x.conn->checkPeer(), tuttiSuccess);
