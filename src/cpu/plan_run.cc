@@ -301,22 +301,6 @@ Result PlanRun::injectFault(FaultWhere where, const PlanOp& op) {
   return tuttiSuccess;
 }
 
-// Runs on a connection thread: combines one received piece of a kRecvReduce exactly as the
-// ring path below does (same operand order, so the same bits).
-Connection::DirectCombine PlanRun::directCombine(const PlanOp& op) const {
-  char* dst = addr(op.dst);
-  const char* src = addr(op.src);
-  const ReduceSpec spec = spec_;
-  const size_t elem = elemSize_;
-  const bool peerFirst = op.peerFirst;
-  return [=](size_t offset, const void* bytes, size_t count) {
-    if (peerFirst)
-      hostCombine(spec, dst + offset, bytes, src + offset, count / elem);
-    else
-      hostCombine(spec, dst + offset, src + offset, bytes, count / elem);
-  };
-}
-
 Result PlanRun::advanceRecv(const PlanOp& op, OpState& st, bool* progressed) {
   Connection* c = streams_->transports->to(op.peer);
   const void* p;
@@ -351,15 +335,10 @@ Result PlanRun::advanceRecv(const PlanOp& op, OpState& st, bool* progressed) {
     st.headerDone = true;
     *progressed = true;
     // A large plain receive lands in the caller's buffer: what is staged already is copied,
-    // the reserved rest comes straight from the network. A large reduction is combined by the
-    // connection's threads where it can (striped sockets), and read from the ring otherwise.
+    // the reserved rest comes straight from the network (reductions read the ring instead).
     const size_t direct = c->directMinBytes();
-    if (direct && op.bytes >= direct) {
-      if (op.type == OpType::kRecv)
-        TUTTI_TRY(c->recvDirectReserve(op.bytes, &st.directLeft));
-      else if (!streams_->checksum && !corruptNext_)  // both need every byte on this thread
-        TUTTI_TRY(c->recvCombineReserve(op.bytes, directCombine(op), &st.directLeft));
-    }
+    if (direct && op.type == OpType::kRecv && op.bytes >= direct)
+      TUTTI_TRY(c->recvDirectReserve(op.bytes, &st.directLeft));
   }
   // Streams (sockets) may deliver any number of bytes: combine whole elements only, and
   // consume the message's padding to kAlign once it has arrived.

@@ -12,7 +12,6 @@
 #include "core/call_signature.h"
 #include "core/comm.h"
 #include "cpu/host_reduce.h"
-#include "transport/connection.h"
 
 namespace tutti {
 
@@ -78,7 +77,6 @@ class PlanRun {
   };
   Result advanceSend(const PlanOp& op, OpState& st, bool* progressed);
   Result advanceRecv(const PlanOp& op, OpState& st, bool* progressed);
-  Connection::DirectCombine directCombine(const PlanOp& op) const;
   void runLocal(const PlanOp& op);
   char* addr(const BufRef& r) const { return bases_[static_cast<size_t>(r.buf)] + r.offset; }
   void startStep();

@@ -4,7 +4,6 @@
 #pragma once
 
 #include <cstddef>
-#include <functional>
 
 #include "base/error.h"
 
@@ -66,17 +65,6 @@ class Connection {
   // staged bytes (which come first in the stream) remain to be consumed with recvPeek.
   virtual Result recvDirect(void* dst, size_t bytes, size_t* got) {
     *got = 0;
-    return tuttiSuccess;
-  }
-  // Receiver, combining (striped sockets): as recvDirectReserve, but the connection's own
-  // threads hand every arrived piece of the window to `combine` (its offset from the message's
-  // next unconsumed byte, the bytes, their count; offsets and counts multiples of kAlign, so
-  // whole elements) instead of storing it, and recvDirect reports pieces once combined. The
-  // reduction of a large message then runs on as many threads as there are streams, on bytes
-  // still in the cache of the thread that received them. Not supported: *reserved = 0.
-  using DirectCombine = std::function<void(size_t offset, const void* bytes, size_t count)>;
-  virtual Result recvCombineReserve(size_t messageLeft, DirectCombine combine, size_t* reserved) {
-    *reserved = 0;
     return tuttiSuccess;
   }
   // Called when the executor gives up on a call while a reservation may be open: returns only

@@ -17,10 +17,6 @@
 // from before it. Threads read the window under the direction's mutex and count themselves
 // while they are inside the caller's memory, so abandonDirect() can wait them out: the caller
 // gets its buffer back before any error returns.
-//
-// Combining windows (large reductions): the receiving threads take each piece of the window
-// into a scratch chunk of their own and hand it to the executor's combine, so the reduction is
-// spread over the streams' threads and reads bytes the thread has just received.
 #include "transport/socket_striped.h"
 
 #include <errno.h>
@@ -48,19 +44,7 @@ struct Window {
   uint64_t reported = 0;        // window bytes already reported to the executor
   int inUse = 0;                // threads inside a socket call on the caller's memory
   bool dropped = false;         // abandoned: the caller's memory is out of bounds for good
-  // A combining receive window: pieces go through the thread's scratch to `combine`, at their
-  // offset from stream byte `base` (the message's next unconsumed byte at reservation).
-  Connection::DirectCombine combine;
-  uint64_t base = 0;
 };
-
-Window openWindow(uint64_t start, uint64_t end) {
-  Window w;
-  w.open = true;
-  w.start = start;
-  w.end = end;
-  return w;
-}
 
 // A direction's shared state. Threads wait on `cv` for a counter the executor moves; the
 // executor wakes them only when some thread is waiting (a store, then a load of `waiters`:
@@ -89,21 +73,18 @@ struct Span {
   char* at = nullptr;
   size_t bytes = 0;  // 0: nothing to do yet
   bool user = false;
-  const Connection::DirectCombine* combine = nullptr;  // receive into scratch, then this
-  size_t offset = 0;                                   // the piece's offset for `combine`
 };
 
 class StripedSocketConnection : public Connection {
  public:
   StripedSocketConnection(std::vector<Socket> socks, int peer, size_t capacity, size_t chunk,
-                          size_t directMin, bool combineDirect)
+                          size_t directMin)
       : socks_(std::move(socks)),
         n_(static_cast<int>(socks_.size())),
         peer_(peer),
         chunk_(chunk),
         cap_(capacity),
         directMin_(directMin),
-        combineDirect_(combineDirect),
         sendRing_(capacity),
         recvRing_(capacity),
         sent_(socks_.size()),
@@ -178,7 +159,7 @@ class StripedSocketConnection : public Connection {
     const uint64_t r = bytes & ~(kAlign - 1);
     if (r == 0) return tuttiSuccess;
     const uint64_t head = sendHead_.load(std::memory_order_relaxed);
-    tx_.win = openWindow(head, head + r);
+    tx_.win = Window{true, head, head + r, nullptr, 0, 0, false};
     *reserved = static_cast<size_t>(r);
     return tuttiSuccess;
   }
@@ -211,14 +192,20 @@ class StripedSocketConnection : public Connection {
   }
 
   Result recvDirectReserve(size_t messageLeft, size_t* reserved) override {
-    return reserveReceive(messageLeft, nullptr, reserved);
-  }
-
-  Result recvCombineReserve(size_t messageLeft, DirectCombine combine, size_t* reserved) override {
     *reserved = 0;
-    if (!combineDirect_) return tuttiSuccess;
-    if (!combine) return setError(tuttiInternalError, "an empty combine for rank %d", peer_);
-    return reserveReceive(messageLeft, std::move(combine), reserved);
+    TUTTI_TRY(status());
+    std::lock_guard<std::mutex> lock(rx_.mu);
+    if (rx_.win.open)
+      return setError(tuttiInternalError, "a second receive reservation from rank %d", peer_);
+    // The threads may already be filling the ring up to its free end: the window starts there.
+    const uint64_t tail = recvTail_.load(std::memory_order_relaxed);
+    const uint64_t start = (tail + kAlign - 1) / kAlign * kAlign + cap_;
+    if (messageLeft <= start - tail) return tuttiSuccess;
+    const uint64_t r = (messageLeft - (start - tail)) & ~(kAlign - 1);
+    if (r == 0) return tuttiSuccess;
+    rx_.win = Window{true, start, start + r, nullptr, 0, 0, false};
+    *reserved = static_cast<size_t>(r);
+    return tuttiSuccess;
   }
 
   // `dst` is where the stream's next unconsumed byte goes, so the window's first byte goes to
@@ -234,7 +221,7 @@ class StripedSocketConnection : public Connection {
       start = rx_.win.start;
       end = rx_.win.end;
       reported = rx_.win.reported;
-      if (rx_.win.user == nullptr && !rx_.win.combine) {
+      if (rx_.win.user == nullptr) {
         rx_.win.user = static_cast<char*>(dst) + (start - tail);
         rx_.cv.notify_all();
       }
@@ -286,26 +273,6 @@ class StripedSocketConnection : public Connection {
   const char* kind() const override { return "socket"; }
 
  private:
-  Result reserveReceive(size_t messageLeft, DirectCombine combine, size_t* reserved) {
-    *reserved = 0;
-    TUTTI_TRY(status());
-    std::lock_guard<std::mutex> lock(rx_.mu);
-    if (rx_.win.open)
-      return setError(tuttiInternalError, "a second receive reservation from rank %d", peer_);
-    // The threads may already be filling the ring up to its free end: the window starts there.
-    const uint64_t tail = recvTail_.load(std::memory_order_relaxed);
-    const uint64_t start = (tail + kAlign - 1) / kAlign * kAlign + cap_;
-    if (messageLeft <= start - tail) return tuttiSuccess;
-    const uint64_t r = (messageLeft - (start - tail)) & ~(kAlign - 1);
-    if (r == 0) return tuttiSuccess;
-    rx_.win = openWindow(start, start + r);
-    rx_.win.combine = std::move(combine);
-    rx_.win.base = tail;
-    rx_.cv.notify_all();  // a combining window needs no pointer: its threads may start
-    *reserved = static_cast<size_t>(r);
-    return tuttiSuccess;
-  }
-
   // Ends every socket call, then waits until no thread is inside the caller's memory; no
   // thread enters it again.
   void releaseUserMemory() {
@@ -413,12 +380,8 @@ class StripedSocketConnection : public Connection {
     const Window& w = rx_.win;
     if (w.open && pos >= w.end) return {};  // after the window: the ring waits for its close
     if (w.open && pos >= w.start) {
+      if (w.user == nullptr || w.dropped) return {};
       end = std::min(end, w.end);
-      if (w.dropped) return {};
-      if (w.combine)
-        return {nullptr, static_cast<size_t>(end - pos), true, &w.combine,
-                static_cast<size_t>(pos - w.base)};
-      if (w.user == nullptr) return {};
       return {w.user + (pos - w.start), static_cast<size_t>(end - pos), true};
     }
     end = std::min(end, recvTail_.load() + cap_);  // the ring's free end
@@ -451,19 +414,8 @@ class StripedSocketConnection : public Connection {
     const int fd = socks_[i].fd();
     uint64_t done = 0;
     Span s;
-    std::vector<char> scratch;  // a combining window's piece, still in this core's cache
     while (waitFor(rx_, &s, [&] { return recvSpan(stripeStreamOffset(done, i, n_, chunk_)); })) {
-      ssize_t k;
-      if (s.combine) {
-        if (scratch.empty()) scratch.resize(chunk_);
-        k = recvWhole(fd, scratch.data(), s.bytes);
-        // Only whole pieces are combined (whole elements); the window stays open until the
-        // executor has seen every piece, so *s.combine lives while this thread is counted.
-        if (k == static_cast<ssize_t>(s.bytes)) (*s.combine)(s.offset, scratch.data(), s.bytes);
-        if (k > 0 && k < static_cast<ssize_t>(s.bytes)) k = 0;  // cut short: the peer left
-      } else {
-        k = ::recv(fd, s.at, s.bytes, 0);
-      }
+      const ssize_t k = ::recv(fd, s.at, s.bytes, 0);
       if (s.user) leaveUser(rx_);
       if (k > 0) {
         done += static_cast<uint64_t>(k);
@@ -480,30 +432,12 @@ class StripedSocketConnection : public Connection {
     }
   }
 
-  // Receives exactly `bytes` unless the socket ends or fails first (then what recv returned:
-  // the bytes so far if any, else 0 or -1 with errno).
-  static ssize_t recvWhole(int fd, char* at, size_t bytes) {
-    size_t got = 0;
-    while (got < bytes) {
-      const ssize_t k = ::recv(fd, at + got, bytes - got, MSG_WAITALL);
-      if (k > 0) {
-        got += static_cast<size_t>(k);
-      } else if (k < 0 && errno == EINTR) {
-        continue;
-      } else {
-        return got ? static_cast<ssize_t>(got) : k;
-      }
-    }
-    return static_cast<ssize_t>(got);
-  }
-
   std::vector<Socket> socks_;
   const int n_;
   const int peer_;
   const uint64_t chunk_;
   const size_t cap_;  // a multiple of chunk_
   const size_t directMin_;
-  const bool combineDirect_;
   std::vector<char> sendRing_, recvRing_;
   std::atomic<uint64_t> sendHead_{0};                   // committed by the executor
   std::atomic<uint64_t> recvTail_{0};                   // released by the executor
@@ -521,7 +455,7 @@ class StripedSocketConnection : public Connection {
 
 Result makeStripedSocketConnection(std::vector<Socket> socks, int peer, size_t stagingBytes,
                                    size_t chunkBytes, std::unique_ptr<Connection>* out,
-                                   size_t directMinBytes, bool combineDirect) {
+                                   size_t directMinBytes) {
   if (socks.empty() || chunkBytes == 0 || chunkBytes % Connection::kAlign != 0)
     return setError(tuttiInvalidArgument, "striped socket connection: %zu streams, %zu-byte chunks",
                     socks.size(), chunkBytes);
@@ -534,7 +468,7 @@ Result makeStripedSocketConnection(std::vector<Socket> socks, int peer, size_t s
   size_t capacity = std::max(stagingBytes, 2 * socks.size() * chunkBytes);
   capacity = (capacity + chunkBytes - 1) / chunkBytes * chunkBytes;
   *out = std::make_unique<StripedSocketConnection>(std::move(socks), peer, capacity, chunkBytes,
-                                                   directMinBytes, combineDirect);
+                                                   directMinBytes);
   return tuttiSuccess;
 }
 

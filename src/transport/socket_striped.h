@@ -17,11 +17,10 @@ namespace tutti {
 // sides find every byte's stream without headers (and must agree on N and the chunk size: the
 // transport's handshake checks it). Takes N >= 1 connected, authenticated sockets to `peer`.
 // Payloads from `directMinBytes` on (0: never) move between the caller's memory and the
-// sockets on the stream threads, without the ring copy; with `combineDirect` the receiving
-// threads also combine large reductions (recvCombineReserve), otherwise those read the ring.
+// sockets on the stream threads, without the ring copy.
 Result makeStripedSocketConnection(std::vector<Socket> socks, int peer, size_t stagingBytes,
                                    size_t chunkBytes, std::unique_ptr<Connection>* out,
-                                   size_t directMinBytes = 0, bool combineDirect = true);
+                                   size_t directMinBytes = 0);
 
 // Where stripe `stripe` of `stripes` puts its `done`-th byte in the stream (chunks of `chunk`).
 inline uint64_t stripeStreamOffset(uint64_t done, int stripe, int stripes, uint64_t chunk) {

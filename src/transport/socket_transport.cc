@@ -298,7 +298,6 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
                                 std::vector<std::unique_ptr<Connection>>* conns) {
   const size_t staging = alignUp(envBytes("TUTTI_SOCKET_STAGING_BYTES", 4u << 20), 4096);
   const size_t direct = envBytes("TUTTI_SOCKET_DIRECT_BYTES", kDefaultDirectBytes);
-  const bool combine = envInt("TUTTI_SOCKET_COMBINE", 1) != 0;
   const int64_t streamsEnv = envInt("TUTTI_SOCKET_STREAMS", 1);
   if (streamsEnv < 1 || streamsEnv > kMaxSocketStreams)
     return setError(tuttiInvalidArgument, "TUTTI_SOCKET_STREAMS=%lld: expected 1..%d",
@@ -359,8 +358,7 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
   });
   auto adopt = [&](int p, std::vector<Socket> socks) {
     if (striped)
-      return makeStripedSocketConnection(std::move(socks), p, staging, chunk, &(*conns)[p], direct,
-                                         combine);
+      return makeStripedSocketConnection(std::move(socks), p, staging, chunk, &(*conns)[p], direct);
     return makeSocketConnection(std::move(socks[0]), p, staging, &(*conns)[p], direct);
   };
   Result r = tuttiSuccess;

@@ -6,7 +6,6 @@
 
 #include <string.h>
 
-#include <atomic>
 #include <chrono>
 #include <random>
 #include <string>
@@ -191,13 +190,7 @@ TEST(SocketStriped, RejectsChunksOffTheStreamAlignment) {
 // memory, then an odd tail through the ring, arrive in order into a receiver that takes the
 // staged part from the ring and the rest straight into its buffer; message sizes around the
 // ring's capacity (no window, a window of a few bytes, windows many rings long), on 1-4 streams.
-// With `combine`, the receiver's buffer holds an operand and every byte is added to it: the
-// staged ones by the receiver, the window's by the connection's threads through the callback,
-// so a piece lost, handed over twice or at the wrong offset shows in the sums.
-uint8_t localByte(uint64_t i) { return static_cast<uint8_t>(i * 7 + 1); }
-
-void directExchange(int stripes, size_t staging, size_t chunk, const std::vector<size_t>& sizes,
-                    bool combine = false) {
+void directExchange(int stripes, size_t staging, size_t chunk, const std::vector<size_t>& sizes) {
   std::vector<Socket> a, b;
   loopbackPairs(stripes, &a, &b);
   std::unique_ptr<Connection> x, y;
@@ -211,8 +204,6 @@ void directExchange(int stripes, size_t staging, size_t chunk, const std::vector
     uint64_t at = 0;
     for (size_t size : sizes) {
       std::vector<char> dst(size + 16, 0);
-      if (combine)
-        for (size_t i = 0; i < dst.size(); ++i) dst[i] = static_cast<char>(localByte(i));
       // The 16-byte "header" travels through the ring.
       size_t have = 0;
       while (have < 16 && Clock::now() < deadline) {
@@ -226,23 +217,7 @@ void directExchange(int stripes, size_t staging, size_t chunk, const std::vector
         }
       }
       size_t left = 0, done = 0;
-      std::atomic<int> badPieces{0};
-      if (combine) {
-        auto add = [&dst, &badPieces, receiverThread = std::this_thread::get_id()](
-                       size_t offset, const void* bytes, size_t count) {
-          // Whole 16-byte units, on a connection thread, inside the message.
-          if (offset % 16 || count % 16 || offset + count > dst.size() ||
-              std::this_thread::get_id() == receiverThread)
-            badPieces++;
-          else
-            for (size_t j = 0; j < count; ++j)
-              dst[offset + j] =
-                  static_cast<char>(dst[offset + j] + static_cast<const char*>(bytes)[j]);
-        };
-        ASSERT_EQ(y->recvCombineReserve(size, add, &left), tuttiSuccess);
-      } else {
-        ASSERT_EQ(y->recvDirectReserve(size, &left), tuttiSuccess);
-      }
+      ASSERT_EQ(y->recvDirectReserve(size, &left), tuttiSuccess);
       const size_t padded = (size + 15) & ~size_t{15};
       while (done < padded && Clock::now() < deadline) {
         if (left > 0) {
@@ -257,21 +232,14 @@ void directExchange(int stripes, size_t staging, size_t chunk, const std::vector
         ASSERT_EQ(y->recvPeek(&p, &n), tuttiSuccess);
         n = std::min(n, padded - done);
         if (n == 0) continue;
-        if (combine)
-          for (size_t j = 0; j < n; ++j)
-            dst[done + j] = static_cast<char>(dst[done + j] + static_cast<const char*>(p)[j]);
-        else
-          memcpy(dst.data() + done, p, n);
+        memcpy(dst.data() + done, p, n);
         ASSERT_EQ(y->recvRelease(n), tuttiSuccess);
         done += n;
       }
       ASSERT_EQ(done, padded);
       ASSERT_EQ(left, 0u);
-      ASSERT_EQ(badPieces.load(), 0);
-      for (size_t i = 0; i < size; ++i) {
-        const char want = static_cast<char>(Side::byteAt(at + i, 3) + (combine ? localByte(i) : 0));
-        ASSERT_EQ(dst[i], want) << "message of " << size << ", byte " << i;
-      }
+      for (size_t i = 0; i < size; ++i)
+        ASSERT_EQ(dst[i], Side::byteAt(at + i, 3)) << "message of " << size << ", byte " << i;
       at += size;
     }
   });
@@ -322,17 +290,6 @@ TEST(SocketStriped, DirectWindowsKeepTheStreamInOrder) {
   }
 }
 
-TEST(SocketStriped, CombineWindowsAddEveryPieceOnce) {
-  const size_t ring = 64 << 10;
-  const std::vector<size_t> sizes = {1000, ring - 16, ring + 5,      ring + 16 + 7, 3 * ring + 9,
-                                     20,   1 << 20,   (1 << 20) + 3, 777777,        48};
-  for (int stripes : {1, 2, 3, 4}) {
-    SCOPED_TRACE(stripes);
-    directExchange(stripes, ring, 4096, sizes, true);
-    if (HasFatalFailure()) return;
-  }
-}
-
 // The executor gives up while stream threads block in send() on the caller's buffer (the peer
 // reads nothing) and in recv() into it (the peer sends half): abandonDirect returns at once,
 // after which the buffers may be freed, and the connection reports the failure.
@@ -364,64 +321,6 @@ TEST(SocketStriped, AbandonDirectReleasesTheCallersBuffers) {
   y->abandonDirect();
   EXPECT_LT(Clock::now() - t0, std::chrono::seconds(2));
   in.reset();
-  const void* p;
-  size_t n;
-  EXPECT_NE(y->recvPeek(&p, &n), tuttiSuccess);
-}
-
-// The same for a combining window: threads blocked in recv() for a piece, or inside the
-// callback writing the caller's buffer, are out of it once abandonDirect returns.
-TEST(SocketStriped, AbandonCombineReleasesTheCallersBuffers) {
-  std::vector<Socket> a, b;
-  loopbackPairs(3, &a, &b);
-  std::unique_ptr<Connection> x, y;
-  ASSERT_EQ(makeStripedSocketConnection(std::move(a), 1, 64 << 10, 4096, &x, 1), tuttiSuccess);
-  ASSERT_EQ(makeStripedSocketConnection(std::move(b), 0, 64 << 10, 4096, &y, 1), tuttiSuccess);
-  const size_t bytes = 8 << 20;
-  auto in = std::make_unique<std::vector<char>>(bytes, 1);
-  std::atomic<size_t> combined{0};
-  char* base = in->data();
-  size_t left = 0, k = 0;
-  ASSERT_EQ(y->recvCombineReserve(
-                bytes,
-                [base, &combined](size_t offset, const void* piece, size_t count) {
-                  for (size_t j = 0; j < count; ++j)
-                    base[offset + j] =
-                        static_cast<char>(base[offset + j] + static_cast<const char*>(piece)[j]);
-                  combined += count;
-                },
-                &left),
-            tuttiSuccess);
-  ASSERT_GT(left, 0u);
-  // x sends half of the message: the ring's worth, then part of the window.
-  auto out = std::make_unique<std::vector<char>>(bytes / 2, 2);
-  size_t sent = 0;
-  ASSERT_EQ(x->sendDirectReserve(out->size(), &left), tuttiSuccess);
-  const auto deadline = Clock::now() + std::chrono::seconds(10);
-  while (left > 0 && Clock::now() < deadline) {
-    ASSERT_EQ(x->sendDirect(out->data() + sent, left, &k), tuttiSuccess);
-    left -= k;
-    sent += k;
-  }
-  ASSERT_EQ(left, 0u);
-  // Drain y's ring (it holds the message's first bytes) so its threads reach the window.
-  while (combined.load() == 0 && Clock::now() < deadline) {
-    const void* p;
-    size_t n;
-    ASSERT_EQ(y->recvPeek(&p, &n), tuttiSuccess);
-    if (n) {
-      ASSERT_EQ(y->recvRelease(n), tuttiSuccess);
-    }
-    ASSERT_EQ(y->recvDirect(base, bytes, &k), tuttiSuccess);
-  }
-  ASSERT_GT(combined.load(), 0u);
-  const auto t0 = Clock::now();
-  y->abandonDirect();
-  EXPECT_LT(Clock::now() - t0, std::chrono::seconds(2));
-  const size_t after = combined.load();
-  in.reset();  // freed: a thread still combining into it would show under ASan
-  std::this_thread::sleep_for(std::chrono::milliseconds(20));
-  EXPECT_EQ(combined.load(), after);
   const void* p;
   size_t n;
   EXPECT_NE(y->recvPeek(&p, &n), tuttiSuccess);
