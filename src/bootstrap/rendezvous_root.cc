@@ -25,6 +25,7 @@
 
 #include "base/env.h"
 #include "base/logging.h"
+#include "base/thread_name.h"
 #include "bootstrap/handshake.h"
 
 namespace tutti {
@@ -307,6 +308,7 @@ void startRendezvousRoot(Socket listener, const uint8_t secret[kSecretBytes], in
   auto started = std::make_shared<std::promise<void>>();
   std::future<void> ready = started->get_future();
   std::thread([st = std::move(st), started]() mutable {
+    nameThisThread("rendezvous");
     Root root(std::move(st));
     root.run(started.get());
   }).detach();

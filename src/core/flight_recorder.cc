@@ -16,6 +16,7 @@
 
 #include "base/env.h"
 #include "base/logging.h"
+#include "base/thread_name.h"
 #include "core/call_signature.h"
 #include "core/comm.h"
 #include "kernels/dtype_dispatch.h"
@@ -268,6 +269,7 @@ void flightSignalSetup() {
     }
     sem_init(&gSignalSem, 0, 0);
     std::thread([] {
+      nameThisThread("flight-dump");
       for (;;) {
         if (sem_wait(&gSignalSem) != 0) continue;  // EINTR
         std::lock_guard<std::mutex> lock(gLiveMutex);

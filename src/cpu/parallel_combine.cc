@@ -16,6 +16,7 @@
 
 #include "base/env.h"
 #include "base/logging.h"
+#include "base/thread_name.h"
 
 namespace tutti {
 namespace {
@@ -81,7 +82,10 @@ class CombinePool {
     want = std::min(want, kMaxReduceThreads - 1);
     while (!growFailed_ && static_cast<int>(workers_.size()) < want) {
       try {
-        workers_.emplace_back([this] { work(); });
+        workers_.emplace_back([this] {
+          nameThisThread("combine");
+          work();
+        });
       } catch (const std::system_error& e) {
         growFailed_ = true;
         TUTTI_WARN("host reductions: cannot start a worker thread (%s), using %zu", e.what(),

@@ -13,6 +13,7 @@
 
 #include "base/env.h"
 #include "base/logging.h"
+#include "base/thread_name.h"
 #include "core/call_signature.h"
 #include "gpu/module_preload.h"
 #include "kernels/codec_launch.h"
@@ -49,6 +50,7 @@ std::string busIdString(int64_t busId) {
 }  // namespace
 
 void GpuState::watch(std::vector<std::pair<int, int>> peers) {
+  nameThisThread("watchdog");
   while (!stopWatchdog_.load()) {
     for (auto [rank, pid] : peers) {
       if (kill(pid, 0) != 0 && errno == ESRCH) {

@@ -8,6 +8,7 @@
 #include "base/env.h"
 #include "base/fault_injection.h"
 #include "base/logging.h"
+#include "base/thread_name.h"
 #include "core/flight_recorder.h"
 #include "cpu/cpu_executor.h"
 
@@ -205,6 +206,7 @@ Result ProxyExecutor::proxyFault(const CollCall& call) {
 }
 
 void ProxyExecutor::loop() {
+  nameThisThread("proxy");
   setLogRank(comm_->rank());
   for (;;) {
     Queued* q = nullptr;

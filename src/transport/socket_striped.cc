@@ -32,6 +32,7 @@
 #include <thread>
 
 #include "base/logging.h"
+#include "base/thread_name.h"
 
 namespace tutti {
 namespace {
@@ -91,8 +92,14 @@ class StripedSocketConnection : public Connection {
         received_(socks_.size()),
         eof_(socks_.size()) {
     for (int i = 0; i < n_; ++i) {
-      threads_.emplace_back([this, i] { sendLoop(i); });
-      threads_.emplace_back([this, i] { recvLoop(i); });
+      threads_.emplace_back([this, i] {
+        nameThisThread(("tx" + std::to_string(i)).c_str());
+        sendLoop(i);
+      });
+      threads_.emplace_back([this, i] {
+        nameThisThread(("rx" + std::to_string(i)).c_str());
+        recvLoop(i);
+      });
     }
   }
 

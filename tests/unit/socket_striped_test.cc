@@ -4,9 +4,12 @@
 // wait in blocking calls is destroyed without hanging.
 #include <gtest/gtest.h>
 
+#include <dirent.h>
 #include <string.h>
 
+#include <algorithm>
 #include <chrono>
+#include <fstream>
 #include <random>
 #include <string>
 #include <thread>
@@ -177,6 +180,32 @@ TEST(SocketStriped, DestroyWhileIdleDoesNotHang) {
   const auto t0 = Clock::now();
   x.reset();
   EXPECT_LT(Clock::now() - t0, std::chrono::seconds(2));
+}
+
+// Every stream's threads carry a name (tutti-tx<i>, tutti-rx<i>), so a rank's CPU time can be
+// read per thread (top -H, /proc/PID/task/*/comm).
+TEST(SocketStriped, StreamThreadsAreNamed) {
+  std::vector<Socket> a, b;
+  loopbackPairs(2, &a, &b);
+  std::unique_ptr<Connection> x;
+  ASSERT_EQ(makeStripedSocketConnection(std::move(a), 1, 64 << 10, 4096, &x), tuttiSuccess);
+  std::vector<std::string> want = {"tutti-tx0", "tutti-rx0", "tutti-tx1", "tutti-rx1"};
+  std::vector<std::string> seen;
+  const auto deadline = Clock::now() + std::chrono::seconds(10);
+  while (seen.size() < want.size() && Clock::now() < deadline) {
+    seen.clear();
+    DIR* d = opendir("/proc/self/task");
+    ASSERT_NE(d, nullptr);
+    while (dirent* e = readdir(d)) {
+      std::ifstream comm(std::string("/proc/self/task/") + e->d_name + "/comm");
+      std::string name;
+      if (std::getline(comm, name) && std::find(want.begin(), want.end(), name) != want.end())
+        seen.push_back(name);
+    }
+    closedir(d);
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));  // threads name themselves
+  }
+  EXPECT_EQ(seen.size(), want.size());
 }
 
 TEST(SocketStriped, RejectsChunksOffTheStreamAlignment) {
