@@ -1,8 +1,7 @@
 // Socket connection: the executor writes into a send staging ring and reads from a receive
 // staging ring; progress() moves bytes between the rings and the kernel with non-blocking I/O.
 // Large payloads may skip the rings (sendDirect/recvDirect): a reservation of stream bytes
-// that progress() leaves alone while they move from or into the caller's buffers: on a thread of
-// the connection's (socket_direct_mover.h, the default) or by the executor itself.
+// that progress() leaves alone while the executor moves them from or into its own buffers.
 #include "transport/socket_transport.h"
 
 #include <errno.h>
@@ -18,7 +17,6 @@
 #include "base/env.h"
 #include "base/logging.h"
 #include "bootstrap/handshake.h"
-#include "transport/socket_direct_mover.h"
 #include "transport/socket_striped.h"
 
 namespace tutti {
@@ -50,8 +48,8 @@ struct Ring {
 
 class SocketConnection : public Connection {
  public:
-  SocketConnection(Socket sock, int peer, size_t staging, size_t directMin, bool directThreads)
-      : sock_(std::move(sock)), peer_(peer), directMin_(directMin), directThreads_(directThreads) {
+  SocketConnection(Socket sock, int peer, size_t staging, size_t directMin)
+      : sock_(std::move(sock)), peer_(peer), directMin_(directMin) {
     send_.data.resize(staging);
     recv_.data.resize(staging);
   }
@@ -144,27 +142,6 @@ class SocketConnection : public Connection {
     if (send_.tail < sendReserveAt_) return tuttiSuccess;
     const size_t n = std::min(bytes, sendReserved_);
     if (n == 0) return tuttiSuccess;
-    if (directThreads_) {
-      // `src` is the window's first byte on the first call: the mover takes the whole window.
-      if (!txMover_) txMover_ = std::make_unique<DirectMover>(sock_.fd(), DirectMover::Dir::kSend);
-      if (!txHanded_) {
-        txMover_->start(static_cast<char*>(const_cast<void*>(src)), sendReserved_);
-        txHanded_ = true;
-        txReported_ = 0;
-      }
-      const size_t m = txMover_->moved();
-      *sent = m - txReported_;
-      txReported_ = m;
-      sendReserved_ -= *sent;
-      if (const int e = txMover_->error())
-        return fail(setError(tuttiRemoteError, "sending to rank %d failed: %s", peer_,
-                             e > 0 ? strerror(e) : "connection closed"));
-      if (sendReserved_ == 0) {
-        txHanded_ = false;
-        if (send_.used()) TUTTI_TRY(progress());
-      }
-      return tuttiSuccess;
-    }
     ssize_t k = ::send(sock_.fd(), src, n, MSG_NOSIGNAL | MSG_DONTWAIT);
     if (k > 0) {
       sendReserved_ -= static_cast<size_t>(k);
@@ -194,29 +171,8 @@ class SocketConnection : public Connection {
     *got = 0;
     if (status_ != tuttiSuccess) return setError(status_, "%s", statusMessage_.c_str());
     const size_t n = std::min(bytes, recvReserved_);
-    if (directThreads_ && rxHanded_) {
-      const size_t m = rxMover_->moved();
-      *got = m - rxReported_;
-      rxReported_ = m;
-      recvReserved_ -= *got;
-      if (recvReserved_ == 0) rxHanded_ = false;
-      if (const int e = rxMover_->error()) {
-        if (e > 0)
-          return fail(
-              setError(tuttiRemoteError, "receiving from rank %d failed: %s", peer_, strerror(e)));
-        peerClosed_ = true;  // recvPeek and checkPeer report it: the message cannot complete
-      }
-      return tuttiSuccess;
-    }
     // Staged bytes precede the reservation: the caller consumes them first.
     if (n == 0 || recv_.used() != 0 || peerClosed_) return tuttiSuccess;
-    if (directThreads_) {
-      if (!rxMover_) rxMover_ = std::make_unique<DirectMover>(sock_.fd(), DirectMover::Dir::kRecv);
-      rxMover_->start(static_cast<char*>(dst), recvReserved_);
-      rxHanded_ = true;
-      rxReported_ = 0;
-      return tuttiSuccess;
-    }
     ssize_t k = ::recv(sock_.fd(), dst, n, MSG_DONTWAIT);
     if (k > 0) {
       recvReserved_ -= static_cast<size_t>(k);
@@ -253,31 +209,11 @@ class SocketConnection : public Connection {
     return tuttiSuccess;
   }
 
-  void markFailed() override {
-    sock_.shutdown();
-    releaseUserMemory();
-  }
-
-  // A mover still inside the caller's memory is stopped (the socket shut down, so the stream
-  // is broken) and waited for; without movers the executor's own calls touched it, and they
-  // are over.
-  void abandonDirect() override {
-    const bool tx = txMover_ && txMover_->busy(), rx = rxMover_ && rxMover_->busy();
-    if (!tx && !rx) return;
-    sock_.shutdown();
-    releaseUserMemory();
-    if (status_ == tuttiSuccess)
-      fail(setError(tuttiRemoteError, "abandoned a direct transfer with rank %d", peer_));
-  }
+  void markFailed() override { sock_.shutdown(); }
 
   const char* kind() const override { return "socket"; }
 
  private:
-  void releaseUserMemory() {
-    if (txMover_) txMover_->abandon();
-    if (rxMover_) rxMover_->abandon();
-  }
-
   Result fail(Result r) {
     status_ = r;
     statusMessage_ = lastError();
@@ -288,8 +224,7 @@ class SocketConnection : public Connection {
 
   Socket sock_;
   int peer_;
-  size_t directMin_;    // TUTTI_SOCKET_DIRECT_BYTES (0: off)
-  bool directThreads_;  // TUTTI_SOCKET_DIRECT_THREADS: windows move on the movers' threads
+  size_t directMin_;  // TUTTI_SOCKET_DIRECT_BYTES (0: off)
   Ring send_, recv_;
   size_t sendReserved_ = 0;     // stream bytes sendDirect still has to carry
   uint64_t sendReserveAt_ = 0;  // send_.head when they were reserved: they follow that byte
@@ -297,20 +232,14 @@ class SocketConnection : public Connection {
   bool peerClosed_ = false;
   Result status_ = tuttiSuccess;
   std::string statusMessage_;
-  // Last members: destroyed first, so their threads are joined while the socket is still open.
-  std::unique_ptr<DirectMover> txMover_, rxMover_;
-  bool txHanded_ = false, rxHanded_ = false;  // a window is with the mover
-  size_t txReported_ = 0, rxReported_ = 0;    // its bytes reported to the executor so far
 };
 
 }  // namespace
 
 Result makeSocketConnection(Socket sock, int peer, size_t stagingBytes,
-                            std::unique_ptr<Connection>* out, size_t directMinBytes,
-                            bool directThreads) {
+                            std::unique_ptr<Connection>* out, size_t directMinBytes) {
   TUTTI_TRY(sock.setNonBlocking());
-  *out = std::make_unique<SocketConnection>(std::move(sock), peer, stagingBytes, directMinBytes,
-                                            directThreads);
+  *out = std::make_unique<SocketConnection>(std::move(sock), peer, stagingBytes, directMinBytes);
   return tuttiSuccess;
 }
 
@@ -369,7 +298,6 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
                                 std::vector<std::unique_ptr<Connection>>* conns) {
   const size_t staging = alignUp(envBytes("TUTTI_SOCKET_STAGING_BYTES", 4u << 20), 4096);
   const size_t direct = envBytes("TUTTI_SOCKET_DIRECT_BYTES", kDefaultDirectBytes);
-  const bool directThreads = envInt("TUTTI_SOCKET_DIRECT_THREADS", 1) != 0;
   const int64_t streamsEnv = envInt("TUTTI_SOCKET_STREAMS", 1);
   if (streamsEnv < 1 || streamsEnv > kMaxSocketStreams)
     return setError(tuttiInvalidArgument, "TUTTI_SOCKET_STREAMS=%lld: expected 1..%d",
@@ -431,8 +359,7 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
   auto adopt = [&](int p, std::vector<Socket> socks) {
     if (striped)
       return makeStripedSocketConnection(std::move(socks), p, staging, chunk, &(*conns)[p], direct);
-    return makeSocketConnection(std::move(socks[0]), p, staging, &(*conns)[p], direct,
-                                directThreads);
+    return makeSocketConnection(std::move(socks[0]), p, staging, &(*conns)[p], direct);
   };
   Result r = tuttiSuccess;
   for (int p : peers) {

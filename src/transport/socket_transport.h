@@ -19,12 +19,10 @@ constexpr size_t kDefaultDirectBytes = 1 << 20;
 constexpr int kMaxSocketStreams = 16;
 constexpr size_t kDefaultSocketChunkBytes = 128 << 10;
 
-// Takes an authenticated, connected socket to `peer`. Payloads from `directMinBytes` on skip
-// the staging rings; with `directThreads` a thread per direction moves them (so the executor's
-// thread is free for reductions and ring traffic meanwhile), otherwise the executor does.
+// Takes an authenticated, connected socket to `peer`.
 Result makeSocketConnection(Socket sock, int peer, size_t stagingBytes,
                             std::unique_ptr<Connection>* out,
-                            size_t directMinBytes = kDefaultDirectBytes, bool directThreads = true);
+                            size_t directMinBytes = kDefaultDirectBytes);
 
 // The transport type: any two ranks (TUTTI_SOCKET_STAGING_BYTES per direction and peer). It
 // listens in prepare(), on the interface TUTTI_SOCKET_IFNAME selects; lower ranks accept and

@@ -18,8 +18,7 @@ namespace tutti {
 namespace {
 
 // A connection on the accepting end of a loopback pair, and the raw client end.
-// `directThreads`: large windows move on the connection's threads (the default) or the caller's.
-void loopbackPair(std::unique_ptr<Connection>* conn, Socket* client, bool directThreads = true) {
+void loopbackPair(std::unique_ptr<Connection>* conn, Socket* client) {
   SocketAddress local;
   ASSERT_EQ(parseHostPort("127.0.0.1:0", &local), tuttiSuccess);
   Socket listener, server;
@@ -28,9 +27,7 @@ void loopbackPair(std::unique_ptr<Connection>* conn, Socket* client, bool direct
   Deadline dl = Deadline::afterMs(5000);
   ASSERT_EQ(Socket::connect(local, dl, nullptr, client), tuttiSuccess);
   ASSERT_EQ(listener.accept(dl, nullptr, &server), tuttiSuccess);
-  ASSERT_EQ(
-      makeSocketConnection(std::move(server), 1, 4096, conn, kDefaultDirectBytes, directThreads),
-      tuttiSuccess);
+  ASSERT_EQ(makeSocketConnection(std::move(server), 1, 4096, conn), tuttiSuccess);
 }
 
 // Peeks until `want` bytes are readable or the peer's close is reported (at most 5 s).
@@ -98,12 +95,10 @@ void commitBytes(Connection& c, size_t bytes, char v) {
 // The stream stays in order: ring bytes committed before a direct reservation leave before
 // it, bytes committed after it wait for it; the reservation is rounded down to the stream's
 // alignment (the odd tail goes through the ring).
-class SocketDirect : public ::testing::TestWithParam<bool> {};
-
-TEST_P(SocketDirect, SendKeepsTheStreamInOrder) {
+TEST(SocketConnection, DirectSendKeepsTheStreamInOrder) {
   std::unique_ptr<Connection> conn;
   Socket client;
-  loopbackPair(&conn, &client, GetParam());
+  loopbackPair(&conn, &client);
   ASSERT_GT(conn->directMinBytes(), 0u);
   commitBytes(*conn, 32, 'a');
   const size_t payload = 100000 + 5;  // more than the ring and the socket take at once
@@ -134,10 +129,10 @@ TEST_P(SocketDirect, SendKeepsTheStreamInOrder) {
 
 // Staged bytes come first; the reservation covers the aligned rest of the message, and a close
 // before it is complete is an error at once, naming the bytes missing.
-TEST_P(SocketDirect, ReceiveTakesStagedBytesFirstAndReportsACloseInside) {
+TEST(SocketConnection, DirectReceiveTakesStagedBytesFirstAndReportsACloseInside) {
   std::unique_ptr<Connection> conn;
   Socket client;
-  loopbackPair(&conn, &client, GetParam());
+  loopbackPair(&conn, &client);
   std::vector<char> first(48, 'x');
   ASSERT_EQ(client.sendAll(first.data(), first.size(), Deadline::afterMs(5000)), tuttiSuccess);
   size_t got = 0;
@@ -169,45 +164,6 @@ TEST_P(SocketDirect, ReceiveTakesStagedBytesFirstAndReportsACloseInside) {
   }
   EXPECT_EQ(conn->checkPeer(), tuttiRemoteError);
   EXPECT_NE(std::string(lastError()).find("in the middle of a message (508 bytes of it missing)"),
-            std::string::npos)
-      << lastError();
-}
-
-INSTANTIATE_TEST_SUITE_P(Movers, SocketDirect, ::testing::Values(true, false),
-                         [](const auto& info) { return info.param ? "threads" : "executor"; });
-
-// The executor gives up while the connection's movers are blocked: sending a window the peer
-// does not read, and receiving one the peer sent half of. abandonDirect returns at once, the
-// buffers may then be freed (ASan would see a mover still touching them), and the connection
-// reports the failure.
-TEST(SocketConnection, AbandonDirectReleasesTheCallersBuffers) {
-  std::unique_ptr<Connection> conn;
-  Socket client;
-  loopbackPair(&conn, &client);
-  auto out = std::make_unique<std::vector<char>>(32 << 20, 'o');
-  size_t reserved = 0, k = 0;
-  ASSERT_EQ(conn->sendDirectReserve(out->size(), &reserved), tuttiSuccess);
-  ASSERT_EQ(conn->sendDirect(out->data(), reserved, &k), tuttiSuccess);
-  auto in = std::make_unique<std::vector<char>>(8 << 20, 'i');
-  ASSERT_EQ(conn->recvDirectReserve(in->size(), &reserved), tuttiSuccess);
-  ASSERT_EQ(conn->recvDirect(in->data(), reserved, &k), tuttiSuccess);
-  std::vector<char> half(4 << 20, 'h');
-  ASSERT_EQ(client.sendAll(half.data(), half.size(), Deadline::afterMs(5000)), tuttiSuccess);
-  size_t got = 0;
-  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (got < half.size() && std::chrono::steady_clock::now() < end) {
-    ASSERT_EQ(conn->recvDirect(in->data() + got, reserved - got, &k), tuttiSuccess);
-    got += k;
-  }
-  ASSERT_EQ(got, half.size());
-  EXPECT_EQ(std::string(in->data(), 16), std::string(16, 'h'));
-  const auto t0 = std::chrono::steady_clock::now();
-  conn->abandonDirect();
-  EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(2));
-  out.reset();
-  in.reset();
-  EXPECT_EQ(conn->sendDirect(nullptr, 16, &k), tuttiRemoteError);
-  EXPECT_NE(std::string(lastError()).find("abandoned a direct transfer with rank 1"),
             std::string::npos)
       << lastError();
 }
