@@ -5,7 +5,8 @@
 # Needs root (namespaces). Results: perf/results/2026-12-03-h200x1-streams-direct.md.
 #
 # Environment: BUILD_DIR (default build-cpu), LAYOUTS ("1,1 2,2"), STREAMS_CEILING ("1 4 8":
-# the plain-TCP stream counts measured), TCP_SECONDS (3), ITERS (20), WARMUP (5), MIN (1M),
+# the plain-TCP stream counts measured), FLOOR_KIB (32768: the message floor of those counts,
+# tcp_bidir_bench -m, 2 x 1 64 MiB AllReduce traffic; 0 skips it), TCP_SECONDS (3), ITERS (20), WARMUP (5), MIN (1M),
 # MAX (64M), OUT (raw outputs, default $BUILD_DIR/netns-streams), and CONFIGS: one word per run,
 # NAME:VAR=VALUE,VAR=VALUE (default below; TUTTI_NET=socket is always set).
 set -euo pipefail
@@ -15,6 +16,7 @@ BUILD_DIR="${BUILD_DIR:-$REPO/build-cpu}"
 LAYOUTS="${LAYOUTS:-1,1 2,2}"
 STREAMS_CEILING="${STREAMS_CEILING:-1 4 8}"
 TCP_SECONDS="${TCP_SECONDS:-3}"
+FLOOR_KIB="${FLOOR_KIB:-32768}"
 ITERS="${ITERS:-20}"
 WARMUP="${WARMUP:-5}"
 OUT="${OUT:-$BUILD_DIR/netns-streams}"
@@ -31,7 +33,12 @@ NAME="tstr$$"
 trap '"$HOSTS" down "$NAME"' EXIT
 "$HOSTS" up "$NAME" 2 >/dev/null
 
-for s in $STREAMS_CEILING; do tcp_ceiling "$NAME" "$s" "$TCP_SECONDS" "$OUT/tcp-$s.txt"; done
+for s in $STREAMS_CEILING; do
+  tcp_ceiling "$NAME" "$s" "$TCP_SECONDS" "$OUT/tcp-$s.txt"
+  if [ "$FLOOR_KIB" != 0 ]; then
+    tcp_ceiling "$NAME" "$s" "$TCP_SECONDS" "$OUT/floor-$s.txt" 5302 -m "$FLOOR_KIB"
+  fi
+done
 
 for layout in $LAYOUTS; do
   for cfg in $CONFIGS; do
@@ -51,18 +58,21 @@ echo "end $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg
 CONFIGS="$CONFIGS" LAYOUTS="$LAYOUTS" python3 - "$OUT" <<'PY'
 import os, re, sys
 out = sys.argv[1]
-ceil = {}
+ceil, floor = {}, {}
 for f in os.listdir(out):
-    m = re.fullmatch(r"tcp-(\d+)\.txt", f)
+    m = re.fullmatch(r"(tcp|floor)-(\d+)\.txt", f)
     if m:
         g = re.search(r"per_direction_GBps ([0-9.]+)", open(f"{out}/{f}").read())
-        if g: ceil[int(m.group(1))] = float(g.group(1))
+        if g: (ceil if m.group(1) == "tcp" else floor)[int(m.group(2))] = float(g.group(1))
 print(open(f"{out}/meta.txt").read().strip().replace("\n", "; "))
 print("TCP ceiling per direction, both directions at once: " +
       ", ".join(f"{s} stream(s) {v:.2f} GB/s" for s, v in sorted(ceil.items())))
+if floor:
+    print("Message floor (the same streams moving 2 x 1 AllReduce steps, no arithmetic): " +
+          ", ".join(f"{s} stream(s) {v:.2f} GB/s" for s, v in sorted(floor.items())))
 print()
-print("| layout | config | 1 MiB | 4 MiB | 16 MiB | 64 MiB | 64 MiB vs ceiling of its streams | vs 1 stream | #wrong |")
-print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+print("| layout | config | 1 MiB | 4 MiB | 16 MiB | 64 MiB | 64 MiB vs ceiling of its streams | vs 1 stream | vs message floor | #wrong |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for layout in os.environ["LAYOUTS"].split():
     tag = layout.replace(",", "x")
     for cfg in os.environ["CONFIGS"].split():
@@ -82,5 +92,7 @@ for layout in os.environ["LAYOUTS"].split():
         c = ceil.get(streams) or ceil.get(max([k for k in ceil if k <= streams] or [1]))
         vs = f"{big / c:.2f}x" if big and c else "-"
         vs1 = f"{big / ceil[1]:.2f}x" if big and 1 in ceil else "-"
-        print(f"| {layout.replace(',', ' x ')} | {name} ({env}) | {cells} | {vs} | {vs1} | {wrong} |")
+        fl = floor.get(streams)
+        vsf = f"{big / fl:.2f}x" if big and fl else "-"
+        print(f"| {layout.replace(',', ' x ')} | {name} ({env}) | {cells} | {vs} | {vs1} | {vsf} | {wrong} |")
 PY

@@ -2,8 +2,15 @@
 // directions at once for T seconds; prints per-direction and total throughput. The listening
 // side and the connecting side run the same loops and each prints what it measured.
 //
-//   tcp_bidir_bench --listen ADDR:PORT [-s STREAMS] [-t SECONDS] [-b BUFFER_KIB]
-//   tcp_bidir_bench --connect ADDR:PORT [-s STREAMS] [-t SECONDS] [-b BUFFER_KIB]
+//   tcp_bidir_bench --listen ADDR:PORT [-s STREAMS] [-t SECONDS] [-b BUFFER_KIB] [-m MSG_KIB]
+//   tcp_bidir_bench --connect ADDR:PORT [-s STREAMS] [-t SECONDS] [-b BUFFER_KIB] [-m MSG_KIB]
+//
+// -m: message steps instead of an endless stream, the traffic of a 2-rank ring AllReduce
+// without its arithmetic. Each step both sides send a message of MSG_KIB (cut into S equal
+// parts, one per stream) and receive one; a step's sends start only once every part of the
+// previous step has arrived (the ring sends what it has just received). Messages come from and
+// go to buffers of two messages each, alternating halves, so memory is as cold as a
+// collective's. The rate is then the floor a message-passing library can reach over TCP.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -79,6 +86,60 @@ void receiver(int fd, double seconds, size_t bufBytes, std::atomic<uint64_t>* by
   }
 }
 
+// Message mode: stream `i` of `n` sends its part of every step, waiting for the previous
+// step's receives on every stream first; stops starting steps after `seconds`.
+struct Steps {
+  std::vector<std::atomic<uint64_t>> received;  // per stream, steps fully received
+  std::atomic<bool> ended{false};               // a receiver saw the peer's end
+  explicit Steps(int n) : received(static_cast<size_t>(n)) {}
+  bool allReceived(uint64_t k) const {
+    for (const auto& r : received)
+      if (r.load() < k) return false;
+    return true;
+  }
+};
+
+void stepSender(int fd, int i, size_t part, size_t msg, const char* src, double seconds,
+                Steps* steps, std::atomic<uint64_t>* bytes) {
+  const auto end = Clock::now() + std::chrono::duration<double>(seconds);
+  for (uint64_t k = 0; Clock::now() < end; ++k) {
+    while (!steps->allReceived(k) && !steps->ended.load()) std::this_thread::yield();
+    if (steps->ended.load()) break;
+    const char* at = src + (k % 2) * msg + static_cast<size_t>(i) * part;
+    for (size_t done = 0; done < part;) {
+      ssize_t n = send(fd, at + done, part - done, MSG_NOSIGNAL);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        shutdown(fd, SHUT_WR);
+        return;
+      }
+      done += static_cast<size_t>(n);
+      *bytes += static_cast<uint64_t>(n);
+    }
+  }
+  shutdown(fd, SHUT_WR);
+}
+
+void stepReceiver(int fd, int i, size_t part, size_t msg, char* dst, Steps* steps,
+                  std::atomic<uint64_t>* bytes, Clock::time_point start,
+                  std::atomic<double>* lastByte) {
+  for (uint64_t k = 0;; ++k) {
+    char* at = dst + (k % 2) * msg + static_cast<size_t>(i) * part;
+    for (size_t done = 0; done < part;) {
+      ssize_t n = recv(fd, at + done, part - done, 0);
+      if (n < 0 && errno == EINTR) continue;
+      if (n <= 0) {
+        steps->ended.store(true);
+        return;
+      }
+      done += static_cast<size_t>(n);
+      *bytes += static_cast<uint64_t>(n);
+      *lastByte = std::chrono::duration<double>(Clock::now() - start).count();
+    }
+    steps->received[static_cast<size_t>(i)].store(k + 1);
+  }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -86,6 +147,7 @@ int main(int argc, char** argv) {
   int streams = 1;
   double seconds = 3;
   size_t bufKib = 256;
+  size_t msgKib = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> const char* {
@@ -105,10 +167,12 @@ int main(int argc, char** argv) {
       seconds = atof(next());
     else if (a == "-b")
       bufKib = static_cast<size_t>(atol(next()));
+    else if (a == "-m")
+      msgKib = static_cast<size_t>(atol(next()));
     else {
       fprintf(stderr,
               "usage: tcp_bidir_bench --listen|--connect ADDR:PORT [-s N] [-t SEC] "
-              "[-b KIB]\n");
+              "[-b KIB] [-m MSG_KIB]\n");
       return 2;
     }
   }
@@ -160,16 +224,36 @@ int main(int argc, char** argv) {
   std::atomic<double> lastByte{0};
   const auto start = Clock::now();
   std::vector<std::thread> threads;
-  for (int fd : fds) {
-    threads.emplace_back(sender, fd, seconds, bufKib * 1024, &sent);
-    threads.emplace_back(receiver, fd, seconds, bufKib * 1024, &received, start, &lastByte);
+  // Message mode: parts of whole 4 KiB pages, so every stream carries the same share.
+  const size_t part = msgKib * 1024 / static_cast<size_t>(streams) / 4096 * 4096;
+  const size_t msg = part * static_cast<size_t>(streams);
+  std::vector<char> src(msgKib ? 2 * msg : 0, 'x'), dst(msgKib ? 2 * msg : 0);
+  Steps steps(streams);
+  if (msgKib && part == 0) {
+    fprintf(stderr, "tcp_bidir_bench: -m needs at least 4 KiB per stream\n");
+    return 2;
+  }
+  for (int i = 0; i < static_cast<int>(fds.size()); ++i) {
+    const int fd = fds[static_cast<size_t>(i)];
+    if (msgKib) {
+      threads.emplace_back(stepSender, fd, i, part, msg, src.data(), seconds, &steps, &sent);
+      threads.emplace_back(stepReceiver, fd, i, part, msg, dst.data(), &steps, &received, start,
+                           &lastByte);
+    } else {
+      threads.emplace_back(sender, fd, seconds, bufKib * 1024, &sent);
+      threads.emplace_back(receiver, fd, seconds, bufKib * 1024, &received, start, &lastByte);
+    }
   }
   for (auto& t : threads) t.join();
   for (int fd : fds) close(fd);
   const double recvSec = std::max(lastByte.load(), seconds);
   const double tx = sent / seconds / 1e9, rx = received / recvSec / 1e9;
-  printf("# tcp_bidir_bench %s, %d stream(s), %.1f s, %zu KiB buffers\n",
-         listenSpec.empty() ? "connect" : "listen", streams, seconds, bufKib);
+  if (msgKib)
+    printf("# tcp_bidir_bench %s, %d stream(s), %.1f s, steps of %zu KiB messages\n",
+           listenSpec.empty() ? "connect" : "listen", streams, seconds, msg / 1024);
+  else
+    printf("# tcp_bidir_bench %s, %d stream(s), %.1f s, %zu KiB buffers\n",
+           listenSpec.empty() ? "connect" : "listen", streams, seconds, bufKib);
   printf("send_GBps %.3f recv_GBps %.3f total_GBps %.3f per_direction_GBps %.3f\n", tx, rx, tx + rx,
          std::min(tx, rx));
   return 0;
