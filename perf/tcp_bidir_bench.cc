@@ -4,6 +4,7 @@
 //
 //   tcp_bidir_bench --listen ADDR:PORT [-s STREAMS] [-t SECONDS] [-b BUFFER_KIB] [-m MSG_KIB]
 //   tcp_bidir_bench --connect ADDR:PORT [-s STREAMS] [-t SECONDS] [-b BUFFER_KIB] [-m MSG_KIB]
+//                   [--hot KIB]
 //
 // -m: message steps instead of an endless stream, the traffic of a 2-rank ring AllReduce
 // without its arithmetic. Each step both sides send a message of MSG_KIB (cut into S equal
@@ -11,6 +12,8 @@
 // previous step has arrived (the ring sends what it has just received). Messages come from and
 // go to buffers of two messages each, alternating halves, so memory is as cold as a
 // collective's. The rate is then the floor a message-passing library can reach over TCP.
+// --hot KIB moves every part through one small buffer per thread instead: the steps without
+// the cold memory.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
@@ -99,15 +102,19 @@ struct Steps {
   }
 };
 
-void stepSender(int fd, int i, size_t part, size_t msg, const char* src, double seconds,
+// `hot` > 0: every part moves through one buffer of `hot` bytes of the thread's own instead of
+// the message buffers (the steps without the cold memory, to tell the two costs apart).
+void stepSender(int fd, int i, size_t part, size_t msg, const char* src, size_t hot, double seconds,
                 Steps* steps, std::atomic<uint64_t>* bytes) {
+  std::vector<char> hotBuf(hot, 'h');
   const auto end = Clock::now() + std::chrono::duration<double>(seconds);
   for (uint64_t k = 0; Clock::now() < end; ++k) {
     while (!steps->allReceived(k) && !steps->ended.load()) std::this_thread::yield();
     if (steps->ended.load()) break;
     const char* at = src + (k % 2) * msg + static_cast<size_t>(i) * part;
     for (size_t done = 0; done < part;) {
-      ssize_t n = send(fd, at + done, part - done, MSG_NOSIGNAL);
+      ssize_t n = hot ? send(fd, hotBuf.data(), std::min(hot, part - done), MSG_NOSIGNAL)
+                      : send(fd, at + done, part - done, MSG_NOSIGNAL);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         shutdown(fd, SHUT_WR);
@@ -120,13 +127,15 @@ void stepSender(int fd, int i, size_t part, size_t msg, const char* src, double 
   shutdown(fd, SHUT_WR);
 }
 
-void stepReceiver(int fd, int i, size_t part, size_t msg, char* dst, Steps* steps,
+void stepReceiver(int fd, int i, size_t part, size_t msg, char* dst, size_t hot, Steps* steps,
                   std::atomic<uint64_t>* bytes, Clock::time_point start,
                   std::atomic<double>* lastByte) {
+  std::vector<char> hotBuf(hot);
   for (uint64_t k = 0;; ++k) {
     char* at = dst + (k % 2) * msg + static_cast<size_t>(i) * part;
     for (size_t done = 0; done < part;) {
-      ssize_t n = recv(fd, at + done, part - done, 0);
+      ssize_t n = hot ? recv(fd, hotBuf.data(), std::min(hot, part - done), 0)
+                      : recv(fd, at + done, part - done, 0);
       if (n < 0 && errno == EINTR) continue;
       if (n <= 0) {
         steps->ended.store(true);
@@ -147,7 +156,7 @@ int main(int argc, char** argv) {
   int streams = 1;
   double seconds = 3;
   size_t bufKib = 256;
-  size_t msgKib = 0;
+  size_t msgKib = 0, hotKib = 0;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> const char* {
@@ -169,10 +178,12 @@ int main(int argc, char** argv) {
       bufKib = static_cast<size_t>(atol(next()));
     else if (a == "-m")
       msgKib = static_cast<size_t>(atol(next()));
+    else if (a == "--hot")
+      hotKib = static_cast<size_t>(atol(next()));
     else {
       fprintf(stderr,
               "usage: tcp_bidir_bench --listen|--connect ADDR:PORT [-s N] [-t SEC] "
-              "[-b KIB] [-m MSG_KIB]\n");
+              "[-b KIB] [-m MSG_KIB [--hot KIB]]\n");
       return 2;
     }
   }
@@ -236,9 +247,10 @@ int main(int argc, char** argv) {
   for (int i = 0; i < static_cast<int>(fds.size()); ++i) {
     const int fd = fds[static_cast<size_t>(i)];
     if (msgKib) {
-      threads.emplace_back(stepSender, fd, i, part, msg, src.data(), seconds, &steps, &sent);
-      threads.emplace_back(stepReceiver, fd, i, part, msg, dst.data(), &steps, &received, start,
-                           &lastByte);
+      threads.emplace_back(stepSender, fd, i, part, msg, src.data(), hotKib * 1024, seconds, &steps,
+                           &sent);
+      threads.emplace_back(stepReceiver, fd, i, part, msg, dst.data(), hotKib * 1024, &steps,
+                           &received, start, &lastByte);
     } else {
       threads.emplace_back(sender, fd, seconds, bufKib * 1024, &sent);
       threads.emplace_back(receiver, fd, seconds, bufKib * 1024, &received, start, &lastByte);
@@ -249,8 +261,9 @@ int main(int argc, char** argv) {
   const double recvSec = std::max(lastByte.load(), seconds);
   const double tx = sent / seconds / 1e9, rx = received / recvSec / 1e9;
   if (msgKib)
-    printf("# tcp_bidir_bench %s, %d stream(s), %.1f s, steps of %zu KiB messages\n",
-           listenSpec.empty() ? "connect" : "listen", streams, seconds, msg / 1024);
+    printf("# tcp_bidir_bench %s, %d stream(s), %.1f s, steps of %zu KiB messages%s\n",
+           listenSpec.empty() ? "connect" : "listen", streams, seconds, msg / 1024,
+           hotKib ? ", through hot buffers" : "");
   else
     printf("# tcp_bidir_bench %s, %d stream(s), %.1f s, %zu KiB buffers\n",
            listenSpec.empty() ? "connect" : "listen", streams, seconds, bufKib);
