@@ -127,13 +127,22 @@ void stepSender(int fd, int i, size_t part, size_t msg, const char* src, size_t 
   shutdown(fd, SHUT_WR);
 }
 
-void stepReceiver(int fd, int i, size_t part, size_t msg, char* dst, size_t hot, Steps* steps,
-                  std::atomic<uint64_t>* bytes, Clock::time_point start,
+// Ends at the peer's end of stream, or (a peer that vanished) a bounded grace time past the
+// send window, as the stream receiver does.
+void stepReceiver(int fd, int i, size_t part, size_t msg, char* dst, size_t hot, double seconds,
+                  Steps* steps, std::atomic<uint64_t>* bytes, Clock::time_point start,
                   std::atomic<double>* lastByte) {
   std::vector<char> hotBuf(hot);
+  const auto giveUp = start + std::chrono::duration<double>(seconds + 10);
   for (uint64_t k = 0;; ++k) {
     char* at = dst + (k % 2) * msg + static_cast<size_t>(i) * part;
     for (size_t done = 0; done < part;) {
+      pollfd p{fd, POLLIN, 0};
+      if (poll(&p, 1, 200) <= 0) {
+        if (Clock::now() < giveUp) continue;
+        steps->ended.store(true);
+        return;
+      }
       ssize_t n = hot ? recv(fd, hotBuf.data(), std::min(hot, part - done), 0)
                       : recv(fd, at + done, part - done, 0);
       if (n < 0 && errno == EINTR) continue;
@@ -249,8 +258,8 @@ int main(int argc, char** argv) {
     if (msgKib) {
       threads.emplace_back(stepSender, fd, i, part, msg, src.data(), hotKib * 1024, seconds, &steps,
                            &sent);
-      threads.emplace_back(stepReceiver, fd, i, part, msg, dst.data(), hotKib * 1024, &steps,
-                           &received, start, &lastByte);
+      threads.emplace_back(stepReceiver, fd, i, part, msg, dst.data(), hotKib * 1024, seconds,
+                           &steps, &received, start, &lastByte);
     } else {
       threads.emplace_back(sender, fd, seconds, bufKib * 1024, &sent);
       threads.emplace_back(receiver, fd, seconds, bufKib * 1024, &received, start, &lastByte);
