@@ -6,9 +6,10 @@
 #
 # Environment: BUILD_DIR (default build-cpu), LAYOUTS ("1,1 2,2"), STREAMS_CEILING ("1 4 8":
 # the plain-TCP stream counts measured), FLOOR_KIB (32768: the message floor of those counts,
-# tcp_bidir_bench -m, 2 x 1 64 MiB AllReduce traffic; 0 skips it), TCP_SECONDS (3), ITERS (20), WARMUP (5), MIN (1M),
-# MAX (64M), OUT (raw outputs, default $BUILD_DIR/netns-streams), and CONFIGS: one word per run,
-# NAME:VAR=VALUE,VAR=VALUE (default below; TUTTI_NET=socket is always set).
+# tcp_bidir_bench -m, 2 x 1 64 MiB AllReduce traffic; 0 skips it), TCP_SECONDS (3), ITERS (20),
+# WARMUP (5), MIN (1M), MAX (64M), OUT (raw outputs, default $BUILD_DIR/netns-streams), and
+# CONFIGS: one word per run, NAME:VAR=VALUE,VAR=VALUE (default below; TUTTI_NET=socket is always
+# set).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
