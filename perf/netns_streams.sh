@@ -7,9 +7,10 @@
 # Environment: BUILD_DIR (default build-cpu), LAYOUTS ("1,1 2,2"), STREAMS_CEILING ("1 4 8":
 # the plain-TCP stream counts measured), FLOOR_KIB (32768: the message floor of those counts,
 # tcp_bidir_bench -m, 2 x 1 64 MiB AllReduce traffic; 0 skips it), TCP_SECONDS (3), ITERS (20),
-# WARMUP (5), MIN (1M), MAX (64M), OUT (raw outputs, default $BUILD_DIR/netns-streams), and
-# CONFIGS: one word per run, NAME:VAR=VALUE,VAR=VALUE (default below; TUTTI_NET=socket is always
-# set).
+# WARMUP (5), MIN (1M), MAX (64M), OUT (raw outputs, default $BUILD_DIR/netns-streams), PASSES
+# (1: each pass runs every configuration once, so passes interleave A/B), and CONFIGS: one word
+# per run, NAME:VAR=VALUE,VAR=VALUE (default below; TUTTI_NET=socket unless the word sets
+# TUTTI_NET, and TUTTI_NET=ucx adds UCX_TLS=tcp and UCX_NET_DEVICES=tnet0).
 set -euo pipefail
 
 REPO="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -20,6 +21,7 @@ TCP_SECONDS="${TCP_SECONDS:-3}"
 FLOOR_KIB="${FLOOR_KIB:-32768}"
 ITERS="${ITERS:-20}"
 WARMUP="${WARMUP:-5}"
+PASSES="${PASSES:-1}"
 OUT="${OUT:-$BUILD_DIR/netns-streams}"
 CONFIGS="${CONFIGS:-s1:TUTTI_SOCKET_STREAMS=1 s4-ring:TUTTI_SOCKET_STREAMS=4,TUTTI_SOCKET_DIRECT_BYTES=0 s4:TUTTI_SOCKET_STREAMS=4 s8:TUTTI_SOCKET_STREAMS=8}"
 HOSTS="$REPO/scripts/netns-hosts.sh"
@@ -41,22 +43,30 @@ for s in $STREAMS_CEILING; do
   fi
 done
 
-for layout in $LAYOUTS; do
-  for cfg in $CONFIGS; do
-    name=${cfg%%:*}
-    env=()
-    IFS=, read -r -a vars <<<"${cfg#*:}"
-    for v in "${vars[@]}"; do env+=(-x "$v"); done
-    "$MPIRUN" "$NAME" "$layout" -x TUTTI_NET=socket "${env[@]}" -- \
-      "$BUILD_DIR/perf/all_reduce_perf" -b "${MIN:-1M}" -e "${MAX:-64M}" -f 4 -n "$ITERS" \
-      -w "$WARMUP" -d float -o sum --mem host >"$OUT/tutti-$name-${layout//,/x}.txt" 2>&1 || true
+for pass in $(seq "$PASSES"); do
+  for layout in $LAYOUTS; do
+    for cfg in $CONFIGS; do
+      name=${cfg%%:*}
+      env=()
+      IFS=, read -r -a vars <<<"${cfg#*:}"
+      for v in "${vars[@]}"; do env+=(-x "$v"); done
+      case ",${cfg#*:}," in
+        *,TUTTI_NET=ucx,*) env+=(-x UCX_TLS=tcp -x UCX_NET_DEVICES=tnet0) ;;
+        *,TUTTI_NET=*) ;;
+        *) env+=(-x TUTTI_NET=socket) ;;
+      esac
+      "$MPIRUN" "$NAME" "$layout" "${env[@]}" -- \
+        "$BUILD_DIR/perf/all_reduce_perf" -b "${MIN:-1M}" -e "${MAX:-64M}" -f 4 -n "$ITERS" \
+        -w "$WARMUP" -d float -o sum --mem host \
+        >"$OUT/tutti-$name-${layout//,/x}-p$pass.txt" 2>&1 || true
+    done
   done
 done
 "$HOSTS" down "$NAME"
 trap - EXIT
 echo "end $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.txt"
 
-CONFIGS="$CONFIGS" LAYOUTS="$LAYOUTS" python3 - "$OUT" <<'PY'
+PASSES="$PASSES" CONFIGS="$CONFIGS" LAYOUTS="$LAYOUTS" python3 - "$OUT" <<'PY'
 import os, re, sys
 out = sys.argv[1]
 ceil, floor = {}, {}
@@ -72,16 +82,17 @@ if floor:
     print("Message floor (the same streams moving 2 x 1 AllReduce steps, no arithmetic): " +
           ", ".join(f"{s} stream(s) {v:.2f} GB/s" for s, v in sorted(floor.items())))
 print()
-print("| layout | config | 1 MiB | 4 MiB | 16 MiB | 64 MiB | 64 MiB vs ceiling of its streams | vs 1 stream | vs message floor | #wrong |")
-print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+print("| layout | config | pass | 1 MiB | 4 MiB | 16 MiB | 64 MiB | 64 MiB vs ceiling of its streams | vs 1 stream | vs message floor | #wrong |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for layout in os.environ["LAYOUTS"].split():
     tag = layout.replace(",", "x")
-    for cfg in os.environ["CONFIGS"].split():
+    for p, cfg in ((p, c) for p in range(1, int(os.environ["PASSES"]) + 1)
+                   for c in os.environ["CONFIGS"].split()):
         name, env = cfg.split(":", 1)
         streams = int((re.search(r"TUTTI_SOCKET_STREAMS=(\d+)", env) or [0, 1])[1])
         r, wrong = {}, 0
         try:
-            for line in open(f"{out}/tutti-{name}-{tag}.txt"):
+            for line in open(f"{out}/tutti-{name}-{tag}-p{p}.txt"):
                 f = line.split()
                 if len(f) >= 9 and f[0].isdigit():
                     r[int(f[0])] = float(f[7])
@@ -95,5 +106,5 @@ for layout in os.environ["LAYOUTS"].split():
         vs1 = f"{big / ceil[1]:.2f}x" if big and 1 in ceil else "-"
         fl = floor.get(streams)
         vsf = f"{big / fl:.2f}x" if big and fl else "-"
-        print(f"| {layout.replace(',', ' x ')} | {name} ({env}) | {cells} | {vs} | {vs1} | {vsf} | {wrong} |")
+        print(f"| {layout.replace(',', ' x ')} | {name} ({env}) | {p} | {cells} | {vs} | {vs1} | {vsf} | {wrong} |")
 PY

@@ -32,7 +32,7 @@ UcxWorker::~UcxWorker() {
 }
 
 UcxConnection::UcxConnection(std::shared_ptr<UcxWorker> w, int me, int peer, UcxStreamShape mine,
-                             UcxStreamShape theirs, size_t stagingBytes)
+                             UcxStreamShape theirs, size_t stagingBytes, size_t directMinBytes)
     : w_(std::move(w)),
       api_(w_->api),
       me_(me),
@@ -42,6 +42,7 @@ UcxConnection::UcxConnection(std::shared_ptr<UcxWorker> w, int me, int peer, Ucx
       sendRing_(new char[stagingBytes]),
       ringBytes_(stagingBytes),
       creditLimit_(theirs.slots),
+      directMin_(directMinBytes),
       slotMem_(new char[mine.chunk * mine.slots]),
       slots_(mine.slots) {}
 
@@ -313,11 +314,13 @@ Result UcxConnection::reapSends() {
 }
 
 // Posts committed bytes as messages while the peer has free slots; a message never wraps the
-// ring and never exceeds the peer's slot size.
+// ring and never exceeds the peer's slot size. Bytes committed after an open send reservation
+// wait until sendDirect has posted it.
 Result UcxConnection::postSends() {
-  while (posted_ < committed_ && sentMsgs_ < creditLimit_) {
+  const uint64_t limit = sendReserved_ > 0 ? sendReserveAt_ : committed_;
+  while (posted_ < limit && sentMsgs_ < creditLimit_) {
     const size_t off = static_cast<size_t>(posted_ % ringBytes_);
-    size_t len = static_cast<size_t>(committed_ - posted_);
+    size_t len = static_cast<size_t>(limit - posted_);
     if (len > ringBytes_ - off) len = ringBytes_ - off;
     if (len > theirs_.chunk) len = theirs_.chunk;
     ucx::RequestParam sp{};
@@ -327,7 +330,7 @@ Result UcxConnection::postSends() {
                            ucx::statusText(api_, ucx::ptrStatus(r)).c_str()));
     posted_ += len;
     ++sentMsgs_;
-    inflight_.push_back(SendOp{posted_, r});
+    inflight_.push_back(SendOp{posted_, r, false});
   }
   return tuttiSuccess;
 }
@@ -435,13 +438,99 @@ Result UcxConnection::progress() {
   progressWorker();
   if (status_ != tuttiSuccess) return failed();
   // A peer that is gone is an error only while we still owe it bytes.
-  if (completed_ != committed_) return failed();
+  if (owing()) return failed();
   return tuttiSuccess;
 }
 
 bool UcxConnection::flushed() {
   std::lock_guard<std::mutex> lock(w_->mu);
-  return completed_ == committed_;
+  return !owing() && sendReserved_ == 0;
+}
+
+Result UcxConnection::sendDirectReserve(size_t bytes, size_t* reserved) {
+  std::lock_guard<std::mutex> lock(w_->mu);
+  *reserved = 0;
+  TUTTI_TRY(failed());
+  if (sendReserved_ != 0)
+    return setError(tuttiInternalError, "a second UCX send reservation to rank %d", peer_);
+  sendReserved_ = bytes & ~(kAlign - 1);
+  sendReserveAt_ = committed_;
+  *reserved = sendReserved_;
+  return tuttiSuccess;
+}
+
+// Posts slot-sized messages from `src` while the peer has free slots, once every byte committed
+// before the reservation is posted (UCX keeps one endpoint's messages in order).
+Result UcxConnection::sendDirect(const void* src, size_t bytes, size_t* sent) {
+  std::lock_guard<std::mutex> lock(w_->mu);
+  *sent = 0;
+  TUTTI_TRY(failed());
+  if (posted_ < sendReserveAt_ || sentMsgs_ >= creditLimit_) {
+    progressWorker();
+    TUTTI_TRY(failed());
+    if (posted_ < sendReserveAt_) return tuttiSuccess;
+  }
+  size_t left = (bytes < sendReserved_ ? bytes : sendReserved_) & ~(kAlign - 1);
+  const char* p = static_cast<const char*>(src);
+  while (left > 0 && sentMsgs_ < creditLimit_) {
+    const size_t len = left < theirs_.chunk ? left : theirs_.chunk;
+    ucx::RequestParam sp{};
+    void* r = api_->tagSendNbx(ep_, p, len, ucxTag(UcxMsg::kData, me_), &sp);
+    if (ucx::ptrIsError(r))
+      return fail(setError(tuttiRemoteError, "sending to rank %d failed: %s", peer_,
+                           ucx::statusText(api_, ucx::ptrStatus(r)).c_str()));
+    ++sentMsgs_;
+    inflight_.push_back(SendOp{posted_, r, true});
+    p += len;
+    left -= len;
+    sendReserved_ -= len;
+    *sent += len;
+  }
+  // Once the reservation is out, bytes committed behind it may leave at once.
+  if (sendReserved_ == 0) return postSends();
+  return tuttiSuccess;
+}
+
+// UCX may still be reading the caller's buffer for posted direct messages: closing the endpoint
+// by force completes them (cancelled), and we wait for that before the caller gets its buffer
+// back. The stream has a hole in it now, so the connection fails.
+void UcxConnection::abandonDirect() {
+  std::lock_guard<std::mutex> lock(w_->mu);
+  bool direct = false;
+  for (const SendOp& op : inflight_) direct |= op.direct && op.req;
+  if (!direct && sendReserved_ == 0) return;
+  sendReserved_ = 0;
+  // Recorded without setError: the caller is returning its own error, which must stay the last.
+  if (status_ == tuttiSuccess) {
+    status_ = tuttiRemoteError;
+    statusMessage_ =
+        "the stream to rank " + std::to_string(peer_) + " was abandoned inside a direct send";
+  }
+  if (!direct) return;
+  if (!failNoticeSent_) sendFailNotice();
+  void* closeReq = nullptr;
+  if (ep_) {
+    ucx::RequestParam cp{};
+    cp.opAttrMask = ucx::kOpAttrFieldFlags;
+    cp.flags = ucx::kEpCloseFlagForce;
+    closeReq = api_->epCloseNbx(ep_, &cp);
+    if (ucx::ptrIsError(closeReq)) closeReq = nullptr;
+    ep_ = nullptr;
+  }
+  Deadline dl = Deadline::afterMs(5000);
+  for (;;) {
+    bool busy = closeReq && api_->requestCheckStatus(closeReq) == ucx::kInProgress;
+    for (const SendOp& op : inflight_)
+      busy |= op.direct && op.req && api_->requestCheckStatus(op.req) == ucx::kInProgress;
+    if (!busy) break;
+    if (dl.expired()) {
+      TUTTI_WARN("UCX still holds direct sends to rank %d 5 s after closing the endpoint", peer_);
+      break;
+    }
+    if (api_->workerProgress(w_->worker) == 0)
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  if (closeReq) api_->requestFree(closeReq);
 }
 
 Result UcxConnection::checkPeer() {
@@ -451,7 +540,7 @@ Result UcxConnection::checkPeer() {
   bool ready;
   TUTTI_TRY(slotReady(slots_[consumed_ % mine_.slots], &ready));
   // Unread data is not a failure yet, unless we also owe the peer bytes it will never take.
-  if (ready && completed_ == committed_) return tuttiSuccess;
+  if (ready && !owing()) return tuttiSuccess;
   return failed();
 }
 

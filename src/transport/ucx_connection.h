@@ -4,6 +4,8 @@
 // UCX matches the receives in posting order to the messages in sending order, so slot i holds
 // message i. Credits (a count of freed slots, sent back every half ring) keep the sender from
 // running ahead of the posted receives, so UCX never buffers unexpected data for us.
+// Large payloads may skip the send ring (sendDirect): they are posted as the same slot-sized
+// messages straight from the caller's buffer, so the receiver cannot tell them apart.
 #pragma once
 
 #include <atomic>
@@ -47,9 +49,10 @@ struct UcxStreamShape {
 class UcxConnection : public Connection {
  public:
   // `mine` shapes this side's receive slots, `theirs` the peer's (our messages must fit them);
-  // `stagingBytes` sizes the send ring.
+  // `stagingBytes` sizes the send ring; payloads from `directMinBytes` on (0: never) leave from
+  // the caller's buffer.
   UcxConnection(std::shared_ptr<UcxWorker> w, int me, int peer, UcxStreamShape mine,
-                UcxStreamShape theirs, size_t stagingBytes);
+                UcxStreamShape theirs, size_t stagingBytes, size_t directMinBytes = 0);
   ~UcxConnection() override;
 
   // Setup, called by the transport with the worker lock held: the endpoint (peer error
@@ -70,6 +73,10 @@ class UcxConnection : public Connection {
   bool peerReportedFailure() override;
   void markFailed() override;
   const char* kind() const override { return "ucx"; }
+  size_t directMinBytes() const override { return directMin_; }
+  Result sendDirectReserve(size_t bytes, size_t* reserved) override;
+  Result sendDirect(const void* src, size_t bytes, size_t* sent) override;
+  void abandonDirect() override;
 
   // With the worker lock held: handles credits and failure notices, posts queued sends, reaps
   // completions and returns credits. Errors are recorded in this connection, not returned.
@@ -77,8 +84,9 @@ class UcxConnection : public Connection {
 
  private:
   struct SendOp {
-    uint64_t end;  // ring position after this message
+    uint64_t end;  // ring position after this message (a direct message leaves it unchanged)
     void* req;     // null when UCX completed it at once
+    bool direct;   // UCX reads the caller's buffer until req completes
   };
   struct Slot {
     void* req = nullptr;
@@ -89,6 +97,8 @@ class UcxConnection : public Connection {
   Result fail(Result r);
   Result failed() const;  // the recorded error, re-raised
   bool broken() const { return status_ != tuttiSuccess || epStatus_ != ucx::kOk || peerFailed_; }
+  // True while sends are not complete: the peer still owes us their delivery.
+  bool owing() const { return completed_ != committed_ || !inflight_.empty(); }
   void progressWorker();
   Result pollControl();
   Result postSlot(uint64_t index);
@@ -113,6 +123,9 @@ class UcxConnection : public Connection {
   uint64_t committed_ = 0, posted_ = 0, completed_ = 0;
   std::deque<SendOp> inflight_;
   uint64_t sentMsgs_ = 0, creditLimit_ = 0;
+  size_t directMin_;
+  size_t sendReserved_ = 0;     // stream bytes sendDirect still has to carry
+  uint64_t sendReserveAt_ = 0;  // committed_ when they were reserved: they follow that byte
 
   // Receive side: slot `consumed_ % slots` is the current one.
   std::unique_ptr<char[]> slotMem_;

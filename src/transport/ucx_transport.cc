@@ -208,6 +208,8 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
   size_t staging = alignUp(envBytes("TUTTI_UCX_STAGING_BYTES", 4u << 20), Connection::kAlign);
   if (staging < chunk) staging = chunk;
   const uint32_t slots = static_cast<uint32_t>(staging / chunk < 2 ? 2 : staging / chunk);
+  // Payloads from this size on leave from the caller's buffer (0: always through the ring).
+  const size_t direct = envBytes("TUTTI_UCX_DIRECT_BYTES", 1u << 20);
 
   ucx::Address* address = nullptr;
   size_t addressBytes = 0;
@@ -243,7 +245,7 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
                       "bytes): does UCX load there?",
                       p, (unsigned long long)c.chunk, c.slots, c.addressBytes);
     open[p] = std::make_unique<UcxConnection>(worker_, ctx.rank, p, UcxStreamShape{chunk, slots},
-                                              UcxStreamShape{c.chunk, c.slots}, staging);
+                                              UcxStreamShape{c.chunk, c.slots}, staging, direct);
     std::lock_guard<std::mutex> lock(worker_->mu);
     TUTTI_CHECK(
         open[p]->open(reinterpret_cast<const ucx::Address*>(table.data() + maxBytes * p), nonce),

@@ -21,7 +21,8 @@ Result readNetChoice(NetChoice* out);
 
 // The transport type. It connects ranks on different hosts (hostHash differs) unless
 // TUTTI_NET=socket, and every pair when TUTTI_TRANSPORT=ucx. Settings: TUTTI_UCX_LIB,
-// TUTTI_UCX_CHUNK_BYTES, TUTTI_UCX_STAGING_BYTES (docs/env.md), and UCX's own UCX_* variables.
+// TUTTI_UCX_CHUNK_BYTES, TUTTI_UCX_STAGING_BYTES, TUTTI_UCX_DIRECT_BYTES (docs/env.md), and UCX's
+// own UCX_* variables.
 std::unique_ptr<Transport> makeUcxTransport();
 
 }  // namespace tutti

@@ -6,9 +6,11 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 #include <thread>
@@ -27,6 +29,8 @@ bool ucxLoads() {
   if (h) dlclose(h);
   return h != nullptr;
 }
+
+using Clock = std::chrono::steady_clock;
 
 #define SKIP_WITHOUT_UCX() \
   if (!ucxLoads()) GTEST_SKIP() << "libucp.so.0 cannot be loaded here: " << dlerror()
@@ -123,6 +127,77 @@ TEST(UcxTransport, SmallStagingForcesCreditsAndWrap) {
       opt);
 }
 
+// Direct sends (from the caller's buffer, no ring copy) in every shape the ring must order
+// them against: small slots and ring so credits run out mid-payload, payload tails that are not
+// a multiple of 16 bytes (they follow through the ring), headers and inline payloads committed
+// before the reservation, and ranks that disagree on the threshold (rank 2 never goes direct).
+TEST(UcxTransport, DirectSendsKeepTheStreamInOrder) {
+  SKIP_WITHOUT_UCX();
+  const uint64_t seed = testSeed();
+  RankOptions opt;
+  opt.env = ucxEnv();
+  opt.env.push_back({"TUTTI_UCX_CHUNK_BYTES", "4k"});
+  opt.env.push_back({"TUTTI_UCX_STAGING_BYTES", "12k"});
+  opt.beforeInit = [](int rank) { setenv("TUTTI_UCX_DIRECT_BYTES", rank == 2 ? "0" : "100", 1); };
+  runRanks(
+      3,
+      [&](tuttiComm_t comm, int rank, int n) {
+        for (Collective coll : {Collective::kAllReduce, Collective::kAllGather,
+                                Collective::kAllToAll, Collective::kBroadcast})
+          for (size_t count : {size_t{13}, size_t{333}, size_t{100003}})
+            for (bool inPlace : {false, true}) {
+              CollCase c{coll, tuttiFloat64, tuttiSum, count, inPlace, 1, ""};
+              const std::string err = runCollectiveCase(comm, rank, n, c, seed);
+              EXPECT_EQ(err, "") << "rank " << rank << ": " << describe(c, n) << " seed=" << seed;
+            }
+      },
+      opt);
+}
+
+// A direct send the peer never takes (it is not calling in): the sender's call times out, and
+// by the time it returns UCX has let go of the caller's buffer, which is then unmapped; the
+// idle peer's next call fails at once instead of waiting for the timeout.
+TEST(UcxTransport, AbandonedDirectSendReturnsTheBuffer) {
+  SKIP_WITHOUT_UCX();
+  RankOptions opt;
+  opt.env = ucxEnv();
+  // 16 slots of 1 MiB: more credit than the kernel's socket buffers take, so direct messages
+  // are still in flight when the call gives up.
+  opt.env.push_back({"TUTTI_UCX_CHUNK_BYTES", "1M"});
+  opt.env.push_back({"TUTTI_UCX_STAGING_BYTES", "16M"});
+  opt.env.push_back({"TUTTI_UCX_DIRECT_BYTES", "4096"});
+  opt.env.push_back({"TUTTI_TIMEOUT_MS", "1500"});
+  runRanks(
+      2,
+      [](tuttiComm_t comm, int rank, int) {
+        const size_t bytes = 32u << 20;
+        if (rank == 1) {
+          void* buf =
+              mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+          ASSERT_NE(buf, MAP_FAILED);
+          memset(buf, 0x3c, bytes);
+          const auto t0 = Clock::now();
+          EXPECT_EQ(tuttiSend(buf, bytes, tuttiUint8, 0, comm, nullptr), tuttiTimeout);
+          const double waited = std::chrono::duration<double>(Clock::now() - t0).count();
+          const std::string msg = tuttiGetLastError(comm);
+          EXPECT_NE(msg.find("no progress"), std::string::npos) << msg;
+          EXPECT_LT(waited, 10.0) << msg;
+          // Any later read of the buffer by UCX would now fault.
+          ASSERT_EQ(munmap(buf, bytes), 0);
+          uint8_t one = 1;
+          EXPECT_NE(tuttiSend(&one, 1, tuttiUint8, 0, comm, nullptr), tuttiSuccess);
+          return;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+        std::vector<uint8_t> got(bytes);
+        const auto t0 = Clock::now();
+        EXPECT_NE(tuttiRecv(got.data(), bytes, tuttiUint8, 1, comm, nullptr), tuttiSuccess);
+        const double waited = std::chrono::duration<double>(Clock::now() - t0).count();
+        EXPECT_LT(waited, 1.0) << tuttiGetLastError(comm);
+      },
+      opt);
+}
+
 // Per-rank TUTTI_HOSTID (as on real hosts), the choice logged with UCX's settings at INFO.
 TEST(UcxTransport, ChosenBetweenHostsAndLogged) {
   SKIP_WITHOUT_UCX();
@@ -179,8 +254,6 @@ TEST(UcxTransport, ForcedForEveryPair) {
       },
       opt);
 }
-
-using Clock = std::chrono::steady_clock;
 
 // A rank killed in the middle of large AllReduces: every other rank errors well before the
 // timeout (UCX's peer error handling reports the closed connection).
