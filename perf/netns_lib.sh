@@ -18,3 +18,18 @@ tcp_ceiling() {
     -s "$streams" -t "$secs" "$@" >"$out"
   wait "$listener"
 }
+
+# ucx_ceiling NAME SECONDS OUT [PORT [ARGS...]]: what UCX's tagged messages carry over the same
+# path, both directions at once (ucx_bidir_bench over UCX_TLS=tcp on the hosts' veth, tnet0);
+# ARGS go to both sides (-c CHUNK_KIB, -w WINDOW). Reports as tcp_ceiling does.
+ucx_ceiling() {
+  local name=$1 secs=$2 out=$3 port=${4:-5401} peer listener
+  shift $(($# < 4 ? $# : 4))
+  peer="$("$HOSTS" addr "$name" 1)"
+  UCX_TLS=tcp UCX_NET_DEVICES=tnet0 "$HOSTS" exec "$name" 1 "$BUILD_DIR/perf/ucx_bidir_bench" \
+    --listen "$peer:$port" -t "$secs" "$@" >"${out%.txt}-listen.txt" 2>&1 &
+  listener=$!
+  UCX_TLS=tcp UCX_NET_DEVICES=tnet0 "$HOSTS" exec "$name" 0 "$BUILD_DIR/perf/ucx_bidir_bench" \
+    --connect "$peer:$port" -t "$secs" "$@" >"$out" 2>&1
+  wait "$listener"
+}

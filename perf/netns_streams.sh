@@ -7,7 +7,8 @@
 # Environment: BUILD_DIR (default build-cpu), LAYOUTS ("1,1 2,2"), STREAMS_CEILING ("1 4 8":
 # the plain-TCP stream counts measured), FLOOR_KIB (32768: the message floor of those counts,
 # tcp_bidir_bench -m, 2 x 1 64 MiB AllReduce traffic; 0 skips it), TCP_SECONDS (3), ITERS (20),
-# WARMUP (5), MIN (1M), MAX (64M), OUT (raw outputs, default $BUILD_DIR/netns-streams), PASSES
+# WARMUP (5), CEILING_UCX_KIB ("": the UCX ceiling, ucx_bidir_bench, with these message sizes in
+# KiB, e.g. "32 256"), MIN (1M), MAX (64M), OUT (raw outputs, default $BUILD_DIR/netns-streams), PASSES
 # (1: each pass runs every configuration once, so passes interleave A/B), and CONFIGS: one word
 # per run, NAME:VAR=VALUE,VAR=VALUE (default below; TUTTI_NET=socket unless the word sets
 # TUTTI_NET, and TUTTI_NET=ucx adds UCX_TLS=tcp and UCX_NET_DEVICES=tnet0).
@@ -19,6 +20,7 @@ LAYOUTS="${LAYOUTS:-1,1 2,2}"
 STREAMS_CEILING="${STREAMS_CEILING:-1 4 8}"
 TCP_SECONDS="${TCP_SECONDS:-3}"
 FLOOR_KIB="${FLOOR_KIB:-32768}"
+CEILING_UCX_KIB="${CEILING_UCX_KIB:-}"
 ITERS="${ITERS:-20}"
 WARMUP="${WARMUP:-5}"
 PASSES="${PASSES:-1}"
@@ -41,6 +43,9 @@ for s in $STREAMS_CEILING; do
   if [ "$FLOOR_KIB" != 0 ]; then
     tcp_ceiling "$NAME" "$s" "$TCP_SECONDS" "$OUT/floor-$s.txt" 5302 -m "$FLOOR_KIB"
   fi
+done
+for c in $CEILING_UCX_KIB; do
+  ucx_ceiling "$NAME" "$TCP_SECONDS" "$OUT/ucx-$c.txt" 5401 -c "$c"
 done
 
 for pass in $(seq "$PASSES"); do
@@ -69,8 +74,12 @@ echo "end $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg
 PASSES="$PASSES" CONFIGS="$CONFIGS" LAYOUTS="$LAYOUTS" python3 - "$OUT" <<'PY'
 import os, re, sys
 out = sys.argv[1]
-ceil, floor = {}, {}
+ceil, floor, uceil = {}, {}, {}
 for f in os.listdir(out):
+    m = re.fullmatch(r"ucx-(\d+)\.txt", f)
+    if m:
+        g = re.search(r"per_direction_GBps ([0-9.]+)", open(f"{out}/{f}").read())
+        if g: uceil[int(m.group(1))] = float(g.group(1))
     m = re.fullmatch(r"(tcp|floor)-(\d+)\.txt", f)
     if m:
         g = re.search(r"per_direction_GBps ([0-9.]+)", open(f"{out}/{f}").read())
@@ -81,6 +90,9 @@ print("TCP ceiling per direction, both directions at once: " +
 if floor:
     print("Message floor (the same streams moving 2 x 1 AllReduce steps, no arithmetic): " +
           ", ".join(f"{s} stream(s) {v:.2f} GB/s" for s, v in sorted(floor.items())))
+if uceil:
+    print("UCX ceiling (tagged messages from a hot buffer, both directions, one thread): " +
+          ", ".join(f"{c} KiB messages {v:.2f} GB/s" for c, v in sorted(uceil.items())))
 print()
 print("| layout | config | pass | 1 MiB | 4 MiB | 16 MiB | 64 MiB | 64 MiB vs ceiling of its streams | vs 1 stream | vs message floor | #wrong |")
 print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")

@@ -1,0 +1,301 @@
+// The UCX ceiling between two hosts: tagged messages of CHUNK bytes in both directions at once
+// for T seconds, one thread driving one worker, as Tutti's UCX transport does but without its
+// byte stream, staging or executor: every send leaves one hot buffer, every message lands in
+// one of WINDOW receives kept posted, and credits (a count of freed receives, sent back every
+// half window) keep the sender from running past the posted receives. Next to tcp_bidir_bench
+// it shows what UCX itself carries over the path; next to all_reduce_perf over UCX, what Tutti
+// adds. UCX_* variables apply (UCX_TLS, UCX_NET_DEVICES); where they leave them unset, the
+// transport's settings for TCP apply too (ucx::applyTcpDefaults: no rendezvous, 256 KiB segments). Worker addresses travel over one TCP connection.
+//
+//   ucx_bidir_bench --listen ADDR:PORT | --connect ADDR:PORT [-t SECONDS] [-c CHUNK_KIB]
+//                   [-w WINDOW]
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <deque>
+#include <string>
+#include <vector>
+
+#include "transport/ucx_api.h"
+
+namespace {
+
+namespace ucx = tutti::ucx;
+using Clock = std::chrono::steady_clock;
+
+constexpr ucx::Tag kData = 1, kCredit = 2;
+constexpr uint64_t kAllBits = ~uint64_t{0};
+
+[[noreturn]] void die(const std::string& what) {
+  fprintf(stderr, "ucx_bidir_bench: %s\n", what.c_str());
+  exit(1);
+}
+
+sockaddr_in parseAddr(const std::string& spec) {
+  const size_t colon = spec.rfind(':');
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  if (colon == std::string::npos ||
+      inet_pton(AF_INET, spec.substr(0, colon).c_str(), &a.sin_addr) != 1)
+    die("expected IPv4 ADDR:PORT, got " + spec);
+  a.sin_port = htons(static_cast<uint16_t>(atoi(spec.c_str() + colon + 1)));
+  return a;
+}
+
+// One TCP connection to the other side (the listener waits 30 s, the connector retries 10 s).
+int connectControl(const std::string& listenSpec, const std::string& connectSpec) {
+  if (!listenSpec.empty()) {
+    sockaddr_in a = parseAddr(listenSpec);
+    const int l = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (bind(l, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 || listen(l, 1) != 0)
+      die(std::string("bind/listen: ") + strerror(errno));
+    pollfd p{l, POLLIN, 0};
+    if (poll(&p, 1, 30000) <= 0) die("no connection within 30 s");
+    const int fd = accept(l, nullptr, nullptr);
+    close(l);
+    if (fd < 0) die(std::string("accept: ") + strerror(errno));
+    return fd;
+  }
+  sockaddr_in a = parseAddr(connectSpec);
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    const int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) return fd;
+    close(fd);
+    usleep(100000);
+  }
+  die(std::string("connect: ") + strerror(errno));
+}
+
+void sendAll(int fd, const void* p, size_t n) {
+  const char* c = static_cast<const char*>(p);
+  while (n > 0) {
+    const ssize_t k = send(fd, c, n, MSG_NOSIGNAL);
+    if (k <= 0) die("control connection lost while sending");
+    c += k;
+    n -= static_cast<size_t>(k);
+  }
+}
+
+void recvAll(int fd, void* p, size_t n) {
+  char* c = static_cast<char*>(p);
+  while (n > 0) {
+    pollfd q{fd, POLLIN, 0};
+    if (poll(&q, 1, 30000) <= 0) die("control connection silent for 30 s");
+    const ssize_t k = recv(fd, c, n, 0);
+    if (k <= 0) die("control connection lost while receiving");
+    c += k;
+    n -= static_cast<size_t>(k);
+  }
+}
+
+void check(const ucx::Api* api, ucx::Status s, const char* what) {
+  if (s != ucx::kOk) die(std::string(what) + ": " + ucx::statusText(api, s));
+}
+
+// Waits (bounded) for a request and frees it; null means it completed at once.
+void finish(const ucx::Api* api, ucx::Worker w, void* req) {
+  if (!req || ucx::ptrIsError(req)) return;
+  const auto end = Clock::now() + std::chrono::seconds(5);
+  while (api->requestCheckStatus(req) == ucx::kInProgress && Clock::now() < end)
+    api->workerProgress(w);
+  api->requestFree(req);
+}
+
+struct Slot {
+  void* req = nullptr;
+  ucx::TagRecvInfo info{};
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string listenSpec, connectSpec;
+  double seconds = 3;
+  size_t chunk = 32 << 10;
+  size_t window = 128;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> const char* {
+      if (i + 1 >= argc) die(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--listen")
+      listenSpec = next();
+    else if (a == "--connect")
+      connectSpec = next();
+    else if (a == "-t")
+      seconds = atof(next());
+    else if (a == "-c")
+      chunk = static_cast<size_t>(atol(next())) << 10;
+    else if (a == "-w")
+      window = static_cast<size_t>(atol(next()));
+    else
+      die("usage: ucx_bidir_bench --listen|--connect ADDR:PORT [-t SEC] [-c CHUNK_KIB] [-w N]");
+  }
+  if (listenSpec.empty() == connectSpec.empty() || seconds <= 0 || chunk == 0 || window < 2)
+    die("give exactly one of --listen/--connect, -t > 0, -c >= 1, -w >= 2");
+
+  std::string why;
+  const ucx::Api* api = ucx::load(&why);
+  if (!api) die("UCX does not load: " + why);
+  ucx::Config* config = nullptr;
+  check(api, api->configRead(nullptr, nullptr, &config), "ucp_config_read");
+  const std::string tuned = ucx::applyTcpDefaults(api, config);  // as the transport over TCP
+  ucx::Params params{};
+  params.fieldMask = ucx::kParamFieldFeatures;
+  params.features = ucx::kFeatureTag;
+  ucx::Context context = nullptr;
+  check(api, api->initVersion(1, 9, &params, config, &context), "ucp_init");
+  api->configRelease(config);
+  ucx::WorkerParams wp{};
+  wp.fieldMask = ucx::kWorkerParamFieldThreadMode;
+  wp.threadMode = ucx::kThreadModeSerialized;
+  ucx::Worker worker = nullptr;
+  check(api, api->workerCreate(context, &wp, &worker), "ucp_worker_create");
+
+  // Exchange worker addresses: a length, then the bytes.
+  ucx::Address* mine = nullptr;
+  size_t mineBytes = 0;
+  check(api, api->workerGetAddress(worker, &mine, &mineBytes), "ucp_worker_get_address");
+  const int ctl = connectControl(listenSpec, connectSpec);
+  const uint64_t len = mineBytes;
+  sendAll(ctl, &len, sizeof(len));
+  sendAll(ctl, mine, mineBytes);
+  uint64_t theirLen = 0;
+  recvAll(ctl, &theirLen, sizeof(theirLen));
+  if (theirLen == 0 || theirLen > (1u << 20)) die("bad worker address length from the peer");
+  std::vector<char> theirs(theirLen);
+  recvAll(ctl, theirs.data(), theirLen);
+  api->workerReleaseAddress(worker, mine);
+
+  ucx::EpParams ep{};
+  ep.fieldMask = ucx::kEpParamFieldRemoteAddress;
+  ep.address = reinterpret_cast<const ucx::Address*>(theirs.data());
+  ucx::Ep endpoint = nullptr;
+  check(api, api->epCreate(worker, &ep, &endpoint), "ucp_ep_create");
+
+  std::vector<char> src(chunk, 'x'), slotMem(chunk * window);
+  std::vector<Slot> slots(window);
+  ucx::RequestParam recvParam{};
+  recvParam.opAttrMask = ucx::kOpAttrFlagNoImmCmpl;  // UCX 1.13 fills no info on immediate
+  auto post = [&](size_t i) {
+    slots[i].info = {};
+    void* r = api->tagRecvNbx(worker, slotMem.data() + i * chunk, chunk, kData, kAllBits,
+                              &recvParam);
+    if (ucx::ptrIsError(r)) check(api, ucx::ptrStatus(r), "ucp_tag_recv_nbx");
+    slots[i].req = r;
+  };
+  for (size_t i = 0; i < window; ++i) post(i);
+  uint64_t creditIn = 0, creditOut = 0;
+  ucx::TagRecvInfo creditInfo{};
+  auto postCredit = [&]() {
+    void* r = api->tagRecvNbx(worker, &creditIn, sizeof(creditIn), kCredit, kAllBits, &recvParam);
+    if (ucx::ptrIsError(r)) check(api, ucx::ptrStatus(r), "ucp_tag_recv_nbx (credit)");
+    return r;
+  };
+  void* creditRecv = postCredit();
+  void* creditSend = nullptr;
+
+  // Both sides start together: a byte each way on the control connection.
+  char go = 1;
+  sendAll(ctl, &go, 1);
+  recvAll(ctl, &go, 1);
+
+  const ucx::RequestParam sendParam{};
+  std::deque<void*> sends;
+  uint64_t sentMsgs = 0, creditLimit = window, consumed = 0, creditSent = 0;
+  uint64_t sentBytes = 0, recvBytes = 0;
+  size_t head = 0;  // the slot the next message lands in
+  const auto start = Clock::now();
+  const auto sendEnd = start + std::chrono::duration<double>(seconds);
+  double lastByte = 0;
+  // Send until T; receive until the peer's T (plus a bound): the peer sends as long as we do.
+  const auto hardEnd = sendEnd + std::chrono::seconds(10);
+  bool sending = true;
+  for (;;) {
+    const auto now = Clock::now();
+    if (sending && now >= sendEnd) sending = false;
+    while (sending && sentMsgs < creditLimit) {
+      void* r = api->tagSendNbx(endpoint, src.data(), chunk, kData, &sendParam);
+      if (ucx::ptrIsError(r)) check(api, ucx::ptrStatus(r), "ucp_tag_send_nbx");
+      if (r) sends.push_back(r);
+      ++sentMsgs;
+      sentBytes += chunk;
+    }
+    for (int i = 0; i < 64 && api->workerProgress(worker) != 0; ++i) {
+    }
+    while (!sends.empty() && api->requestCheckStatus(sends.front()) != ucx::kInProgress) {
+      check(api, api->requestCheckStatus(sends.front()), "tagged send");
+      api->requestFree(sends.front());
+      sends.pop_front();
+    }
+    for (;;) {
+      Slot& s = slots[head];
+      const ucx::Status st = api->tagRecvRequestTest(s.req, &s.info);
+      if (st == ucx::kInProgress) break;
+      check(api, st, "tagged receive");
+      api->requestFree(s.req);
+      if (s.info.length != chunk) die("a message of the wrong size arrived");
+      recvBytes += chunk;
+      lastByte = std::chrono::duration<double>(Clock::now() - start).count();
+      post(head);
+      head = (head + 1) % window;
+      ++consumed;
+    }
+    if (creditRecv && api->tagRecvRequestTest(creditRecv, &creditInfo) != ucx::kInProgress) {
+      api->requestFree(creditRecv);
+      if (creditIn > sentMsgs) die("a credit for more messages than were sent");
+      creditLimit = creditIn + window;
+      creditRecv = postCredit();
+    }
+    if (creditSend && api->requestCheckStatus(creditSend) != ucx::kInProgress) {
+      api->requestFree(creditSend);
+      creditSend = nullptr;
+    }
+    if (!creditSend && consumed - creditSent >= window / 2) {
+      creditOut = consumed;
+      void* r = api->tagSendNbx(endpoint, &creditOut, sizeof(creditOut), kCredit, &sendParam);
+      if (ucx::ptrIsError(r)) check(api, ucx::ptrStatus(r), "ucp_tag_send_nbx (credit)");
+      creditSend = r;
+      creditSent = consumed;
+    }
+    // Done once we stopped sending, our sends completed and the peer's stream went quiet.
+    if (!sending && sends.empty() &&
+        (now - start > std::chrono::duration<double>(lastByte + 0.5) || now >= hardEnd))
+      break;
+  }
+  // Tell the peer we are done, wait for its word, then tear down.
+  sendAll(ctl, &go, 1);
+  recvAll(ctl, &go, 1);
+  close(ctl);
+  for (Slot& s : slots) {
+    api->requestCancel(worker, s.req);
+    finish(api, worker, s.req);
+  }
+  api->requestCancel(worker, creditRecv);
+  finish(api, worker, creditRecv);
+  finish(api, worker, creditSend);
+  ucx::RequestParam cp{};
+  finish(api, worker, api->epCloseNbx(endpoint, &cp));
+  api->workerDestroy(worker);
+  api->cleanup(context);
+
+  const double recvSec = lastByte > seconds ? lastByte : seconds;
+  const double tx = static_cast<double>(sentBytes) / seconds / 1e9;
+  const double rx = static_cast<double>(recvBytes) / recvSec / 1e9;
+  printf("# ucx_bidir_bench %s, UCX %u.%u.%u, %.1f s, %zu KiB messages, %zu posted receives%s%s\n",
+         listenSpec.empty() ? "connect" : "listen", api->major, api->minor, api->release, seconds,
+         chunk >> 10, window, tuned.empty() ? "" : ", ", tuned.c_str());
+  printf("send_GBps %.3f recv_GBps %.3f total_GBps %.3f per_direction_GBps %.3f\n", tx, rx, tx + rx,
+         tx < rx ? tx : rx);
+  return 0;
+}
