@@ -147,11 +147,10 @@ Result UcxTransport::openWorker() {
   if (s != ucx::kOk)
     return setError(tuttiInvalidArgument, "ucp_config_read failed (check the UCX_* variables): %s",
                     ucx::statusText(api_, s).c_str());
-  // Without RDMA, UCX's rendezvous costs a round trip per message into receives that are
-  // already posted: eager sends measured 1.3-1.4x faster at 16-64 MiB (docs/multinode.md).
-  // RDMA transports keep UCX's default (their rendezvous is a zero-copy read into our slot).
-  if (envString("UCX_RNDV_THRESH").empty() && noRdma(envString("UCX_TLS")))
-    api_->configModify(config, "RNDV_THRESH", "inf");
+  // Without RDMA: eager sends and large TCP segments (ucx::applyTcpDefaults says why). RDMA
+  // transports keep UCX's defaults (their rendezvous is a zero-copy read into our slot).
+  std::string tuned;
+  if (noRdma(envString("UCX_TLS"))) tuned = ucx::applyTcpDefaults(api_, config);
   ucx::Params params{};
   params.fieldMask = ucx::kParamFieldFeatures;
   params.features = ucx::kFeatureTag;
@@ -169,6 +168,7 @@ Result UcxTransport::openWorker() {
   if (s != ucx::kOk)
     return setError(tuttiSystemError, "ucp_worker_create failed: %s",
                     ucx::statusText(api_, s).c_str());
+  if (!tuned.empty()) describe_ += ", " + tuned;
   worker_ = std::move(w);
   return tuttiSuccess;
 }
