@@ -5,7 +5,8 @@
 // half window) keep the sender from running past the posted receives. Next to tcp_bidir_bench
 // it shows what UCX itself carries over the path; next to all_reduce_perf over UCX, what Tutti
 // adds. UCX_* variables apply (UCX_TLS, UCX_NET_DEVICES); where they leave them unset, the
-// transport's settings for TCP apply too (ucx::applyTcpDefaults: no rendezvous, 256 KiB segments). Worker addresses travel over one TCP connection.
+// transport's settings for TCP apply too (ucx::applyTcpDefaults: no rendezvous, 256 KiB
+// segments). Worker addresses travel over one TCP connection.
 //
 //   ucx_bidir_bench --listen ADDR:PORT | --connect ADDR:PORT [-t SECONDS] [-c CHUNK_KIB]
 //                   [-w WINDOW]
@@ -189,8 +190,8 @@ int main(int argc, char** argv) {
   recvParam.opAttrMask = ucx::kOpAttrFlagNoImmCmpl;  // UCX 1.13 fills no info on immediate
   auto post = [&](size_t i) {
     slots[i].info = {};
-    void* r = api->tagRecvNbx(worker, slotMem.data() + i * chunk, chunk, kData, kAllBits,
-                              &recvParam);
+    void* r =
+        api->tagRecvNbx(worker, slotMem.data() + i * chunk, chunk, kData, kAllBits, &recvParam);
     if (ucx::ptrIsError(r)) check(api, ucx::ptrStatus(r), "ucp_tag_recv_nbx");
     slots[i].req = r;
   };

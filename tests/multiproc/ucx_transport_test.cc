@@ -105,53 +105,45 @@ TEST(UcxTransport, EveryCollectiveOnThreeHosts) {
   runSweeps(3, {});
 }
 
-// 4 KiB messages into 3 slots: the sender runs out of credits and the ring wraps many times
-// inside one collective.
-TEST(UcxTransport, SmallStagingForcesCreditsAndWrap) {
-  SKIP_WITHOUT_UCX();
+// Collectives on 3 ranks whose UCX messages are 4 KiB into 3 slots: the sender runs out of
+// credits and the ring wraps many times inside one collective. Out of place and in place.
+void runSmallSlots(const std::vector<Collective>& colls, tuttiDataType_t dtype,
+                   const std::vector<size_t>& counts, const RankHook& beforeInit = nullptr) {
   const uint64_t seed = testSeed();
   RankOptions opt;
   opt.env = ucxEnv();
   opt.env.push_back({"TUTTI_UCX_CHUNK_BYTES", "4k"});
   opt.env.push_back({"TUTTI_UCX_STAGING_BYTES", "12k"});
+  opt.beforeInit = beforeInit;
   runRanks(
       3,
       [&](tuttiComm_t comm, int rank, int n) {
-        for (Collective coll : {Collective::kAllReduce, Collective::kAllToAll})
-          for (size_t count : {size_t{13}, size_t{100003}}) {
-            CollCase c{coll, tuttiFloat32, tuttiSum, count, false, 0, ""};
-            const std::string err = runCollectiveCase(comm, rank, n, c, seed);
-            EXPECT_EQ(err, "") << "rank " << rank << ": " << describe(c, n) << " seed=" << seed;
-          }
-      },
-      opt);
-}
-
-// Direct sends (from the caller's buffer, no ring copy) in every shape the ring must order
-// them against: small slots and ring so credits run out mid-payload, payload tails that are not
-// a multiple of 16 bytes (they follow through the ring), headers and inline payloads committed
-// before the reservation, and ranks that disagree on the threshold (rank 2 never goes direct).
-TEST(UcxTransport, DirectSendsKeepTheStreamInOrder) {
-  SKIP_WITHOUT_UCX();
-  const uint64_t seed = testSeed();
-  RankOptions opt;
-  opt.env = ucxEnv();
-  opt.env.push_back({"TUTTI_UCX_CHUNK_BYTES", "4k"});
-  opt.env.push_back({"TUTTI_UCX_STAGING_BYTES", "12k"});
-  opt.beforeInit = [](int rank) { setenv("TUTTI_UCX_DIRECT_BYTES", rank == 2 ? "0" : "100", 1); };
-  runRanks(
-      3,
-      [&](tuttiComm_t comm, int rank, int n) {
-        for (Collective coll : {Collective::kAllReduce, Collective::kAllGather,
-                                Collective::kAllToAll, Collective::kBroadcast})
-          for (size_t count : {size_t{13}, size_t{333}, size_t{100003}})
+        for (Collective coll : colls)
+          for (size_t count : counts)
             for (bool inPlace : {false, true}) {
-              CollCase c{coll, tuttiFloat64, tuttiSum, count, inPlace, 1, ""};
+              CollCase c{coll, dtype, tuttiSum, count, inPlace, 1, ""};
               const std::string err = runCollectiveCase(comm, rank, n, c, seed);
               EXPECT_EQ(err, "") << "rank " << rank << ": " << describe(c, n) << " seed=" << seed;
             }
       },
       opt);
+}
+
+TEST(UcxTransport, SmallStagingForcesCreditsAndWrap) {
+  SKIP_WITHOUT_UCX();
+  runSmallSlots({Collective::kAllReduce, Collective::kAllToAll}, tuttiFloat32, {13, 100003});
+}
+
+// Direct sends (from the caller's buffer, no ring copy) in every shape the ring must order
+// them against: credits running out mid-payload, payload tails that are not a multiple of 16
+// bytes (they follow through the ring), headers and inline payloads committed before the
+// reservation, and ranks that disagree on the threshold (rank 2 never goes direct).
+TEST(UcxTransport, DirectSendsKeepTheStreamInOrder) {
+  SKIP_WITHOUT_UCX();
+  runSmallSlots({Collective::kAllReduce, Collective::kAllGather, Collective::kAllToAll,
+                 Collective::kBroadcast},
+                tuttiFloat64, {13, 333, 100003},
+                [](int rank) { setenv("TUTTI_UCX_DIRECT_BYTES", rank == 2 ? "0" : "100", 1); });
 }
 
 // A direct send the peer never takes (it is not calling in): the sender's call times out, and
