@@ -8,8 +8,10 @@
 # the plain-TCP stream counts measured), FLOOR_KIB (32768: the message floor of those counts,
 # tcp_bidir_bench -m, 2 x 1 64 MiB AllReduce traffic; 0 skips it), TCP_SECONDS (3), ITERS (20),
 # WARMUP (5), CEILING_UCX_KIB ("": the UCX ceiling, ucx_bidir_bench, with these message sizes in
-# KiB, e.g. "32 256"), MIN (1M), MAX (64M), OUT (raw outputs, default $BUILD_DIR/netns-streams), PASSES
-# (1: each pass runs every configuration once, so passes interleave A/B), and CONFIGS: one word
+# KiB, e.g. "32 256"; with FLOOR_KIB also UCX's message floor in 32 KiB pieces, which the
+# "vs message floor" column of UCX configurations uses), MIN (1M), MAX (64M), OUT (raw outputs,
+# default $BUILD_DIR/netns-streams), PASSES (1: each pass runs every configuration once, so
+# passes interleave A/B), and CONFIGS: one word
 # per run, NAME:VAR=VALUE,VAR=VALUE (default below; TUTTI_NET=socket unless the word sets
 # TUTTI_NET, and TUTTI_NET=ucx adds UCX_TLS=tcp and UCX_NET_DEVICES=tnet0).
 set -euo pipefail
@@ -47,6 +49,9 @@ done
 for c in $CEILING_UCX_KIB; do
   ucx_ceiling "$NAME" "$TCP_SECONDS" "$OUT/ucx-$c.txt" 5401 -c "$c"
 done
+if [ -n "$CEILING_UCX_KIB" ] && [ "$FLOOR_KIB" != 0 ]; then
+  ucx_ceiling "$NAME" "$TCP_SECONDS" "$OUT/ucxfloor.txt" 5402 -c 32 -m "$FLOOR_KIB"
+fi
 
 for pass in $(seq "$PASSES"); do
   for layout in $LAYOUTS; do
@@ -74,12 +79,15 @@ echo "end $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg
 PASSES="$PASSES" CONFIGS="$CONFIGS" LAYOUTS="$LAYOUTS" python3 - "$OUT" <<'PY'
 import os, re, sys
 out = sys.argv[1]
-ceil, floor, uceil = {}, {}, {}
+ceil, floor, uceil, ufloor = {}, {}, {}, None
 for f in os.listdir(out):
     m = re.fullmatch(r"ucx-(\d+)\.txt", f)
     if m:
         g = re.search(r"per_direction_GBps ([0-9.]+)", open(f"{out}/{f}").read())
         if g: uceil[int(m.group(1))] = float(g.group(1))
+    if f == "ucxfloor.txt":
+        g = re.search(r"per_direction_GBps ([0-9.]+)", open(f"{out}/{f}").read())
+        if g: ufloor = float(g.group(1))
     m = re.fullmatch(r"(tcp|floor)-(\d+)\.txt", f)
     if m:
         g = re.search(r"per_direction_GBps ([0-9.]+)", open(f"{out}/{f}").read())
@@ -93,6 +101,8 @@ if floor:
 if uceil:
     print("UCX ceiling (tagged messages from a hot buffer, both directions, one thread): " +
           ", ".join(f"{c} KiB messages {v:.2f} GB/s" for c, v in sorted(uceil.items())))
+if ufloor:
+    print(f"UCX message floor (2 x 1 AllReduce steps in 32 KiB pieces, no staging): {ufloor:.2f} GB/s")
 print()
 print("| layout | config | pass | 1 MiB | 4 MiB | 16 MiB | 64 MiB | 64 MiB vs ceiling of its streams | vs 1 stream | vs message floor | #wrong |")
 print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
@@ -116,7 +126,7 @@ for layout in os.environ["LAYOUTS"].split():
         c = ceil.get(streams) or ceil.get(max([k for k in ceil if k <= streams] or [1]))
         vs = f"{big / c:.2f}x" if big and c else "-"
         vs1 = f"{big / ceil[1]:.2f}x" if big and 1 in ceil else "-"
-        fl = floor.get(streams)
+        fl = ufloor if ufloor and "TUTTI_NET=ucx" in env else floor.get(streams)
         vsf = f"{big / fl:.2f}x" if big and fl else "-"
         print(f"| {layout.replace(',', ' x ')} | {name} ({env}) | {p} | {cells} | {vs} | {vs1} | {vsf} | {wrong} |")
 PY

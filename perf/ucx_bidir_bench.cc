@@ -9,7 +9,13 @@
 // segments). Worker addresses travel over one TCP connection.
 //
 //   ucx_bidir_bench --listen ADDR:PORT | --connect ADDR:PORT [-t SECONDS] [-c CHUNK_KIB]
-//                   [-w WINDOW]
+//                   [-w WINDOW] [-m MSG_KIB]
+//
+// -m: the UCX message floor, as tcp_bidir_bench -m is TCP's: steps of a 2-rank ring AllReduce
+// without its arithmetic. Each step both sides send a MSG_KIB message (in CHUNK_KIB pieces) and
+// receive one; a step's sends start only once the previous step's message has fully arrived.
+// Messages leave and land in buffers of two messages each, alternating halves (as cold as a
+// collective's), and every piece is received straight into its place: no staging copy.
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -123,6 +129,7 @@ int main(int argc, char** argv) {
   double seconds = 3;
   size_t chunk = 32 << 10;
   size_t window = 128;
+  size_t msgKib = 0;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
     auto next = [&]() -> const char* {
@@ -139,11 +146,17 @@ int main(int argc, char** argv) {
       chunk = static_cast<size_t>(atol(next())) << 10;
     else if (a == "-w")
       window = static_cast<size_t>(atol(next()));
+    else if (a == "-m")
+      msgKib = static_cast<size_t>(atol(next()));
     else
-      die("usage: ucx_bidir_bench --listen|--connect ADDR:PORT [-t SEC] [-c CHUNK_KIB] [-w N]");
+      die("usage: ucx_bidir_bench --listen|--connect ADDR:PORT [-t SEC] [-c CHUNK_KIB] [-w N] [-m "
+          "MSG_KIB]");
   }
   if (listenSpec.empty() == connectSpec.empty() || seconds <= 0 || chunk == 0 || window < 2)
     die("give exactly one of --listen/--connect, -t > 0, -c >= 1, -w >= 2");
+  // Message mode: whole pieces per message.
+  const size_t msg = msgKib * 1024 / chunk * chunk, perMsg = msg / chunk;
+  if (msgKib && msg == 0) die("-m needs at least one piece (-c) per message");
 
   std::string why;
   const ucx::Api* api = ucx::load(&why);
@@ -184,14 +197,20 @@ int main(int argc, char** argv) {
   ucx::Ep endpoint = nullptr;
   check(api, api->epCreate(worker, &ep, &endpoint), "ucp_ep_create");
 
-  std::vector<char> src(chunk, 'x'), slotMem(chunk * window);
+  // Where piece j is sent from and lands: one hot buffer and a ring of slots, or (message mode)
+  // its place in the half of the two-message buffers that its step uses.
+  std::vector<char> src(msg ? 2 * msg : chunk, 'x'), dst(msg ? 2 * msg : chunk * window);
+  auto piece = [&](std::vector<char>& buf, uint64_t j) {
+    if (!msg) return buf.data() + (&buf == &dst ? (j % window) * chunk : 0);
+    return buf.data() + ((j / perMsg) % 2) * msg + (j % perMsg) * chunk;
+  };
   std::vector<Slot> slots(window);
   ucx::RequestParam recvParam{};
   recvParam.opAttrMask = ucx::kOpAttrFlagNoImmCmpl;  // UCX 1.13 fills no info on immediate
-  auto post = [&](size_t i) {
+  auto post = [&](uint64_t j) {                      // the receive for piece j, in slot j % window
+    const size_t i = j % window;
     slots[i].info = {};
-    void* r =
-        api->tagRecvNbx(worker, slotMem.data() + i * chunk, chunk, kData, kAllBits, &recvParam);
+    void* r = api->tagRecvNbx(worker, piece(dst, j), chunk, kData, kAllBits, &recvParam);
     if (ucx::ptrIsError(r)) check(api, ucx::ptrStatus(r), "ucp_tag_recv_nbx");
     slots[i].req = r;
   };
@@ -215,7 +234,7 @@ int main(int argc, char** argv) {
   std::deque<void*> sends;
   uint64_t sentMsgs = 0, creditLimit = window, consumed = 0, creditSent = 0;
   uint64_t sentBytes = 0, recvBytes = 0;
-  size_t head = 0;  // the slot the next message lands in
+  // Pieces arrive in order: piece `consumed` lands in slot consumed % window.
   const auto start = Clock::now();
   const auto sendEnd = start + std::chrono::duration<double>(seconds);
   double lastByte = 0;
@@ -225,8 +244,10 @@ int main(int argc, char** argv) {
   for (;;) {
     const auto now = Clock::now();
     if (sending && now >= sendEnd) sending = false;
-    while (sending && sentMsgs < creditLimit) {
-      void* r = api->tagSendNbx(endpoint, src.data(), chunk, kData, &sendParam);
+    // Message mode: piece j belongs to step j / perMsg, which waits for the previous step's
+    // message to have arrived.
+    while (sending && sentMsgs < creditLimit && (!msg || sentMsgs / perMsg <= consumed / perMsg)) {
+      void* r = api->tagSendNbx(endpoint, piece(src, sentMsgs), chunk, kData, &sendParam);
       if (ucx::ptrIsError(r)) check(api, ucx::ptrStatus(r), "ucp_tag_send_nbx");
       if (r) sends.push_back(r);
       ++sentMsgs;
@@ -240,7 +261,7 @@ int main(int argc, char** argv) {
       sends.pop_front();
     }
     for (;;) {
-      Slot& s = slots[head];
+      Slot& s = slots[consumed % window];
       const ucx::Status st = api->tagRecvRequestTest(s.req, &s.info);
       if (st == ucx::kInProgress) break;
       check(api, st, "tagged receive");
@@ -248,8 +269,7 @@ int main(int argc, char** argv) {
       if (s.info.length != chunk) die("a message of the wrong size arrived");
       recvBytes += chunk;
       lastByte = std::chrono::duration<double>(Clock::now() - start).count();
-      post(head);
-      head = (head + 1) % window;
+      post(consumed + window);
       ++consumed;
     }
     if (creditRecv && api->tagRecvRequestTest(creditRecv, &creditInfo) != ucx::kInProgress) {
@@ -293,9 +313,11 @@ int main(int argc, char** argv) {
   const double recvSec = lastByte > seconds ? lastByte : seconds;
   const double tx = static_cast<double>(sentBytes) / seconds / 1e9;
   const double rx = static_cast<double>(recvBytes) / recvSec / 1e9;
-  printf("# ucx_bidir_bench %s, UCX %u.%u.%u, %.1f s, %zu KiB messages, %zu posted receives%s%s\n",
-         listenSpec.empty() ? "connect" : "listen", api->major, api->minor, api->release, seconds,
-         chunk >> 10, window, tuned.empty() ? "" : ", ", tuned.c_str());
+  printf(
+      "# ucx_bidir_bench %s, UCX %u.%u.%u, %.1f s, %zu KiB messages, %zu posted receives%s%s%s\n",
+      listenSpec.empty() ? "connect" : "listen", api->major, api->minor, api->release, seconds,
+      chunk >> 10, window, msg ? (", steps of " + std::to_string(msg >> 10) + " KiB").c_str() : "",
+      tuned.empty() ? "" : ", ", tuned.c_str());
   printf("send_GBps %.3f recv_GBps %.3f total_GBps %.3f per_direction_GBps %.3f\n", tx, rx, tx + rx,
          tx < rx ? tx : rx);
   return 0;
