@@ -4,7 +4,6 @@
 #include <dlfcn.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include <map>
 #include <memory>
@@ -124,20 +123,20 @@ std::string epLanes(const Api* api, Ep ep) {
 
 std::string applyTcpDefaults(const Api* api, Config* config) {
   // Measured between namespace hosts on the 16-core GPU box (perf/NOTES.md, 2026-12-03):
-  // rendezvous 1.3-1.4x slower at 16-64 MiB; 256 KiB segments +18% for a 64 MiB AllReduce.
+  // rendezvous 1.3-1.4x slower at 16-64 MiB; 256 KiB segments +10-18% for a 64 MiB AllReduce.
   // ucp_config_modify takes a transport's setting without its prefix (UCX warns "invalid
   // configuration" for TCP_RX_SEG_SIZE); the variable a user sets has it.
   struct Setting {
     const char *key, *env, *value;
+    bool segment;  // UCX refuses a receive segment below the send segment: both or neither
   };
-  static const Setting kSettings[] = {{"RNDV_THRESH", "UCX_RNDV_THRESH", "inf"},
-                                      {"RX_SEG_SIZE", "UCX_TCP_RX_SEG_SIZE", "256k"},
-                                      {"TX_SEG_SIZE", "UCX_TCP_TX_SEG_SIZE", "256k"}};
-  // UCX refuses a receive segment smaller than the send segment: both or neither.
-  const bool segSet = getenv("UCX_TCP_RX_SEG_SIZE") || getenv("UCX_TCP_TX_SEG_SIZE");
+  static const Setting kSettings[] = {{"RNDV_THRESH", "UCX_RNDV_THRESH", "inf", false},
+                                      {"RX_SEG_SIZE", "UCX_TCP_RX_SEG_SIZE", "256k", true},
+                                      {"TX_SEG_SIZE", "UCX_TCP_TX_SEG_SIZE", "256k", true}};
+  const bool segmentSet = getenv("UCX_TCP_RX_SEG_SIZE") || getenv("UCX_TCP_TX_SEG_SIZE");
   std::string applied;
   for (const Setting& s : kSettings) {
-    if (getenv(s.env) || (segSet && strstr(s.key, "SEG_SIZE"))) continue;
+    if (getenv(s.env) || (s.segment && segmentSet)) continue;
     // A UCX that does not know the name refuses it: its default stays.
     if (api->configModify(config, s.key, s.value) != kOk) continue;
     applied += (applied.empty() ? "" : ", ") + std::string(s.env) + "=" + s.value;

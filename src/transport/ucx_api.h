@@ -140,7 +140,7 @@ std::string epLanes(const Api* api, Ep ep);
 // Settings for UCX over TCP alone (no RDMA), each applied only where its UCX_* variable is
 // unset: no rendezvous (a round trip per message into receives already posted) and 256 KiB TCP
 // segments instead of 8 KiB (fewer system calls per byte: one thread drives all of UCX, and it
-// is the limit). Returns what was set, for the INFO line, e.g. "RNDV_THRESH=inf".
+// is the limit). Returns what was set, for the INFO line, e.g. "UCX_RNDV_THRESH=inf".
 std::string applyTcpDefaults(const Api* api, Config* config);
 
 }  // namespace ucx

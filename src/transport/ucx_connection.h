@@ -97,7 +97,7 @@ class UcxConnection : public Connection {
   Result fail(Result r);
   Result failed() const;  // the recorded error, re-raised
   bool broken() const { return status_ != tuttiSuccess || epStatus_ != ucx::kOk || peerFailed_; }
-  // True while sends are not complete: the peer still owes us their delivery.
+  // True while bytes committed or sent directly have not all left: we still owe the peer.
   bool owing() const { return completed_ != committed_ || !inflight_.empty(); }
   void progressWorker();
   Result pollControl();
