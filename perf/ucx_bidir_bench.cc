@@ -16,12 +16,6 @@
 // receive one; a step's sends start only once the previous step's message has fully arrived.
 // Messages leave and land in buffers of two messages each, alternating halves (as cold as a
 // collective's), and every piece is received straight into its place: no staging copy.
-#include <arpa/inet.h>
-#include <netinet/in.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <unistd.h>
-
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -30,6 +24,9 @@
 #include <string>
 #include <vector>
 
+#include "base/deadline.h"
+#include "base/error.h"
+#include "bootstrap/socket.h"
 #include "transport/ucx_api.h"
 
 namespace {
@@ -45,63 +42,34 @@ constexpr uint64_t kAllBits = ~uint64_t{0};
   exit(1);
 }
 
-sockaddr_in parseAddr(const std::string& spec) {
-  const size_t colon = spec.rfind(':');
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  if (colon == std::string::npos ||
-      inet_pton(AF_INET, spec.substr(0, colon).c_str(), &a.sin_addr) != 1)
-    die("expected IPv4 ADDR:PORT, got " + spec);
-  a.sin_port = htons(static_cast<uint16_t>(atoi(spec.c_str() + colon + 1)));
-  return a;
-}
-
-// One TCP connection to the other side (the listener waits 30 s, the connector retries 10 s).
-int connectControl(const std::string& listenSpec, const std::string& connectSpec) {
+// The control connection to the other side, through the bootstrap's sockets: the listener
+// waits 30 s, the connector retries for 10 s.
+tutti::Socket connectControl(const std::string& listenSpec, const std::string& connectSpec) {
+  tutti::SocketAddress addr;
+  const std::string& spec = listenSpec.empty() ? connectSpec : listenSpec;
+  if (tutti::parseHostPort(spec, &addr, false) != tuttiSuccess)
+    die("expected ADDR:PORT, got " + spec + ": " + tutti::lastError());
+  tutti::Socket s;
+  tutti::Result r;
   if (!listenSpec.empty()) {
-    sockaddr_in a = parseAddr(listenSpec);
-    const int l = socket(AF_INET, SOCK_STREAM, 0);
-    int one = 1;
-    setsockopt(l, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (bind(l, reinterpret_cast<sockaddr*>(&a), sizeof(a)) != 0 || listen(l, 1) != 0)
-      die(std::string("bind/listen: ") + strerror(errno));
-    pollfd p{l, POLLIN, 0};
-    if (poll(&p, 1, 30000) <= 0) die("no connection within 30 s");
-    const int fd = accept(l, nullptr, nullptr);
-    close(l);
-    if (fd < 0) die(std::string("accept: ") + strerror(errno));
-    return fd;
+    tutti::Socket l;
+    r = tutti::Socket::listen(addr, &l);
+    if (r == tuttiSuccess) r = l.accept(tutti::Deadline::afterMs(30000), nullptr, &s);
+  } else {
+    r = tutti::Socket::connect(addr, tutti::Deadline::afterMs(10000), nullptr, &s);
   }
-  sockaddr_in a = parseAddr(connectSpec);
-  for (int attempt = 0; attempt < 100; ++attempt) {
-    const int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0) return fd;
-    close(fd);
-    usleep(100000);
-  }
-  die(std::string("connect: ") + strerror(errno));
+  if (r != tuttiSuccess) die(std::string("control connection: ") + tutti::lastError());
+  return s;
 }
 
-void sendAll(int fd, const void* p, size_t n) {
-  const char* c = static_cast<const char*>(p);
-  while (n > 0) {
-    const ssize_t k = send(fd, c, n, MSG_NOSIGNAL);
-    if (k <= 0) die("control connection lost while sending");
-    c += k;
-    n -= static_cast<size_t>(k);
-  }
+// Sends and receives on the control connection, each bounded by 30 s.
+void sendAll(tutti::Socket& s, const void* p, size_t n) {
+  if (s.sendAll(p, n, tutti::Deadline::afterMs(30000)) != tuttiSuccess)
+    die(std::string("control connection: ") + tutti::lastError());
 }
-
-void recvAll(int fd, void* p, size_t n) {
-  char* c = static_cast<char*>(p);
-  while (n > 0) {
-    pollfd q{fd, POLLIN, 0};
-    if (poll(&q, 1, 30000) <= 0) die("control connection silent for 30 s");
-    const ssize_t k = recv(fd, c, n, 0);
-    if (k <= 0) die("control connection lost while receiving");
-    c += k;
-    n -= static_cast<size_t>(k);
-  }
+void recvAll(tutti::Socket& s, void* p, size_t n) {
+  if (s.recvAll(p, n, tutti::Deadline::afterMs(30000)) != tuttiSuccess)
+    die(std::string("control connection: ") + tutti::lastError());
 }
 
 void check(const ucx::Api* api, ucx::Status s, const char* what) {
@@ -180,7 +148,7 @@ int main(int argc, char** argv) {
   ucx::Address* mine = nullptr;
   size_t mineBytes = 0;
   check(api, api->workerGetAddress(worker, &mine, &mineBytes), "ucp_worker_get_address");
-  const int ctl = connectControl(listenSpec, connectSpec);
+  tutti::Socket ctl = connectControl(listenSpec, connectSpec);
   const uint64_t len = mineBytes;
   sendAll(ctl, &len, sizeof(len));
   sendAll(ctl, mine, mineBytes);
@@ -297,7 +265,7 @@ int main(int argc, char** argv) {
   // Tell the peer we are done, wait for its word, then tear down.
   sendAll(ctl, &go, 1);
   recvAll(ctl, &go, 1);
-  close(ctl);
+  ctl.close();
   for (Slot& s : slots) {
     api->requestCancel(worker, s.req);
     finish(api, worker, s.req);
