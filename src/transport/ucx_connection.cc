@@ -8,12 +8,17 @@
 #include <thread>
 
 #include "base/deadline.h"
+#include "base/env.h"
 #include "base/logging.h"
 
 namespace tutti {
 namespace {
 
 constexpr uint64_t kAllBits = ~uint64_t{0};
+// A direct-run marker: the run's length and this magic, 16 bytes.
+constexpr uint64_t kMarkerMagic = 0x4e55527443524944ull;  // "DIRCtRUN"
+constexpr size_t kMarkerBytes = 2 * sizeof(uint64_t);
+constexpr uint64_t kMaxRunBytes = uint64_t{1} << 48;
 
 // Receives always return a request, which ucp_tag_recv_request_test then reports with the
 // message size: UCX 1.13 does not fill a recv_info on immediate completion, so we never ask for
@@ -25,6 +30,38 @@ ucx::RequestParam recvParam(ucx::TagRecvInfo*) {
 }
 
 }  // namespace
+
+Result UcxWorker::open(const ucx::Api* api, bool tcpDefaults, std::shared_ptr<UcxWorker>* out,
+                       std::string* tuned) {
+  auto w = std::make_shared<UcxWorker>();
+  w->api = api;
+  ucx::Config* config = nullptr;
+  ucx::Status s = api->configRead(nullptr, nullptr, &config);
+  if (s != ucx::kOk)
+    return setError(tuttiInvalidArgument, "ucp_config_read failed (check the UCX_* variables): %s",
+                    ucx::statusText(api, s).c_str());
+  tuned->clear();
+  if (tcpDefaults) *tuned = ucx::applyTcpDefaults(api, config);
+  ucx::Params params{};
+  params.fieldMask = ucx::kParamFieldFeatures;
+  params.features = ucx::kFeatureTag;
+  // The API version we were written against; a newer 1.x library accepts it.
+  s = api->initVersion(1, 9, &params, config, &w->context);
+  api->configRelease(config);
+  if (s != ucx::kOk)
+    return setError(tuttiSystemError, "ucp_init failed: %s (UCX_TLS=%s, UCX_NET_DEVICES=%s)",
+                    ucx::statusText(api, s).c_str(), envString("UCX_TLS", "default").c_str(),
+                    envString("UCX_NET_DEVICES", "default").c_str());
+  ucx::WorkerParams wp{};
+  wp.fieldMask = ucx::kWorkerParamFieldThreadMode;
+  wp.threadMode = ucx::kThreadModeSerialized;
+  s = api->workerCreate(w->context, &wp, &w->worker);
+  if (s != ucx::kOk)
+    return setError(tuttiSystemError, "ucp_worker_create failed: %s",
+                    ucx::statusText(api, s).c_str());
+  *out = std::move(w);
+  return tuttiSuccess;
+}
 
 UcxWorker::~UcxWorker() {
   if (worker) api->workerDestroy(worker);
@@ -131,6 +168,8 @@ UcxConnection::~UcxConnection() {
     if (s.req) pending.push_back(s.req);
   for (void* r : {creditRecvReq_, failRecvReq_, helloRecvReq_})
     if (r) pending.push_back(r);
+  for (const Piece& p : run_.pieces)
+    if (p.req) pending.push_back(p.req);
   for (void* r : pending) api_->requestCancel(w_->worker, r);
   for (void* r : {creditSendReq_, failSendReq_, helloSendReq_})
     if (r) pending.push_back(r);
@@ -155,6 +194,7 @@ UcxConnection::~UcxConnection() {
         TUTTI_INFO("UCX connection to rank %d closed with requests in flight", peer_);
         (void)sendRing_.release();
         (void)slotMem_.release();
+        (void)bounceMem_.release();
       }
       break;
     }
@@ -256,11 +296,13 @@ Result UcxConnection::pollControl() {
 Result UcxConnection::postSlot(uint64_t index) {
   Slot& s = slots_[index % mine_.slots];
   s.length = 0;
+  s.marker = false;
   s.info = {};
   ucx::RequestParam rp = recvParam(&s.info);
   char* buf = slotMem_.get() + (index % mine_.slots) * mine_.chunk;
-  void* r =
-      api_->tagRecvNbx(w_->worker, buf, mine_.chunk, ucxTag(UcxMsg::kData, peer_), kAllBits, &rp);
+  // The mask ignores the marker bit: markers take their place in slot order.
+  void* r = api_->tagRecvNbx(w_->worker, buf, mine_.chunk, ucxTag(UcxMsg::kData, peer_),
+                             kAllBits & ~kMarkerBit, &rp);
   if (ucx::ptrIsError(r))
     return fail(setError(tuttiSystemError, "posting a receive from rank %d failed: %s", peer_,
                          ucx::statusText(api_, ucx::ptrStatus(r)).c_str()));
@@ -290,8 +332,150 @@ Result UcxConnection::slotReady(Slot& s, bool* ready) {
                          "rank %d sent a UCX message of %zu bytes (expected a multiple of %zu up "
                          "to %zu)",
                          peer_, s.info.length, kAlign, mine_.chunk));
+  s.marker = (s.info.senderTag & kMarkerBit) != 0;
+  if (s.marker && s.info.length != kMarkerBytes)
+    return fail(setError(tuttiRemoteError, "rank %d sent a UCX direct marker of %zu bytes", peer_,
+                         s.info.length));
   s.length = s.info.length;
   *ready = true;
+  return tuttiSuccess;
+}
+
+// The ready stream bytes from the current slot on, across following full slots up to the
+// ring's end (a reduction over a long region is split over threads; one slot is too short).
+Result UcxConnection::slotSpan(const void** ptr, size_t* bytes) {
+  *bytes = 0;
+  bool ready;
+  TUTTI_TRY(slotReady(slots_[consumed_ % mine_.slots], &ready));
+  if (!ready || slots_[consumed_ % mine_.slots].marker) return tuttiSuccess;
+  size_t total = slots_[consumed_ % mine_.slots].length - slotOffset_;
+  for (uint64_t i = consumed_; slots_[i % mine_.slots].length == mine_.chunk;) {
+    ++i;
+    if (i % mine_.slots == 0 || i == consumed_ + mine_.slots) break;
+    Slot& next = slots_[i % mine_.slots];
+    TUTTI_TRY(slotReady(next, &ready));
+    if (!ready || next.marker) break;
+    total += next.length;
+  }
+  *ptr = slotMem_.get() + (consumed_ % mine_.slots) * mine_.chunk + slotOffset_;
+  *bytes = total;
+  return tuttiSuccess;
+}
+
+Result UcxConnection::releaseSlots(size_t bytes) {
+  while (bytes > 0) {
+    Slot& s = slots_[consumed_ % mine_.slots];
+    if (s.length == 0 || s.marker)
+      return setError(tuttiInternalError, "UCX receive from rank %d released %zu bytes it has not",
+                      peer_, bytes);
+    const size_t r = bytes < s.length - slotOffset_ ? bytes : s.length - slotOffset_;
+    slotOffset_ += r;
+    bytes -= r;
+    if (slotOffset_ < s.length) break;
+    slotOffset_ = 0;
+    // The slot is free again: post it for the message `slots` places ahead.
+    TUTTI_TRY(postSlot(consumed_ + mine_.slots));
+    ++consumed_;
+    ++consumedMsgs_;
+  }
+  return tuttiSuccess;
+}
+
+// The current slot is a marker: the next run's bytes come as kDirect pieces, received into
+// `user` (the caller's buffer at the stream's position) or, when null, the bounce ring.
+Result UcxConnection::openRun(char* user) {
+  uint64_t m[2];
+  memcpy(m, slotMem_.get() + (consumed_ % mine_.slots) * mine_.chunk, sizeof(m));
+  if (m[1] != kMarkerMagic || m[0] == 0 || m[0] % kAlign != 0 || m[0] > kMaxRunBytes)
+    return fail(setError(tuttiRemoteError,
+                         "rank %d sent a malformed UCX direct marker (%llu bytes, magic %llx)",
+                         peer_, (unsigned long long)m[0], (unsigned long long)m[1]));
+  run_ = DirectRun{};
+  run_.bytes = m[0];
+  run_.user = user;
+  if (!user && !bounceMem_) bounceMem_.reset(new char[mine_.chunk * mine_.slots]);
+  TUTTI_TRY(postSlot(consumed_ + mine_.slots));
+  ++consumed_;
+  ++consumedMsgs_;
+  return postPieces();
+}
+
+// Keeps up to `slots` receives of the run posted (the sender's credits allow no more).
+Result UcxConnection::postPieces() {
+  while (run_.posted < run_.bytes && run_.pieces.size() < mine_.slots) {
+    Piece p;
+    const uint64_t left = run_.bytes - run_.posted;
+    p.want = left < mine_.chunk ? static_cast<size_t>(left) : mine_.chunk;
+    p.buf = run_.user ? run_.user + run_.posted
+                      : bounceMem_.get() + (bounceNext_++ % mine_.slots) * mine_.chunk;
+    ucx::RequestParam rp = recvParam(&p.info);
+    void* r =
+        api_->tagRecvNbx(w_->worker, p.buf, p.want, ucxTag(UcxMsg::kDirect, peer_), kAllBits, &rp);
+    if (ucx::ptrIsError(r))
+      return fail(setError(tuttiSystemError, "posting a receive from rank %d failed: %s", peer_,
+                           ucx::statusText(api_, ucx::ptrStatus(r)).c_str()));
+    p.req = r;
+    run_.pieces.push_back(p);
+    run_.posted += p.want;
+  }
+  return tuttiSuccess;
+}
+
+Result UcxConnection::pieceReady(Piece& p, bool* ready) {
+  *ready = p.length != 0;
+  if (*ready) return tuttiSuccess;
+  if (p.req) {
+    ucx::Status st = api_->tagRecvRequestTest(p.req, &p.info);
+    if (st == ucx::kInProgress) return tuttiSuccess;
+    api_->requestFree(p.req);
+    p.req = nullptr;
+    if (st != ucx::kOk)
+      return fail(setError(tuttiRemoteError, "receiving from rank %d failed: %s", peer_,
+                           ucx::statusText(api_, st).c_str()));
+  }
+  if (p.info.length != p.want)
+    return fail(setError(tuttiRemoteError,
+                         "rank %d sent a UCX direct piece of %zu bytes where %zu were due", peer_,
+                         p.info.length, p.want));
+  p.length = p.want;
+  *ready = true;
+  return tuttiSuccess;
+}
+
+// True when the next stream item (a slot or a piece) has arrived.
+Result UcxConnection::currentReady(bool* ready) {
+  *ready = false;
+  if (!run_.bytes) return slotReady(slots_[consumed_ % mine_.slots], ready);
+  if (run_.pieces.empty()) return tuttiSuccess;
+  return pieceReady(run_.pieces.front(), ready);
+}
+
+// A marker right where an open receive reservation starts belongs to recvDirect.
+bool UcxConnection::markerAwaitsReservation() {
+  return recvReserved_ > 0 && streamPos_ == reservePos_;
+}
+
+Result UcxConnection::peekLocked(const void** ptr, size_t* bytes) {
+  *bytes = 0;
+  if (!run_.bytes) {
+    bool ready;
+    TUTTI_TRY(slotReady(slots_[consumed_ % mine_.slots], &ready));
+    if (!ready) return tuttiSuccess;
+    if (!slots_[consumed_ % mine_.slots].marker) return slotSpan(ptr, bytes);
+    if (markerAwaitsReservation()) return tuttiSuccess;
+    TUTTI_TRY(openRun(nullptr));
+  }
+  if (run_.user) return tuttiSuccess;  // recvDirect hands this run out
+  // Arrived bounce pieces that follow each other in memory.
+  const char* next = nullptr;
+  for (Piece& p : run_.pieces) {
+    bool ready;
+    TUTTI_TRY(pieceReady(p, &ready));
+    if (!ready || (next && p.buf != next)) break;
+    if (!next) *ptr = p.buf + run_.frontDone;
+    *bytes += next ? p.length : p.length - run_.frontDone;
+    next = p.buf + p.length;
+  }
   return tuttiSuccess;
 }
 
@@ -347,8 +531,8 @@ Result UcxConnection::maybeSendCredit() {
                            ucx::statusText(api_, s).c_str()));
   }
   const uint64_t batch = mine_.slots / 2 > 0 ? mine_.slots / 2 : 1;
-  if (consumed_ - creditSent_ < batch) return tuttiSuccess;
-  creditOut_ = consumed_;
+  if (consumedMsgs_ - creditSent_ < batch) return tuttiSuccess;
+  creditOut_ = consumedMsgs_;
   ucx::RequestParam sp{};
   void* r =
       api_->tagSendNbx(ep_, &creditOut_, sizeof(creditOut_), ucxTag(UcxMsg::kCredit, me_), &sp);
@@ -356,7 +540,7 @@ Result UcxConnection::maybeSendCredit() {
     return fail(setError(tuttiRemoteError, "sending credits to rank %d failed: %s", peer_,
                          ucx::statusText(api_, ucx::ptrStatus(r)).c_str()));
   creditSendReq_ = r;
-  creditSent_ = consumed_;
+  creditSent_ = consumedMsgs_;
   return tuttiSuccess;
 }
 
@@ -404,32 +588,45 @@ Result UcxConnection::sendCommit(size_t bytes) {
 Result UcxConnection::recvPeek(const void** ptr, size_t* bytes) {
   std::lock_guard<std::mutex> lock(w_->mu);
   *bytes = 0;
-  Slot& s = slots_[consumed_ % mine_.slots];
-  bool ready;
-  TUTTI_TRY(slotReady(s, &ready));
-  if (!ready) {
+  if (status_ != tuttiSuccess) return failed();  // this side broke the stream (abandonDirect)
+  TUTTI_TRY(peekLocked(ptr, bytes));
+  if (*bytes == 0) {
     progressWorker();
-    TUTTI_TRY(slotReady(s, &ready));
+    TUTTI_TRY(peekLocked(ptr, bytes));
   }
   // Data that arrived before the peer failed is still delivered; only then is it an error.
-  if (!ready) return failed();
-  *ptr = slotMem_.get() + (consumed_ % mine_.slots) * mine_.chunk + slotOffset_;
-  *bytes = s.length - slotOffset_;
+  if (*bytes == 0) return failed();
   return tuttiSuccess;
 }
 
 Result UcxConnection::recvRelease(size_t bytes) {
   std::lock_guard<std::mutex> lock(w_->mu);
-  Slot& s = slots_[consumed_ % mine_.slots];
-  if (s.length == 0 || bytes > s.length - slotOffset_)
-    return setError(tuttiInternalError, "UCX receive from rank %d released %zu bytes it has not",
-                    peer_, bytes);
-  slotOffset_ += bytes;
-  if (slotOffset_ < s.length) return tuttiSuccess;
-  slotOffset_ = 0;
-  // The slot is free again: post it for the message `slots` places ahead.
-  TUTTI_TRY(postSlot(consumed_ + mine_.slots));
-  ++consumed_;
+  if (!run_.bytes) {
+    TUTTI_TRY(releaseSlots(bytes));
+    streamPos_ += bytes;
+    return maybeSendCredit();
+  }
+  const size_t asked = bytes;
+  while (bytes > 0) {
+    if (run_.user || run_.pieces.empty() || run_.pieces.front().length == 0)
+      return setError(tuttiInternalError, "UCX receive from rank %d released %zu bytes it has not",
+                      peer_, asked);
+    const Piece& f = run_.pieces.front();
+    const size_t r = bytes < f.length - run_.frontDone ? bytes : f.length - run_.frontDone;
+    run_.frontDone += r;
+    run_.taken += r;
+    streamPos_ += r;
+    bytes -= r;
+    if (run_.frontDone == f.length) {
+      run_.pieces.pop_front();
+      run_.frontDone = 0;
+      ++consumedMsgs_;
+    }
+  }
+  if (run_.taken == run_.bytes)
+    run_ = DirectRun{};
+  else
+    TUTTI_TRY(postPieces());
   return maybeSendCredit();
 }
 
@@ -444,7 +641,7 @@ Result UcxConnection::progress() {
 
 bool UcxConnection::flushed() {
   std::lock_guard<std::mutex> lock(w_->mu);
-  return !owing() && sendReserved_ == 0;
+  return !owing();
 }
 
 Result UcxConnection::sendDirectReserve(size_t bytes, size_t* reserved) {
@@ -455,12 +652,14 @@ Result UcxConnection::sendDirectReserve(size_t bytes, size_t* reserved) {
     return setError(tuttiInternalError, "a second UCX send reservation to rank %d", peer_);
   sendReserved_ = bytes & ~(kAlign - 1);
   sendReserveAt_ = committed_;
+  markerPending_ = sendReserved_ > 0;
   *reserved = sendReserved_;
   return tuttiSuccess;
 }
 
-// Posts slot-sized messages from `src` while the peer has free slots, once every byte committed
-// before the reservation is posted (UCX keeps one endpoint's messages in order).
+// Posts the run's marker and then slot-sized kDirect pieces from `src` while the peer has
+// credit, once every byte committed before the reservation is posted (UCX keeps one endpoint's
+// messages in order). Pieces are cut from the run's start, as the receiver posts them.
 Result UcxConnection::sendDirect(const void* src, size_t bytes, size_t* sent) {
   std::lock_guard<std::mutex> lock(w_->mu);
   *sent = 0;
@@ -470,12 +669,31 @@ Result UcxConnection::sendDirect(const void* src, size_t bytes, size_t* sent) {
     TUTTI_TRY(failed());
     if (posted_ < sendReserveAt_) return tuttiSuccess;
   }
-  size_t left = (bytes < sendReserved_ ? bytes : sendReserved_) & ~(kAlign - 1);
+  if (markerPending_) {
+    if (sentMsgs_ >= creditLimit_) return tuttiSuccess;
+    inflight_.push_back(SendOp{posted_, nullptr, false});
+    SendOp& m = inflight_.back();
+    m.marker[0] = sendReserved_;
+    m.marker[1] = kMarkerMagic;
+    ucx::RequestParam sp{};
+    void* r =
+        api_->tagSendNbx(ep_, m.marker, kMarkerBytes, ucxTag(UcxMsg::kData, me_) | kMarkerBit, &sp);
+    if (ucx::ptrIsError(r)) {
+      inflight_.pop_back();
+      return fail(setError(tuttiRemoteError, "sending to rank %d failed: %s", peer_,
+                           ucx::statusText(api_, ucx::ptrStatus(r)).c_str()));
+    }
+    m.req = r;
+    ++sentMsgs_;
+    markerPending_ = false;
+  }
+  size_t left = bytes < sendReserved_ ? bytes : sendReserved_;
   const char* p = static_cast<const char*>(src);
   while (left > 0 && sentMsgs_ < creditLimit_) {
-    const size_t len = left < theirs_.chunk ? left : theirs_.chunk;
+    const size_t len = sendReserved_ < theirs_.chunk ? sendReserved_ : theirs_.chunk;
+    if (len > left) break;
     ucx::RequestParam sp{};
-    void* r = api_->tagSendNbx(ep_, p, len, ucxTag(UcxMsg::kData, me_), &sp);
+    void* r = api_->tagSendNbx(ep_, p, len, ucxTag(UcxMsg::kDirect, me_), &sp);
     if (ucx::ptrIsError(r))
       return fail(setError(tuttiRemoteError, "sending to rank %d failed: %s", peer_,
                            ucx::statusText(api_, ucx::ptrStatus(r)).c_str()));
@@ -491,23 +709,117 @@ Result UcxConnection::sendDirect(const void* src, size_t bytes, size_t* sent) {
   return tuttiSuccess;
 }
 
-// UCX may still be reading the caller's buffer for posted direct messages: closing the endpoint
-// by force completes them (cancelled), and we wait for that before the caller gets its buffer
-// back. The stream has a hole in it now, so the connection fails.
+Result UcxConnection::recvDirectReserve(size_t messageLeft, size_t* reserved) {
+  std::lock_guard<std::mutex> lock(w_->mu);
+  *reserved = 0;
+  TUTTI_TRY(failed());
+  if (run_.bytes) return tuttiSuccess;
+  recvReserved_ = messageLeft & ~(kAlign - 1);
+  reservePos_ = streamPos_;
+  *reserved = recvReserved_;
+  return tuttiSuccess;
+}
+
+// Receives a direct run into `dst` (the caller's buffer at the stream's position): the marker
+// must come first, right where the reservation starts; otherwise the message comes through
+// the ring (the sender did not go direct) or, longer than `bytes`, through the bounce ring.
+Result UcxConnection::recvDirect(void* dst, size_t bytes, size_t* got) {
+  std::lock_guard<std::mutex> lock(w_->mu);
+  *got = 0;
+  bool progressed = false;
+  if (status_ != tuttiSuccess) return failed();
+  if (!run_.bytes) {
+    if (!markerAwaitsReservation()) return tuttiSuccess;
+    Slot& s = slots_[consumed_ % mine_.slots];
+    bool ready;
+    TUTTI_TRY(slotReady(s, &ready));
+    if (!ready) {
+      progressWorker();
+      progressed = true;
+      TUTTI_TRY(slotReady(s, &ready));
+      if (!ready) return failed();
+    }
+    recvReserved_ = 0;  // decided now: a run into `dst`, or none
+    if (!s.marker) return tuttiSuccess;
+    uint64_t runBytes;
+    memcpy(&runBytes, slotMem_.get() + (consumed_ % mine_.slots) * mine_.chunk, sizeof(runBytes));
+    if (runBytes > bytes) return tuttiSuccess;
+    TUTTI_TRY(openRun(static_cast<char*>(dst)));
+  }
+  if (!run_.user) return tuttiSuccess;
+  if (static_cast<char*>(dst) != run_.user + run_.taken)
+    return setError(tuttiInternalError, "UCX direct receive from rank %d moved its buffer", peer_);
+  for (;;) {
+    while (!run_.pieces.empty()) {
+      bool ready;
+      TUTTI_TRY(pieceReady(run_.pieces.front(), &ready));
+      if (!ready) break;
+      *got += run_.pieces.front().length;
+      run_.pieces.pop_front();
+      ++consumedMsgs_;
+    }
+    if (*got > 0 || progressed) break;
+    progressWorker();
+    progressed = true;
+  }
+  run_.taken += *got;
+  streamPos_ += *got;
+  if (run_.taken == run_.bytes)
+    run_ = DirectRun{};
+  else
+    TUTTI_TRY(postPieces());
+  if (*got == 0) return failed();
+  return maybeSendCredit();
+}
+
+// Cancels the receives posted into the caller's buffer and waits until UCX has completed them;
+// true when it did within the bound.
+bool UcxConnection::cancelUserPieces() {
+  if (!run_.user) return true;
+  for (const Piece& p : run_.pieces)
+    if (p.req) api_->requestCancel(w_->worker, p.req);
+  Deadline dl = Deadline::afterMs(5000);
+  bool clear = false;
+  while (!clear) {
+    clear = true;
+    for (const Piece& p : run_.pieces)
+      clear &= !p.req || api_->requestCheckStatus(p.req) != ucx::kInProgress;
+    if (clear || dl.expired()) break;
+    if (api_->workerProgress(w_->worker) == 0)
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+  }
+  if (!clear) {
+    TUTTI_WARN("UCX still holds receives into the caller's buffer from rank %d after 5 s", peer_);
+    return false;
+  }
+  for (const Piece& p : run_.pieces)
+    if (p.req) api_->requestFree(p.req);
+  run_ = DirectRun{};
+  return true;
+}
+
+// UCX may still be reading the caller's buffer for posted direct sends, or writing into it for
+// posted direct receives. Closing the endpoint by force completes the sends (cancelled), the
+// receives are cancelled, and we wait for both before the caller gets its buffer back. The
+// stream has a hole in it now, so the connection fails.
 void UcxConnection::abandonDirect() {
   std::lock_guard<std::mutex> lock(w_->mu);
   bool direct = false;
   for (const SendOp& op : inflight_) direct |= op.direct && op.req;
-  if (!direct && sendReserved_ == 0) return;
+  const bool userRecv = run_.user != nullptr;
+  recvReserved_ = 0;
+  if (!direct && sendReserved_ == 0 && !userRecv) return;
   sendReserved_ = 0;
+  markerPending_ = false;
   // Recorded without setError: the caller is returning its own error, which must stay the last.
   if (status_ == tuttiSuccess) {
     status_ = tuttiRemoteError;
     statusMessage_ =
-        "the stream to rank " + std::to_string(peer_) + " was abandoned inside a direct send";
+        "the stream to rank " + std::to_string(peer_) + " was abandoned inside a direct transfer";
   }
+  if (!failNoticeSent_ && (direct || userRecv)) sendFailNotice();
+  (void)cancelUserPieces();
   if (!direct) return;
-  if (!failNoticeSent_) sendFailNotice();
   void* closeReq = nullptr;
   if (ep_) {
     ucx::RequestParam cp{};
@@ -538,7 +850,7 @@ Result UcxConnection::checkPeer() {
   progressWorker();
   if (status_ != tuttiSuccess) return failed();
   bool ready;
-  TUTTI_TRY(slotReady(slots_[consumed_ % mine_.slots], &ready));
+  TUTTI_TRY(currentReady(&ready));
   // Unread data is not a failure yet, unless we also owe the peer bytes it will never take.
   if (ready && !owing()) return tuttiSuccess;
   return failed();
@@ -546,7 +858,9 @@ Result UcxConnection::checkPeer() {
 
 bool UcxConnection::peerReportedFailure() {
   std::lock_guard<std::mutex> lock(w_->mu);
-  return peerFailed_ || (epStatus_ != ucx::kOk && slots_[consumed_ % mine_.slots].length == 0);
+  const bool waiting = run_.bytes ? !run_.pieces.empty() && run_.pieces.front().length != 0
+                                  : slots_[consumed_ % mine_.slots].length != 0;
+  return peerFailed_ || (epStatus_ != ucx::kOk && !waiting);
 }
 
 void UcxConnection::markFailed() {

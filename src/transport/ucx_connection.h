@@ -4,8 +4,12 @@
 // UCX matches the receives in posting order to the messages in sending order, so slot i holds
 // message i. Credits (a count of freed slots, sent back every half ring) keep the sender from
 // running ahead of the posted receives, so UCX never buffers unexpected data for us.
-// Large payloads may skip the send ring (sendDirect): they are posted as the same slot-sized
-// messages straight from the caller's buffer, so the receiver cannot tell them apart.
+// Large payloads skip both staging copies. The sender posts a marker in slot order (a 16-byte
+// data message with kMarkerBit set, which the slots' tag mask ignores) naming the run's length,
+// then the run as slot-sized kDirect messages straight from the caller's buffer. The receiver
+// meets the marker in its slot stream: inside a receive reservation it posts the kDirect
+// receives into the caller's buffer (recvDirect); otherwise (a reduction reads the stream) into
+// a bounce ring served by recvPeek. Every message, marker and pieces included, costs a credit.
 #pragma once
 
 #include <atomic>
@@ -32,14 +36,20 @@ struct UcxWorker {
   // Every open connection: progress on any of them moves all of them (credits, queued sends),
   // since the executor only polls the peers of its current step.
   std::vector<UcxConnection*> conns;
+  // A context and worker for the tag API (UCX_* variables apply); with `tcpDefaults`, also
+  // ucx::applyTcpDefaults, whose settings land in *tuned for the INFO line.
+  static Result open(const ucx::Api* api, bool tcpDefaults, std::shared_ptr<UcxWorker>* out,
+                     std::string* tuned);
   ~UcxWorker();
 };
 
 // Message kinds, in the top byte of the tag; the low 32 bits name the sending rank.
-enum class UcxMsg : uint64_t { kData = 1, kCredit = 2, kHello = 3, kFail = 4 };
+enum class UcxMsg : uint64_t { kData = 1, kCredit = 2, kHello = 3, kFail = 4, kDirect = 5 };
 inline ucx::Tag ucxTag(UcxMsg kind, int rank) {
   return (static_cast<uint64_t>(kind) << 56) | static_cast<uint32_t>(rank);
 }
+// On a kData message: it is a direct-run marker, not stream bytes.
+constexpr ucx::Tag kMarkerBit = uint64_t{1} << 55;
 
 struct UcxStreamShape {
   size_t chunk;    // bytes per message and per receive slot (a multiple of kAlign)
@@ -76,6 +86,8 @@ class UcxConnection : public Connection {
   size_t directMinBytes() const override { return directMin_; }
   Result sendDirectReserve(size_t bytes, size_t* reserved) override;
   Result sendDirect(const void* src, size_t bytes, size_t* sent) override;
+  Result recvDirectReserve(size_t messageLeft, size_t* reserved) override;
+  Result recvDirect(void* dst, size_t bytes, size_t* got) override;
   void abandonDirect() override;
 
   // With the worker lock held: handles credits and failure notices, posts queued sends, reaps
@@ -84,25 +96,58 @@ class UcxConnection : public Connection {
 
  private:
   struct SendOp {
-    uint64_t end;  // ring position after this message (a direct message leaves it unchanged)
-    void* req;     // null when UCX completed it at once
-    bool direct;   // UCX reads the caller's buffer until req completes
+    uint64_t end;          // ring position after this message (direct ones leave it unchanged)
+    void* req;             // null when UCX completed it at once
+    bool direct;           // UCX reads the caller's buffer until req completes
+    uint64_t marker[2]{};  // a marker's payload (the deque keeps it in place until completion)
   };
   struct Slot {
     void* req = nullptr;
     ucx::TagRecvInfo info{};
-    size_t length = 0;  // of the received message; 0 while not arrived
+    size_t length = 0;    // of the received message; 0 while not arrived
+    bool marker = false;  // a direct-run marker
+  };
+  // One posted receive of a direct run, into the caller's buffer or the bounce ring.
+  struct Piece {
+    void* req = nullptr;
+    ucx::TagRecvInfo info{};
+    char* buf = nullptr;
+    size_t want = 0;    // the exact size the sender's piece has
+    size_t length = 0;  // 0 while not arrived
+  };
+  // The direct run the receive stream is in (after its marker); pieces posted in stream order.
+  struct DirectRun {
+    uint64_t bytes = 0;    // 0: no run open
+    uint64_t posted = 0;   // bytes with a receive posted
+    uint64_t taken = 0;    // bytes handed out (recvDirect) or released (recvPeek)
+    char* user = nullptr;  // the caller's buffer at the run's start; null: the bounce ring
+    size_t frontDone = 0;  // bounce: bytes released of the front piece
+    std::deque<Piece> pieces;
   };
 
   Result fail(Result r);
   Result failed() const;  // the recorded error, re-raised
   bool broken() const { return status_ != tuttiSuccess || epStatus_ != ucx::kOk || peerFailed_; }
   // True while bytes committed or sent directly have not all left: we still owe the peer.
-  bool owing() const { return completed_ != committed_ || !inflight_.empty(); }
+  bool owing() const {
+    return completed_ != committed_ || !inflight_.empty() || sendReserved_ != 0;
+  }
   void progressWorker();
   Result pollControl();
   Result postSlot(uint64_t index);
   Result slotReady(Slot& s, bool* ready);
+  Result slotSpan(const void** ptr, size_t* bytes);
+  Result releaseSlots(size_t bytes);
+  // Opens the run whose marker is the current slot (user: the caller's buffer, else bounce).
+  Result openRun(char* user);
+  Result postPieces();
+  Result pieceReady(Piece& p, bool* ready);
+  Result currentReady(bool* ready);
+  // recvPeek without progress (0 bytes while a marker waits for recvDirect).
+  Result peekLocked(const void** ptr, size_t* bytes);
+  bool markerAwaitsReservation();
+  // Returns the user run's posted receives (cancelled); true when UCX let go of them all.
+  bool cancelUserPieces();
   Result postSends();
   Result reapSends();
   Result maybeSendCredit();
@@ -130,9 +175,16 @@ class UcxConnection : public Connection {
   // Receive side: slot `consumed_ % slots` is the current one.
   std::unique_ptr<char[]> slotMem_;
   std::vector<Slot> slots_;
-  uint64_t consumed_ = 0;  // slots fully released
-  size_t slotOffset_ = 0;  // bytes released of the current slot
-  uint64_t creditSent_ = 0;
+  uint64_t consumed_ = 0;                       // slots fully released
+  size_t slotOffset_ = 0;                       // bytes released of the current slot
+  uint64_t consumedMsgs_ = 0, creditSent_ = 0;  // messages (slots and pieces) freed, credited
+  uint64_t streamPos_ = 0;                      // stream bytes handed out
+  size_t recvReserved_ = 0;                     // an open receive reservation's bytes
+  uint64_t reservePos_ = 0;                     // ... which start at this stream position
+  DirectRun run_;
+  std::unique_ptr<char[]> bounceMem_;  // mine_.slots pieces, allocated at the first bounce run
+  uint64_t bounceNext_ = 0;
+  bool markerPending_ = false;  // the open send reservation's marker is not posted yet
 
   // Control messages, each with its own buffer (UCX reads or writes it until completion).
   uint64_t creditOut_ = 0, creditIn_ = 0, failOut_ = 0, failIn_ = 0;

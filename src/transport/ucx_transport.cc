@@ -138,38 +138,13 @@ bool UcxTransport::canConnect(const TransportContext& ctx, int a, int b) const {
   return loadApi(ctx.rank, &why);
 }
 
-// UCX_* variables are read by ucp_config_read (UCX_TLS, UCX_NET_DEVICES, ...).
+// UCX_* variables are read by ucp_config_read (UCX_TLS, UCX_NET_DEVICES, ...). Without RDMA:
+// eager sends and large TCP segments (ucx::applyTcpDefaults says why). RDMA transports keep
+// UCX's defaults (their rendezvous is a zero-copy read into our slot).
 Result UcxTransport::openWorker() {
-  auto w = std::make_shared<UcxWorker>();
-  w->api = api_;
-  ucx::Config* config = nullptr;
-  ucx::Status s = api_->configRead(nullptr, nullptr, &config);
-  if (s != ucx::kOk)
-    return setError(tuttiInvalidArgument, "ucp_config_read failed (check the UCX_* variables): %s",
-                    ucx::statusText(api_, s).c_str());
-  // Without RDMA: eager sends and large TCP segments (ucx::applyTcpDefaults says why). RDMA
-  // transports keep UCX's defaults (their rendezvous is a zero-copy read into our slot).
   std::string tuned;
-  if (noRdma(envString("UCX_TLS"))) tuned = ucx::applyTcpDefaults(api_, config);
-  ucx::Params params{};
-  params.fieldMask = ucx::kParamFieldFeatures;
-  params.features = ucx::kFeatureTag;
-  // The API version we were written against; a newer 1.x library accepts it.
-  s = api_->initVersion(1, 9, &params, config, &w->context);
-  api_->configRelease(config);
-  if (s != ucx::kOk)
-    return setError(tuttiSystemError, "ucp_init failed: %s (UCX_TLS=%s, UCX_NET_DEVICES=%s)",
-                    ucx::statusText(api_, s).c_str(), envString("UCX_TLS", "default").c_str(),
-                    envString("UCX_NET_DEVICES", "default").c_str());
-  ucx::WorkerParams wp{};
-  wp.fieldMask = ucx::kWorkerParamFieldThreadMode;
-  wp.threadMode = ucx::kThreadModeSerialized;
-  s = api_->workerCreate(w->context, &wp, &w->worker);
-  if (s != ucx::kOk)
-    return setError(tuttiSystemError, "ucp_worker_create failed: %s",
-                    ucx::statusText(api_, s).c_str());
+  TUTTI_TRY(UcxWorker::open(api_, noRdma(envString("UCX_TLS")), &worker_, &tuned));
   if (!tuned.empty()) describe_ += ", " + tuned;
-  worker_ = std::move(w);
   return tuttiSuccess;
 }
 

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <fstream>
@@ -188,6 +189,61 @@ TEST(UcxTransport, AbandonedDirectSendReturnsTheBuffer) {
         EXPECT_LT(waited, 1.0) << tuttiGetLastError(comm);
       },
       opt);
+}
+
+// A direct receive cut off mid-run. Rank 0's receive has UCX receives posted into its buffer;
+// once the first piece has landed there, rank 0 stops rank 1 (SIGSTOP). Rank 0's call times out
+// (no hang on the posted receives), rank 0 unmaps the buffer, and rank 1, resumed, is told of
+// the failure. That nothing lands in the buffer after the call returns is checked where the
+// worker can be driven afterwards: UcxConnection.AbandonedDirectReceiveTakesNoMoreBytes.
+TEST(UcxTransport, AbandonedDirectReceiveReturnsTheBuffer) {
+  SKIP_WITHOUT_UCX();
+  int pidPipe[2];
+  ASSERT_EQ(pipe(pidPipe), 0);
+  RankOptions opt;
+  opt.env = ucxEnv();
+  opt.env.push_back({"TUTTI_UCX_CHUNK_BYTES", "256k"});
+  opt.env.push_back({"TUTTI_UCX_STAGING_BYTES", "4M"});
+  opt.env.push_back({"TUTTI_TIMEOUT_MS", "1500"});
+  runRanks(
+      2,
+      [&](tuttiComm_t comm, int rank, int) {
+        const size_t bytes = 128u << 20;
+        if (rank == 1) {
+          const pid_t me = getpid();
+          ASSERT_EQ(write(pidPipe[1], &me, sizeof(me)), static_cast<ssize_t>(sizeof(me)));
+          std::vector<uint8_t> src(bytes, 0x3c);
+          // Rank 0 gives up on the stream, so the rest of this send fails.
+          EXPECT_NE(tuttiSend(src.data(), bytes, tuttiUint8, 0, comm, nullptr), tuttiSuccess);
+          return;
+        }
+        pid_t sender = 0;
+        ASSERT_EQ(read(pidPipe[0], &sender, sizeof(sender)), static_cast<ssize_t>(sizeof(sender)));
+        auto* buf = static_cast<uint8_t*>(
+            mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0));
+        ASSERT_NE(buf, MAP_FAILED);
+        std::atomic<bool> landed{false};
+        std::thread watcher([&] {
+          const auto until = Clock::now() + std::chrono::seconds(20);
+          while (Clock::now() < until && __atomic_load_n(&buf[0], __ATOMIC_RELAXED) == 0)
+            std::this_thread::yield();
+          landed = __atomic_load_n(&buf[0], __ATOMIC_RELAXED) != 0;
+          kill(sender, SIGSTOP);
+        });
+        const tuttiResult_t r = tuttiRecv(buf, bytes, tuttiUint8, 1, comm, nullptr);
+        watcher.join();
+        EXPECT_TRUE(landed);
+        EXPECT_EQ(r, tuttiTimeout) << tuttiGetLastError(comm);
+        // The run was cut: its last piece never came.
+        EXPECT_EQ(buf[bytes - 1], 0);
+        ASSERT_EQ(munmap(buf, bytes), 0);
+        kill(sender, SIGCONT);
+        // Time for rank 1's remaining pieces to reach this side's sockets.
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+      },
+      opt);
+  close(pidPipe[0]);
+  close(pidPipe[1]);
 }
 
 // Per-rank TUTTI_HOSTID (as on real hosts), the choice logged with UCX's settings at INFO.

@@ -1,0 +1,232 @@
+// The UCX connection's direct path, driven by hand between two workers of this process over
+// TCP on loopback: a run lands in the caller's buffer or, without a receive reservation, in the
+// bounce ring, in order with the ring bytes around it; and a receive abandoned mid-run takes no
+// more bytes into the caller's buffer. Skips where libucp.so.0 does not load.
+#include <gtest/gtest.h>
+#include <stdlib.h>
+
+#include <chrono>
+#include <cstring>
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "transport/ucx_connection.h"
+
+namespace tutti {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+// Rank 0 (`a`) and rank 1 (`b`), each on its own worker, wired up with the hello.
+struct UcxPair {
+  const ucx::Api* api = nullptr;
+  std::shared_ptr<UcxWorker> wa, wb;
+  std::unique_ptr<UcxConnection> a, b;
+  std::string skip;  // why the pair could not be made here
+
+  UcxPair(UcxStreamShape shape, size_t directMin) {
+    setenv("UCX_TLS", "tcp", 1);
+    setenv("UCX_NET_DEVICES", "lo", 1);
+    api = ucx::load(&skip);
+    if (!api) return;
+    std::string tuned;
+    if (UcxWorker::open(api, true, &wa, &tuned) != tuttiSuccess ||
+        UcxWorker::open(api, true, &wb, &tuned) != tuttiSuccess) {
+      skip = std::string("no UCX worker over tcp/lo: ") + lastError();
+      return;
+    }
+    a = std::make_unique<UcxConnection>(wa, 0, 1, shape, shape, 64u << 10, directMin);
+    b = std::make_unique<UcxConnection>(wb, 1, 0, shape, shape, 64u << 10, directMin);
+    ucx::Address *addrA = nullptr, *addrB = nullptr;
+    size_t lenA = 0, lenB = 0;
+    EXPECT_EQ(api->workerGetAddress(wa->worker, &addrA, &lenA), ucx::kOk);
+    EXPECT_EQ(api->workerGetAddress(wb->worker, &addrB, &lenB), ucx::kOk);
+    {
+      std::lock_guard<std::mutex> la(wa->mu), lb(wb->mu);
+      EXPECT_EQ(a->open(addrB, 7), tuttiSuccess) << lastError();
+      EXPECT_EQ(b->open(addrA, 7), tuttiSuccess) << lastError();
+    }
+    api->workerReleaseAddress(wa->worker, addrA);
+    api->workerReleaseAddress(wb->worker, addrB);
+    bool doneA = false, doneB = false;
+    const auto end = Clock::now() + std::chrono::seconds(10);
+    while (!(doneA && doneB) && Clock::now() < end) {
+      std::lock_guard<std::mutex> la(wa->mu), lb(wb->mu);
+      api->workerProgress(wa->worker);
+      api->workerProgress(wb->worker);
+      EXPECT_EQ(a->helloDone(&doneA), tuttiSuccess) << lastError();
+      EXPECT_EQ(b->helloDone(&doneB), tuttiSuccess) << lastError();
+    }
+    EXPECT_TRUE(doneA && doneB) << "no hello within 10 s";
+  }
+  // Both close at once: each side's close waits for the other's worker to answer.
+  ~UcxPair() {
+    std::thread t([this] { a.reset(); });
+    b.reset();
+    t.join();
+  }
+};
+
+// Calls `step` (which returns true when finished) until it finishes or 10 s pass.
+bool drive(const std::function<bool()>& step) {
+  const auto end = Clock::now() + std::chrono::seconds(10);
+  while (Clock::now() < end)
+    if (step()) return true;
+  return false;
+}
+
+// Commits `bytes` of `src` into b's send ring.
+void sendRing(UcxConnection& c, const char* src, size_t bytes) {
+  size_t done = 0;
+  ASSERT_TRUE(drive([&] {
+    void* p;
+    size_t n;
+    EXPECT_EQ(c.sendSpace(&p, &n), tuttiSuccess) << lastError();
+    if (n > bytes - done) n = bytes - done;
+    memcpy(p, src + done, n);
+    EXPECT_EQ(c.sendCommit(n), tuttiSuccess) << lastError();
+    done += n;
+    return done == bytes;
+  }));
+}
+
+// Reads `bytes` through recvPeek/recvRelease into dst, progressing `other` meanwhile.
+void recvPeeked(UcxConnection& c, UcxConnection& other, char* dst, size_t bytes) {
+  size_t done = 0;
+  ASSERT_TRUE(drive([&] {
+    EXPECT_EQ(other.progress(), tuttiSuccess) << lastError();
+    const void* p;
+    size_t n;
+    EXPECT_EQ(c.recvPeek(&p, &n), tuttiSuccess) << lastError();
+    if (n > bytes - done) n = bytes - done;
+    memcpy(dst + done, p, n);
+    EXPECT_EQ(c.recvRelease(n), tuttiSuccess) << lastError();
+    done += n;
+    return done == bytes;
+  })) << done
+      << " of " << bytes << " bytes";
+}
+
+std::vector<char> pattern(size_t bytes, int seed) {
+  std::vector<char> v(bytes);
+  for (size_t i = 0; i < bytes; ++i)
+    v[i] = static_cast<char>((i * 131 + seed * 7 + i / 4096) & 0xff);
+  return v;
+}
+
+#define MAKE_PAIR(pair, shape, directMin)              \
+  UcxPair pair(shape, directMin);                      \
+  if (!pair.api || !pair.a) GTEST_SKIP() << pair.skip; \
+  if (HasFailure()) return
+
+// Ring bytes, a direct run, ring bytes again: the run goes into the caller's buffer when the
+// receiver reserves it, and through the bounce ring when it does not (a reduction reads the
+// stream). Pieces of 4 KiB, 4 slots: credits run out many times inside one run.
+TEST(UcxConnection, DirectRunsKeepTheirPlaceInTheStream) {
+  MAKE_PAIR(pair, (UcxStreamShape{4096, 4}), 64);
+  const size_t head = 48, run = 100000 & ~size_t{15}, tail = 32;
+  for (bool reserve : {true, false}) {
+    SCOPED_TRACE(reserve ? "into the caller's buffer" : "through the bounce ring");
+    const std::vector<char> src = pattern(head + run + tail, reserve);
+    std::vector<char> dst(src.size(), 0);
+    sendRing(*pair.b, src.data(), head);
+    size_t reserved = 0;
+    ASSERT_EQ(pair.b->sendDirectReserve(run, &reserved), tuttiSuccess);
+    ASSERT_EQ(reserved, run);
+    // The tail is committed behind the open reservation: it must arrive after the run.
+    sendRing(*pair.b, src.data() + head + run, tail);
+    recvPeeked(*pair.a, *pair.b, dst.data(), head);
+    size_t got = 0, sent = 0, rr = 0;
+    if (reserve) {
+      ASSERT_EQ(pair.a->recvDirectReserve(run + tail, &rr), tuttiSuccess);
+      ASSERT_GE(rr, run);
+    }
+    ASSERT_TRUE(drive([&] {
+      if (sent < run) {
+        size_t k;
+        EXPECT_EQ(pair.b->sendDirect(src.data() + head + sent, run - sent, &k), tuttiSuccess)
+            << lastError();
+        sent += k;
+      } else {
+        EXPECT_EQ(pair.b->progress(), tuttiSuccess) << lastError();
+      }
+      if (reserve) {
+        size_t k;
+        EXPECT_EQ(pair.a->recvDirect(dst.data() + head + got, rr - got, &k), tuttiSuccess)
+            << lastError();
+        got += k;
+      } else {
+        const void* p;
+        size_t n;
+        EXPECT_EQ(pair.a->recvPeek(&p, &n), tuttiSuccess) << lastError();
+        if (n > run - got) n = run - got;
+        memcpy(dst.data() + head + got, p, n);
+        EXPECT_EQ(pair.a->recvRelease(n), tuttiSuccess);
+        got += n;
+      }
+      return got == run || HasFailure();
+    })) << got
+        << " of " << run << " direct bytes";
+    // A reservation-sized recvDirect past the run's end hands out nothing more.
+    if (reserve) {
+      size_t k = 1;
+      EXPECT_EQ(pair.a->recvDirect(dst.data() + head + run, tail, &k), tuttiSuccess);
+      EXPECT_EQ(k, 0u);
+    }
+    recvPeeked(*pair.a, *pair.b, dst.data() + head + run, tail);
+    EXPECT_TRUE(src == dst) << "stream bytes out of place";
+    EXPECT_TRUE(drive([&] {
+      EXPECT_EQ(pair.b->progress(), tuttiSuccess);
+      return pair.b->flushed();
+    }));
+  }
+}
+
+// The receiver gives up inside a run while the sender still has pieces on their way: once
+// abandonDirect returns, nothing more may land in the caller's buffer, however long the worker
+// keeps taking in what arrives; and the stream is failed.
+TEST(UcxConnection, AbandonedDirectReceiveTakesNoMoreBytes) {
+  MAKE_PAIR(pair, (UcxStreamShape{64u << 10, 16}), 64);
+  const size_t run = 8u << 20;
+  const std::vector<char> src = pattern(run, 3);
+  std::vector<char> dst(run, 0);
+  size_t reserved = 0, rr = 0, sent = 0, got = 0;
+  ASSERT_EQ(pair.b->sendDirectReserve(run, &reserved), tuttiSuccess);
+  ASSERT_EQ(pair.a->recvDirectReserve(run, &rr), tuttiSuccess);
+  // Take in a little of the run, with the sender posting all its credit.
+  ASSERT_TRUE(drive([&] {
+    size_t k;
+    EXPECT_EQ(pair.b->sendDirect(src.data() + sent, run - sent, &k), tuttiSuccess);
+    sent += k;
+    EXPECT_EQ(pair.a->recvDirect(dst.data() + got, run - got, &k), tuttiSuccess);
+    got += k;
+    return got > 0 || HasFailure();
+  }));
+  for (int i = 0; i < 20; ++i) {
+    size_t k;
+    EXPECT_EQ(pair.b->sendDirect(src.data() + sent, run - sent, &k), tuttiSuccess);
+    sent += k;
+  }
+  ASSERT_LT(got, run);
+  pair.a->abandonDirect();
+  const std::vector<char> atReturn = dst;
+  // The sender pushes out what it had posted; the receiver's worker takes it all in.
+  const auto end = Clock::now() + std::chrono::milliseconds(500);
+  while (Clock::now() < end) {
+    (void)pair.b->progress();
+    std::lock_guard<std::mutex> lock(pair.wa->mu);
+    pair.api->workerProgress(pair.wa->worker);
+  }
+  EXPECT_TRUE(dst == atReturn) << "bytes landed in the caller's buffer after abandonDirect";
+  size_t k = 0;
+  EXPECT_NE(pair.a->recvDirect(dst.data() + got, run - got, &k), tuttiSuccess);
+  EXPECT_NE(pair.b->sendDirect(src.data() + sent, run - sent, &k), tuttiSuccess)
+      << "the sender was told of the failure";
+}
+
+}  // namespace
+}  // namespace tutti
