@@ -4,12 +4,14 @@
 // UCX matches the receives in posting order to the messages in sending order, so slot i holds
 // message i. Credits (a count of freed slots, sent back every half ring) keep the sender from
 // running ahead of the posted receives, so UCX never buffers unexpected data for us.
-// Large payloads skip both staging copies. The sender posts a marker in slot order (a 16-byte
-// data message with kMarkerBit set, which the slots' tag mask ignores) naming the run's length,
-// then the run as slot-sized kDirect messages straight from the caller's buffer. The receiver
-// meets the marker in its slot stream: inside a receive reservation it posts the kDirect
-// receives into the caller's buffer (recvDirect); otherwise (a reduction reads the stream) into
-// a bounce ring served by recvPeek. Every message, marker and pieces included, costs a credit.
+// Large payloads leave from the caller's buffer (sendDirect) as slot-sized messages. A run
+// shorter than the peer's slot ring, or sent to a peer that does not take announced runs, goes
+// as ordinary data messages into the posted slots. A longer one skips the receive copy too: the
+// sender posts a marker in slot order (a 16-byte data message with kMarkerBit set, which the slots'
+// tag mask ignores) naming the run's length, then the run as kDirect messages. The receiver meets
+// the marker in its slot stream: inside a receive reservation it posts the kDirect receives into
+// the caller's buffer (recvDirect); otherwise (a reduction reads the stream) into a bounce ring
+// served by recvPeek. Every message, marker and pieces included, costs a credit.
 #pragma once
 
 #include <atomic>
@@ -52,17 +54,23 @@ inline ucx::Tag ucxTag(UcxMsg kind, int rank) {
 constexpr ucx::Tag kMarkerBit = uint64_t{1} << 55;
 
 struct UcxStreamShape {
-  size_t chunk;    // bytes per message and per receive slot (a multiple of kAlign)
-  uint32_t slots;  // receive slots per peer
+  size_t chunk;       // bytes per message and per receive slot (a multiple of kAlign)
+  uint32_t slots;     // receive slots per peer
+  bool runs = false;  // takes announced runs (sent only to a receiver that asks for them)
+};
+
+// This side's choices (docs/env.md has the variables that set them).
+struct UcxStreamOptions {
+  size_t stagingBytes = 4u << 20;  // the send ring
+  size_t directMinBytes = 0;    // payloads from here on leave from the caller's buffer (0: never)
+  size_t spanBytes = 1u << 20;  // most bytes one recvPeek hands out across ready slots
 };
 
 class UcxConnection : public Connection {
  public:
-  // `mine` shapes this side's receive slots, `theirs` the peer's (our messages must fit them);
-  // `stagingBytes` sizes the send ring; payloads from `directMinBytes` on (0: never) leave from
-  // the caller's buffer.
+  // `mine` shapes this side's receive slots, `theirs` the peer's (our messages must fit them).
   UcxConnection(std::shared_ptr<UcxWorker> w, int me, int peer, UcxStreamShape mine,
-                UcxStreamShape theirs, size_t stagingBytes, size_t directMinBytes = 0);
+                UcxStreamShape theirs, const UcxStreamOptions& options);
   ~UcxConnection() override;
 
   // Setup, called by the transport with the worker lock held: the endpoint (peer error
@@ -185,6 +193,8 @@ class UcxConnection : public Connection {
   std::unique_ptr<char[]> bounceMem_;  // mine_.slots pieces, allocated at the first bounce run
   uint64_t bounceNext_ = 0;
   bool markerPending_ = false;  // the open send reservation's marker is not posted yet
+  bool announced_ = false;      // the open send reservation goes as kDirect pieces
+  size_t spanMax_;
 
   // Control messages, each with its own buffer (UCX reads or writes it until completion).
   uint64_t creditOut_ = 0, creditIn_ = 0, failOut_ = 0, failIn_ = 0;

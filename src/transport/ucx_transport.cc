@@ -71,6 +71,8 @@ struct UcxCard {
   uint64_t chunk;
   uint32_t slots;
   uint32_t addressBytes;  // 0: this rank opened no worker (no UCX peers)
+  uint32_t runs;          // 1: announce long direct runs to this rank (TUTTI_UCX_DIRECT_RECV)
+  uint32_t reserved;
 };
 
 class UcxTransport : public Transport {
@@ -183,8 +185,17 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
   size_t staging = alignUp(envBytes("TUTTI_UCX_STAGING_BYTES", 4u << 20), Connection::kAlign);
   if (staging < chunk) staging = chunk;
   const uint32_t slots = static_cast<uint32_t>(staging / chunk < 2 ? 2 : staging / chunk);
+  UcxStreamOptions opts;
+  opts.stagingBytes = staging;
   // Payloads from this size on leave from the caller's buffer (0: always through the ring).
-  const size_t direct = envBytes("TUTTI_UCX_DIRECT_BYTES", 1u << 20);
+  opts.directMinBytes = envBytes("TUTTI_UCX_DIRECT_BYTES", 1u << 20);
+  // A quarter of the ring: long enough to split a reduction over threads, short enough that
+  // credits keep flowing while it runs.
+  opts.spanBytes = envBytes("TUTTI_UCX_SPAN_BYTES", chunk * slots / 4);
+  // Whether peers should announce long runs to us, so that we receive them in place. Off by
+  // default: on the 16-core box the receive copy through the slots runs on several threads
+  // and beat UCX's single-threaded copy into cold user memory (perf/NOTES.md, 2026-12-03).
+  const bool runs = envInt("TUTTI_UCX_DIRECT_RECV", 0) != 0;
 
   ucx::Address* address = nullptr;
   size_t addressBytes = 0;
@@ -196,7 +207,7 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
                       ucx::statusText(api_, s).c_str());
   }
   std::vector<UcxCard> cards(n);
-  cards[ctx.rank] = UcxCard{chunk, slots, static_cast<uint32_t>(addressBytes)};
+  cards[ctx.rank] = UcxCard{chunk, slots, static_cast<uint32_t>(addressBytes), runs, 0};
   Result r = ctx.bootstrap->allGather(cards.data(), sizeof(UcxCard));
   size_t maxBytes = 0;
   for (const UcxCard& c : cards) maxBytes = c.addressBytes > maxBytes ? c.addressBytes : maxBytes;
@@ -219,8 +230,9 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
                       "rank %d published no usable UCX address (chunk %llu, %u slots, %u address "
                       "bytes): does UCX load there?",
                       p, (unsigned long long)c.chunk, c.slots, c.addressBytes);
-    open[p] = std::make_unique<UcxConnection>(worker_, ctx.rank, p, UcxStreamShape{chunk, slots},
-                                              UcxStreamShape{c.chunk, c.slots}, staging, direct);
+    open[p] =
+        std::make_unique<UcxConnection>(worker_, ctx.rank, p, UcxStreamShape{chunk, slots, runs},
+                                        UcxStreamShape{c.chunk, c.slots, c.runs != 0}, opts);
     std::lock_guard<std::mutex> lock(worker_->mu);
     TUTTI_CHECK(
         open[p]->open(reinterpret_cast<const ucx::Address*>(table.data() + maxBytes * p), nonce),

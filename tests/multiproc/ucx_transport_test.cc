@@ -138,13 +138,18 @@ TEST(UcxTransport, SmallStagingForcesCreditsAndWrap) {
 // Direct sends (from the caller's buffer, no ring copy) in every shape the ring must order
 // them against: credits running out mid-payload, payload tails that are not a multiple of 16
 // bytes (they follow through the ring), headers and inline payloads committed before the
-// reservation, and ranks that disagree on the threshold (rank 2 never goes direct).
+// reservation, and ranks that disagree on the threshold (rank 2 never goes direct). Ranks 0 and
+// 2 take announced runs (TUTTI_UCX_DIRECT_RECV=1): rank 0 into its buffer where a step only
+// receives, rank 2 (no direct path of its own) through the bounce ring; rank 1 does not, so
+// what is sent to it goes through its slots.
 TEST(UcxTransport, DirectSendsKeepTheStreamInOrder) {
   SKIP_WITHOUT_UCX();
   runSmallSlots({Collective::kAllReduce, Collective::kAllGather, Collective::kAllToAll,
                  Collective::kBroadcast},
-                tuttiFloat64, {13, 333, 100003},
-                [](int rank) { setenv("TUTTI_UCX_DIRECT_BYTES", rank == 2 ? "0" : "100", 1); });
+                tuttiFloat64, {13, 333, 100003}, [](int rank) {
+                  setenv("TUTTI_UCX_DIRECT_BYTES", rank == 2 ? "0" : "100", 1);
+                  setenv("TUTTI_UCX_DIRECT_RECV", rank == 1 ? "0" : "1", 1);
+                });
 }
 
 // A direct send the peer never takes (it is not calling in): the sender's call times out, and
@@ -204,6 +209,7 @@ TEST(UcxTransport, AbandonedDirectReceiveReturnsTheBuffer) {
   opt.env = ucxEnv();
   opt.env.push_back({"TUTTI_UCX_CHUNK_BYTES", "256k"});
   opt.env.push_back({"TUTTI_UCX_STAGING_BYTES", "4M"});
+  opt.env.push_back({"TUTTI_UCX_DIRECT_RECV", "1"});
   opt.env.push_back({"TUTTI_TIMEOUT_MS", "1500"});
   runRanks(
       2,
