@@ -15,9 +15,12 @@ namespace tutti {
 namespace {
 
 constexpr uint64_t kAllBits = ~uint64_t{0};
-// A direct-run marker: the run's length and this magic, 16 bytes.
+// A direct-run marker: the run's length, this magic and a zero word.
 constexpr uint64_t kMarkerMagic = 0x4e55527443524944ull;  // "DIRCtRUN"
-constexpr size_t kMarkerBytes = 2 * sizeof(uint64_t);
+// A marker is 24 bytes: stream messages are multiples of 16, so its length alone sets it apart
+// and the slots keep a full tag mask (UCX hashes those; receives with a partial mask go to one
+// wildcard queue that every message from every peer is matched against in order).
+constexpr size_t kMarkerBytes = 3 * sizeof(uint64_t);
 constexpr uint64_t kMaxRunBytes = uint64_t{1} << 48;
 
 // Receives always return a request, which ucp_tag_recv_request_test then reports with the
@@ -301,9 +304,8 @@ Result UcxConnection::postSlot(uint64_t index) {
   s.info = {};
   ucx::RequestParam rp = recvParam(&s.info);
   char* buf = slotMem_.get() + (index % mine_.slots) * mine_.chunk;
-  // The mask ignores the marker bit: markers take their place in slot order.
-  void* r = api_->tagRecvNbx(w_->worker, buf, mine_.chunk, ucxTag(UcxMsg::kData, peer_),
-                             kAllBits & ~kMarkerBit, &rp);
+  void* r =
+      api_->tagRecvNbx(w_->worker, buf, mine_.chunk, ucxTag(UcxMsg::kData, peer_), kAllBits, &rp);
   if (ucx::ptrIsError(r))
     return fail(setError(tuttiSystemError, "posting a receive from rank %d failed: %s", peer_,
                          ucx::statusText(api_, ucx::ptrStatus(r)).c_str()));
@@ -328,15 +330,13 @@ Result UcxConnection::slotReady(Slot& s, bool* ready) {
       return fail(setError(tuttiRemoteError, "receiving from rank %d failed: %s", peer_,
                            ucx::statusText(api_, st).c_str()));
   }
-  if (s.info.length == 0 || s.info.length > mine_.chunk || s.info.length % kAlign != 0)
+  s.marker = s.info.length == kMarkerBytes;
+  if (!s.marker &&
+      (s.info.length == 0 || s.info.length > mine_.chunk || s.info.length % kAlign != 0))
     return fail(setError(tuttiRemoteError,
                          "rank %d sent a UCX message of %zu bytes (expected a multiple of %zu up "
-                         "to %zu)",
-                         peer_, s.info.length, kAlign, mine_.chunk));
-  s.marker = (s.info.senderTag & kMarkerBit) != 0;
-  if (s.marker && s.info.length != kMarkerBytes)
-    return fail(setError(tuttiRemoteError, "rank %d sent a UCX direct marker of %zu bytes", peer_,
-                         s.info.length));
+                         "to %zu, or a %zu-byte marker)",
+                         peer_, s.info.length, kAlign, mine_.chunk, kMarkerBytes));
   s.length = s.info.length;
   *ready = true;
   return tuttiSuccess;
@@ -679,9 +679,9 @@ Result UcxConnection::sendDirect(const void* src, size_t bytes, size_t* sent) {
     SendOp& m = inflight_.back();
     m.marker[0] = sendReserved_;
     m.marker[1] = kMarkerMagic;
+    m.marker[2] = 0;
     ucx::RequestParam sp{};
-    void* r =
-        api_->tagSendNbx(ep_, m.marker, kMarkerBytes, ucxTag(UcxMsg::kData, me_) | kMarkerBit, &sp);
+    void* r = api_->tagSendNbx(ep_, m.marker, kMarkerBytes, ucxTag(UcxMsg::kData, me_), &sp);
     if (ucx::ptrIsError(r)) {
       inflight_.pop_back();
       return fail(setError(tuttiRemoteError, "sending to rank %d failed: %s", peer_,
@@ -777,25 +777,22 @@ Result UcxConnection::recvDirect(void* dst, size_t bytes, size_t* got) {
   return maybeSendCredit();
 }
 
-// Cancels the receives posted into the caller's buffer and waits until UCX has completed them;
-// true when it did within the bound.
-bool UcxConnection::cancelUserPieces() {
+// Cancels the receives posted into the caller's buffer and waits up to `ms` for UCX to complete
+// them; true when it has. A receive already matched to a message that is still arriving in
+// fragments cannot be cancelled: it completes only when the rest comes.
+bool UcxConnection::cancelUserPieces(int ms) {
   if (!run_.user) return true;
   for (const Piece& p : run_.pieces)
     if (p.req) api_->requestCancel(w_->worker, p.req);
-  Deadline dl = Deadline::afterMs(5000);
-  bool clear = false;
-  while (!clear) {
-    clear = true;
+  Deadline dl = Deadline::afterMs(ms);
+  for (;;) {
+    bool clear = true;
     for (const Piece& p : run_.pieces)
       clear &= !p.req || api_->requestCheckStatus(p.req) != ucx::kInProgress;
-    if (clear || dl.expired()) break;
+    if (clear) break;
+    if (dl.expired()) return false;
     if (api_->workerProgress(w_->worker) == 0)
       std::this_thread::sleep_for(std::chrono::microseconds(50));
-  }
-  if (!clear) {
-    TUTTI_WARN("UCX still holds receives into the caller's buffer from rank %d after 5 s", peer_);
-    return false;
   }
   for (const Piece& p : run_.pieces)
     if (p.req) api_->requestFree(p.req);
@@ -804,9 +801,11 @@ bool UcxConnection::cancelUserPieces() {
 }
 
 // UCX may still be reading the caller's buffer for posted direct sends, or writing into it for
-// posted direct receives. Closing the endpoint by force completes the sends (cancelled), the
-// receives are cancelled, and we wait for both before the caller gets its buffer back. The
-// stream has a hole in it now, so the connection fails.
+// posted direct receives. Receives are cancelled. Sends, and receives that cannot be cancelled
+// (matched to a message still arriving), end when the endpoint is closed by force: UCX then
+// takes no more bytes from this peer (UcxTransport.AbandonedDirectReceiveReturnsTheBuffer
+// stops the sender mid-run and lets it go on after the buffer is unmapped). The stream has a
+// hole in it now, so the connection fails.
 void UcxConnection::abandonDirect() {
   std::lock_guard<std::mutex> lock(w_->mu);
   bool direct = false;
@@ -823,8 +822,8 @@ void UcxConnection::abandonDirect() {
         "the stream to rank " + std::to_string(peer_) + " was abandoned inside a direct transfer";
   }
   if (!failNoticeSent_ && (direct || userRecv)) sendFailNotice();
-  (void)cancelUserPieces();
-  if (!direct) return;
+  const bool stuck = !cancelUserPieces(100);
+  if (!direct && !stuck) return;
   void* closeReq = nullptr;
   if (ep_) {
     ucx::RequestParam cp{};
@@ -848,6 +847,12 @@ void UcxConnection::abandonDirect() {
       std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
   if (closeReq) api_->requestFree(closeReq);
+  // A receive still matched is left to UCX (never freed here): nothing can reach it any more.
+  if (stuck && !cancelUserPieces(0)) {
+    TUTTI_INFO("closed the endpoint to rank %d with receives into the caller's buffer still open",
+               peer_);
+    run_ = DirectRun{};
+  }
 }
 
 Result UcxConnection::checkPeer() {

@@ -7,8 +7,8 @@
 // Large payloads leave from the caller's buffer (sendDirect) as slot-sized messages. A run
 // shorter than the peer's slot ring, or sent to a peer that does not take announced runs, goes
 // as ordinary data messages into the posted slots. A longer one skips the receive copy too: the
-// sender posts a marker in slot order (a 16-byte data message with kMarkerBit set, which the slots'
-// tag mask ignores) naming the run's length, then the run as kDirect messages. The receiver meets
+// sender posts a marker in slot order (a 24-byte data message: stream messages are multiples of
+// 16 bytes) naming the run's length, then the run as kDirect messages. The receiver meets
 // the marker in its slot stream: inside a receive reservation it posts the kDirect receives into
 // the caller's buffer (recvDirect); otherwise (a reduction reads the stream) into a bounce ring
 // served by recvPeek. Every message, marker and pieces included, costs a credit.
@@ -50,8 +50,6 @@ enum class UcxMsg : uint64_t { kData = 1, kCredit = 2, kHello = 3, kFail = 4, kD
 inline ucx::Tag ucxTag(UcxMsg kind, int rank) {
   return (static_cast<uint64_t>(kind) << 56) | static_cast<uint32_t>(rank);
 }
-// On a kData message: it is a direct-run marker, not stream bytes.
-constexpr ucx::Tag kMarkerBit = uint64_t{1} << 55;
 
 struct UcxStreamShape {
   size_t chunk;       // bytes per message and per receive slot (a multiple of kAlign)
@@ -107,7 +105,7 @@ class UcxConnection : public Connection {
     uint64_t end;          // ring position after this message (direct ones leave it unchanged)
     void* req;             // null when UCX completed it at once
     bool direct;           // UCX reads the caller's buffer until req completes
-    uint64_t marker[2]{};  // a marker's payload (the deque keeps it in place until completion)
+    uint64_t marker[3]{};  // a marker's payload (the deque keeps it in place until completion)
   };
   struct Slot {
     void* req = nullptr;
@@ -154,8 +152,8 @@ class UcxConnection : public Connection {
   // recvPeek without progress (0 bytes while a marker waits for recvDirect).
   Result peekLocked(const void** ptr, size_t* bytes);
   bool markerAwaitsReservation();
-  // Returns the user run's posted receives (cancelled); true when UCX let go of them all.
-  bool cancelUserPieces();
+  // Cancels the user run's posted receives; true when UCX let go of them all within `ms`.
+  bool cancelUserPieces(int ms);
   Result postSends();
   Result reapSends();
   Result maybeSendCredit();
