@@ -67,7 +67,8 @@ struct UcxPair {
     }
     EXPECT_TRUE(doneA && doneB) << "no hello within 10 s";
   }
-  // Both close at once: each side's close waits for the other's worker to answer.
+  // Both close at once: each side's close waits for the other's worker to answer (bounded by
+  // 2 s when the other side has already gone).
   ~UcxPair() {
     std::thread t([this] { a.reset(); });
     b.reset();
