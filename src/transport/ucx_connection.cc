@@ -141,7 +141,7 @@ Result UcxConnection::helloDone(bool* done) {
   }
   if (!helloReceived_) {
     bool got = false;
-    TUTTI_TRY(controlDone(&helloRecvReq_, &helloInfo_, &got));
+    TUTTI_TRY(recvDone(&helloRecvReq_, &helloInfo_, &got));
     helloReceived_ = got;
   }
   if (helloReceived_ && (helloInfo_.length != sizeof(helloIn_) ||
@@ -187,26 +187,28 @@ UcxConnection::~UcxConnection() {
     closeReq = api_->epCloseNbx(ep_, &cp);
     if (ucx::ptrIsError(closeReq)) closeReq = nullptr;
   }
-  Deadline dl = Deadline::afterMs(force ? 200 : 2000);
+  if (closeReq) pending.push_back(closeReq);
+  if (!progressWhileBusy(pending, force ? 200 : 2000)) {
+    // UCX may still write into our buffers: leave them allocated rather than risk it.
+    TUTTI_INFO("UCX connection to rank %d closed with requests in flight", peer_);
+    (void)sendRing_.release();
+    (void)slotMem_.release();
+    (void)bounceMem_.release();
+  }
+  for (void* r : pending) api_->requestFree(r);
+}
+
+// Progresses the worker until none of `reqs` is in progress (true) or `ms` pass (false).
+bool UcxConnection::progressWhileBusy(const std::vector<void*>& reqs, int ms) {
+  Deadline dl = Deadline::afterMs(ms);
   for (;;) {
     bool busy = false;
-    for (void* r : pending) busy |= api_->requestCheckStatus(r) == ucx::kInProgress;
-    if (closeReq) busy |= api_->requestCheckStatus(closeReq) == ucx::kInProgress;
-    if (!busy || dl.expired()) {
-      if (busy) {
-        // UCX may still write into our buffers: leave them allocated rather than risk it.
-        TUTTI_INFO("UCX connection to rank %d closed with requests in flight", peer_);
-        (void)sendRing_.release();
-        (void)slotMem_.release();
-        (void)bounceMem_.release();
-      }
-      break;
-    }
+    for (void* r : reqs) busy |= r && api_->requestCheckStatus(r) == ucx::kInProgress;
+    if (!busy) return true;
+    if (dl.expired()) return false;
     if (api_->workerProgress(w_->worker) == 0)
       std::this_thread::sleep_for(std::chrono::microseconds(50));
   }
-  for (void* r : pending) api_->requestFree(r);
-  if (closeReq) api_->requestFree(closeReq);
 }
 
 Result UcxConnection::fail(Result r) {
@@ -258,8 +260,8 @@ Result UcxConnection::postControlRecv(UcxMsg kind, uint64_t* buf, void** req,
   return tuttiSuccess;
 }
 
-// True when the control receive in *req has completed (its request freed).
-Result UcxConnection::controlDone(void** req, ucx::TagRecvInfo* info, bool* done) {
+// True when the posted receive in *req has completed (its request freed; null: it had already).
+Result UcxConnection::recvDone(void** req, ucx::TagRecvInfo* info, bool* done) {
   *done = false;
   if (*req) {
     ucx::Status s = api_->tagRecvRequestTest(*req, info);
@@ -278,7 +280,7 @@ Result UcxConnection::controlDone(void** req, ucx::TagRecvInfo* info, bool* done
 Result UcxConnection::pollControl() {
   bool done;
   for (int guard = 0; guard < 64; ++guard) {
-    TUTTI_TRY(controlDone(&creditRecvReq_, &creditInfo_, &done));
+    TUTTI_TRY(recvDone(&creditRecvReq_, &creditInfo_, &done));
     if (!done) break;
     // A credit is the peer's count of slots it freed: never more than we sent.
     if (creditInfo_.length != sizeof(creditIn_) || creditIn_ > sentMsgs_)
@@ -291,7 +293,7 @@ Result UcxConnection::pollControl() {
     TUTTI_TRY(postControlRecv(UcxMsg::kCredit, &creditIn_, &creditRecvReq_, &creditInfo_));
   }
   if (!peerFailed_ && failRecvReq_) {
-    TUTTI_TRY(controlDone(&failRecvReq_, &failInfo_, &done));
+    TUTTI_TRY(recvDone(&failRecvReq_, &failInfo_, &done));
     peerFailed_ = done;
   }
   return tuttiSuccess;
@@ -321,15 +323,9 @@ Result UcxConnection::postSlot(uint64_t index) {
 Result UcxConnection::slotReady(Slot& s, bool* ready) {
   *ready = s.length != 0;
   if (*ready) return tuttiSuccess;
-  if (s.req) {
-    ucx::Status st = api_->tagRecvRequestTest(s.req, &s.info);
-    if (st == ucx::kInProgress) return tuttiSuccess;
-    api_->requestFree(s.req);
-    s.req = nullptr;
-    if (st != ucx::kOk)
-      return fail(setError(tuttiRemoteError, "receiving from rank %d failed: %s", peer_,
-                           ucx::statusText(api_, st).c_str()));
-  }
+  bool done;
+  TUTTI_TRY(recvDone(&s.req, &s.info, &done));
+  if (!done) return tuttiSuccess;
   s.marker = s.info.length == kMarkerBytes;
   if (!s.marker &&
       (s.info.length == 0 || s.info.length > mine_.chunk || s.info.length % kAlign != 0))
@@ -425,15 +421,9 @@ Result UcxConnection::postPieces() {
 Result UcxConnection::pieceReady(Piece& p, bool* ready) {
   *ready = p.length != 0;
   if (*ready) return tuttiSuccess;
-  if (p.req) {
-    ucx::Status st = api_->tagRecvRequestTest(p.req, &p.info);
-    if (st == ucx::kInProgress) return tuttiSuccess;
-    api_->requestFree(p.req);
-    p.req = nullptr;
-    if (st != ucx::kOk)
-      return fail(setError(tuttiRemoteError, "receiving from rank %d failed: %s", peer_,
-                           ucx::statusText(api_, st).c_str()));
-  }
+  bool done;
+  TUTTI_TRY(recvDone(&p.req, &p.info, &done));
+  if (!done) return tuttiSuccess;
   if (p.info.length != p.want)
     return fail(setError(tuttiRemoteError,
                          "rank %d sent a UCX direct piece of %zu bytes where %zu were due", peer_,
@@ -782,20 +772,12 @@ Result UcxConnection::recvDirect(void* dst, size_t bytes, size_t* got) {
 // fragments cannot be cancelled: it completes only when the rest comes.
 bool UcxConnection::cancelUserPieces(int ms) {
   if (!run_.user) return true;
+  std::vector<void*> reqs;
   for (const Piece& p : run_.pieces)
-    if (p.req) api_->requestCancel(w_->worker, p.req);
-  Deadline dl = Deadline::afterMs(ms);
-  for (;;) {
-    bool clear = true;
-    for (const Piece& p : run_.pieces)
-      clear &= !p.req || api_->requestCheckStatus(p.req) != ucx::kInProgress;
-    if (clear) break;
-    if (dl.expired()) return false;
-    if (api_->workerProgress(w_->worker) == 0)
-      std::this_thread::sleep_for(std::chrono::microseconds(50));
-  }
-  for (const Piece& p : run_.pieces)
-    if (p.req) api_->requestFree(p.req);
+    if (p.req) reqs.push_back(p.req);
+  for (void* r : reqs) api_->requestCancel(w_->worker, r);
+  if (!progressWhileBusy(reqs, ms)) return false;
+  for (void* r : reqs) api_->requestFree(r);
   run_ = DirectRun{};
   return true;
 }
@@ -833,19 +815,11 @@ void UcxConnection::abandonDirect() {
     if (ucx::ptrIsError(closeReq)) closeReq = nullptr;
     ep_ = nullptr;
   }
-  Deadline dl = Deadline::afterMs(5000);
-  for (;;) {
-    bool busy = closeReq && api_->requestCheckStatus(closeReq) == ucx::kInProgress;
-    for (const SendOp& op : inflight_)
-      busy |= op.direct && op.req && api_->requestCheckStatus(op.req) == ucx::kInProgress;
-    if (!busy) break;
-    if (dl.expired()) {
-      TUTTI_WARN("UCX still holds direct sends to rank %d 5 s after closing the endpoint", peer_);
-      break;
-    }
-    if (api_->workerProgress(w_->worker) == 0)
-      std::this_thread::sleep_for(std::chrono::microseconds(50));
-  }
+  std::vector<void*> reqs{closeReq};
+  for (const SendOp& op : inflight_)
+    if (op.direct) reqs.push_back(op.req);
+  if (!progressWhileBusy(reqs, 5000))
+    TUTTI_WARN("UCX still holds direct sends to rank %d 5 s after closing the endpoint", peer_);
   if (closeReq) api_->requestFree(closeReq);
   // A receive still matched is left to UCX (never freed here): nothing can reach it any more.
   if (stuck && !cancelUserPieces(0)) {

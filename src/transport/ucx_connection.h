@@ -152,13 +152,14 @@ class UcxConnection : public Connection {
   // recvPeek without progress (0 bytes while a marker waits for recvDirect).
   Result peekLocked(const void** ptr, size_t* bytes);
   bool markerAwaitsReservation();
+  bool progressWhileBusy(const std::vector<void*>& reqs, int ms);
   // Cancels the user run's posted receives; true when UCX let go of them all within `ms`.
   bool cancelUserPieces(int ms);
   Result postSends();
   Result reapSends();
   Result maybeSendCredit();
   Result postControlRecv(UcxMsg kind, uint64_t* buf, void** req, ucx::TagRecvInfo* info);
-  Result controlDone(void** req, ucx::TagRecvInfo* info, bool* done);
+  Result recvDone(void** req, ucx::TagRecvInfo* info, bool* done);
   void sendFailNotice();
   static void onEpError(void* arg, ucx::Ep ep, ucx::Status status);
 
