@@ -305,7 +305,7 @@ Result UcxConnection::postSlot(uint64_t index) {
   s.marker = false;
   s.info = {};
   ucx::RequestParam rp = recvParam(&s.info);
-  char* buf = slotMem_.get() + (index % mine_.slots) * mine_.chunk;
+  char* buf = slotData(index);
   void* r =
       api_->tagRecvNbx(w_->worker, buf, mine_.chunk, ucxTag(UcxMsg::kData, peer_), kAllBits, &rp);
   if (ucx::ptrIsError(r))
@@ -354,7 +354,7 @@ Result UcxConnection::slotSpan(const void** ptr, size_t* bytes) {
     if (!ready || next.marker) break;
     total += next.length;
   }
-  *ptr = slotMem_.get() + (consumed_ % mine_.slots) * mine_.chunk + slotOffset_;
+  *ptr = slotData(consumed_) + slotOffset_;
   *bytes = total;
   return tuttiSuccess;
 }
@@ -382,7 +382,7 @@ Result UcxConnection::releaseSlots(size_t bytes) {
 // `user` (the caller's buffer at the stream's position) or, when null, the bounce ring.
 Result UcxConnection::openRun(char* user) {
   uint64_t m[2];
-  memcpy(m, slotMem_.get() + (consumed_ % mine_.slots) * mine_.chunk, sizeof(m));
+  memcpy(m, slotData(consumed_), sizeof(m));
   if (m[1] != kMarkerMagic || m[0] == 0 || m[0] % kAlign != 0 || m[0] > kMaxRunBytes)
     return fail(setError(tuttiRemoteError,
                          "rank %d sent a malformed UCX direct marker (%llu bytes, magic %llx)",
@@ -737,7 +737,7 @@ Result UcxConnection::recvDirect(void* dst, size_t bytes, size_t* got) {
     recvReserved_ = 0;  // decided now: a run into `dst`, or none
     if (!s.marker) return tuttiSuccess;
     uint64_t runBytes;
-    memcpy(&runBytes, slotMem_.get() + (consumed_ % mine_.slots) * mine_.chunk, sizeof(runBytes));
+    memcpy(&runBytes, slotData(consumed_), sizeof(runBytes));
     if (runBytes > bytes) return tuttiSuccess;
     TUTTI_TRY(openRun(static_cast<char*>(dst)));
   }

@@ -140,6 +140,10 @@ class UcxConnection : public Connection {
   }
   void progressWorker();
   Result pollControl();
+  // The receive buffer of message `index` (slot index % slots).
+  char* slotData(uint64_t index) const {
+    return slotMem_.get() + (index % mine_.slots) * mine_.chunk;
+  }
   Result postSlot(uint64_t index);
   Result slotReady(Slot& s, bool* ready);
   Result slotSpan(const void** ptr, size_t* bytes);
