@@ -51,6 +51,9 @@ void loadOnce(const std::string& name, Loaded* l) {
             resolve(lib, "ucp_worker_get_address", &a.workerGetAddress, &why) &&
             resolve(lib, "ucp_worker_release_address", &a.workerReleaseAddress, &why) &&
             resolve(lib, "ucp_worker_progress", &a.workerProgress, &why) &&
+            resolve(lib, "ucp_worker_get_efd", &a.workerGetEfd, &why) &&
+            resolve(lib, "ucp_worker_arm", &a.workerArm, &why) &&
+            resolve(lib, "ucp_worker_signal", &a.workerSignal, &why) &&
             resolve(lib, "ucp_ep_create", &a.epCreate, &why) &&
             resolve(lib, "ucp_ep_close_nbx", &a.epCloseNbx, &why) &&
             resolve(lib, "ucp_tag_send_nbx", &a.tagSendNbx, &why) &&

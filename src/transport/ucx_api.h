@@ -15,6 +15,7 @@ namespace ucx {
 using Status = int;  // ucs_status_t, an int-sized enum
 constexpr Status kOk = 0;
 constexpr Status kInProgress = 1;
+constexpr Status kErrBusy = -15;
 constexpr Status kErrCanceled = -16;
 constexpr Status kErrLast = -100;
 
@@ -35,6 +36,7 @@ inline Status ptrStatus(void* p) { return static_cast<Status>(reinterpret_cast<i
 constexpr uint64_t kParamFieldFeatures = 1u << 0;
 constexpr uint64_t kParamFieldEstimatedNumEps = 1u << 6;
 constexpr uint64_t kFeatureTag = 1u << 0;
+constexpr uint64_t kFeatureWakeup = 1u << 4;  // an event fd per worker (ucp_worker_get_efd)
 struct Params {
   uint64_t fieldMask;
   uint64_t features;
@@ -111,6 +113,11 @@ struct Api {
   Status (*workerGetAddress)(Worker worker, Address** address, size_t* length);
   void (*workerReleaseAddress)(Worker worker, Address* address);
   unsigned (*workerProgress)(Worker worker);
+  // The wakeup calls (a context with kFeatureWakeup): a thread that drives a worker sleeps in
+  // poll() on its event fd instead of spinning.
+  Status (*workerGetEfd)(Worker worker, int* fd);
+  Status (*workerArm)(Worker worker);
+  Status (*workerSignal)(Worker worker);
   Status (*epCreate)(Worker worker, const EpParams* params, Ep* ep);
   void* (*epCloseNbx)(Ep ep, const RequestParam* param);
   void* (*tagSendNbx)(Ep ep, const void* buffer, size_t count, Tag tag, const RequestParam* param);

@@ -3,6 +3,8 @@
 // executor (or the proxy); open() and helloDone() run under the lock the transport holds.
 #include "transport/ucx_connection.h"
 
+#include <poll.h>
+
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -10,6 +12,7 @@
 #include "base/deadline.h"
 #include "base/env.h"
 #include "base/logging.h"
+#include "base/thread_name.h"
 
 namespace tutti {
 namespace {
@@ -35,7 +38,7 @@ ucx::RequestParam recvParam(ucx::TagRecvInfo*) {
 }  // namespace
 
 Result UcxWorker::open(const ucx::Api* api, bool tcpDefaults, std::shared_ptr<UcxWorker>* out,
-                       std::string* tuned) {
+                       std::string* tuned, bool wakeup) {
   auto w = std::make_shared<UcxWorker>();
   w->api = api;
   ucx::Config* config = nullptr;
@@ -47,7 +50,7 @@ Result UcxWorker::open(const ucx::Api* api, bool tcpDefaults, std::shared_ptr<Uc
   if (tcpDefaults) *tuned = ucx::applyTcpDefaults(api, config);
   ucx::Params params{};
   params.fieldMask = ucx::kParamFieldFeatures;
-  params.features = ucx::kFeatureTag;
+  params.features = ucx::kFeatureTag | (wakeup ? ucx::kFeatureWakeup : 0);
   // The API version we were written against; a newer 1.x library accepts it.
   s = api->initVersion(1, 9, &params, config, &w->context);
   api->configRelease(config);
@@ -66,7 +69,68 @@ Result UcxWorker::open(const ucx::Api* api, bool tcpDefaults, std::shared_ptr<Uc
   return tuttiSuccess;
 }
 
+void UcxWorker::startDriver(const char* name) {
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    // Without an event fd the driver naps instead of sleeping on it (still bounded, no spin).
+    if (api->workerGetEfd(worker, &efd_) != ucx::kOk) efd_ = -1;
+    driven_ = true;
+  }
+  std::string label = name;
+  driver_ = std::thread([this, label] {
+    nameThisThread(label.c_str());
+    drive();
+  });
+}
+
+// Progress until a pass moves nothing, then sleep on the event fd. The executor commits under
+// `mu` and then reads sleeping_, and the driver sets sleeping_ under `mu` after its last pump:
+// a commit the pump missed always finds sleeping_ set and kicks.
+void UcxWorker::drive() {
+  // The bound on one sleep: events the fd does not report (a peer gone quiet) are seen this late.
+  constexpr int kSleepMs = 5;
+  bool canSleep = efd_ >= 0;  // false: nap instead (no event fd, or arming failed)
+  while (!stop_.load(std::memory_order_relaxed)) {
+    bool idle = false, armed = false;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      unsigned events = 0;
+      for (int i = 0; i < 64; ++i) {
+        const unsigned e = api->workerProgress(worker);
+        if (e == 0) break;
+        events += e;
+      }
+      for (UcxConnection* c : conns) c->pumpLocked();
+      idle = events == 0;
+      if (idle) {
+        sleeping_.store(true);
+        const ucx::Status s = canSleep ? api->workerArm(worker) : ucx::kErrBusy;
+        armed = s == ucx::kOk;
+        if (s != ucx::kOk && s != ucx::kErrBusy) canSleep = false;
+        if (s == ucx::kErrBusy && canSleep) sleeping_.store(false);  // events pending: go on
+      }
+    }
+    if (armed) {
+      pollfd p{efd_, POLLIN, 0};
+      (void)poll(&p, 1, kSleepMs);
+      sleeping_.store(false);
+    } else if (idle && !canSleep) {
+      std::this_thread::sleep_for(std::chrono::microseconds(50));
+      sleeping_.store(false);
+    }
+  }
+}
+
+void UcxWorker::kick() {
+  if (driven_ && efd_ >= 0 && sleeping_.load()) api->workerSignal(worker);
+}
+
 UcxWorker::~UcxWorker() {
+  if (driver_.joinable()) {
+    stop_.store(true);
+    if (efd_ >= 0) api->workerSignal(worker);
+    driver_.join();
+  }
   if (worker) api->workerDestroy(worker);
   if (context) api->cleanup(context);
 }
@@ -234,11 +298,22 @@ void UcxConnection::onEpError(void* arg, ucx::Ep, ucx::Status status) {
 }
 
 void UcxConnection::progressWorker() {
+  // A driven worker's thread progresses and pumps, unless it sleeps: then the caller, who
+  // waits for this, is quicker than waking it.
+  if (w_->driven() && !w_->driverAsleep()) return;
   // UCX's TCP transport moves one segment per endpoint per call: keep calling while it does
   // work (bounded), or the executor would see a trickle and back off between calls.
   for (int i = 0; i < 64 && api_->workerProgress(w_->worker) != 0; ++i) {
   }
   for (UcxConnection* c : w_->conns) c->pumpLocked();
+}
+
+// The executor polls in a loop; blocking on the mutex while a driver holds it would put both
+// threads through the kernel at every turn. A driven worker's busy lock means "look again".
+bool UcxConnection::lockOrLater(std::unique_lock<std::mutex>* lock) {
+  if (w_->driven()) return lock->try_lock();
+  lock->lock();
+  return true;
 }
 
 void UcxConnection::pumpLocked() {
@@ -550,8 +625,9 @@ void UcxConnection::sendFailNotice() {
 }
 
 Result UcxConnection::sendSpace(void** ptr, size_t* bytes) {
-  std::lock_guard<std::mutex> lock(w_->mu);
   *bytes = 0;
+  std::unique_lock<std::mutex> lock(w_->mu, std::defer_lock);
+  if (!lockOrLater(&lock)) return tuttiSuccess;
   TUTTI_TRY(failed());
   TUTTI_TRY(reapSends());
   if (committed_ - completed_ == ringBytes_) {
@@ -567,18 +643,25 @@ Result UcxConnection::sendSpace(void** ptr, size_t* bytes) {
 }
 
 Result UcxConnection::sendCommit(size_t bytes) {
-  std::lock_guard<std::mutex> lock(w_->mu);
-  if (bytes > ringBytes_ - static_cast<size_t>(committed_ - completed_))
-    return setError(tuttiInternalError, "UCX send to rank %d committed %zu bytes past the ring",
-                    peer_, bytes);
-  committed_ += bytes;
-  TUTTI_TRY(failed());
-  return postSends();
+  {
+    std::lock_guard<std::mutex> lock(w_->mu);
+    if (bytes > ringBytes_ - static_cast<size_t>(committed_ - completed_))
+      return setError(tuttiInternalError, "UCX send to rank %d committed %zu bytes past the ring",
+                      peer_, bytes);
+    committed_ += bytes;
+    TUTTI_TRY(failed());
+    // A driven worker's thread posts them: the sends' system calls leave the executor's thread.
+    // (Posting here while the driver slept halved a 64 MiB AllReduce: perf/NOTES.md.)
+    if (!w_->driven()) return postSends();
+  }
+  w_->kick();
+  return tuttiSuccess;
 }
 
 Result UcxConnection::recvPeek(const void** ptr, size_t* bytes) {
-  std::lock_guard<std::mutex> lock(w_->mu);
   *bytes = 0;
+  std::unique_lock<std::mutex> lock(w_->mu, std::defer_lock);
+  if (!lockOrLater(&lock)) return tuttiSuccess;
   if (status_ != tuttiSuccess) return failed();  // this side broke the stream (abandonDirect)
   TUTTI_TRY(peekLocked(ptr, bytes));
   if (*bytes == 0) {
@@ -622,7 +705,8 @@ Result UcxConnection::recvRelease(size_t bytes) {
 }
 
 Result UcxConnection::progress() {
-  std::lock_guard<std::mutex> lock(w_->mu);
+  std::unique_lock<std::mutex> lock(w_->mu, std::defer_lock);
+  if (!lockOrLater(&lock)) return tuttiSuccess;
   progressWorker();
   if (status_ != tuttiSuccess) return failed();
   // A peer that is gone is an error only while we still owe it bytes.
@@ -830,7 +914,8 @@ void UcxConnection::abandonDirect() {
 }
 
 Result UcxConnection::checkPeer() {
-  std::lock_guard<std::mutex> lock(w_->mu);
+  std::unique_lock<std::mutex> lock(w_->mu, std::defer_lock);
+  if (!lockOrLater(&lock)) return tuttiSuccess;
   progressWorker();
   if (status_ != tuttiSuccess) return failed();
   bool ready;

@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "transport/connection.h"
@@ -29,6 +30,13 @@ namespace tutti {
 // A communicator's UCP context and worker. Every UCX call on the worker happens under `mu`:
 // the executor (or proxy) thread makes progress, and tuttiCommAbort may mark connections failed
 // from another thread (it only try-locks).
+//
+// Striped (TUTTI_UCX_WORKERS > 1, src/transport/ucx_striped.h), each worker is driven by a
+// thread of its own instead: it progresses the worker, posts the sends the executor committed
+// and sleeps in poll() on the worker's event fd when nothing moves. The executor then only
+// copies into and out of the rings under `mu` (never blocking on it: a busy lock means "not
+// yet"), so N workers put N threads on UCX's work; it progresses the worker itself only while
+// waiting for data that a sleeping driver has not picked up yet.
 class UcxConnection;
 struct UcxWorker {
   const ucx::Api* api = nullptr;
@@ -39,10 +47,28 @@ struct UcxWorker {
   // since the executor only polls the peers of its current step.
   std::vector<UcxConnection*> conns;
   // A context and worker for the tag API (UCX_* variables apply); with `tcpDefaults`, also
-  // ucx::applyTcpDefaults, whose settings land in *tuned for the INFO line.
+  // ucx::applyTcpDefaults, whose settings land in *tuned for the INFO line. `wakeup` asks for
+  // the event fd that startDriver() sleeps on.
   static Result open(const ucx::Api* api, bool tcpDefaults, std::shared_ptr<UcxWorker>* out,
-                     std::string* tuned);
+                     std::string* tuned, bool wakeup = false);
+  // Hands progress to a thread of its own (named `name`); once, after the hellos.
+  void startDriver(const char* name);
+  // True once a driver thread progresses the worker.
+  bool driven() const { return driven_; }
+  // True while the driver sleeps on the event fd: a caller waiting for data, holding `mu`, then
+  // progresses the worker itself rather than wait for the driver to wake.
+  bool driverAsleep() const { return sleeping_.load(); }
+  // Wakes a sleeping driver (the executor committed bytes for it to send); cheap when awake.
+  void kick();
   ~UcxWorker();
+
+ private:
+  void drive();
+  bool driven_ = false;
+  std::thread driver_;
+  std::atomic<bool> stop_{false};
+  std::atomic<bool> sleeping_{false};
+  int efd_ = -1;
 };
 
 // Message kinds, in the top byte of the tag; the low 32 bits name the sending rank.
@@ -139,6 +165,9 @@ class UcxConnection : public Connection {
     return completed_ != committed_ || !inflight_.empty() || sendReserved_ != 0;
   }
   void progressWorker();
+  // Takes the worker lock, or (driven worker, lock busy) returns false: the caller reports
+  // nothing new and polls again.
+  bool lockOrLater(std::unique_lock<std::mutex>* lock);
   Result pollControl();
   // The receive buffer of message `index` (slot index % slots).
   char* slotData(uint64_t index) const {

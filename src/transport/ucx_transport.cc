@@ -3,7 +3,10 @@
 // bootstrap and opens one endpoint per peer, ending with a hello each way.
 #include "transport/ucx_transport.h"
 
+#include <sched.h>
+
 #include <chrono>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -13,6 +16,7 @@
 #include "bootstrap/bootstrap.h"
 #include "topology/nic_verbs.h"
 #include "transport/ucx_connection.h"
+#include "transport/ucx_striped.h"
 
 namespace tutti {
 
@@ -66,14 +70,18 @@ bool noRdma(const std::string& tls) {
   return true;
 }
 
-// What each rank publishes in the exchange: its stream shape and its worker address length.
+// What each rank publishes first: its stream shape and how it would stripe (its addresses
+// follow once every rank knows how many workers to open).
 struct UcxCard {
   uint64_t chunk;
   uint32_t slots;
-  uint32_t addressBytes;  // 0: this rank opened no worker (no UCX peers)
-  uint32_t runs;          // 1: announce long direct runs to this rank (TUTTI_UCX_DIRECT_RECV)
-  uint32_t reserved;
+  uint32_t runs;        // 1: announce long direct runs to this rank (TUTTI_UCX_DIRECT_RECV)
+  uint32_t workers;     // workers it asks for: TUTTI_UCX_WORKERS, or what its host can feed
+  uint32_t workersSet;  // 1: TUTTI_UCX_WORKERS was set, so its value is binding
+  uint64_t stripe;      // bytes per stripe (TUTTI_UCX_STRIPE_BYTES)
 };
+
+constexpr int kMaxWorkers = 16;
 
 class UcxTransport : public Transport {
  public:
@@ -85,9 +93,10 @@ class UcxTransport : public Transport {
   std::string describe() const override { return describe_; }
 
  private:
-  Result openWorker();
-  Result waitForHellos(const TransportContext& ctx,
-                       std::vector<std::unique_ptr<UcxConnection>>* open);
+  Result openWorkers(int workers);
+  // open[worker][peer]: the connections being wired up, by worker and peer.
+  using WorkerConns = std::vector<std::vector<std::unique_ptr<UcxConnection>>>;
+  Result waitForHellos(const TransportContext& ctx, const WorkerConns& open);
 
   bool loadApi(int rank, std::string* why) const;
 
@@ -96,8 +105,8 @@ class UcxTransport : public Transport {
   mutable bool triedLoad_ = false;
   mutable std::string describe_;
   NetChoice net_ = NetChoice::kAuto;
-  bool onlyUcx_ = false;  // TUTTI_TRANSPORT=ucx
-  std::shared_ptr<UcxWorker> worker_;
+  bool onlyUcx_ = false;                             // TUTTI_TRANSPORT=ucx
+  std::vector<std::shared_ptr<UcxWorker>> workers_;  // one per stripe part (TUTTI_UCX_WORKERS)
 };
 
 // Loads libucp (once per process and name) and records what the INFO line says about it.
@@ -143,30 +152,36 @@ bool UcxTransport::canConnect(const TransportContext& ctx, int a, int b) const {
 // UCX_* variables are read by ucp_config_read (UCX_TLS, UCX_NET_DEVICES, ...). Without RDMA:
 // eager sends and large TCP segments (ucx::applyTcpDefaults says why). RDMA transports keep
 // UCX's defaults (their rendezvous is a zero-copy read into our slot).
-Result UcxTransport::openWorker() {
+// With several workers, each gets a context of its own (so nothing in UCX is shared between
+// their threads) and the event fd its driver sleeps on.
+Result UcxTransport::openWorkers(int workers) {
   std::string tuned;
-  TUTTI_TRY(UcxWorker::open(api_, noRdma(envString("UCX_TLS")), &worker_, &tuned));
+  workers_.resize(workers);
+  for (int l = 0; l < workers; ++l)
+    TUTTI_TRY(
+        UcxWorker::open(api_, noRdma(envString("UCX_TLS")), &workers_[l], &tuned, workers > 1));
   if (!tuned.empty()) describe_ += ", " + tuned;
+  if (workers > 1) describe_ += ", " + std::to_string(workers) + " workers";
   return tuttiSuccess;
 }
 
-Result UcxTransport::waitForHellos(const TransportContext& ctx,
-                                   std::vector<std::unique_ptr<UcxConnection>>* open) {
+Result UcxTransport::waitForHellos(const TransportContext& ctx, const WorkerConns& open) {
   Deadline dl = Deadline::afterMs(ctx.timeoutMs);
   for (;;) {
     bool all = true;
-    {
-      std::lock_guard<std::mutex> lock(worker_->mu);
-      const unsigned events = api_->workerProgress(worker_->worker);
-      for (auto& c : *open) {
+    unsigned events = 0;
+    for (size_t l = 0; l < workers_.size(); ++l) {
+      std::lock_guard<std::mutex> lock(workers_[l]->mu);
+      events += api_->workerProgress(workers_[l]->worker);
+      for (const auto& c : open[l]) {
         if (!c) continue;
         bool done = false;
         TUTTI_TRY(c->helloDone(&done));
         all &= done;
       }
-      if (all) return tuttiSuccess;
-      if (events) continue;
     }
+    if (all) return tuttiSuccess;
+    if (events) continue;
     if (ctx.abort && ctx.abort->load()) return setError(tuttiAborted, "aborted during UCX setup");
     if (dl.expired())
       return setError(tuttiTimeout,
@@ -175,6 +190,80 @@ Result UcxTransport::waitForHellos(const TransportContext& ctx,
                       ctx.timeoutMs);
     std::this_thread::sleep_for(std::chrono::microseconds(100));
   }
+}
+
+// Workers this rank asks for with TUTTI_UCX_WORKERS=auto. Over TCP each worker's thread spends
+// a CPU on socket calls, and one thread per peer held a 64 MiB AllReduce to about half of a TCP
+// stream: 4 workers doubled it on 16 CPUs and lost 40% on 2 (perf/NOTES.md, 2026-12-03). So a
+// worker per two CPUs of each local rank's share, at most 4; RDMA needs no CPU per byte.
+int proposedWorkers(const TransportContext& ctx, bool rdma) {
+  if (rdma) return 1;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  const int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+  int local = 0;
+  for (int p = 0; p < ctx.nranks; ++p) local += ctx.sameHost(ctx.rank, p) ? 1 : 0;
+  const int w = cpus / (2 * (local > 0 ? local : 1));
+  return w < 1 ? 1 : (w > 4 ? 4 : w);
+}
+
+// This rank's card entries for striping. TUTTI_UCX_WORKERS: unset (1), a count (binding on
+// every rank), or auto (what this host can feed); TUTTI_UCX_STRIPE_BYTES.
+Result readStriping(const TransportContext& ctx, UcxCard* card) {
+  const std::string v = envString("TUTTI_UCX_WORKERS");
+  long n = 1;
+  card->workersSet = 0;
+  if (v == "auto") {
+    n = proposedWorkers(ctx, !noRdma(envString("UCX_TLS")));
+  } else if (!v.empty()) {
+    char* end = nullptr;
+    n = strtol(v.c_str(), &end, 10);
+    if (*end != '\0' || n < 1 || n > kMaxWorkers)
+      return setError(tuttiInvalidArgument, "TUTTI_UCX_WORKERS=%s: expected 1..%d or auto",
+                      v.c_str(), kMaxWorkers);
+    card->workersSet = 1;
+  }
+  card->workers = static_cast<uint32_t>(n);
+  card->stripe = envBytes("TUTTI_UCX_STRIPE_BYTES", 1u << 20);
+  if (card->stripe == 0 || card->stripe % Connection::kAlign != 0)
+    return setError(tuttiInvalidArgument,
+                    "TUTTI_UCX_STRIPE_BYTES=%llu: expected a positive multiple of %zu",
+                    (unsigned long long)card->stripe, Connection::kAlign);
+  return tuttiSuccess;
+}
+
+// The one worker count every rank uses (both ends of a pair must cut the stream alike): the
+// count ranks set, which must then agree, else the smallest any rank asks for (unset asks for
+// 1, auto for what its host can feed). Every rank sees the same cards, so every rank reaches
+// the same answer or the same error.
+Result agreeStriping(const std::vector<UcxCard>& cards, int me, int* workers) {
+  int set = -1, least = kMaxWorkers;
+  for (size_t p = 0; p < cards.size(); ++p) {
+    const UcxCard& c = cards[p];
+    least = static_cast<int>(c.workers) < least ? static_cast<int>(c.workers) : least;
+    if (!c.workersSet) continue;
+    if (set >= 0 && static_cast<int>(c.workers) != set)
+      return setError(tuttiInvalidArgument,
+                      "TUTTI_UCX_WORKERS differs between ranks: %d and %u (rank %zu; set it alike "
+                      "everywhere, or nowhere)",
+                      set, c.workers, p);
+    set = static_cast<int>(c.workers);
+  }
+  *workers = set >= 0 ? set : least;
+  if (*workers == 1) return tuttiSuccess;  // one stream per peer: nothing to cut
+  for (size_t p = 0; p < cards.size(); ++p)
+    if (cards[p].stripe != cards[0].stripe)
+      return setError(tuttiInvalidArgument,
+                      "TUTTI_UCX_STRIPE_BYTES differs between ranks: rank 0 has %llu, rank %zu "
+                      "has %llu (set it alike everywhere)",
+                      (unsigned long long)cards[0].stripe, p, (unsigned long long)cards[p].stripe);
+  if (me == 0)
+    TUTTI_INFO(
+        "UCX: %d workers per communicator, each peer's stream dealt in %llu-byte stripes "
+        "(%s)",
+        *workers, (unsigned long long)cards[0].stripe,
+        set >= 0 ? "TUTTI_UCX_WORKERS" : "TUTTI_UCX_WORKERS=auto: the fewest any rank's CPUs feed");
+  return tuttiSuccess;
 }
 
 // Collective over every rank, including those with no UCX peers (they publish no address).
@@ -197,60 +286,99 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
   // and beat UCX's single-threaded copy into cold user memory (perf/NOTES.md, 2026-12-03).
   const bool runs = envInt("TUTTI_UCX_DIRECT_RECV", 0) != 0;
 
-  ucx::Address* address = nullptr;
-  size_t addressBytes = 0;
-  if (!peers.empty()) {
-    TUTTI_TRY(openWorker());
-    ucx::Status s = api_->workerGetAddress(worker_->worker, &address, &addressBytes);
-    if (s != ucx::kOk)
-      return setError(tuttiSystemError, "ucp_worker_get_address failed: %s",
-                      ucx::statusText(api_, s).c_str());
-  }
   std::vector<UcxCard> cards(n);
-  cards[ctx.rank] = UcxCard{chunk, slots, static_cast<uint32_t>(addressBytes), runs, 0};
-  Result r = ctx.bootstrap->allGather(cards.data(), sizeof(UcxCard));
+  UcxCard& mine = cards[ctx.rank];
+  mine = UcxCard{chunk, slots, runs ? 1u : 0u, 1, 0, 0};
+  TUTTI_TRY(readStriping(ctx, &mine));
+  TUTTI_CHECK(ctx.bootstrap->allGather(cards.data(), sizeof(UcxCard)),
+              "exchanging UCX stream shapes");
+  int workers = 1;
+  TUTTI_TRY(agreeStriping(cards, ctx.rank, &workers));
+  const size_t stripe = cards[0].stripe;
+  if (workers > 1) {
+    // Every stripe goes through the parts' rings: the direct paths work on one stream, and a
+    // caller's payload spans several.
+    opts.directMinBytes = 0;
+    for (UcxCard& c : cards) c.runs = 0;
+  }
+
+  // Each rank's row of the table: its workers' addresses, `maxBytes` apart.
+  std::vector<ucx::Address*> addresses(peers.empty() ? 0 : workers, nullptr);
+  std::vector<size_t> addressBytes(addresses.size(), 0);
+  std::vector<uint32_t> lengths(n, 0);  // each rank's longest address; 0: it opened no worker
+  if (!peers.empty()) {
+    TUTTI_TRY(openWorkers(workers));
+    for (int l = 0; l < workers; ++l) {
+      ucx::Status s = api_->workerGetAddress(workers_[l]->worker, &addresses[l], &addressBytes[l]);
+      if (s != ucx::kOk)
+        return setError(tuttiSystemError, "ucp_worker_get_address failed: %s",
+                        ucx::statusText(api_, s).c_str());
+      if (addressBytes[l] > lengths[ctx.rank])
+        lengths[ctx.rank] = static_cast<uint32_t>(addressBytes[l]);
+    }
+  }
+  Result r = ctx.bootstrap->allGather(lengths.data(), sizeof(uint32_t));
   size_t maxBytes = 0;
-  for (const UcxCard& c : cards) maxBytes = c.addressBytes > maxBytes ? c.addressBytes : maxBytes;
+  for (uint32_t b : lengths) maxBytes = b > maxBytes ? b : maxBytes;
+  const size_t row = maxBytes * workers;
   std::vector<char> table;
   if (r == tuttiSuccess) {
-    table.assign(maxBytes * n, 0);
-    if (addressBytes) memcpy(table.data() + maxBytes * ctx.rank, address, addressBytes);
+    table.assign(row * n, 0);
+    for (size_t l = 0; l < addresses.size(); ++l)
+      memcpy(table.data() + row * ctx.rank + maxBytes * l, addresses[l], addressBytes[l]);
     // Every rank saw the same lengths, so every rank takes this branch or none does.
-    if (maxBytes > 0) r = ctx.bootstrap->allGather(table.data(), maxBytes);
+    if (row > 0) r = ctx.bootstrap->allGather(table.data(), row);
   }
-  if (address) api_->workerReleaseAddress(worker_->worker, address);
+  for (size_t l = 0; l < addresses.size(); ++l)
+    if (addresses[l]) api_->workerReleaseAddress(workers_[l]->worker, addresses[l]);
   TUTTI_CHECK(r, "exchanging UCX worker addresses");
 
-  std::vector<std::unique_ptr<UcxConnection>> open(n);
+  WorkerConns open(workers);
+  for (auto& byPeer : open) byPeer.resize(n);
   const uint64_t nonce = ctx.peer(0).commNonce;
   for (int p : peers) {
     const UcxCard& c = cards[p];
-    if (c.addressBytes == 0 || c.chunk == 0 || c.chunk % Connection::kAlign != 0 || c.slots < 2)
+    if (lengths[p] == 0 || c.chunk == 0 || c.chunk % Connection::kAlign != 0 || c.slots < 2)
       return setError(tuttiRemoteError,
                       "rank %d published no usable UCX address (chunk %llu, %u slots, %u address "
                       "bytes): does UCX load there?",
-                      p, (unsigned long long)c.chunk, c.slots, c.addressBytes);
-    open[p] =
-        std::make_unique<UcxConnection>(worker_, ctx.rank, p, UcxStreamShape{chunk, slots, runs},
-                                        UcxStreamShape{c.chunk, c.slots, c.runs != 0}, opts);
-    std::lock_guard<std::mutex> lock(worker_->mu);
-    TUTTI_CHECK(
-        open[p]->open(reinterpret_cast<const ucx::Address*>(table.data() + maxBytes * p), nonce),
-        "opening a UCX endpoint to rank %d", p);
+                      p, (unsigned long long)c.chunk, c.slots, lengths[p]);
+    for (int l = 0; l < workers; ++l) {
+      open[l][p] = std::make_unique<UcxConnection>(
+          workers_[l], ctx.rank, p, UcxStreamShape{chunk, slots, mine.runs != 0},
+          UcxStreamShape{c.chunk, c.slots, c.runs != 0}, opts);
+      const char* at = table.data() + row * p + maxBytes * l;
+      std::lock_guard<std::mutex> lock(workers_[l]->mu);
+      TUTTI_CHECK(open[l][p]->open(reinterpret_cast<const ucx::Address*>(at), nonce),
+                  "opening a UCX endpoint to rank %d (worker %d)", p, l);
+    }
   }
   if (!peers.empty()) {
-    TUTTI_TRY(waitForHellos(ctx, &open));
+    TUTTI_TRY(waitForHellos(ctx, open));
     // What the endpoints ended up on, for the INFO line ("tcp/lo", "rc_mlx5/mlx5_0:1").
-    std::string lanes;
-    std::lock_guard<std::mutex> lock(worker_->mu);
-    for (int p : peers) {
-      const std::string l = open[p]->lanes();
-      if (!l.empty() && lanes.find(l) == std::string::npos)
-        lanes += (lanes.empty() ? "" : "; ") + l;
+    std::string lanesText;
+    {
+      std::lock_guard<std::mutex> lock(workers_[0]->mu);
+      for (int p : peers) {
+        const std::string l = open[0][p]->lanes();
+        if (!l.empty() && lanesText.find(l) == std::string::npos)
+          lanesText += (lanesText.empty() ? "" : "; ") + l;
+      }
     }
-    if (!lanes.empty()) describe_ += ", lanes " + lanes;
+    if (!lanesText.empty()) describe_ += ", lanes " + lanesText;
+    if (workers > 1)
+      for (int l = 0; l < workers; ++l)
+        workers_[l]->startDriver(("ucx-w" + std::to_string(l)).c_str());
   }
-  for (int p : peers) (*conns)[p] = std::move(open[p]);
+  for (int p : peers) {
+    if (workers == 1) {
+      (*conns)[p] = std::move(open[0][p]);
+      continue;
+    }
+    std::vector<std::unique_ptr<Connection>> mine;
+    for (int l = 0; l < workers; ++l) mine.push_back(std::move(open[l][p]));
+    (*conns)[p] = makeStripedUcxConnection(std::move(mine), stripe);
+  }
   return tuttiSuccess;
 }
 

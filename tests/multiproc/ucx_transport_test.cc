@@ -36,10 +36,13 @@ using Clock = std::chrono::steady_clock;
 #define SKIP_WITHOUT_UCX() \
   if (!ucxLoads()) GTEST_SKIP() << "libucp.so.0 cannot be loaded here: " << dlerror()
 
-// Each rank its own "host", so every pair is inter-host and goes over UCX.
+// Each rank its own "host", so every pair is inter-host and goes over UCX. One worker unless a
+// test asks for more (set here so that an outer TUTTI_UCX_WORKERS=auto cannot make the credit,
+// and so what a test holds in flight, depend on the machine).
 std::vector<std::pair<std::string, std::string>> ucxEnv() {
   return {{"TUTTI_NET", "ucx"},
           {"UCX_TLS", "tcp"},
+          {"TUTTI_UCX_WORKERS", "1"},
           {"TUTTI_TIMEOUT_MS", "10000"},
           {"TUTTI_RANKS_PER_NODE", "1"}};
 }
@@ -68,11 +71,13 @@ const Sweep kSweeps[] = {
 };
 
 // Every collective x dtype x op; odd counts, the largest many UCX chunks long.
-void runSweeps(int n, const std::vector<std::pair<std::string, std::string>>& extraEnv) {
+void runSweeps(int n, const std::vector<std::pair<std::string, std::string>>& extraEnv,
+               const RankHook& beforeInit = nullptr) {
   const uint64_t seed = testSeed();
   RankOptions opt;
   opt.env = ucxEnv();
   for (auto& kv : extraEnv) opt.env.push_back(kv);
+  opt.beforeInit = beforeInit;
   runRanks(
       n,
       [&](tuttiComm_t comm, int rank, int nr) {
@@ -106,6 +111,37 @@ TEST(UcxTransport, EveryCollectiveOnThreeHosts) {
   runSweeps(3, {});
 }
 
+// Each peer's stream dealt over 3 workers, each driven by its own thread, in 4 KiB + 16 B
+// stripes (not a divisor of the 32 KiB messages, so stripes end mid-message). Only rank 0 sets
+// a count; rank 1 says auto and rank 2 leaves it unset. The count binds them, or their streams
+// would be cut differently and every result would be wrong. Rank 0 logs the choice.
+TEST(UcxTransport, EveryCollectiveOverStripedWorkers) {
+  SKIP_WITHOUT_UCX();
+  char dir[] = "/tmp/tutti-ucx-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string log = std::string(dir) + "/log";
+  runSweeps(3, {{"TUTTI_UCX_STRIPE_BYTES", "4112"}}, [&log](int rank) {
+    if (rank != 0) {
+      if (rank == 1)
+        setenv("TUTTI_UCX_WORKERS", "auto", 1);
+      else
+        unsetenv("TUTTI_UCX_WORKERS");
+      return;
+    }
+    setenv("TUTTI_UCX_WORKERS", "3", 1);
+    setenv("TUTTI_DEBUG", "INFO", 1);
+    setenv("TUTTI_DEBUG_FILE", log.c_str(), 1);
+  });
+  const std::string text = readFile(log);
+  EXPECT_NE(text.find("UCX: 3 workers per communicator, each peer's stream dealt in 4112-byte "
+                      "stripes (TUTTI_UCX_WORKERS)"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("3 workers, lanes tcp/"), std::string::npos) << text;
+  std::string cmd = std::string("rm -rf ") + dir;
+  EXPECT_EQ(system(cmd.c_str()), 0);
+}
+
 // Collectives on 3 ranks whose UCX messages are 4 KiB into 3 slots: the sender runs out of
 // credits and the ring wraps many times inside one collective. Out of place and in place.
 void runSmallSlots(const std::vector<Collective>& colls, tuttiDataType_t dtype,
@@ -133,6 +169,17 @@ void runSmallSlots(const std::vector<Collective>& colls, tuttiDataType_t dtype,
 TEST(UcxTransport, SmallStagingForcesCreditsAndWrap) {
   SKIP_WITHOUT_UCX();
   runSmallSlots({Collective::kAllReduce, Collective::kAllToAll}, tuttiFloat32, {13, 100003});
+}
+
+// The same with 2 workers and 48-byte stripes: every few messages the stream changes worker,
+// and each worker's 3 slots run out of credits on their own.
+TEST(UcxTransport, StripedWorkersWithSmallRingsKeepTheStreamInOrder) {
+  SKIP_WITHOUT_UCX();
+  runSmallSlots({Collective::kAllReduce, Collective::kAllToAll, Collective::kBroadcast},
+                tuttiFloat32, {13, 100003}, [](int) {
+                  setenv("TUTTI_UCX_WORKERS", "2", 1);
+                  setenv("TUTTI_UCX_STRIPE_BYTES", "48", 1);
+                });
 }
 
 // Direct sends (from the caller's buffer, no ring copy) in every shape the ring must order
@@ -312,12 +359,12 @@ TEST(UcxTransport, ForcedForEveryPair) {
 
 // A rank killed in the middle of large AllReduces: every other rank errors well before the
 // timeout (UCX's peer error handling reports the closed connection).
-TEST(UcxTransport, KilledPeerIsAnErrorOnEveryRank) {
-  SKIP_WITHOUT_UCX();
+void expectKilledPeerIsAnError(const std::vector<std::pair<std::string, std::string>>& extraEnv) {
   const int victim = 1;
   RankOptions opt;
   opt.env = ucxEnv();
   opt.env.push_back({"TUTTI_TIMEOUT_MS", "20000"});
+  for (auto& kv : extraEnv) opt.env.push_back(kv);
   opt.expectKilled = {victim};
   runRanks(
       3,
@@ -342,6 +389,18 @@ TEST(UcxTransport, KilledPeerIsAnErrorOnEveryRank) {
                   tuttiSuccess);
       },
       opt);
+}
+
+TEST(UcxTransport, KilledPeerIsAnErrorOnEveryRank) {
+  SKIP_WITHOUT_UCX();
+  expectKilledPeerIsAnError({});
+}
+
+// With striped workers the loss is seen by the workers' threads; the executor must still hear
+// of it on every worker's stream, not wait for the timeout.
+TEST(UcxTransport, KilledPeerOverStripedWorkersIsAnErrorOnEveryRank) {
+  SKIP_WITHOUT_UCX();
+  expectKilledPeerIsAnError({{"TUTTI_UCX_WORKERS", "3"}});
 }
 
 // A rank that aborts its communicator while its peers wait on it: they fail within seconds
@@ -437,6 +496,48 @@ TEST(UcxTransport, NetChoiceDisagreementFailsOnEveryRank) {
         EXPECT_NE(msg.find("TUTTI_NET"), std::string::npos) << msg;
       },
       opt);
+}
+
+// Ranks that set different worker counts, or stripe sizes, would cut their streams
+// differently: init fails on every rank naming the variable.
+void expectStripingDisagreement(const char* var, const char* a, const char* b,
+                                const std::string& phrase) {
+  RankOptions opt;
+  opt.createComm = false;
+  opt.env = ucxEnv();
+  opt.env.push_back({"TUTTI_UCX_WORKERS", "2"});  // stripes matter only then
+  runRanks(
+      3,
+      [&](tuttiComm_t, int rank, int n) {
+        setenv(var, rank == 1 ? b : a, 1);
+        tuttiComm_t comm = nullptr;
+        EXPECT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiInvalidArgument);
+        const std::string msg = tuttiGetLastError(nullptr);
+        EXPECT_NE(msg.find(phrase), std::string::npos) << msg;
+      },
+      opt);
+}
+
+TEST(UcxTransport, WorkerCountDisagreementFailsOnEveryRank) {
+  SKIP_WITHOUT_UCX();
+  expectStripingDisagreement("TUTTI_UCX_WORKERS", "3", "2",
+                             "TUTTI_UCX_WORKERS differs between ranks: 3 and 2 (rank 1");
+}
+
+TEST(UcxTransport, StripeDisagreementFailsOnEveryRank) {
+  SKIP_WITHOUT_UCX();
+  expectStripingDisagreement("TUTTI_UCX_STRIPE_BYTES", "64k", "1M",
+                             "TUTTI_UCX_STRIPE_BYTES differs between ranks: rank 0 has 65536, "
+                             "rank 1 has 1048576");
+}
+
+TEST(UcxTransport, InvalidWorkerCountNamesTheVariable) {
+  SKIP_WITHOUT_UCX();
+  expectInitError({{"TUTTI_NET", "ucx"},
+                   {"UCX_TLS", "tcp"},
+                   {"TUTTI_RANKS_PER_NODE", "1"},
+                   {"TUTTI_UCX_WORKERS", "17"}},
+                  tuttiInvalidArgument, {"TUTTI_UCX_WORKERS=17: expected 1..16 or auto"});
 }
 
 // Ranks of one host never load libucp (nor pay for it) unless TUTTI_TRANSPORT=ucx asks.

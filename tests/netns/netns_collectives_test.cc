@@ -97,7 +97,8 @@ class NetnsCollectives : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     std::string why;
-    if (GetParam() == "ucx" && !ucxUsable(&why)) GTEST_SKIP() << "skipped: no UCX here: " << why;
+    if (netTransport(GetParam()) == "ucx" && !ucxUsable(&why))
+      GTEST_SKIP() << "skipped: no UCX here: " << why;
   }
 };
 
@@ -130,7 +131,7 @@ TEST_P(NetnsCollectives, HierarchicalOnUnevenHostsIsAnError) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Net, NetnsCollectives,
-                         ::testing::Values("socket", "socket_striped", "ucx"),
+                         ::testing::Values("socket", "socket_striped", "ucx", "ucx_striped"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
 }  // namespace

@@ -51,7 +51,8 @@ class NetnsFaults : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
     std::string why;
-    if (GetParam() == "ucx" && !ucxUsable(&why)) GTEST_SKIP() << "skipped: no UCX here: " << why;
+    if (netTransport(GetParam()) == "ucx" && !ucxUsable(&why))
+      GTEST_SKIP() << "skipped: no UCX here: " << why;
   }
 };
 
@@ -111,7 +112,8 @@ TEST_P(NetnsFaults, InterfaceDownMidRun) {
   EXPECT_TRUE(hosts->setLinkUp(0, true)) << "could not bring host 0's link back up";
 }
 
-INSTANTIATE_TEST_SUITE_P(Net, NetnsFaults, ::testing::Values("socket", "socket_striped", "ucx"),
+INSTANTIATE_TEST_SUITE_P(Net, NetnsFaults,
+                         ::testing::Values("socket", "socket_striped", "ucx", "ucx_striped"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
 
 }  // namespace

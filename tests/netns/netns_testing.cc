@@ -91,8 +91,19 @@ bool ucxUsable(std::string* why) {
 
 std::vector<std::pair<std::string, std::string>> netEnv(const std::string& net) {
   if (net == "ucx")
-    // TUTTI_NET picks the network transport; UCX itself restricted to TCP on the veth.
-    return {{"TUTTI_NET", "ucx"}, {"UCX_TLS", "tcp"}, {"UCX_NET_DEVICES", NetnsHosts::ifname()}};
+    // TUTTI_NET picks the network transport; UCX itself restricted to TCP on the veth. One
+    // worker, whatever the machine's CPU count would pick.
+    return {{"TUTTI_NET", "ucx"},
+            {"UCX_TLS", "tcp"},
+            {"UCX_NET_DEVICES", NetnsHosts::ifname()},
+            {"TUTTI_UCX_WORKERS", "1"}};
+  if (net == "ucx_striped")
+    // Three workers, each on its own thread, in stripes that end mid-message.
+    return {{"TUTTI_NET", "ucx"},
+            {"UCX_TLS", "tcp"},
+            {"UCX_NET_DEVICES", NetnsHosts::ifname()},
+            {"TUTTI_UCX_WORKERS", "3"},
+            {"TUTTI_UCX_STRIPE_BYTES", "16400"}};
   if (net == "socket_striped")
     // Small chunks: the sweep's messages cross chunk and stream boundaries. Payloads from
     // 4 KiB on move straight between the stream threads and the caller's buffers, and the
@@ -105,6 +116,8 @@ std::vector<std::pair<std::string, std::string>> netEnv(const std::string& net) 
   return {{"TUTTI_NET", "socket"}};
 }
 
-std::string netTransport(const std::string& net) { return net == "ucx" ? "ucx" : "socket"; }
+std::string netTransport(const std::string& net) {
+  return net.compare(0, 3, "ucx") == 0 ? "ucx" : "socket";
+}
 
 }  // namespace tutti::testing
