@@ -76,8 +76,8 @@ class StripedUcxConnection : public Connection {
 
 }  // namespace
 
-std::unique_ptr<Connection> makeStripedUcxConnection(
-    std::vector<std::unique_ptr<Connection>> parts, size_t stripeBytes) {
+std::unique_ptr<Connection> makeStripedUcxConnection(std::vector<std::unique_ptr<Connection>> parts,
+                                                     size_t stripeBytes) {
   return std::make_unique<StripedUcxConnection>(std::move(parts), stripeBytes);
 }
 

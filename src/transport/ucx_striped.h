@@ -17,7 +17,7 @@ namespace tutti {
 // part k % N, so both sides find every byte's part without headers (they must agree on N and
 // the stripe size: the transport's exchange checks it). Takes N >= 2 open streams to one peer,
 // each on its own worker.
-std::unique_ptr<Connection> makeStripedUcxConnection(
-    std::vector<std::unique_ptr<Connection>> parts, size_t stripeBytes);
+std::unique_ptr<Connection> makeStripedUcxConnection(std::vector<std::unique_ptr<Connection>> parts,
+                                                     size_t stripeBytes);
 
 }  // namespace tutti
