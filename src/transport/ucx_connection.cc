@@ -1,6 +1,7 @@
 // UCX byte stream: staging ring and credits on the send side, posted slots on the receive side.
-// Every public method takes the worker lock and is called by the thread that drives the
-// executor (or the proxy); open() and helloDone() run under the lock the transport holds.
+// Every public method takes the worker lock (or, on a worker its own thread drives, tries it)
+// and is called by the thread that drives the executor (or the proxy); open() and helloDone()
+// run under the lock the transport holds.
 #include "transport/ucx_connection.h"
 
 #include <poll.h>
@@ -94,14 +95,7 @@ void UcxWorker::drive() {
     bool idle = false, armed = false;
     {
       std::lock_guard<std::mutex> lock(mu);
-      unsigned events = 0;
-      for (int i = 0; i < 64; ++i) {
-        const unsigned e = api->workerProgress(worker);
-        if (e == 0) break;
-        events += e;
-      }
-      for (UcxConnection* c : conns) c->pumpLocked();
-      idle = events == 0;
+      idle = progressAndPumpLocked() == 0;
       if (idle) {
         sleeping_.store(true);
         const ucx::Status s = canSleep ? api->workerArm(worker) : ucx::kErrBusy;
@@ -119,6 +113,19 @@ void UcxWorker::drive() {
       sleeping_.store(false);
     }
   }
+}
+
+unsigned UcxWorker::progressAndPumpLocked() {
+  // UCX's TCP transport moves one segment per endpoint per call: keep calling while it does
+  // work (bounded), or the caller would see a trickle and back off between calls.
+  unsigned events = 0;
+  for (int i = 0; i < 64; ++i) {
+    const unsigned e = api->workerProgress(worker);
+    if (e == 0) break;
+    events += e;
+  }
+  for (UcxConnection* c : conns) c->pumpLocked();
+  return events;
 }
 
 void UcxWorker::kick() {
@@ -301,11 +308,7 @@ void UcxConnection::progressWorker() {
   // A driven worker's thread progresses and pumps, unless it sleeps: then the caller, who
   // waits for this, is quicker than waking it.
   if (w_->driven() && !w_->driverAsleep()) return;
-  // UCX's TCP transport moves one segment per endpoint per call: keep calling while it does
-  // work (bounded), or the executor would see a trickle and back off between calls.
-  for (int i = 0; i < 64 && api_->workerProgress(w_->worker) != 0; ++i) {
-  }
-  for (UcxConnection* c : w_->conns) c->pumpLocked();
+  (void)w_->progressAndPumpLocked();
 }
 
 // The executor polls in a loop; blocking on the mutex while a driver holds it would put both

@@ -60,6 +60,9 @@ struct UcxWorker {
   bool driverAsleep() const { return sleeping_.load(); }
   // Wakes a sleeping driver (the executor committed bytes for it to send); cheap when awake.
   void kick();
+  // With `mu` held: progresses the worker while it moves something (bounded), then lets every
+  // connection handle credits, queued sends and completions. Returns UCX's event count.
+  unsigned progressAndPumpLocked();
   ~UcxWorker();
 
  private:
