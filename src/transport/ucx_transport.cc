@@ -156,10 +156,11 @@ bool UcxTransport::canConnect(const TransportContext& ctx, int a, int b) const {
 // their threads) and the event fd its driver sleeps on.
 Result UcxTransport::openWorkers(int workers) {
   std::string tuned;
+  // Once: without UCX_TLS, noRdma asks libibverbs for the ports.
+  const bool tcpDefaults = noRdma(envString("UCX_TLS"));
   workers_.resize(workers);
   for (int l = 0; l < workers; ++l)
-    TUTTI_TRY(
-        UcxWorker::open(api_, noRdma(envString("UCX_TLS")), &workers_[l], &tuned, workers > 1));
+    TUTTI_TRY(UcxWorker::open(api_, tcpDefaults, &workers_[l], &tuned, workers > 1));
   if (!tuned.empty()) describe_ += ", " + tuned;
   if (workers > 1) describe_ += ", " + std::to_string(workers) + " workers";
   return tuttiSuccess;
