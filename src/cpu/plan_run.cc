@@ -140,8 +140,13 @@ void PlanRun::noteFinished(bool ok) {
   if (flightId_ && comm_->flight) comm_->flight->finished(flightId_, ok);
 }
 
+size_t PlanRun::streamBytes(const PlanOp& op) const {
+  return kHeader + alignUp(op.bytes) + (streams_->checksum ? sizeof(Trailer) : 0);
+}
+
 void PlanRun::startStep() {
-  states_.assign(plan_->steps[step_].numOps, OpState{false, false, 0, 0, {0, 0}, 0, false, 0});
+  states_.assign(plan_->steps[step_].numOps,
+                 OpState{false, false, 0, 0, {0, 0}, 0, false, 0, false});
   stepStarted_ = true;
 }
 
@@ -180,6 +185,10 @@ Result PlanRun::advanceSend(const PlanOp& op, OpState& st, bool* progressed) {
     if (faultArmed() && st.headerHave == 0) {
       TUTTI_TRY(injectFault(FaultWhere::kSend, op));
       if (hung_) return tuttiSuccess;
+    }
+    if (!st.begun) {
+      TUTTI_TRY(c->beginSendMessage(streamBytes(op)));
+      st.begun = true;
     }
     TUTTI_TRY(c->sendSpace(&p, &n));
     if (n < kAlign) return tuttiSuccess;
@@ -309,6 +318,10 @@ Result PlanRun::advanceRecv(const PlanOp& op, OpState& st, bool* progressed) {
     if (faultArmed() && st.headerHave == 0) {
       TUTTI_TRY(injectFault(FaultWhere::kRecv, op));
       if (hung_) return tuttiSuccess;
+    }
+    if (!st.begun) {
+      TUTTI_TRY(c->beginRecvMessage(streamBytes(op)));
+      st.begun = true;
     }
     TUTTI_TRY(c->recvPeek(&p, &n));
     if (n < kAlign) return tuttiSuccess;

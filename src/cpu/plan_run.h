@@ -74,7 +74,10 @@ class PlanRun {
     uint32_t crc;            // TUTTI_CHECKSUM: CRC32C of the payload so far
     bool trailerDone;
     size_t directLeft;  // payload bytes still to move by sendDirect/recvDirect (sockets)
+    bool begun;         // Connection::begin*Message told the stream this message's length
   };
+  // All the message occupies in the stream: header, padded payload, checksum trailer.
+  size_t streamBytes(const PlanOp& op) const;
   Result advanceSend(const PlanOp& op, OpState& st, bool* progressed);
   Result advanceRecv(const PlanOp& op, OpState& st, bool* progressed);
   void runLocal(const PlanOp& op);

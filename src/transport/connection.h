@@ -34,6 +34,19 @@ class Connection {
   // Tells the peer this side failed, so its waits end now rather than at the timeout.
   virtual void markFailed() = 0;
   virtual const char* kind() const = 0;
+  // Message boundaries, announced by both ends at the same point of the stream with the same
+  // count: the sender before committing a message's first byte, the receiver before peeking
+  // it. `bytes` is all the message occupies in the stream (header, padded payload, trailer).
+  // A stream may route a message by its size (striped UCX keeps short ones off its threads).
+  // Errors when the previous message in that direction is not finished.
+  virtual Result beginSendMessage(size_t bytes) {
+    (void)bytes;
+    return tuttiSuccess;
+  }
+  virtual Result beginRecvMessage(size_t bytes) {
+    (void)bytes;
+    return tuttiSuccess;
+  }
 
   // Optional direct path (sockets): a large payload moves between the caller's memory and the
   // network without the staging copy. The stream stays one ordered byte stream: a reservation

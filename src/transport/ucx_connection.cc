@@ -707,10 +707,14 @@ Result UcxConnection::recvRelease(size_t bytes) {
   return maybeSendCredit();
 }
 
+// progress() and checkPeer() run at every turn of the executor's loop, for every peer of the
+// step: on a driven worker they leave progress to its thread (which wakes on the worker's
+// events), so that a striped stream's idle workers cost no UCX call, each a system call over
+// TCP, on the way of a short message.
 Result UcxConnection::progress() {
   std::unique_lock<std::mutex> lock(w_->mu, std::defer_lock);
   if (!lockOrLater(&lock)) return tuttiSuccess;
-  progressWorker();
+  if (!w_->driven()) progressWorker();
   if (status_ != tuttiSuccess) return failed();
   // A peer that is gone is an error only while we still owe it bytes.
   if (owing()) return failed();
@@ -919,7 +923,7 @@ void UcxConnection::abandonDirect() {
 Result UcxConnection::checkPeer() {
   std::unique_lock<std::mutex> lock(w_->mu, std::defer_lock);
   if (!lockOrLater(&lock)) return tuttiSuccess;
-  progressWorker();
+  if (!w_->driven()) progressWorker();
   if (status_ != tuttiSuccess) return failed();
   bool ready;
   TUTTI_TRY(currentReady(&ready));

@@ -1,43 +1,91 @@
-// Striped UCX: the stream position picks the part (stripe k on part k % N); every call goes to
-// that part, cut at the stripe's end, so each part carries its stripes back to back as its own
-// in-order stream. Progress is the workers' threads' (UcxWorker::startDriver): the calls here
-// only hand out ring space, commit and release.
+// Striped UCX: part 0 carries the short messages and every byte outside an announced message;
+// a message of at least `stripeMin` bytes is dealt in stripes over parts 1..N, continuing the
+// rotation where the last striped message stopped. Both ends announce the same messages in the
+// same order (Connection::beginSendMessage / beginRecvMessage), so each finds every byte's part
+// without headers, and every call here goes to that part, cut at the stripe's end. Parts 1..N
+// are progressed by their workers' threads (UcxWorker::startDriver); part 0 by the caller, as
+// one unstriped stream is, so a short message never waits on a hand-off between threads.
 #include "transport/ucx_striped.h"
+
+#include <cstdint>
 
 #include "base/error.h"
 
 namespace tutti {
 namespace {
 
+// Where one direction of the stream stands.
+struct Route {
+  uint64_t messageLeft = 0;    // bytes of the announced message still to move; 0: none
+  size_t part = 0;             // the part carrying the next bytes
+  size_t partLeft = SIZE_MAX;  // ... up to here (the stripe's or message's end)
+  bool striped = false;        // the message is dealt in stripes
+  uint64_t stripes = 0;        // stripes dealt so far: the rotation over parts 1..N
+};
+
 class StripedUcxConnection : public Connection {
  public:
-  StripedUcxConnection(std::vector<std::unique_ptr<Connection>> parts, size_t stripe)
-      : parts_(std::move(parts)), stripe_(stripe) {}
+  StripedUcxConnection(std::vector<std::unique_ptr<Connection>> parts, size_t stripe,
+                       size_t stripeMin)
+      : parts_(std::move(parts)), stripe_(stripe), stripeMin_(stripeMin) {}
+
+  Result beginSendMessage(size_t bytes) override { return begin(tx_, bytes, "send"); }
+  Result beginRecvMessage(size_t bytes) override { return begin(rx_, bytes, "receive"); }
 
   Result sendSpace(void** ptr, size_t* bytes) override {
-    TUTTI_TRY(partAt(sendPos_).sendSpace(ptr, bytes));
-    *bytes = clip(*bytes, sendPos_);
+    TUTTI_TRY(parts_[tx_.part]->sendSpace(ptr, bytes));
+    if (*bytes > tx_.partLeft) *bytes = tx_.partLeft;
     return tuttiSuccess;
   }
   Result sendCommit(size_t bytes) override {
-    if (bytes > stripeLeft(sendPos_))
+    if (bytes > tx_.partLeft)
       return setError(tuttiInternalError, "striped UCX: commit of %zu bytes past a stripe", bytes);
-    TUTTI_TRY(partAt(sendPos_).sendCommit(bytes));
-    sendPos_ += bytes;
+    TUTTI_TRY(parts_[tx_.part]->sendCommit(bytes));
+    advance(tx_, bytes);
     return tuttiSuccess;
   }
   Result recvPeek(const void** ptr, size_t* bytes) override {
-    TUTTI_TRY(partAt(recvPos_).recvPeek(ptr, bytes));
-    *bytes = clip(*bytes, recvPos_);
+    TUTTI_TRY(parts_[rx_.part]->recvPeek(ptr, bytes));
+    if (*bytes > rx_.partLeft) *bytes = rx_.partLeft;
     return tuttiSuccess;
   }
   Result recvRelease(size_t bytes) override {
-    if (bytes > stripeLeft(recvPos_))
+    if (bytes > rx_.partLeft)
       return setError(tuttiInternalError, "striped UCX: release of %zu bytes past a stripe", bytes);
-    TUTTI_TRY(partAt(recvPos_).recvRelease(bytes));
-    recvPos_ += bytes;
+    TUTTI_TRY(parts_[rx_.part]->recvRelease(bytes));
+    advance(rx_, bytes);
     return tuttiSuccess;
   }
+
+  // The direct paths are part 0's: a short message lies on it whole. A striped one spans
+  // parts, and goes through their rings.
+  size_t directMinBytes() const override { return parts_[0]->directMinBytes(); }
+  Result sendDirectReserve(size_t bytes, size_t* reserved) override {
+    *reserved = 0;
+    if (tx_.striped) return tuttiSuccess;
+    return parts_[0]->sendDirectReserve(bytes < tx_.partLeft ? bytes : tx_.partLeft, reserved);
+  }
+  Result sendDirect(const void* src, size_t bytes, size_t* sent) override {
+    *sent = 0;
+    if (tx_.striped) return tuttiSuccess;
+    TUTTI_TRY(parts_[0]->sendDirect(src, bytes, sent));
+    advance(tx_, *sent);
+    return tuttiSuccess;
+  }
+  Result recvDirectReserve(size_t messageLeft, size_t* reserved) override {
+    *reserved = 0;
+    if (rx_.striped) return tuttiSuccess;
+    return parts_[0]->recvDirectReserve(messageLeft, reserved);
+  }
+  Result recvDirect(void* dst, size_t bytes, size_t* got) override {
+    *got = 0;
+    if (rx_.striped) return tuttiSuccess;
+    TUTTI_TRY(parts_[0]->recvDirect(dst, bytes, got));
+    advance(rx_, *got);
+    return tuttiSuccess;
+  }
+  void abandonDirect() override { parts_[0]->abandonDirect(); }
+
   Result progress() override {
     for (auto& p : parts_) TUTTI_TRY(p->progress());
     return tuttiSuccess;
@@ -62,23 +110,51 @@ class StripedUcxConnection : public Connection {
   const char* kind() const override { return "ucx"; }
 
  private:
-  Connection& partAt(uint64_t pos) { return *parts_[(pos / stripe_) % parts_.size()]; }
-  size_t stripeLeft(uint64_t pos) const { return stripe_ - static_cast<size_t>(pos % stripe_); }
-  size_t clip(size_t bytes, uint64_t pos) const {
-    const size_t left = stripeLeft(pos);
-    return bytes < left ? bytes : left;
+  Result begin(Route& r, size_t bytes, const char* what) {
+    if (r.messageLeft != 0)
+      return setError(tuttiInternalError,
+                      "striped UCX: a %zu-byte %s message begins with %llu bytes of the last "
+                      "one still to move",
+                      bytes, what, (unsigned long long)r.messageLeft);
+    r.messageLeft = bytes;
+    r.striped = bytes >= stripeMin_;
+    if (r.striped) {
+      nextStripe(r);
+    } else {
+      r.part = 0;
+      r.partLeft = bytes;
+    }
+    return tuttiSuccess;
+  }
+  void nextStripe(Route& r) {
+    r.part = 1 + static_cast<size_t>(r.stripes++ % (parts_.size() - 1));
+    r.partLeft = r.messageLeft < stripe_ ? static_cast<size_t>(r.messageLeft) : stripe_;
+  }
+  // `bytes` of the current part moved: on to the next stripe, or back to part 0 once the
+  // message is done (bytes outside announced messages go there, unbounded).
+  void advance(Route& r, size_t bytes) {
+    if (r.messageLeft == 0) return;
+    r.messageLeft -= bytes;
+    r.partLeft -= bytes;
+    if (r.messageLeft == 0) {
+      r.part = 0;
+      r.partLeft = SIZE_MAX;
+      r.striped = false;
+    } else if (r.partLeft == 0) {
+      nextStripe(r);
+    }
   }
 
   std::vector<std::unique_ptr<Connection>> parts_;
-  size_t stripe_;
-  uint64_t sendPos_ = 0, recvPos_ = 0;  // stream bytes committed, released
+  size_t stripe_, stripeMin_;
+  Route tx_, rx_;
 };
 
 }  // namespace
 
 std::unique_ptr<Connection> makeStripedUcxConnection(std::vector<std::unique_ptr<Connection>> parts,
-                                                     size_t stripeBytes) {
-  return std::make_unique<StripedUcxConnection>(std::move(parts), stripeBytes);
+                                                     size_t stripeBytes, size_t stripeMinBytes) {
+  return std::make_unique<StripedUcxConnection>(std::move(parts), stripeBytes, stripeMinBytes);
 }
 
 }  // namespace tutti

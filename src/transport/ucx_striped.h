@@ -1,8 +1,9 @@
-// One peer's byte stream dealt over several UCX workers (TUTTI_UCX_WORKERS > 1): each part is
-// an ordinary UCX stream (UcxConnection) on a worker of its own, driven by a thread of its own.
-// One worker on one thread caps a peer at what that thread moves through UCX (over TCP, the
-// socket calls; perf/NOTES.md, 2026-12-03), the limit striped sockets lift with a thread per
-// stream. The executor sees one in-place byte stream, as with one worker.
+// One peer's byte stream dealt over several UCX workers (TUTTI_UCX_WORKERS > 1). One worker on
+// one thread caps a peer at what that thread moves through UCX (over TCP, the socket calls;
+// perf/NOTES.md, 2026-12-03), the limit striped sockets lift with a thread per stream. Long
+// messages are striped over N workers, each driven by a thread of its own; short ones stay on
+// one more worker that the caller progresses, since a hand-off between threads costs more than
+// a short message takes. The executor sees one in-place byte stream, as with one worker.
 #pragma once
 
 #include <cstddef>
@@ -13,11 +14,12 @@
 
 namespace tutti {
 
-// The stream is cut into stripes of `stripeBytes` (a multiple of kAlign); stripe k travels on
-// part k % N, so both sides find every byte's part without headers (they must agree on N and
-// the stripe size: the transport's exchange checks it). Takes N >= 2 open streams to one peer,
-// each on its own worker.
+// parts[0]: an ordinary UCX stream to the peer, progressed by the caller. parts[1..N] (N >= 1):
+// streams on workers with driver threads. A message announced with at least `stripeMinBytes`
+// is cut into stripes of `stripeBytes` (a multiple of kAlign), dealt in turn over parts 1..N;
+// anything else travels on part 0. Both ends must agree on N and both sizes (the transport's
+// exchange checks it).
 std::unique_ptr<Connection> makeStripedUcxConnection(std::vector<std::unique_ptr<Connection>> parts,
-                                                     size_t stripeBytes);
+                                                     size_t stripeBytes, size_t stripeMinBytes);
 
 }  // namespace tutti

@@ -79,6 +79,9 @@ struct UcxCard {
   uint32_t workers;     // workers it asks for: TUTTI_UCX_WORKERS, or what its host can feed
   uint32_t workersSet;  // 1: TUTTI_UCX_WORKERS was set, so its value is binding
   uint64_t stripe;      // bytes per stripe (TUTTI_UCX_STRIPE_BYTES)
+  uint64_t stripeMin;   // the shortest message striped (TUTTI_UCX_STRIPE_MIN_BYTES); 0: unset
+  uint32_t checksum;    // TUTTI_CHECKSUM: a trailer lengthens every message
+  uint32_t pad = 0;
 };
 
 constexpr int kMaxWorkers = 16;
@@ -93,7 +96,7 @@ class UcxTransport : public Transport {
   std::string describe() const override { return describe_; }
 
  private:
-  Result openWorkers(int workers);
+  Result openWorkers(int stripeWorkers);
   // open[worker][peer]: the connections being wired up, by worker and peer.
   using WorkerConns = std::vector<std::vector<std::unique_ptr<UcxConnection>>>;
   Result waitForHellos(const TransportContext& ctx, const WorkerConns& open);
@@ -105,8 +108,9 @@ class UcxTransport : public Transport {
   mutable bool triedLoad_ = false;
   mutable std::string describe_;
   NetChoice net_ = NetChoice::kAuto;
-  bool onlyUcx_ = false;                             // TUTTI_TRANSPORT=ucx
-  std::vector<std::shared_ptr<UcxWorker>> workers_;  // one per stripe part (TUTTI_UCX_WORKERS)
+  bool onlyUcx_ = false;  // TUTTI_TRANSPORT=ucx
+  // [0]: the caller's; [1..N]: the stripe workers, with driver threads (TUTTI_UCX_WORKERS=N).
+  std::vector<std::shared_ptr<UcxWorker>> workers_;
 };
 
 // Loads libucp (once per process and name) and records what the INFO line says about it.
@@ -152,17 +156,19 @@ bool UcxTransport::canConnect(const TransportContext& ctx, int a, int b) const {
 // UCX_* variables are read by ucp_config_read (UCX_TLS, UCX_NET_DEVICES, ...). Without RDMA:
 // eager sends and large TCP segments (ucx::applyTcpDefaults says why). RDMA transports keep
 // UCX's defaults (their rendezvous is a zero-copy read into our slot).
-// With several workers, each gets a context of its own (so nothing in UCX is shared between
-// their threads) and the event fd its driver sleeps on.
-Result UcxTransport::openWorkers(int workers) {
+// Striped (N > 1 stripe workers), there are N + 1: each gets a context of its own (so nothing
+// in UCX is shared between their threads), and the stripe workers the event fd their drivers
+// sleep on.
+Result UcxTransport::openWorkers(int stripeWorkers) {
   std::string tuned;
   // Once: without UCX_TLS, noRdma asks libibverbs for the ports.
   const bool tcpDefaults = noRdma(envString("UCX_TLS"));
-  workers_.resize(workers);
-  for (int l = 0; l < workers; ++l)
-    TUTTI_TRY(UcxWorker::open(api_, tcpDefaults, &workers_[l], &tuned, workers > 1));
+  const int total = stripeWorkers > 1 ? stripeWorkers + 1 : 1;
+  workers_.resize(total);
+  for (int l = 0; l < total; ++l)
+    TUTTI_TRY(UcxWorker::open(api_, tcpDefaults, &workers_[l], &tuned, l > 0));
   if (!tuned.empty()) describe_ += ", " + tuned;
-  if (workers > 1) describe_ += ", " + std::to_string(workers) + " workers";
+  if (total > 1) describe_ += ", " + std::to_string(stripeWorkers) + " stripe workers";
   return tuttiSuccess;
 }
 
@@ -209,7 +215,8 @@ int proposedWorkers(const TransportContext& ctx, bool rdma) {
 }
 
 // This rank's card entries for striping. TUTTI_UCX_WORKERS: unset (1), a count (binding on
-// every rank), or auto (what this host can feed); TUTTI_UCX_STRIPE_BYTES.
+// every rank), or auto (what this host can feed); TUTTI_UCX_STRIPE_BYTES and
+// TUTTI_UCX_STRIPE_MIN_BYTES.
 Result readStriping(const TransportContext& ctx, UcxCard* card) {
   const std::string v = envString("TUTTI_UCX_WORKERS");
   long n = 1;
@@ -230,6 +237,8 @@ Result readStriping(const TransportContext& ctx, UcxCard* card) {
     return setError(tuttiInvalidArgument,
                     "TUTTI_UCX_STRIPE_BYTES=%llu: expected a positive multiple of %zu",
                     (unsigned long long)card->stripe, Connection::kAlign);
+  card->stripeMin = envBytes("TUTTI_UCX_STRIPE_MIN_BYTES", 0);
+  card->checksum = envInt("TUTTI_CHECKSUM", 0) != 0 ? 1 : 0;
   return tuttiSuccess;
 }
 
@@ -237,7 +246,7 @@ Result readStriping(const TransportContext& ctx, UcxCard* card) {
 // count ranks set, which must then agree, else the smallest any rank asks for (unset asks for
 // 1, auto for what its host can feed). Every rank sees the same cards, so every rank reaches
 // the same answer or the same error.
-Result agreeStriping(const std::vector<UcxCard>& cards, int me, int* workers) {
+Result agreeStriping(const std::vector<UcxCard>& cards, int me, int* workers, size_t* stripeMin) {
   int set = -1, least = kMaxWorkers;
   for (size_t p = 0; p < cards.size(); ++p) {
     const UcxCard& c = cards[p];
@@ -258,11 +267,26 @@ Result agreeStriping(const std::vector<UcxCard>& cards, int me, int* workers) {
                       "TUTTI_UCX_STRIPE_BYTES differs between ranks: rank 0 has %llu, rank %zu "
                       "has %llu (set it alike everywhere)",
                       (unsigned long long)cards[0].stripe, p, (unsigned long long)cards[p].stripe);
+    else if (cards[p].stripeMin != cards[0].stripeMin)
+      return setError(tuttiInvalidArgument,
+                      "TUTTI_UCX_STRIPE_MIN_BYTES differs between ranks: rank 0 has %llu, rank "
+                      "%zu has %llu (set it alike everywhere, or nowhere)",
+                      (unsigned long long)cards[0].stripeMin, p,
+                      (unsigned long long)cards[p].stripeMin);
+    // Both ends route a message by its length, which the checksum trailer changes: without
+    // this check the mismatch would surface as a timeout, not as the trailer's error.
+    else if (cards[p].checksum != cards[0].checksum)
+      return setError(tuttiInvalidArgument,
+                      "TUTTI_CHECKSUM differs between ranks: rank 0 has %u, rank %zu has %u "
+                      "(striped UCX routes messages by their length; set it alike everywhere)",
+                      cards[0].checksum, p, cards[p].checksum);
+  // Unset: a message is striped once it gives every stripe worker a whole stripe.
+  *stripeMin = cards[0].stripeMin ? cards[0].stripeMin : cards[0].stripe * *workers;
   if (me == 0)
     TUTTI_INFO(
-        "UCX: %d workers per communicator, each peer's stream dealt in %llu-byte stripes "
-        "(%s)",
-        *workers, (unsigned long long)cards[0].stripe,
+        "UCX: messages from %zu bytes dealt in %llu-byte stripes over %d workers with threads of "
+        "their own, shorter ones on the caller's worker (%s)",
+        *stripeMin, (unsigned long long)cards[0].stripe, *workers,
         set >= 0 ? "TUTTI_UCX_WORKERS" : "TUTTI_UCX_WORKERS=auto: the fewest any rank's CPUs feed");
   return tuttiSuccess;
 }
@@ -289,26 +313,26 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
 
   std::vector<UcxCard> cards(n);
   UcxCard& mine = cards[ctx.rank];
-  mine = UcxCard{chunk, slots, runs ? 1u : 0u, 1, 0, 0};
+  mine = UcxCard{chunk, slots, runs ? 1u : 0u, 1, 0, 0, 0, 0};
   TUTTI_TRY(readStriping(ctx, &mine));
   TUTTI_CHECK(ctx.bootstrap->allGather(cards.data(), sizeof(UcxCard)),
               "exchanging UCX stream shapes");
-  int workers = 1;
-  TUTTI_TRY(agreeStriping(cards, ctx.rank, &workers));
+  int stripeWorkers = 1;
+  size_t stripeMin = 0;
+  TUTTI_TRY(agreeStriping(cards, ctx.rank, &stripeWorkers, &stripeMin));
   const size_t stripe = cards[0].stripe;
-  if (workers > 1) {
-    // Every stripe goes through the parts' rings: the direct paths work on one stream, and a
-    // caller's payload spans several.
-    opts.directMinBytes = 0;
-    for (UcxCard& c : cards) c.runs = 0;
-  }
+  const int workers = stripeWorkers > 1 ? stripeWorkers + 1 : 1;
+  // Stripes go through the stripe workers' rings: the direct paths work on one stream, and a
+  // striped payload spans several. Worker 0 keeps them for the short messages.
+  UcxStreamOptions stripeOpts = opts;
+  stripeOpts.directMinBytes = 0;
 
   // Each rank's row of the table: its workers' addresses, `maxBytes` apart.
   std::vector<ucx::Address*> addresses(peers.empty() ? 0 : workers, nullptr);
   std::vector<size_t> addressBytes(addresses.size(), 0);
   std::vector<uint32_t> lengths(n, 0);  // each rank's longest address; 0: it opened no worker
   if (!peers.empty()) {
-    TUTTI_TRY(openWorkers(workers));
+    TUTTI_TRY(openWorkers(stripeWorkers));
     for (int l = 0; l < workers; ++l) {
       ucx::Status s = api_->workerGetAddress(workers_[l]->worker, &addresses[l], &addressBytes[l]);
       if (s != ucx::kOk)
@@ -345,9 +369,10 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
                       "bytes): does UCX load there?",
                       p, (unsigned long long)c.chunk, c.slots, lengths[p]);
     for (int l = 0; l < workers; ++l) {
+      const bool direct = l == 0;  // announced runs too: only on the caller's worker
       open[l][p] = std::make_unique<UcxConnection>(
-          workers_[l], ctx.rank, p, UcxStreamShape{chunk, slots, mine.runs != 0},
-          UcxStreamShape{c.chunk, c.slots, c.runs != 0}, opts);
+          workers_[l], ctx.rank, p, UcxStreamShape{chunk, slots, direct && mine.runs != 0},
+          UcxStreamShape{c.chunk, c.slots, direct && c.runs != 0}, direct ? opts : stripeOpts);
       const char* at = table.data() + row * p + maxBytes * l;
       std::lock_guard<std::mutex> lock(workers_[l]->mu);
       TUTTI_CHECK(open[l][p]->open(reinterpret_cast<const ucx::Address*>(at), nonce),
@@ -367,9 +392,8 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
       }
     }
     if (!lanesText.empty()) describe_ += ", lanes " + lanesText;
-    if (workers > 1)
-      for (int l = 0; l < workers; ++l)
-        workers_[l]->startDriver(("ucx-w" + std::to_string(l)).c_str());
+    for (int l = 1; l < workers; ++l)
+      workers_[l]->startDriver(("ucx-w" + std::to_string(l)).c_str());
   }
   for (int p : peers) {
     if (workers == 1) {
@@ -378,7 +402,7 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
     }
     std::vector<std::unique_ptr<Connection>> mine;
     for (int l = 0; l < workers; ++l) mine.push_back(std::move(open[l][p]));
-    (*conns)[p] = makeStripedUcxConnection(std::move(mine), stripe);
+    (*conns)[p] = makeStripedUcxConnection(std::move(mine), stripe, stripeMin);
   }
   return tuttiSuccess;
 }

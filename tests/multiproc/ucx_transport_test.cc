@@ -133,11 +133,13 @@ TEST(UcxTransport, EveryCollectiveOverStripedWorkers) {
     setenv("TUTTI_DEBUG_FILE", log.c_str(), 1);
   });
   const std::string text = readFile(log);
-  EXPECT_NE(text.find("UCX: 3 workers per communicator, each peer's stream dealt in 4112-byte "
-                      "stripes (TUTTI_UCX_WORKERS)"),
+  // Unset, the threshold is a stripe per worker: 3 x 4112 bytes.
+  EXPECT_NE(text.find("UCX: messages from 12336 bytes dealt in 4112-byte stripes over 3 workers "
+                      "with threads of their own, shorter ones on the caller's worker "
+                      "(TUTTI_UCX_WORKERS)"),
             std::string::npos)
       << text;
-  EXPECT_NE(text.find("3 workers, lanes tcp/"), std::string::npos) << text;
+  EXPECT_NE(text.find("3 stripe workers, lanes tcp/"), std::string::npos) << text;
   std::string cmd = std::string("rm -rf ") + dir;
   EXPECT_EQ(system(cmd.c_str()), 0);
 }
@@ -498,8 +500,8 @@ TEST(UcxTransport, NetChoiceDisagreementFailsOnEveryRank) {
       opt);
 }
 
-// Ranks that set different worker counts, or stripe sizes, would cut their streams
-// differently: init fails on every rank naming the variable.
+// Ranks that set different worker counts, stripe sizes, thresholds or checksums would cut their
+// streams differently: init fails on every rank naming the variable.
 void expectStripingDisagreement(const char* var, const char* a, const char* b,
                                 const std::string& phrase) {
   RankOptions opt;
@@ -529,6 +531,19 @@ TEST(UcxTransport, StripeDisagreementFailsOnEveryRank) {
   expectStripingDisagreement("TUTTI_UCX_STRIPE_BYTES", "64k", "1M",
                              "TUTTI_UCX_STRIPE_BYTES differs between ranks: rank 0 has 65536, "
                              "rank 1 has 1048576");
+}
+
+TEST(UcxTransport, StripeThresholdDisagreementFailsOnEveryRank) {
+  SKIP_WITHOUT_UCX();
+  expectStripingDisagreement("TUTTI_UCX_STRIPE_MIN_BYTES", "4M", "8M",
+                             "TUTTI_UCX_STRIPE_MIN_BYTES differs between ranks: rank 0 has "
+                             "4194304, rank 1 has 8388608");
+}
+
+TEST(UcxTransport, ChecksumDisagreementOverStripedWorkersFailsOnEveryRank) {
+  SKIP_WITHOUT_UCX();
+  expectStripingDisagreement("TUTTI_CHECKSUM", "0", "1",
+                             "TUTTI_CHECKSUM differs between ranks: rank 0 has 0, rank 1 has 1");
 }
 
 TEST(UcxTransport, InvalidWorkerCountNamesTheVariable) {
