@@ -37,8 +37,22 @@ ProxyExecutor::~ProxyExecutor() {
   if (flags_) ops_->freePinned(const_cast<Flags*>(flags_));
 }
 
+// 4 MiB, unless the network runs at full rate only from a longer message on (striped UCX hands
+// only long messages to its threads): then four times that, so that a chunk's messages still
+// reach it on 2 nodes of 2 ranks (a quarter of the chunk each). Measured on the H200 box
+// (perf/NOTES.md, 2026-12-04): 16 MiB chunks lift a 64 MiB AllReduce over 4 stripe workers by
+// 40-50% and cost one worker or sockets 5-18%. The peers' largest value, so that every rank of
+// a multi-node communicator (each has peers across the network) cuts its calls alike.
+size_t ProxyExecutor::defaultChunkBytes() const {
+  size_t fullRate = 0;
+  for (const auto& c : comm_->transports.conns)
+    if (c && c->fullRateMessageBytes() > fullRate) fullRate = c->fullRateMessageBytes();
+  const size_t chunk = 4 * fullRate;
+  return chunk < (4u << 20) ? (4u << 20) : chunk > (64u << 20) ? (64u << 20) : chunk;
+}
+
 Result ProxyExecutor::init() {
-  slotBytes_ = envBytes("TUTTI_PROXY_CHUNK_BYTES", 4u << 20) & ~size_t(4095);
+  slotBytes_ = envBytes("TUTTI_PROXY_CHUNK_BYTES", defaultChunkBytes()) & ~size_t(4095);
   if (slotBytes_ < 4096) slotBytes_ = 4096;
   void* p = nullptr;
   TUTTI_CHECK(ops_->allocPinned(4 * slotBytes_, &p), "proxy staging of %zu bytes", 4 * slotBytes_);

@@ -53,6 +53,8 @@ class ProxyExecutor : public Executor {
     ProxyOp op;
   };
 
+  // TUTTI_PROXY_CHUNK_BYTES unset: the chunk that suits the network's connections.
+  size_t defaultChunkBytes() const;
   Result enqueue(ProxyOp& op);
   void loop();
   // Chunk k of `op` in global slot g. A call's flight-recorder entry travels only with the last

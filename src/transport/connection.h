@@ -47,6 +47,10 @@ class Connection {
     (void)bytes;
     return tuttiSuccess;
   }
+  // The message length from which this stream runs at its full rate (0: any length). Striped
+  // UCX reaches its stripe workers only from its threshold on; the GPU proxy sizes its chunks
+  // so that their messages get there.
+  virtual size_t fullRateMessageBytes() const { return 0; }
 
   // Optional direct path (sockets): a large payload moves between the caller's memory and the
   // network without the staging copy. The stream stays one ordered byte stream: a reservation

@@ -29,6 +29,7 @@ class StripedUcxConnection : public Connection {
                        size_t stripeMin)
       : parts_(std::move(parts)), stripe_(stripe), stripeMin_(stripeMin) {}
 
+  size_t fullRateMessageBytes() const override { return stripeMin_; }
   Result beginSendMessage(size_t bytes) override { return begin(tx_, bytes, "send"); }
   Result beginRecvMessage(size_t bytes) override { return begin(rx_, bytes, "receive"); }
 

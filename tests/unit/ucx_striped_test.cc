@@ -175,6 +175,12 @@ TEST(UcxStriped, ShortMessagesStayOnPartZeroAndLongOnesAreDealtInTurn) {
   }
 }
 
+TEST(UcxStriped, FullRateFromTheStripeThreshold) {
+  StripedPair pair(3);
+  // The GPU proxy sizes its chunks from this (ProxyExecutor::defaultChunkBytes).
+  EXPECT_EQ(pair.a->fullRateMessageBytes(), kStripeMin);
+}
+
 TEST(UcxStriped, UnannouncedBytesTravelOnPartZero) {
   StripedPair pair(3);
   std::mt19937 rng(7);
