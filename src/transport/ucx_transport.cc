@@ -199,31 +199,34 @@ Result UcxTransport::waitForHellos(const TransportContext& ctx, const WorkerConn
   }
 }
 
-// Workers this rank asks for with TUTTI_UCX_WORKERS=auto. Over TCP each worker's thread spends
-// a CPU on socket calls, and one thread per peer held a 64 MiB AllReduce to about half of a TCP
-// stream: 4 workers doubled it on 16 CPUs and lost 40% on 2 (perf/NOTES.md, 2026-12-03). So a
-// worker per two CPUs of each local rank's share, at most 4; RDMA needs no CPU per byte.
+// Stripe workers this rank asks for when TUTTI_UCX_WORKERS is unset or auto. Over TCP each
+// worker's thread spends a CPU on socket calls, and one thread per peer held a 64 MiB AllReduce
+// to about half of a TCP stream: 4 stripe workers doubled it on 16 CPUs and lost 40% on 2
+// (perf/NOTES.md, 2026-12-03 and 2026-12-04). So a worker per two CPUs of each local rank's
+// share, at most 4. One where RDMA needs no CPU per byte, and past kMaxStripedPeers peers on
+// other hosts: every peer costs each worker a send ring and receive slots (8 MiB by default).
+constexpr int kMaxStripedPeers = 8;
 int proposedWorkers(const TransportContext& ctx, bool rdma) {
   if (rdma) return 1;
+  int local = 0;
+  for (int p = 0; p < ctx.nranks; ++p) local += ctx.sameHost(ctx.rank, p) ? 1 : 0;
+  if (ctx.nranks - local > kMaxStripedPeers) return 1;
   cpu_set_t set;
   CPU_ZERO(&set);
   const int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
-  int local = 0;
-  for (int p = 0; p < ctx.nranks; ++p) local += ctx.sameHost(ctx.rank, p) ? 1 : 0;
   const int w = cpus / (2 * (local > 0 ? local : 1));
   return w < 1 ? 1 : (w > 4 ? 4 : w);
 }
 
-// This rank's card entries for striping. TUTTI_UCX_WORKERS: unset (1), a count (binding on
-// every rank), or auto (what this host can feed); TUTTI_UCX_STRIPE_BYTES and
-// TUTTI_UCX_STRIPE_MIN_BYTES.
+// This rank's card entries for striping. TUTTI_UCX_WORKERS: a count (binding on every rank), or
+// unset or auto (what this host can feed); TUTTI_UCX_STRIPE_BYTES, TUTTI_UCX_STRIPE_MIN_BYTES.
 Result readStriping(const TransportContext& ctx, UcxCard* card) {
   const std::string v = envString("TUTTI_UCX_WORKERS");
   long n = 1;
   card->workersSet = 0;
-  if (v == "auto") {
+  if (v.empty() || v == "auto") {
     n = proposedWorkers(ctx, !noRdma(envString("UCX_TLS")));
-  } else if (!v.empty()) {
+  } else {
     char* end = nullptr;
     n = strtol(v.c_str(), &end, 10);
     if (*end != '\0' || n < 1 || n > kMaxWorkers)
@@ -243,9 +246,9 @@ Result readStriping(const TransportContext& ctx, UcxCard* card) {
 }
 
 // The one worker count every rank uses (both ends of a pair must cut the stream alike): the
-// count ranks set, which must then agree, else the smallest any rank asks for (unset asks for
-// 1, auto for what its host can feed). Every rank sees the same cards, so every rank reaches
-// the same answer or the same error.
+// count ranks set, which must then agree, else the smallest any rank asks for (what its host
+// can feed). Every rank sees the same cards, so every rank reaches the same answer or the same
+// error.
 Result agreeStriping(const std::vector<UcxCard>& cards, int me, int* workers, size_t* stripeMin) {
   int set = -1, least = kMaxWorkers;
   for (size_t p = 0; p < cards.size(); ++p) {
@@ -287,7 +290,8 @@ Result agreeStriping(const std::vector<UcxCard>& cards, int me, int* workers, si
         "UCX: messages from %zu bytes dealt in %llu-byte stripes over %d workers with threads of "
         "their own, shorter ones on the caller's worker (%s)",
         *stripeMin, (unsigned long long)cards[0].stripe, *workers,
-        set >= 0 ? "TUTTI_UCX_WORKERS" : "TUTTI_UCX_WORKERS=auto: the fewest any rank's CPUs feed");
+        set >= 0 ? "TUTTI_UCX_WORKERS"
+                 : "TUTTI_UCX_WORKERS unset or auto: the fewest any rank's CPUs feed");
   return tuttiSuccess;
 }
 
