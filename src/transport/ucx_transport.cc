@@ -6,7 +6,6 @@
 #include <sched.h>
 
 #include <chrono>
-#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -17,6 +16,7 @@
 #include "topology/nic_verbs.h"
 #include "transport/ucx_connection.h"
 #include "transport/ucx_striped.h"
+#include "transport/ucx_striping.h"
 
 namespace tutti {
 
@@ -75,16 +75,9 @@ bool noRdma(const std::string& tls) {
 struct UcxCard {
   uint64_t chunk;
   uint32_t slots;
-  uint32_t runs;        // 1: announce long direct runs to this rank (TUTTI_UCX_DIRECT_RECV)
-  uint32_t workers;     // workers it asks for: TUTTI_UCX_WORKERS, or what its host can feed
-  uint32_t workersSet;  // 1: TUTTI_UCX_WORKERS was set, so its value is binding
-  uint64_t stripe;      // bytes per stripe (TUTTI_UCX_STRIPE_BYTES)
-  uint64_t stripeMin;   // the shortest message striped (TUTTI_UCX_STRIPE_MIN_BYTES); 0: unset
-  uint32_t checksum;    // TUTTI_CHECKSUM: a trailer lengthens every message
-  uint32_t pad = 0;
+  uint32_t runs;  // 1: announce long direct runs to this rank (TUTTI_UCX_DIRECT_RECV)
+  StripingAsk striping;
 };
-
-constexpr int kMaxWorkers = 16;
 
 class UcxTransport : public Transport {
  public:
@@ -199,100 +192,14 @@ Result UcxTransport::waitForHellos(const TransportContext& ctx, const WorkerConn
   }
 }
 
-// Stripe workers this rank asks for when TUTTI_UCX_WORKERS is unset or auto. Over TCP each
-// worker's thread spends a CPU on socket calls, and one thread per peer held a 64 MiB AllReduce
-// to about half of a TCP stream: 4 stripe workers doubled it on 16 CPUs and lost 40% on 2
-// (perf/NOTES.md, 2026-12-03 and 2026-12-04). So a worker per two CPUs of each local rank's
-// share, at most 4. One where RDMA needs no CPU per byte, and past kMaxStripedPeers peers on
-// other hosts: every peer costs each worker a send ring and receive slots (8 MiB by default).
-constexpr int kMaxStripedPeers = 8;
-int proposedWorkers(const TransportContext& ctx, bool rdma) {
-  if (rdma) return 1;
+// What TUTTI_UCX_WORKERS=auto (or unset) asks for on this rank's host.
+int autoWorkersHere(const TransportContext& ctx) {
   int local = 0;
   for (int p = 0; p < ctx.nranks; ++p) local += ctx.sameHost(ctx.rank, p) ? 1 : 0;
-  if (ctx.nranks - local > kMaxStripedPeers) return 1;
   cpu_set_t set;
   CPU_ZERO(&set);
   const int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
-  const int w = cpus / (2 * (local > 0 ? local : 1));
-  return w < 1 ? 1 : (w > 4 ? 4 : w);
-}
-
-// This rank's card entries for striping. TUTTI_UCX_WORKERS: a count (binding on every rank), or
-// unset or auto (what this host can feed); TUTTI_UCX_STRIPE_BYTES, TUTTI_UCX_STRIPE_MIN_BYTES.
-Result readStriping(const TransportContext& ctx, UcxCard* card) {
-  const std::string v = envString("TUTTI_UCX_WORKERS");
-  long n = 1;
-  card->workersSet = 0;
-  if (v.empty() || v == "auto") {
-    n = proposedWorkers(ctx, !noRdma(envString("UCX_TLS")));
-  } else {
-    char* end = nullptr;
-    n = strtol(v.c_str(), &end, 10);
-    if (*end != '\0' || n < 1 || n > kMaxWorkers)
-      return setError(tuttiInvalidArgument, "TUTTI_UCX_WORKERS=%s: expected 1..%d or auto",
-                      v.c_str(), kMaxWorkers);
-    card->workersSet = 1;
-  }
-  card->workers = static_cast<uint32_t>(n);
-  card->stripe = envBytes("TUTTI_UCX_STRIPE_BYTES", 1u << 20);
-  if (card->stripe == 0 || card->stripe % Connection::kAlign != 0)
-    return setError(tuttiInvalidArgument,
-                    "TUTTI_UCX_STRIPE_BYTES=%llu: expected a positive multiple of %zu",
-                    (unsigned long long)card->stripe, Connection::kAlign);
-  card->stripeMin = envBytes("TUTTI_UCX_STRIPE_MIN_BYTES", 0);
-  card->checksum = envInt("TUTTI_CHECKSUM", 0) != 0 ? 1 : 0;
-  return tuttiSuccess;
-}
-
-// The one worker count every rank uses (both ends of a pair must cut the stream alike): the
-// count ranks set, which must then agree, else the smallest any rank asks for (what its host
-// can feed). Every rank sees the same cards, so every rank reaches the same answer or the same
-// error.
-Result agreeStriping(const std::vector<UcxCard>& cards, int me, int* workers, size_t* stripeMin) {
-  int set = -1, least = kMaxWorkers;
-  for (size_t p = 0; p < cards.size(); ++p) {
-    const UcxCard& c = cards[p];
-    least = static_cast<int>(c.workers) < least ? static_cast<int>(c.workers) : least;
-    if (!c.workersSet) continue;
-    if (set >= 0 && static_cast<int>(c.workers) != set)
-      return setError(tuttiInvalidArgument,
-                      "TUTTI_UCX_WORKERS differs between ranks: %d and %u (rank %zu; set it alike "
-                      "everywhere, or nowhere)",
-                      set, c.workers, p);
-    set = static_cast<int>(c.workers);
-  }
-  *workers = set >= 0 ? set : least;
-  if (*workers == 1) return tuttiSuccess;  // one stream per peer: nothing to cut
-  for (size_t p = 0; p < cards.size(); ++p)
-    if (cards[p].stripe != cards[0].stripe)
-      return setError(tuttiInvalidArgument,
-                      "TUTTI_UCX_STRIPE_BYTES differs between ranks: rank 0 has %llu, rank %zu "
-                      "has %llu (set it alike everywhere)",
-                      (unsigned long long)cards[0].stripe, p, (unsigned long long)cards[p].stripe);
-    else if (cards[p].stripeMin != cards[0].stripeMin)
-      return setError(tuttiInvalidArgument,
-                      "TUTTI_UCX_STRIPE_MIN_BYTES differs between ranks: rank 0 has %llu, rank "
-                      "%zu has %llu (set it alike everywhere, or nowhere)",
-                      (unsigned long long)cards[0].stripeMin, p,
-                      (unsigned long long)cards[p].stripeMin);
-    // Both ends route a message by its length, which the checksum trailer changes: without
-    // this check the mismatch would surface as a timeout, not as the trailer's error.
-    else if (cards[p].checksum != cards[0].checksum)
-      return setError(tuttiInvalidArgument,
-                      "TUTTI_CHECKSUM differs between ranks: rank 0 has %u, rank %zu has %u "
-                      "(striped UCX routes messages by their length; set it alike everywhere)",
-                      cards[0].checksum, p, cards[p].checksum);
-  // Unset: a message is striped once it gives every stripe worker a whole stripe.
-  *stripeMin = cards[0].stripeMin ? cards[0].stripeMin : cards[0].stripe * *workers;
-  if (me == 0)
-    TUTTI_INFO(
-        "UCX: messages from %zu bytes dealt in %llu-byte stripes over %d workers with threads of "
-        "their own, shorter ones on the caller's worker (%s)",
-        *stripeMin, (unsigned long long)cards[0].stripe, *workers,
-        set >= 0 ? "TUTTI_UCX_WORKERS"
-                 : "TUTTI_UCX_WORKERS unset or auto: the fewest any rank's CPUs feed");
-  return tuttiSuccess;
+  return autoStripeWorkers(cpus, local, ctx.nranks - local, !noRdma(envString("UCX_TLS")));
 }
 
 // Collective over every rank, including those with no UCX peers (they publish no address).
@@ -317,15 +224,23 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
 
   std::vector<UcxCard> cards(n);
   UcxCard& mine = cards[ctx.rank];
-  mine = UcxCard{chunk, slots, runs ? 1u : 0u, 1, 0, 0, 0, 0};
-  TUTTI_TRY(readStriping(ctx, &mine));
+  mine = UcxCard{chunk, slots, runs ? 1u : 0u, StripingAsk{}};
+  TUTTI_TRY(readStripingAsk(autoWorkersHere(ctx), &mine.striping));
   TUTTI_CHECK(ctx.bootstrap->allGather(cards.data(), sizeof(UcxCard)),
               "exchanging UCX stream shapes");
-  int stripeWorkers = 1;
-  size_t stripeMin = 0;
-  TUTTI_TRY(agreeStriping(cards, ctx.rank, &stripeWorkers, &stripeMin));
-  const size_t stripe = cards[0].stripe;
+  std::vector<StripingAsk> asks;
+  for (const UcxCard& c : cards) asks.push_back(c.striping);
+  Striping striping;
+  TUTTI_TRY(agreeStriping(asks, &striping));
+  const int stripeWorkers = striping.workers;
   const int workers = stripeWorkers > 1 ? stripeWorkers + 1 : 1;
+  if (stripeWorkers > 1 && ctx.rank == 0)
+    TUTTI_INFO(
+        "UCX: messages from %zu bytes dealt in %zu-byte stripes over %d workers with threads of "
+        "their own, shorter ones on the caller's worker (%s)",
+        striping.stripeMin, striping.stripe, stripeWorkers,
+        striping.fromAuto ? "TUTTI_UCX_WORKERS unset or auto: the fewest any rank's CPUs feed"
+                          : "TUTTI_UCX_WORKERS");
   // Stripes go through the stripe workers' rings: the direct paths work on one stream, and a
   // striped payload spans several. Worker 0 keeps them for the short messages.
   UcxStreamOptions stripeOpts = opts;
@@ -406,7 +321,7 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
     }
     std::vector<std::unique_ptr<Connection>> mine;
     for (int l = 0; l < workers; ++l) mine.push_back(std::move(open[l][p]));
-    (*conns)[p] = makeStripedUcxConnection(std::move(mine), stripe, stripeMin);
+    (*conns)[p] = makeStripedUcxConnection(std::move(mine), striping.stripe, striping.stripeMin);
   }
   return tuttiSuccess;
 }

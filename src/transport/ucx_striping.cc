@@ -1,0 +1,87 @@
+// Striping choices for the UCX transport: the ask each rank publishes and the agreement.
+#include "transport/ucx_striping.h"
+
+#include <cstdlib>
+#include <string>
+
+#include "base/env.h"
+#include "transport/connection.h"
+
+namespace tutti {
+
+// Over TCP each worker's thread spends a CPU on socket calls, and one thread per peer held a
+// 64 MiB AllReduce to about half of a TCP stream: 4 stripe workers doubled it on 16 CPUs and
+// lost 40% on 2 (perf/NOTES.md, 2026-12-03 and 2026-12-04).
+int autoStripeWorkers(int cpus, int localRanks, int remotePeers, bool rdma) {
+  if (rdma || remotePeers > kMaxStripedPeers) return 1;
+  const int w = cpus / (2 * (localRanks > 0 ? localRanks : 1));
+  return w < 1 ? 1 : (w > 4 ? 4 : w);
+}
+
+Result readStripingAsk(int autoWorkers, StripingAsk* out) {
+  *out = StripingAsk{};
+  const std::string v = envString("TUTTI_UCX_WORKERS");
+  long n = autoWorkers;
+  if (!v.empty() && v != "auto") {
+    char* end = nullptr;
+    n = strtol(v.c_str(), &end, 10);
+    if (*end != '\0' || n < 1 || n > kMaxStripeWorkers)
+      return setError(tuttiInvalidArgument, "TUTTI_UCX_WORKERS=%s: expected 1..%d or auto",
+                      v.c_str(), kMaxStripeWorkers);
+    out->workersSet = 1;
+  }
+  out->workers = static_cast<uint32_t>(n);
+  out->stripe = envBytes("TUTTI_UCX_STRIPE_BYTES", 1u << 20);
+  if (out->stripe == 0 || out->stripe % Connection::kAlign != 0)
+    return setError(tuttiInvalidArgument,
+                    "TUTTI_UCX_STRIPE_BYTES=%llu: expected a positive multiple of %zu",
+                    (unsigned long long)out->stripe, Connection::kAlign);
+  out->stripeMin = envBytes("TUTTI_UCX_STRIPE_MIN_BYTES", 0);
+  out->checksum = envInt("TUTTI_CHECKSUM", 0) != 0 ? 1 : 0;
+  return tuttiSuccess;
+}
+
+// Every rank sees the same asks, so every rank reaches the same answer or the same error.
+Result agreeStriping(const std::vector<StripingAsk>& asks, Striping* out) {
+  *out = Striping{};
+  int set = -1, least = kMaxStripeWorkers;
+  for (size_t p = 0; p < asks.size(); ++p) {
+    const StripingAsk& a = asks[p];
+    least = static_cast<int>(a.workers) < least ? static_cast<int>(a.workers) : least;
+    if (!a.workersSet) continue;
+    if (set >= 0 && static_cast<int>(a.workers) != set)
+      return setError(tuttiInvalidArgument,
+                      "TUTTI_UCX_WORKERS differs between ranks: %d and %u (rank %zu; set it alike "
+                      "everywhere, or nowhere)",
+                      set, a.workers, p);
+    set = static_cast<int>(a.workers);
+  }
+  out->workers = set >= 0 ? set : least;
+  out->fromAuto = set < 0;
+  if (out->workers == 1 || asks.empty())
+    return tuttiSuccess;  // one stream per peer: nothing to cut
+  const StripingAsk& a0 = asks[0];
+  for (size_t p = 0; p < asks.size(); ++p)
+    if (asks[p].stripe != a0.stripe)
+      return setError(tuttiInvalidArgument,
+                      "TUTTI_UCX_STRIPE_BYTES differs between ranks: rank 0 has %llu, rank %zu "
+                      "has %llu (set it alike everywhere)",
+                      (unsigned long long)a0.stripe, p, (unsigned long long)asks[p].stripe);
+    else if (asks[p].stripeMin != a0.stripeMin)
+      return setError(tuttiInvalidArgument,
+                      "TUTTI_UCX_STRIPE_MIN_BYTES differs between ranks: rank 0 has %llu, rank "
+                      "%zu has %llu (set it alike everywhere, or nowhere)",
+                      (unsigned long long)a0.stripeMin, p, (unsigned long long)asks[p].stripeMin);
+    // Both ends route a message by its length, which the checksum trailer changes: without
+    // this check the mismatch would surface as a timeout, not as the trailer's error.
+    else if (asks[p].checksum != a0.checksum)
+      return setError(tuttiInvalidArgument,
+                      "TUTTI_CHECKSUM differs between ranks: rank 0 has %u, rank %zu has %u "
+                      "(striped UCX routes messages by their length; set it alike everywhere)",
+                      a0.checksum, p, asks[p].checksum);
+  out->stripe = a0.stripe;
+  out->stripeMin = a0.stripeMin ? a0.stripeMin : a0.stripe * out->workers;
+  return tuttiSuccess;
+}
+
+}  // namespace tutti
