@@ -89,7 +89,8 @@ class UcxTransport : public Transport {
   std::string describe() const override { return describe_; }
 
  private:
-  Result openWorkers(int stripeWorkers);
+  // `tcpDefaults`: UCX will have no RDMA (noRdma), so ucx::applyTcpDefaults applies.
+  Result openWorkers(int stripeWorkers, bool tcpDefaults);
   // open[worker][peer]: the connections being wired up, by worker and peer.
   using WorkerConns = std::vector<std::vector<std::unique_ptr<UcxConnection>>>;
   Result waitForHellos(const TransportContext& ctx, const WorkerConns& open);
@@ -152,10 +153,8 @@ bool UcxTransport::canConnect(const TransportContext& ctx, int a, int b) const {
 // Striped (N > 1 stripe workers), there are N + 1: each gets a context of its own (so nothing
 // in UCX is shared between their threads), and the stripe workers the event fd their drivers
 // sleep on.
-Result UcxTransport::openWorkers(int stripeWorkers) {
+Result UcxTransport::openWorkers(int stripeWorkers, bool tcpDefaults) {
   std::string tuned;
-  // Once: without UCX_TLS, noRdma asks libibverbs for the ports.
-  const bool tcpDefaults = noRdma(envString("UCX_TLS"));
   const int total = stripeWorkers > 1 ? stripeWorkers + 1 : 1;
   workers_.resize(total);
   for (int l = 0; l < total; ++l)
@@ -193,13 +192,13 @@ Result UcxTransport::waitForHellos(const TransportContext& ctx, const WorkerConn
 }
 
 // What TUTTI_UCX_WORKERS=auto (or unset) asks for on this rank's host.
-int autoWorkersHere(const TransportContext& ctx) {
+int autoWorkersHere(const TransportContext& ctx, bool rdma) {
   int local = 0;
   for (int p = 0; p < ctx.nranks; ++p) local += ctx.sameHost(ctx.rank, p) ? 1 : 0;
   cpu_set_t set;
   CPU_ZERO(&set);
   const int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
-  return autoStripeWorkers(cpus, local, ctx.nranks - local, !noRdma(envString("UCX_TLS")));
+  return autoStripeWorkers(cpus, local, ctx.nranks - local, rdma);
 }
 
 // Collective over every rank, including those with no UCX peers (they publish no address).
@@ -225,7 +224,9 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
   std::vector<UcxCard> cards(n);
   UcxCard& mine = cards[ctx.rank];
   mine = UcxCard{chunk, slots, runs ? 1u : 0u, StripingAsk{}};
-  TUTTI_TRY(readStripingAsk(autoWorkersHere(ctx), &mine.striping));
+  // Once per communicator: without UCX_TLS, noRdma asks libibverbs for the ports.
+  const bool tcpDefaults = noRdma(envString("UCX_TLS"));
+  TUTTI_TRY(readStripingAsk(autoWorkersHere(ctx, !tcpDefaults), &mine.striping));
   TUTTI_CHECK(ctx.bootstrap->allGather(cards.data(), sizeof(UcxCard)),
               "exchanging UCX stream shapes");
   std::vector<StripingAsk> asks;
@@ -251,7 +252,7 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
   std::vector<size_t> addressBytes(addresses.size(), 0);
   std::vector<uint32_t> lengths(n, 0);  // each rank's longest address; 0: it opened no worker
   if (!peers.empty()) {
-    TUTTI_TRY(openWorkers(stripeWorkers));
+    TUTTI_TRY(openWorkers(stripeWorkers, tcpDefaults));
     for (int l = 0; l < workers; ++l) {
       ucx::Status s = api_->workerGetAddress(workers_[l]->worker, &addresses[l], &addressBytes[l]);
       if (s != ucx::kOk)
