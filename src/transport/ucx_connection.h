@@ -31,12 +31,13 @@ namespace tutti {
 // the executor (or proxy) thread makes progress, and tuttiCommAbort may mark connections failed
 // from another thread (it only try-locks).
 //
-// Striped (TUTTI_UCX_WORKERS > 1, src/transport/ucx_striped.h), each worker is driven by a
-// thread of its own instead: it progresses the worker, posts the sends the executor committed
-// and sleeps in poll() on the worker's event fd when nothing moves. The executor then only
-// copies into and out of the rings under `mu` (never blocking on it: a busy lock means "not
-// yet"), so N workers put N threads on UCX's work; it progresses the worker itself only while
-// waiting for data that a sleeping driver has not picked up yet.
+// Striped (TUTTI_UCX_WORKERS > 1, src/transport/ucx_striped.h), each stripe worker is driven
+// by a thread of its own instead (the executor's worker 0 stays as above): it progresses the
+// worker, posts the sends the executor committed and sleeps in poll() on the worker's event fd
+// when nothing moves. The executor then only copies into and out of the rings under `mu` (never
+// blocking on it: a busy lock means "not yet"), so N workers put N threads on UCX's work; it
+// progresses the worker itself only while waiting for data that a sleeping driver has not
+// picked up yet.
 class UcxConnection;
 struct UcxWorker {
   const ucx::Api* api = nullptr;

@@ -19,8 +19,10 @@ struct Route {
   uint64_t messageLeft = 0;    // bytes of the announced message still to move; 0: none
   size_t part = 0;             // the part carrying the next bytes
   size_t partLeft = SIZE_MAX;  // ... up to here (the stripe's or message's end)
-  bool striped = false;        // the message is dealt in stripes
   uint64_t stripes = 0;        // stripes dealt so far: the rotation over parts 1..N
+
+  // Parts 1..N carry only stripes: off part 0, the message is striped.
+  bool striped() const { return part != 0; }
 };
 
 class StripedUcxConnection : public Connection {
@@ -63,24 +65,24 @@ class StripedUcxConnection : public Connection {
   size_t directMinBytes() const override { return parts_[0]->directMinBytes(); }
   Result sendDirectReserve(size_t bytes, size_t* reserved) override {
     *reserved = 0;
-    if (tx_.striped) return tuttiSuccess;
+    if (tx_.striped()) return tuttiSuccess;
     return parts_[0]->sendDirectReserve(bytes < tx_.partLeft ? bytes : tx_.partLeft, reserved);
   }
   Result sendDirect(const void* src, size_t bytes, size_t* sent) override {
     *sent = 0;
-    if (tx_.striped) return tuttiSuccess;
+    if (tx_.striped()) return tuttiSuccess;
     TUTTI_TRY(parts_[0]->sendDirect(src, bytes, sent));
     advance(tx_, *sent);
     return tuttiSuccess;
   }
   Result recvDirectReserve(size_t messageLeft, size_t* reserved) override {
     *reserved = 0;
-    if (rx_.striped) return tuttiSuccess;
+    if (rx_.striped()) return tuttiSuccess;
     return parts_[0]->recvDirectReserve(messageLeft, reserved);
   }
   Result recvDirect(void* dst, size_t bytes, size_t* got) override {
     *got = 0;
-    if (rx_.striped) return tuttiSuccess;
+    if (rx_.striped()) return tuttiSuccess;
     TUTTI_TRY(parts_[0]->recvDirect(dst, bytes, got));
     advance(rx_, *got);
     return tuttiSuccess;
@@ -118,8 +120,7 @@ class StripedUcxConnection : public Connection {
                       "one still to move",
                       bytes, what, (unsigned long long)r.messageLeft);
     r.messageLeft = bytes;
-    r.striped = bytes >= stripeMin_;
-    if (r.striped) {
+    if (bytes >= stripeMin_) {
       nextStripe(r);
     } else {
       r.part = 0;
@@ -140,7 +141,6 @@ class StripedUcxConnection : public Connection {
     if (r.messageLeft == 0) {
       r.part = 0;
       r.partLeft = SIZE_MAX;
-      r.striped = false;
     } else if (r.partLeft == 0) {
       nextStripe(r);
     }
