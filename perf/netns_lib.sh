@@ -21,7 +21,8 @@ tcp_ceiling() {
 
 # ucx_ceiling NAME SECONDS OUT [PORT [ARGS...]]: what UCX's tagged messages carry over the same
 # path, both directions at once (ucx_bidir_bench over UCX_TLS=tcp on the hosts' veth, tnet0);
-# ARGS go to both sides (-c CHUNK_KIB, -w WINDOW). Reports as tcp_ceiling does.
+# ARGS go to both sides (-c CHUNK_KIB, -w WINDOW, -l LANES: workers on threads of their own, as
+# Tutti's stripe workers). Reports as tcp_ceiling does.
 ucx_ceiling() {
   local name=$1 secs=$2 out=$3 port=${4:-5401} peer listener
   shift $(($# < 4 ? $# : 4))

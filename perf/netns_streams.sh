@@ -7,9 +7,12 @@
 # Environment: BUILD_DIR (default build-cpu), LAYOUTS ("1,1 2,2"), STREAMS_CEILING ("1 4 8":
 # the plain-TCP stream counts measured), FLOOR_KIB (32768: the message floor of those counts,
 # tcp_bidir_bench -m, 2 x 1 64 MiB AllReduce traffic; 0 skips it), TCP_SECONDS (3), ITERS (20),
-# WARMUP (5), CEILING_UCX_KIB ("": the UCX ceiling, ucx_bidir_bench, with these message sizes in
+# WARMUP (5), AUTO_WORKERS (4: the stripe workers TUTTI_UCX_WORKERS=auto gives UCX here, so
+# the TCP connections a UCX configuration that does not set the count uses), CEILING_UCX_KIB ("": the UCX ceiling, ucx_bidir_bench, with these message sizes in
 # KiB, e.g. "32 256"; with FLOOR_KIB also UCX's message floor in 32 KiB pieces, which the
-# "vs message floor" column of UCX configurations uses), MIN (1M), MAX (64M), OUT (raw outputs,
+# "vs message floor" column of UCX configurations uses), CEILING_UCX_LANES ("": UCX's ceiling
+# over these numbers of lanes, each a worker on a thread of its own, e.g. "4"; with FLOOR_KIB
+# also their message floor), MIN (1M), MAX (64M), OUT (raw outputs,
 # default $BUILD_DIR/netns-streams), PASSES (1: each pass runs every configuration once, so
 # passes interleave A/B), and CONFIGS: one word
 # per run, NAME:VAR=VALUE,VAR=VALUE (default below; TUTTI_NET=socket unless the word sets
@@ -23,6 +26,7 @@ STREAMS_CEILING="${STREAMS_CEILING:-1 4 8}"
 TCP_SECONDS="${TCP_SECONDS:-3}"
 FLOOR_KIB="${FLOOR_KIB:-32768}"
 CEILING_UCX_KIB="${CEILING_UCX_KIB:-}"
+CEILING_UCX_LANES="${CEILING_UCX_LANES:-}"
 ITERS="${ITERS:-20}"
 WARMUP="${WARMUP:-5}"
 PASSES="${PASSES:-1}"
@@ -52,6 +56,13 @@ done
 if [ -n "$CEILING_UCX_KIB" ] && [ "$FLOOR_KIB" != 0 ]; then
   ucx_ceiling "$NAME" "$TCP_SECONDS" "$OUT/ucxfloor.txt" 5402 -c 32 -m "$FLOOR_KIB"
 fi
+port=5410
+for l in $CEILING_UCX_LANES; do
+  ucx_ceiling "$NAME" "$TCP_SECONDS" "$OUT/ucxlanes-$l.txt" $((port++)) -l "$l"
+  if [ "$FLOOR_KIB" != 0 ]; then
+    ucx_ceiling "$NAME" "$TCP_SECONDS" "$OUT/ucxlanesfloor-$l.txt" $((port++)) -l "$l" -m "$FLOOR_KIB"
+  fi
+done
 
 for pass in $(seq "$PASSES"); do
   for layout in $LAYOUTS; do
@@ -76,10 +87,10 @@ done
 trap - EXIT
 echo "end $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.txt"
 
-PASSES="$PASSES" CONFIGS="$CONFIGS" LAYOUTS="$LAYOUTS" python3 - "$OUT" <<'PY'
+AUTO_WORKERS="${AUTO_WORKERS:-4}" PASSES="$PASSES" CONFIGS="$CONFIGS" LAYOUTS="$LAYOUTS" python3 - "$OUT" <<'PY'
 import os, re, sys
 out = sys.argv[1]
-ceil, floor, uceil, ufloor = {}, {}, {}, None
+ceil, floor, uceil, ufloor, lanes, lanesfloor = {}, {}, {}, None, {}, {}
 for f in os.listdir(out):
     m = re.fullmatch(r"ucx-(\d+)\.txt", f)
     if m:
@@ -88,6 +99,10 @@ for f in os.listdir(out):
     if f == "ucxfloor.txt":
         g = re.search(r"per_direction_GBps ([0-9.]+)", open(f"{out}/{f}").read())
         if g: ufloor = float(g.group(1))
+    m = re.fullmatch(r"ucxlanes(floor)?-(\d+)\.txt", f)
+    if m:
+        g = re.search(r"per_direction_GBps ([0-9.]+)", open(f"{out}/{f}").read())
+        if g: (lanesfloor if m.group(1) else lanes)[int(m.group(2))] = float(g.group(1))
     m = re.fullmatch(r"(tcp|floor)-(\d+)\.txt", f)
     if m:
         g = re.search(r"per_direction_GBps ([0-9.]+)", open(f"{out}/{f}").read())
@@ -103,15 +118,24 @@ if uceil:
           ", ".join(f"{c} KiB messages {v:.2f} GB/s" for c, v in sorted(uceil.items())))
 if ufloor:
     print(f"UCX message floor (2 x 1 AllReduce steps in 32 KiB pieces, no staging): {ufloor:.2f} GB/s")
+if lanes:
+    print("UCX ceiling over lanes (a worker on a thread of its own each, 32 KiB messages): " +
+          ", ".join(f"{l} lane(s) {v:.2f} GB/s" for l, v in sorted(lanes.items())) +
+          ("; message floor " + ", ".join(f"{l} lane(s) {v:.2f} GB/s"
+                                          for l, v in sorted(lanesfloor.items()))
+           if lanesfloor else ""))
 print()
-print("| layout | config | pass | 1 MiB | 4 MiB | 16 MiB | 64 MiB | 64 MiB vs ceiling of its streams | vs 1 stream | vs message floor | #wrong |")
-print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+print("| layout | config | pass | 1 MiB | 4 MiB | 16 MiB | 64 MiB | 64 MiB vs ceiling of its streams | vs 1 stream | vs message floor | vs UCX over as many lanes | #wrong |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for layout in os.environ["LAYOUTS"].split():
     tag = layout.replace(",", "x")
     for p, cfg in ((p, c) for p in range(1, int(os.environ["PASSES"]) + 1)
                    for c in os.environ["CONFIGS"].split()):
         name, env = cfg.split(":", 1)
         streams = int((re.search(r"TUTTI_SOCKET_STREAMS=(\d+)", env) or [0, 1])[1])
+        if "TUTTI_NET=ucx" in env:  # TCP connections: its stripe workers (auto: AUTO_WORKERS)
+            streams = int((re.search(r"TUTTI_UCX_WORKERS=(\d+)", env) or
+                           [0, os.environ.get("AUTO_WORKERS", "4")])[1])
         r, wrong = {}, 0
         try:
             for line in open(f"{out}/tutti-{name}-{tag}-p{p}.txt"):
@@ -126,7 +150,11 @@ for layout in os.environ["LAYOUTS"].split():
         c = ceil.get(streams) or ceil.get(max([k for k in ceil if k <= streams] or [1]))
         vs = f"{big / c:.2f}x" if big and c else "-"
         vs1 = f"{big / ceil[1]:.2f}x" if big and 1 in ceil else "-"
-        fl = ufloor if ufloor and "TUTTI_NET=ucx" in env else floor.get(streams)
+        fl = floor.get(streams)
+        if "TUTTI_NET=ucx" in env:
+            fl = lanesfloor.get(streams) or (ufloor if streams == 1 else None)
         vsf = f"{big / fl:.2f}x" if big and fl else "-"
-        print(f"| {layout.replace(',', ' x ')} | {name} ({env}) | {p} | {cells} | {vs} | {vs1} | {vsf} | {wrong} |")
+        ul = lanes.get(streams) if "TUTTI_NET=ucx" in env else None
+        vsl = f"{big / ul:.2f}x" if big and ul else "-"
+        print(f"| {layout.replace(',', ' x ')} | {name} ({env}) | {p} | {cells} | {vs} | {vs1} | {vsf} | {vsl} | {wrong} |")
 PY

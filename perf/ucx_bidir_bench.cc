@@ -1,31 +1,38 @@
 // The UCX ceiling between two hosts: tagged messages of CHUNK bytes in both directions at once
-// for T seconds, one thread driving one worker, as Tutti's UCX transport does but without its
-// byte stream, staging or executor: every send leaves one hot buffer, every message lands in
-// one of WINDOW receives kept posted, and credits (a count of freed receives, sent back every
-// half window) keep the sender from running past the posted receives. Next to tcp_bidir_bench
-// it shows what UCX itself carries over the path; next to all_reduce_perf over UCX, what Tutti
-// adds. UCX_* variables apply (UCX_TLS, UCX_NET_DEVICES); where they leave them unset, the
-// transport's settings for TCP apply too (ucx::applyTcpDefaults: no rendezvous, 256 KiB
-// segments). Worker addresses travel over one TCP connection.
+// for T seconds over L lanes, each a UCP context, worker and endpoint driven by a thread of its
+// own (L = 1: one thread driving one worker, as Tutti's UCX transport does with one worker; L > 1:
+// as its stripe workers do), but without its byte stream, staging or executor: every send leaves
+// one hot buffer, every message lands in one of WINDOW receives kept posted, and credits (a count
+// of freed receives, sent back every half window) keep the sender from running past the posted
+// receives. Next to tcp_bidir_bench it shows what UCX itself carries over the path; next to
+// all_reduce_perf over UCX, what Tutti adds. UCX_* variables apply (UCX_TLS, UCX_NET_DEVICES);
+// where they leave them unset, the transport's settings for TCP apply too (ucx::applyTcpDefaults:
+// no rendezvous, 256 KiB segments). Worker addresses travel over one TCP connection.
 //
 //   ucx_bidir_bench --listen ADDR:PORT | --connect ADDR:PORT [-t SECONDS] [-c CHUNK_KIB]
-//                   [-w WINDOW] [-m MSG_KIB]
+//                   [-w WINDOW] [-m MSG_KIB] [-l LANES]
 //
 // -m: the UCX message floor, as tcp_bidir_bench -m is TCP's: steps of a 2-rank ring AllReduce
 // without its arithmetic. Each step both sides send a MSG_KIB message (in CHUNK_KIB pieces) and
 // receive one; a step's sends start only once the previous step's message has fully arrived.
 // Messages leave and land in buffers of two messages each, alternating halves (as cold as a
-// collective's), and every piece is received straight into its place: no staging copy.
+// collective's), and every piece is received straight into its place: no staging copy. With
+// several lanes each message is cut into one part per lane, and a step starts on any lane only
+// once every lane's part of the previous step has arrived (as tcp_bidir_bench -m -s does).
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "base/deadline.h"
 #include "base/error.h"
+#include "base/thread_name.h"
 #include "bootstrap/socket.h"
 #include "transport/ucx_api.h"
 
@@ -90,83 +97,41 @@ struct Slot {
   ucx::TagRecvInfo info{};
 };
 
-}  // namespace
-
-int main(int argc, char** argv) {
-  std::string listenSpec, connectSpec;
-  double seconds = 3;
-  size_t chunk = 32 << 10;
-  size_t window = 128;
-  size_t msgKib = 0;
-  for (int i = 1; i < argc; ++i) {
-    const std::string a = argv[i];
-    auto next = [&]() -> const char* {
-      if (i + 1 >= argc) die(a + " needs a value");
-      return argv[++i];
-    };
-    if (a == "--listen")
-      listenSpec = next();
-    else if (a == "--connect")
-      connectSpec = next();
-    else if (a == "-t")
-      seconds = atof(next());
-    else if (a == "-c")
-      chunk = static_cast<size_t>(atol(next())) << 10;
-    else if (a == "-w")
-      window = static_cast<size_t>(atol(next()));
-    else if (a == "-m")
-      msgKib = static_cast<size_t>(atol(next()));
-    else
-      die("usage: ucx_bidir_bench --listen|--connect ADDR:PORT [-t SEC] [-c CHUNK_KIB] [-w N] [-m "
-          "MSG_KIB]");
-  }
-  if (listenSpec.empty() == connectSpec.empty() || seconds <= 0 || chunk == 0 || window < 2)
-    die("give exactly one of --listen/--connect, -t > 0, -c >= 1, -w >= 2");
-  // Message mode: whole pieces per message.
-  const size_t msg = msgKib * 1024 / chunk * chunk, perMsg = msg / chunk;
-  if (msgKib && msg == 0) die("-m needs at least one piece (-c) per message");
-
-  std::string why;
-  const ucx::Api* api = ucx::load(&why);
-  if (!api) die("UCX does not load: " + why);
-  ucx::Config* config = nullptr;
-  check(api, api->configRead(nullptr, nullptr, &config), "ucp_config_read");
-  const std::string tuned = ucx::applyTcpDefaults(api, config);  // as the transport over TCP
-  ucx::Params params{};
-  params.fieldMask = ucx::kParamFieldFeatures;
-  params.features = ucx::kFeatureTag;
+// One lane: a context, a worker and an endpoint of its own, driven by one thread.
+struct Lane {
   ucx::Context context = nullptr;
-  check(api, api->initVersion(1, 9, &params, config, &context), "ucp_init");
-  api->configRelease(config);
-  ucx::WorkerParams wp{};
-  wp.fieldMask = ucx::kWorkerParamFieldThreadMode;
-  wp.threadMode = ucx::kThreadModeSerialized;
   ucx::Worker worker = nullptr;
-  check(api, api->workerCreate(context, &wp, &worker), "ucp_worker_create");
-
-  // Exchange worker addresses: a length, then the bytes.
-  ucx::Address* mine = nullptr;
-  size_t mineBytes = 0;
-  check(api, api->workerGetAddress(worker, &mine, &mineBytes), "ucp_worker_get_address");
-  tutti::Socket ctl = connectControl(listenSpec, connectSpec);
-  const uint64_t len = mineBytes;
-  sendAll(ctl, &len, sizeof(len));
-  sendAll(ctl, mine, mineBytes);
-  uint64_t theirLen = 0;
-  recvAll(ctl, &theirLen, sizeof(theirLen));
-  if (theirLen == 0 || theirLen > (1u << 20)) die("bad worker address length from the peer");
-  std::vector<char> theirs(theirLen);
-  recvAll(ctl, theirs.data(), theirLen);
-  api->workerReleaseAddress(worker, mine);
-
-  ucx::EpParams ep{};
-  ep.fieldMask = ucx::kEpParamFieldRemoteAddress;
-  ep.address = reinterpret_cast<const ucx::Address*>(theirs.data());
   ucx::Ep endpoint = nullptr;
-  check(api, api->epCreate(worker, &ep, &endpoint), "ucp_ep_create");
+  std::vector<char> peerAddress;
+  uint64_t sentBytes = 0, recvBytes = 0;
+  double lastByte = 0;               // seconds from the start to the last piece received
+  std::atomic<uint64_t> stepsIn{0};  // message mode: steps whose part fully arrived here
+};
 
+struct Run {
+  const ucx::Api* api;
+  size_t chunk, window;
+  size_t part, perPart;  // message mode: each lane's part of a message, in pieces; 0: stream
+  Clock::time_point start, sendEnd, hardEnd;
+  std::vector<Lane>* lanes;
+};
+
+// The smallest number of steps every lane has fully received: a step may start once the
+// previous one arrived on every lane.
+uint64_t stepsInEverywhere(const std::vector<Lane>& lanes) {
+  uint64_t m = ~uint64_t{0};
+  for (const Lane& l : lanes) m = std::min(m, l.stepsIn.load(std::memory_order_acquire));
+  return m;
+}
+
+// Drives one lane until both sides stopped sending, then cancels its receives.
+void driveLane(const Run& run, Lane& lane, int index) {
+  tutti::nameThisThread(("bench-l" + std::to_string(index)).c_str());
+  const ucx::Api* api = run.api;
+  const size_t chunk = run.chunk, window = run.window, msg = run.part, perMsg = run.perPart;
+  ucx::Worker worker = lane.worker;
   // Where piece j is sent from and lands: one hot buffer and a ring of slots, or (message mode)
-  // its place in the half of the two-message buffers that its step uses.
+  // its place in the half of the two-part buffers that its step uses.
   std::vector<char> src(msg ? 2 * msg : chunk, 'x'), dst(msg ? 2 * msg : chunk * window);
   auto piece = [&](std::vector<char>& buf, uint64_t j) {
     if (!msg) return buf.data() + (&buf == &dst ? (j % window) * chunk : 0);
@@ -193,33 +158,23 @@ int main(int argc, char** argv) {
   void* creditRecv = postCredit();
   void* creditSend = nullptr;
 
-  // Both sides start together: a byte each way on the control connection.
-  char go = 1;
-  sendAll(ctl, &go, 1);
-  recvAll(ctl, &go, 1);
-
   const ucx::RequestParam sendParam{};
   std::deque<void*> sends;
   uint64_t sentMsgs = 0, creditLimit = window, consumed = 0, creditSent = 0;
-  uint64_t sentBytes = 0, recvBytes = 0;
   // Pieces arrive in order: piece `consumed` lands in slot consumed % window.
-  const auto start = Clock::now();
-  const auto sendEnd = start + std::chrono::duration<double>(seconds);
-  double lastByte = 0;
-  // Send until T; receive until the peer's T (plus a bound): the peer sends as long as we do.
-  const auto hardEnd = sendEnd + std::chrono::seconds(10);
   bool sending = true;
   for (;;) {
     const auto now = Clock::now();
-    if (sending && now >= sendEnd) sending = false;
+    if (sending && now >= run.sendEnd) sending = false;
     // Message mode: piece j belongs to step j / perMsg, which waits for the previous step's
-    // message to have arrived.
-    while (sending && sentMsgs < creditLimit && (!msg || sentMsgs / perMsg <= consumed / perMsg)) {
-      void* r = api->tagSendNbx(endpoint, piece(src, sentMsgs), chunk, kData, &sendParam);
+    // message to have arrived on every lane.
+    while (sending && sentMsgs < creditLimit &&
+           (!msg || sentMsgs / perMsg <= stepsInEverywhere(*run.lanes))) {
+      void* r = api->tagSendNbx(lane.endpoint, piece(src, sentMsgs), chunk, kData, &sendParam);
       if (ucx::ptrIsError(r)) check(api, ucx::ptrStatus(r), "ucp_tag_send_nbx");
       if (r) sends.push_back(r);
       ++sentMsgs;
-      sentBytes += chunk;
+      lane.sentBytes += chunk;
     }
     for (int i = 0; i < 64 && api->workerProgress(worker) != 0; ++i) {
     }
@@ -235,10 +190,11 @@ int main(int argc, char** argv) {
       check(api, st, "tagged receive");
       api->requestFree(s.req);
       if (s.info.length != chunk) die("a message of the wrong size arrived");
-      recvBytes += chunk;
-      lastByte = std::chrono::duration<double>(Clock::now() - start).count();
+      lane.recvBytes += chunk;
+      lane.lastByte = std::chrono::duration<double>(Clock::now() - run.start).count();
       post(consumed + window);
       ++consumed;
+      if (msg) lane.stepsIn.store(consumed / perMsg, std::memory_order_release);
     }
     if (creditRecv && api->tagRecvRequestTest(creditRecv, &creditInfo) != ucx::kInProgress) {
       api->requestFree(creditRecv);
@@ -252,20 +208,17 @@ int main(int argc, char** argv) {
     }
     if (!creditSend && consumed - creditSent >= window / 2) {
       creditOut = consumed;
-      void* r = api->tagSendNbx(endpoint, &creditOut, sizeof(creditOut), kCredit, &sendParam);
+      void* r = api->tagSendNbx(lane.endpoint, &creditOut, sizeof(creditOut), kCredit, &sendParam);
       if (ucx::ptrIsError(r)) check(api, ucx::ptrStatus(r), "ucp_tag_send_nbx (credit)");
       creditSend = r;
       creditSent = consumed;
     }
     // Done once we stopped sending, our sends completed and the peer's stream went quiet.
     if (!sending && sends.empty() &&
-        (now - start > std::chrono::duration<double>(lastByte + 0.5) || now >= hardEnd))
+        (now - run.start > std::chrono::duration<double>(lane.lastByte + 0.5) ||
+         now >= run.hardEnd))
       break;
   }
-  // Tell the peer we are done, wait for its word, then tear down.
-  sendAll(ctl, &go, 1);
-  recvAll(ctl, &go, 1);
-  ctl.close();
   for (Slot& s : slots) {
     api->requestCancel(worker, s.req);
     finish(api, worker, s.req);
@@ -273,19 +226,134 @@ int main(int argc, char** argv) {
   api->requestCancel(worker, creditRecv);
   finish(api, worker, creditRecv);
   finish(api, worker, creditSend);
-  ucx::RequestParam cp{};
-  finish(api, worker, api->epCloseNbx(endpoint, &cp));
-  api->workerDestroy(worker);
-  api->cleanup(context);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::string listenSpec, connectSpec;
+  double seconds = 3;
+  size_t chunk = 32 << 10;
+  size_t window = 128;
+  size_t msgKib = 0;
+  int laneCount = 1;
+  for (int i = 1; i < argc; ++i) {
+    const std::string a = argv[i];
+    auto next = [&]() -> const char* {
+      if (i + 1 >= argc) die(a + " needs a value");
+      return argv[++i];
+    };
+    if (a == "--listen")
+      listenSpec = next();
+    else if (a == "--connect")
+      connectSpec = next();
+    else if (a == "-t")
+      seconds = atof(next());
+    else if (a == "-c")
+      chunk = static_cast<size_t>(atol(next())) << 10;
+    else if (a == "-w")
+      window = static_cast<size_t>(atol(next()));
+    else if (a == "-m")
+      msgKib = static_cast<size_t>(atol(next()));
+    else if (a == "-l")
+      laneCount = atoi(next());
+    else
+      die("usage: ucx_bidir_bench --listen|--connect ADDR:PORT [-t SEC] [-c CHUNK_KIB] [-w N] [-m "
+          "MSG_KIB] [-l LANES]");
+  }
+  if (listenSpec.empty() == connectSpec.empty() || seconds <= 0 || chunk == 0 || window < 2 ||
+      laneCount < 1 || laneCount > 64)
+    die("give exactly one of --listen/--connect, -t > 0, -c >= 1, -w >= 2, 1 <= -l <= 64");
+  // Message mode: each lane's part of a message, in whole pieces.
+  const size_t part = msgKib * 1024 / laneCount / chunk * chunk, perPart = part / chunk;
+  if (msgKib && part == 0) die("-m needs at least one piece (-c) per lane (-l) in each message");
+
+  std::string why;
+  const ucx::Api* api = ucx::load(&why);
+  if (!api) die("UCX does not load: " + why);
+  std::vector<Lane> lanes(laneCount);
+  std::string tuned;
+  for (Lane& lane : lanes) {  // a context per lane, as Tutti's stripe workers have
+    ucx::Config* config = nullptr;
+    check(api, api->configRead(nullptr, nullptr, &config), "ucp_config_read");
+    tuned = ucx::applyTcpDefaults(api, config);  // as the transport over TCP
+    ucx::Params params{};
+    params.fieldMask = ucx::kParamFieldFeatures;
+    params.features = ucx::kFeatureTag;
+    check(api, api->initVersion(1, 9, &params, config, &lane.context), "ucp_init");
+    api->configRelease(config);
+    ucx::WorkerParams wp{};
+    wp.fieldMask = ucx::kWorkerParamFieldThreadMode;
+    wp.threadMode = ucx::kThreadModeSerialized;
+    check(api, api->workerCreate(lane.context, &wp, &lane.worker), "ucp_worker_create");
+  }
+
+  // Exchange worker addresses, lane by lane: a length, then the bytes.
+  tutti::Socket ctl = connectControl(listenSpec, connectSpec);
+  for (Lane& lane : lanes) {
+    ucx::Address* mine = nullptr;
+    size_t mineBytes = 0;
+    check(api, api->workerGetAddress(lane.worker, &mine, &mineBytes), "ucp_worker_get_address");
+    const uint64_t len = mineBytes;
+    sendAll(ctl, &len, sizeof(len));
+    sendAll(ctl, mine, mineBytes);
+    api->workerReleaseAddress(lane.worker, mine);
+    uint64_t theirLen = 0;
+    recvAll(ctl, &theirLen, sizeof(theirLen));
+    if (theirLen == 0 || theirLen > (1u << 20)) die("bad worker address length from the peer");
+    lane.peerAddress.resize(theirLen);
+    recvAll(ctl, lane.peerAddress.data(), theirLen);
+    ucx::EpParams ep{};
+    ep.fieldMask = ucx::kEpParamFieldRemoteAddress;
+    ep.address = reinterpret_cast<const ucx::Address*>(lane.peerAddress.data());
+    check(api, api->epCreate(lane.worker, &ep, &lane.endpoint), "ucp_ep_create");
+  }
+
+  // Both sides start together: a byte each way on the control connection.
+  char go = 1;
+  sendAll(ctl, &go, 1);
+  recvAll(ctl, &go, 1);
+  Run run{api, chunk, window, part, perPart, Clock::now(), {}, {}, &lanes};
+  run.sendEnd = run.start +
+                std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+  // Send until T; receive until the peer's T (plus a bound): the peer sends as long as we do.
+  run.hardEnd = run.sendEnd + std::chrono::seconds(10);
+  std::vector<std::thread> threads;
+  for (int i = 0; i < laneCount; ++i)
+    threads.emplace_back([&run, &lanes, i] { driveLane(run, lanes[i], i); });
+  for (std::thread& t : threads) t.join();
+
+  // Tell the peer we are done, wait for its word, then tear down.
+  sendAll(ctl, &go, 1);
+  recvAll(ctl, &go, 1);
+  ctl.close();
+  uint64_t sentBytes = 0, recvBytes = 0;
+  double lastByte = 0;
+  for (Lane& lane : lanes) {
+    ucx::RequestParam cp{};
+    finish(api, lane.worker, api->epCloseNbx(lane.endpoint, &cp));
+    api->workerDestroy(lane.worker);
+    api->cleanup(lane.context);
+    sentBytes += lane.sentBytes;
+    recvBytes += lane.recvBytes;
+    lastByte = std::max(lastByte, lane.lastByte);
+  }
 
   const double recvSec = lastByte > seconds ? lastByte : seconds;
   const double tx = static_cast<double>(sentBytes) / seconds / 1e9;
   const double rx = static_cast<double>(recvBytes) / recvSec / 1e9;
   printf(
-      "# ucx_bidir_bench %s, UCX %u.%u.%u, %.1f s, %zu KiB messages, %zu posted receives%s%s%s\n",
+      "# ucx_bidir_bench %s, UCX %u.%u.%u, %.1f s, %d lane(s), %zu KiB messages, %zu posted "
+      "receives%s%s%s\n",
       listenSpec.empty() ? "connect" : "listen", api->major, api->minor, api->release, seconds,
-      chunk >> 10, window, msg ? (", steps of " + std::to_string(msg >> 10) + " KiB").c_str() : "",
+      laneCount, chunk >> 10, window,
+      msgKib ? (", steps of " + std::to_string(part * laneCount >> 10) + " KiB").c_str() : "",
       tuned.empty() ? "" : ", ", tuned.c_str());
+  if (laneCount > 1)
+    for (int i = 0; i < laneCount; ++i)
+      printf("lane %d send_GBps %.3f recv_GBps %.3f\n", i,
+             static_cast<double>(lanes[i].sentBytes) / seconds / 1e9,
+             static_cast<double>(lanes[i].recvBytes) / recvSec / 1e9);
   printf("send_GBps %.3f recv_GBps %.3f total_GBps %.3f per_direction_GBps %.3f\n", tx, rx, tx + rx,
          tx < rx ? tx : rx);
   return 0;
