@@ -75,7 +75,8 @@ void UcxWorker::startDriver(const char* name) {
     std::lock_guard<std::mutex> lock(mu);
     // Without an event fd the driver naps instead of sleeping on it (still bounded, no spin).
     if (api->workerGetEfd(worker, &efd_) != ucx::kOk) efd_ = -1;
-    driven_ = true;
+    for (UcxConnection* c : conns) c->handOff();
+    driven_.store(true, std::memory_order_release);
   }
   std::string label = name;
   driver_ = std::thread([this, label] {
@@ -84,9 +85,10 @@ void UcxWorker::startDriver(const char* name) {
   });
 }
 
-// Progress until a pass moves nothing, then sleep on the event fd. The executor commits under
-// `mu` and then reads sleeping_, and the driver sets sleeping_ under `mu` after its last pump:
-// a commit the pump missed always finds sleeping_ set and kicks.
+// Progress until a pass moves nothing, then sleep on the event fd. The executor publishes a
+// commit or a freed slot and then reads sleeping_; the driver sets sleeping_, arms the fd and
+// then looks for such work (all sequentially consistent): either it sees the work and goes on,
+// or the executor sees sleeping_ and its kick lands on the armed fd.
 void UcxWorker::drive() {
   // The bound on one sleep: events the fd does not report (a peer gone quiet) are seen this late.
   constexpr int kSleepMs = 5;
@@ -101,7 +103,11 @@ void UcxWorker::drive() {
         const ucx::Status s = canSleep ? api->workerArm(worker) : ucx::kErrBusy;
         armed = s == ucx::kOk;
         if (s != ucx::kOk && s != ucx::kErrBusy) canSleep = false;
-        if (s == ucx::kErrBusy && canSleep) sleeping_.store(false);  // events pending: go on
+        if ((s == ucx::kErrBusy && canSleep) || workPending()) {  // events or work: go on
+          sleeping_.store(false);
+          armed = false;
+          idle = false;
+        }
       }
     }
     if (armed) {
@@ -128,8 +134,14 @@ unsigned UcxWorker::progressAndPumpLocked() {
   return events;
 }
 
+bool UcxWorker::workPending() {
+  for (UcxConnection* c : conns)
+    if (c->handoffPending()) return true;
+  return false;
+}
+
 void UcxWorker::kick() {
-  if (driven_ && efd_ >= 0 && sleeping_.load()) api->workerSignal(worker);
+  if (driven() && efd_ >= 0 && sleeping_.load()) api->workerSignal(worker);
 }
 
 UcxWorker::~UcxWorker() {
@@ -304,26 +316,126 @@ void UcxConnection::onEpError(void* arg, ucx::Ep, ucx::Status status) {
   if (c->epStatus_ == ucx::kOk) c->epStatus_ = status == ucx::kOk ? -1 : status;
 }
 
-void UcxConnection::progressWorker() {
-  // A driven worker's thread progresses and pumps, unless it sleeps: then the caller, who
-  // waits for this, is quicker than waking it.
-  if (w_->driven() && !w_->driverAsleep()) return;
-  (void)w_->progressAndPumpLocked();
-}
-
-// The executor polls in a loop; blocking on the mutex while a driver holds it would put both
-// threads through the kernel at every turn. A driven worker's busy lock means "look again".
-bool UcxConnection::lockOrLater(std::unique_lock<std::mutex>* lock) {
-  if (w_->driven()) return lock->try_lock();
-  lock->lock();
-  return true;
-}
+void UcxConnection::progressWorker() { (void)w_->progressAndPumpLocked(); }
 
 void UcxConnection::pumpLocked() {
   if (failRequested_.load(std::memory_order_relaxed) && !failNoticeSent_) sendFailNotice();
-  if (status_ != tuttiSuccess || !ep_) return;
-  if (pollControl() == tuttiSuccess && postSends() == tuttiSuccess && reapSends() == tuttiSuccess)
+  const bool driven = handedOff_.load(std::memory_order_relaxed);
+  if (status_ == tuttiSuccess && ep_ && pollControl() == tuttiSuccess &&
+      (!driven || pumpSlotsLocked() == tuttiSuccess) && postSends() == tuttiSuccess &&
+      reapSends() == tuttiSuccess)
     (void)maybeSendCredit();
+  if (driven) publishHealthLocked();
+}
+
+void UcxConnection::handOff() {
+  handoff_.committed.store(committed_);
+  handoff_.completed.store(completed_);
+  handoff_.arrived.store(consumed_);
+  handoff_.released.store(consumed_);
+  arrivedAt_ = repostFrom_ = consumed_;
+  publishHealthLocked();
+  handedOff_.store(true, std::memory_order_release);
+}
+
+// Committed bytes wait for the driver only while the peer has credit for them; without it the
+// driver sleeps until the credit message wakes it (spinning through UCX for it cost 2 x 2 hosts
+// 15-30% at 64 MiB: 4 ranks of drivers shared the CPUs with the executors).
+bool UcxConnection::handoffPending() const {
+  return handedOff_.load(std::memory_order_relaxed) &&
+         ((handoff_.committed.load() > posted_ && sentMsgs_ < creditLimit_) ||
+          handoff_.released.load() > repostFrom_);
+}
+
+// Freed slots are posted again for the message `slots` places ahead; arrivals are published in
+// order (a message's slot is complete and its size checked before the executor may read it).
+Result UcxConnection::pumpSlotsLocked() {
+  const uint64_t released = handoff_.released.load(std::memory_order_acquire);
+  for (; repostFrom_ < released; ++repostFrom_, ++consumedMsgs_)
+    TUTTI_TRY(postSlot(repostFrom_ + mine_.slots));
+  for (; arrivedAt_ < repostFrom_ + mine_.slots; ++arrivedAt_) {
+    bool ready;
+    Slot& s = slots_[arrivedAt_ % mine_.slots];
+    TUTTI_TRY(slotReady(s, &ready));
+    if (!ready) break;
+    if (s.marker)  // stripe workers carry no direct runs (ucx_striped.cc keeps them on part 0)
+      return fail(
+          setError(tuttiRemoteError, "rank %d sent a direct-run marker to a stripe worker", peer_));
+  }
+  handoff_.arrived.store(arrivedAt_, std::memory_order_release);
+  return tuttiSuccess;
+}
+
+void UcxConnection::publishHealthLocked() {
+  handoff_.peerFailed.store(peerFailed_);
+  handoff_.epLost.store(epStatus_ != ucx::kOk);
+  handoff_.broken.store(broken(), std::memory_order_release);
+}
+
+Result UcxConnection::drivenFailed() {
+  std::lock_guard<std::mutex> lock(w_->mu);
+  return failed();
+}
+
+Result UcxConnection::drivenSendSpace(void** ptr, size_t* bytes) {
+  if (handoff_.broken.load(std::memory_order_acquire)) TUTTI_TRY(drivenFailed());
+  const uint64_t completed = handoff_.completed.load(std::memory_order_acquire);
+  const size_t used = static_cast<size_t>(committed_ - completed);
+  const size_t off = static_cast<size_t>(committed_ % ringBytes_);
+  const size_t free = ringBytes_ - used, span = ringBytes_ - off;
+  *ptr = sendRing_.get() + off;
+  *bytes = free < span ? free : span;
+  return tuttiSuccess;
+}
+
+Result UcxConnection::drivenSendCommit(size_t bytes) {
+  const uint64_t completed = handoff_.completed.load(std::memory_order_acquire);
+  if (bytes > ringBytes_ - static_cast<size_t>(committed_ - completed))
+    return setError(tuttiInternalError, "UCX send to rank %d committed %zu bytes past the ring",
+                    peer_, bytes);
+  committed_ += bytes;
+  handoff_.committed.store(committed_);  // sequentially consistent: see UcxWorker::drive()
+  if (handoff_.broken.load(std::memory_order_acquire)) TUTTI_TRY(drivenFailed());
+  w_->kick();
+  return tuttiSuccess;
+}
+
+Result UcxConnection::drivenRecvPeek(const void** ptr, size_t* bytes) {
+  const uint64_t arrived = handoff_.arrived.load(std::memory_order_acquire);
+  // Data that arrived before the peer failed is still delivered; only then is it an error.
+  if (consumed_ == arrived)
+    return handoff_.broken.load(std::memory_order_acquire) ? drivenFailed() : tuttiSuccess;
+  // Across following full slots up to the ring's end, as slotSpan does.
+  size_t total = slots_[consumed_ % mine_.slots].length - slotOffset_;
+  for (uint64_t i = consumed_ + 1;
+       i < arrived && i % mine_.slots != 0 && slots_[(i - 1) % mine_.slots].length == mine_.chunk &&
+       total < spanMax_;
+       ++i)
+    total += slots_[i % mine_.slots].length;
+  *ptr = slotData(consumed_) + slotOffset_;
+  *bytes = total;
+  return tuttiSuccess;
+}
+
+Result UcxConnection::drivenRecvRelease(size_t bytes) {
+  const uint64_t arrived = handoff_.arrived.load(std::memory_order_acquire);
+  const size_t asked = bytes;
+  while (bytes > 0) {
+    if (consumed_ == arrived)
+      return setError(tuttiInternalError, "UCX receive from rank %d released %zu bytes it has not",
+                      peer_, asked);
+    const Slot& s = slots_[consumed_ % mine_.slots];
+    const size_t r = bytes < s.length - slotOffset_ ? bytes : s.length - slotOffset_;
+    slotOffset_ += r;
+    bytes -= r;
+    if (slotOffset_ < s.length) break;
+    slotOffset_ = 0;
+    ++consumed_;
+  }
+  streamPos_ += asked;
+  handoff_.released.store(consumed_);  // sequentially consistent: see UcxWorker::drive()
+  w_->kick();
+  return tuttiSuccess;
 }
 
 Result UcxConnection::postControlRecv(UcxMsg kind, uint64_t* buf, void** req,
@@ -563,6 +675,8 @@ Result UcxConnection::reapSends() {
     completed_ = op.end;
     inflight_.pop_front();
   }
+  if (handedOff_.load(std::memory_order_relaxed))
+    handoff_.completed.store(completed_, std::memory_order_release);
   return tuttiSuccess;
 }
 
@@ -570,7 +684,10 @@ Result UcxConnection::reapSends() {
 // ring and never exceeds the peer's slot size. Bytes committed after an open send reservation
 // wait until sendDirect has posted it.
 Result UcxConnection::postSends() {
-  const uint64_t limit = sendReserved_ > 0 ? sendReserveAt_ : committed_;
+  const uint64_t committed = handedOff_.load(std::memory_order_relaxed)
+                                 ? handoff_.committed.load(std::memory_order_acquire)
+                                 : committed_;
+  const uint64_t limit = sendReserved_ > 0 ? sendReserveAt_ : committed;
   while (posted_ < limit && sentMsgs_ < creditLimit_) {
     const size_t off = static_cast<size_t>(posted_ % ringBytes_);
     size_t len = static_cast<size_t>(limit - posted_);
@@ -629,8 +746,8 @@ void UcxConnection::sendFailNotice() {
 
 Result UcxConnection::sendSpace(void** ptr, size_t* bytes) {
   *bytes = 0;
-  std::unique_lock<std::mutex> lock(w_->mu, std::defer_lock);
-  if (!lockOrLater(&lock)) return tuttiSuccess;
+  if (handedOff_.load(std::memory_order_acquire)) return drivenSendSpace(ptr, bytes);
+  std::lock_guard<std::mutex> lock(w_->mu);
   TUTTI_TRY(failed());
   TUTTI_TRY(reapSends());
   if (committed_ - completed_ == ringBytes_) {
@@ -646,25 +763,22 @@ Result UcxConnection::sendSpace(void** ptr, size_t* bytes) {
 }
 
 Result UcxConnection::sendCommit(size_t bytes) {
-  {
-    std::lock_guard<std::mutex> lock(w_->mu);
-    if (bytes > ringBytes_ - static_cast<size_t>(committed_ - completed_))
-      return setError(tuttiInternalError, "UCX send to rank %d committed %zu bytes past the ring",
-                      peer_, bytes);
-    committed_ += bytes;
-    TUTTI_TRY(failed());
-    // A driven worker's thread posts them: the sends' system calls leave the executor's thread.
-    // (Posting here while the driver slept halved a 64 MiB AllReduce: perf/NOTES.md.)
-    if (!w_->driven()) return postSends();
-  }
-  w_->kick();
-  return tuttiSuccess;
+  // A driven worker's thread posts them: the sends' system calls leave the executor's thread.
+  // (Posting here while the driver slept halved a 64 MiB AllReduce: perf/NOTES.md.)
+  if (handedOff_.load(std::memory_order_acquire)) return drivenSendCommit(bytes);
+  std::lock_guard<std::mutex> lock(w_->mu);
+  if (bytes > ringBytes_ - static_cast<size_t>(committed_ - completed_))
+    return setError(tuttiInternalError, "UCX send to rank %d committed %zu bytes past the ring",
+                    peer_, bytes);
+  committed_ += bytes;
+  TUTTI_TRY(failed());
+  return postSends();
 }
 
 Result UcxConnection::recvPeek(const void** ptr, size_t* bytes) {
   *bytes = 0;
-  std::unique_lock<std::mutex> lock(w_->mu, std::defer_lock);
-  if (!lockOrLater(&lock)) return tuttiSuccess;
+  if (handedOff_.load(std::memory_order_acquire)) return drivenRecvPeek(ptr, bytes);
+  std::lock_guard<std::mutex> lock(w_->mu);
   if (status_ != tuttiSuccess) return failed();  // this side broke the stream (abandonDirect)
   TUTTI_TRY(peekLocked(ptr, bytes));
   if (*bytes == 0) {
@@ -677,6 +791,7 @@ Result UcxConnection::recvPeek(const void** ptr, size_t* bytes) {
 }
 
 Result UcxConnection::recvRelease(size_t bytes) {
+  if (handedOff_.load(std::memory_order_acquire)) return drivenRecvRelease(bytes);
   std::lock_guard<std::mutex> lock(w_->mu);
   if (!run_.bytes) {
     TUTTI_TRY(releaseSlots(bytes));
@@ -709,26 +824,33 @@ Result UcxConnection::recvRelease(size_t bytes) {
 
 // progress() and checkPeer() run at every turn of the executor's loop, for every peer of the
 // step: on a driven worker they leave progress to its thread (which wakes on the worker's
-// events), so that a striped stream's idle workers cost no UCX call, each a system call over
-// TCP, on the way of a short message.
+// events) and read only the counters, so that a striped stream's workers cost no UCX call
+// (each a system call over TCP) and no wait for the lock on the way of a short message.
 Result UcxConnection::progress() {
-  std::unique_lock<std::mutex> lock(w_->mu, std::defer_lock);
-  if (!lockOrLater(&lock)) return tuttiSuccess;
-  if (!w_->driven()) progressWorker();
+  if (handedOff_.load(std::memory_order_acquire)) {
+    // A peer that is gone is an error only while we still owe it bytes.
+    if (!handoff_.broken.load(std::memory_order_acquire)) return tuttiSuccess;
+    std::lock_guard<std::mutex> lock(w_->mu);
+    if (status_ != tuttiSuccess || drivenOwing()) return failed();
+    return tuttiSuccess;
+  }
+  std::lock_guard<std::mutex> lock(w_->mu);
+  progressWorker();
   if (status_ != tuttiSuccess) return failed();
-  // A peer that is gone is an error only while we still owe it bytes.
   if (owing()) return failed();
   return tuttiSuccess;
 }
 
 bool UcxConnection::flushed() {
+  if (handedOff_.load(std::memory_order_acquire)) return !drivenOwing();
   std::lock_guard<std::mutex> lock(w_->mu);
   return !owing();
 }
 
 Result UcxConnection::sendDirectReserve(size_t bytes, size_t* reserved) {
-  std::lock_guard<std::mutex> lock(w_->mu);
   *reserved = 0;
+  if (handedOff_.load(std::memory_order_acquire)) return tuttiSuccess;
+  std::lock_guard<std::mutex> lock(w_->mu);
   TUTTI_TRY(failed());
   if (sendReserved_ != 0)
     return setError(tuttiInternalError, "a second UCX send reservation to rank %d", peer_);
@@ -796,8 +918,9 @@ Result UcxConnection::sendDirect(const void* src, size_t bytes, size_t* sent) {
 }
 
 Result UcxConnection::recvDirectReserve(size_t messageLeft, size_t* reserved) {
-  std::lock_guard<std::mutex> lock(w_->mu);
   *reserved = 0;
+  if (handedOff_.load(std::memory_order_acquire)) return tuttiSuccess;
+  std::lock_guard<std::mutex> lock(w_->mu);
   TUTTI_TRY(failed());
   if (run_.bytes || !mine_.runs) return tuttiSuccess;
   recvReserved_ = messageLeft & ~(kAlign - 1);
@@ -921,9 +1044,17 @@ void UcxConnection::abandonDirect() {
 }
 
 Result UcxConnection::checkPeer() {
-  std::unique_lock<std::mutex> lock(w_->mu, std::defer_lock);
-  if (!lockOrLater(&lock)) return tuttiSuccess;
-  if (!w_->driven()) progressWorker();
+  if (handedOff_.load(std::memory_order_acquire)) {
+    if (!handoff_.broken.load(std::memory_order_acquire)) return tuttiSuccess;
+    const bool ready = consumed_ < handoff_.arrived.load(std::memory_order_acquire);
+    std::lock_guard<std::mutex> lock(w_->mu);
+    if (status_ != tuttiSuccess) return failed();
+    // Unread data is not a failure yet, unless we also owe the peer bytes it will never take.
+    if (ready && !drivenOwing()) return tuttiSuccess;
+    return failed();
+  }
+  std::lock_guard<std::mutex> lock(w_->mu);
+  progressWorker();
   if (status_ != tuttiSuccess) return failed();
   bool ready;
   TUTTI_TRY(currentReady(&ready));
@@ -933,6 +1064,10 @@ Result UcxConnection::checkPeer() {
 }
 
 bool UcxConnection::peerReportedFailure() {
+  if (handedOff_.load(std::memory_order_acquire)) {
+    const bool waiting = consumed_ < handoff_.arrived.load(std::memory_order_acquire);
+    return handoff_.peerFailed.load() || (handoff_.epLost.load() && !waiting);
+  }
   std::lock_guard<std::mutex> lock(w_->mu);
   const bool waiting = run_.bytes ? !run_.pieces.empty() && run_.pieces.front().length != 0
                                   : slots_[consumed_ % mine_.slots].length != 0;

@@ -33,11 +33,11 @@ namespace tutti {
 //
 // Striped (TUTTI_UCX_WORKERS > 1, src/transport/ucx_striped.h), each stripe worker is driven
 // by a thread of its own instead (the executor's worker 0 stays as above): it progresses the
-// worker, posts the sends the executor committed and sleeps in poll() on the worker's event fd
-// when nothing moves. The executor then only copies into and out of the rings under `mu` (never
-// blocking on it: a busy lock means "not yet"), so N workers put N threads on UCX's work; it
-// progresses the worker itself only while waiting for data that a sleeping driver has not
-// picked up yet.
+// worker, posts the sends the executor committed, tests and reposts the receive slots, and
+// sleeps in poll() on the worker's event fd when nothing moves. The executor then never takes
+// `mu` on its way: it copies into and out of the rings and trades positions with the driver
+// through atomic counters (UcxConnection::Handoff), so N workers put N threads on UCX's work and
+// the executor never waits for a driver's pass through UCX (a pass can take milliseconds).
 class UcxConnection;
 struct UcxWorker {
   const ucx::Api* api = nullptr;
@@ -55,11 +55,8 @@ struct UcxWorker {
   // Hands progress to a thread of its own (named `name`); once, after the hellos.
   void startDriver(const char* name);
   // True once a driver thread progresses the worker.
-  bool driven() const { return driven_; }
-  // True while the driver sleeps on the event fd: a caller waiting for data, holding `mu`, then
-  // progresses the worker itself rather than wait for the driver to wake.
-  bool driverAsleep() const { return sleeping_.load(); }
-  // Wakes a sleeping driver (the executor committed bytes for it to send); cheap when awake.
+  bool driven() const { return driven_.load(std::memory_order_acquire); }
+  // Wakes a sleeping driver (the executor committed bytes or freed slots); cheap when awake.
   void kick();
   // With `mu` held: progresses the worker while it moves something (bounded), then lets every
   // connection handle credits, queued sends and completions. Returns UCX's event count.
@@ -68,7 +65,10 @@ struct UcxWorker {
 
  private:
   void drive();
-  bool driven_ = false;
+  // True when a connection has work the driver's last pump did not see (checked after the
+  // driver announces that it sleeps: see drive()).
+  bool workPending();
+  std::atomic<bool> driven_{false};
   std::thread driver_;
   std::atomic<bool> stop_{false};
   std::atomic<bool> sleeping_{false};
@@ -119,7 +119,9 @@ class UcxConnection : public Connection {
   bool peerReportedFailure() override;
   void markFailed() override;
   const char* kind() const override { return "ucx"; }
-  size_t directMinBytes() const override { return directMin_; }
+  // A stripe worker's connection (handed off) carries no direct runs: ucx_striped.cc sends them
+  // on part 0.
+  size_t directMinBytes() const override { return handedOff_.load() ? 0 : directMin_; }
   Result sendDirectReserve(size_t bytes, size_t* reserved) override;
   Result sendDirect(const void* src, size_t bytes, size_t* sent) override;
   Result recvDirectReserve(size_t messageLeft, size_t* reserved) override;
@@ -127,8 +129,15 @@ class UcxConnection : public Connection {
   void abandonDirect() override;
 
   // With the worker lock held: handles credits and failure notices, posts queued sends, reaps
-  // completions and returns credits. Errors are recorded in this connection, not returned.
+  // completions and returns credits; on a driven worker also tests and reposts the receive
+  // slots. Errors are recorded in this connection, not returned.
   void pumpLocked();
+  // With the worker lock held, once, before the driver thread starts: from now on the executor
+  // and the driver share the stream only through handoff_.
+  void handOff();
+  // The executor committed bytes the peer has credit for, or freed slots, and the driver has
+  // not acted on them yet.
+  bool handoffPending() const;
 
  private:
   struct SendOp {
@@ -161,6 +170,31 @@ class UcxConnection : public Connection {
     std::deque<Piece> pieces;
   };
 
+  // The driven worker's side of the stream: what the executor (one thread) and the driver
+  // (another) tell each other. Each counter has one writer; the slots and ring bytes a counter
+  // covers are the reader's to use once it has loaded the counter (acquire).
+  struct Handoff {
+    std::atomic<uint64_t> committed{0};  // executor: bytes committed into the send ring
+    std::atomic<uint64_t> completed{0};  // driver: bytes whose sends completed (ring space free)
+    std::atomic<uint64_t> arrived{0};    // driver: slots [0, arrived) hold a message
+    std::atomic<uint64_t> released{0};   // executor: slots [0, released) are consumed
+    std::atomic<bool> broken{false};     // driver: status_, epStatus_ or peerFailed_ is set
+    std::atomic<bool> peerFailed{false};
+    std::atomic<bool> epLost{false};
+  };
+  // The executor's calls on a driven worker (no lock on the way; the error paths take it).
+  Result drivenSendSpace(void** ptr, size_t* bytes);
+  Result drivenSendCommit(size_t bytes);
+  Result drivenRecvPeek(const void** ptr, size_t* bytes);
+  Result drivenRecvRelease(size_t bytes);
+  Result drivenFailed();  // the recorded error, read under the lock
+  bool drivenOwing() const {
+    return handoff_.completed.load(std::memory_order_acquire) != committed_;
+  }
+  // The driver's share of pumpLocked: arrivals published, freed slots reposted.
+  Result pumpSlotsLocked();
+  void publishHealthLocked();
+
   Result fail(Result r);
   Result failed() const;  // the recorded error, re-raised
   bool broken() const { return status_ != tuttiSuccess || epStatus_ != ucx::kOk || peerFailed_; }
@@ -169,9 +203,6 @@ class UcxConnection : public Connection {
     return completed_ != committed_ || !inflight_.empty() || sendReserved_ != 0;
   }
   void progressWorker();
-  // Takes the worker lock, or (driven worker, lock busy) returns false: the caller reports
-  // nothing new and polls again.
-  bool lockOrLater(std::unique_lock<std::mutex>* lock);
   Result pollControl();
   // The receive buffer of message `index` (slot index % slots).
   char* slotData(uint64_t index) const {
@@ -247,6 +278,13 @@ class UcxConnection : public Connection {
   bool peerFailed_ = false;          // the peer sent a failure notice
   std::atomic<bool> failRequested_{false};
   bool failNoticeSent_ = false;
+
+  // Driven worker (handOff()): the executor owns committed_, consumed_ and slotOffset_; the
+  // driver owns posted_, completed_, the slots' requests, arrivedAt_ and repostFrom_.
+  std::atomic<bool> handedOff_{false};
+  Handoff handoff_;
+  uint64_t arrivedAt_ = 0;   // driver: the next slot index to test
+  uint64_t repostFrom_ = 0;  // driver: released slots below this index are posted again
 };
 
 }  // namespace tutti

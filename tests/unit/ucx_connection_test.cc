@@ -11,6 +11,7 @@
 #include <chrono>
 #include <cstring>
 #include <functional>
+#include <future>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -155,7 +156,9 @@ void directRunsKeepTheirPlace(bool takesRuns) {
       sendRing(*pair.b, src.data() + head + run, tail);
       recvPeeked(*pair.a, *pair.b, dst.data(), head);
       size_t got = 0, sent = 0, left = 0, direct = 0;
-      if (reserve) ASSERT_EQ(pair.a->recvDirectReserve(run + tail, &left), tuttiSuccess);
+      if (reserve) {
+        ASSERT_EQ(pair.a->recvDirectReserve(run + tail, &left), tuttiSuccess);
+      }
       ASSERT_TRUE(drive([&] {
         size_t k;
         if (sent < run) {
@@ -238,6 +241,18 @@ TEST(UcxConnection, AbandonedDirectReceiveTakesNoMoreBytes) {
       << "the sender was told of the failure";
 }
 
+// The CPU share of this process over `ms` milliseconds.
+double cpuShareOver(int ms) {
+  auto cpuSeconds = [] {
+    rusage u{};
+    getrusage(RUSAGE_SELF, &u);
+    return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
+  };
+  const double before = cpuSeconds();
+  std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+  return (cpuSeconds() - before) / (ms / 1e3);
+}
+
 // Workers driven by their own threads, as striped UCX runs them: 1 MiB crosses 4 slots of 4 KiB
 // (credits run out hundreds of times) with a sender and a receiver thread that only copy and
 // commit. Once the stream is idle the drivers sleep on their event fds: the process then uses
@@ -258,16 +273,77 @@ TEST(UcxConnection, DrivenWorkersMoveTheStreamAndSleepWhenIdle) {
   EXPECT_TRUE(drive([&] { return pair.b->flushed(); }));
   EXPECT_EQ(memcmp(src.data(), dst.data(), bytes), 0);
 
-  auto cpuSeconds = [] {
-    rusage u{};
-    getrusage(RUSAGE_SELF, &u);
-    return u.ru_utime.tv_sec + u.ru_stime.tv_sec + (u.ru_utime.tv_usec + u.ru_stime.tv_usec) / 1e6;
-  };
-  const double before = cpuSeconds();
-  std::this_thread::sleep_for(std::chrono::milliseconds(500));
-  const double share = (cpuSeconds() - before) / 0.5;
+  const double share = cpuShareOver(500);
   printf("[ measured ] two idle drivers: %.1f%% of a core\n", share * 100);
   EXPECT_LT(share, 0.25) << "idle drivers spin";
+}
+
+// A driver with bytes to send but no credit (the receiver reads nothing) sleeps until the
+// credit message wakes it: spinning through UCX for it took CPUs from the executors (a 2 x 2
+// AllReduce of 64 MiB lost 15-30%, perf/NOTES.md). The stream then completes in order.
+TEST(UcxConnection, DriverWithoutCreditSleeps) {
+  UcxPair pair(UcxStreamShape{4096, 4, false}, 0, /*driven=*/true);
+  if (!pair.api || !pair.a) GTEST_SKIP() << pair.skip;
+  if (::testing::Test::HasFailure()) return;
+  pair.wa->startDriver("ucx-test-a");
+  pair.wb->startDriver("ucx-test-b");
+  const size_t bytes = 64u << 10;  // the whole send ring; the peer has credit for 16 KiB
+  const std::vector<char> src = pattern(bytes, 9);
+  std::vector<char> dst(bytes, 0);
+  sendRing(*pair.b, src.data(), bytes);
+  EXPECT_FALSE(pair.b->flushed());
+  std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  const double share = cpuShareOver(500);
+  printf("[ measured ] a driver waiting for credit: %.1f%% of a core\n", share * 100);
+  EXPECT_LT(share, 0.25) << "a driver without credit spins";
+  recvPeeked(*pair.a, *pair.b, dst.data(), bytes);
+  EXPECT_TRUE(drive([&] { return pair.b->flushed(); }));
+  EXPECT_EQ(memcmp(src.data(), dst.data(), bytes), 0);
+}
+
+// The executor's calls on a driven worker read and write counters only: with the driver in the
+// middle of a pass through UCX (here: its lock held by the test), they still return at once.
+// Waiting out a pass, which can take milliseconds, halved 2 x 1 AllReduces (perf/NOTES.md).
+TEST(UcxConnection, ExecutorCallsNeverWaitForTheDriversLock) {
+  UcxPair pair(UcxStreamShape{4096, 4, false}, 0, /*driven=*/true);
+  if (!pair.api || !pair.a) GTEST_SKIP() << pair.skip;
+  if (::testing::Test::HasFailure()) return;
+  pair.wa->startDriver("ucx-test-a");
+  pair.wb->startDriver("ucx-test-b");
+  const std::vector<char> src = pattern(8192, 3);
+  sendRing(*pair.b, src.data(), src.size());  // two slots' worth, before the locks are taken
+  const void* peeked = nullptr;
+  size_t got = 0;
+  ASSERT_TRUE(drive([&] {
+    EXPECT_EQ(pair.a->recvPeek(&peeked, &got), tuttiSuccess) << lastError();
+    return got > 0;
+  }));
+  std::unique_lock<std::mutex> la(pair.wa->mu), lb(pair.wb->mu);
+  std::promise<void> done;
+  std::thread executor([&] {
+    void* p;
+    size_t n;
+    EXPECT_EQ(pair.b->sendSpace(&p, &n), tuttiSuccess);
+    if (n >= 16) {  // the ring is far from full: no space means the call gave up on the lock
+      memcpy(p, src.data(), 16);
+      EXPECT_EQ(pair.b->sendCommit(16), tuttiSuccess);
+    } else {
+      ADD_FAILURE() << "sendSpace gave no space while the driver held its lock";
+    }
+    EXPECT_EQ(pair.a->recvPeek(&peeked, &got), tuttiSuccess);
+    EXPECT_EQ(pair.a->recvRelease(got), tuttiSuccess);
+    EXPECT_EQ(pair.a->progress(), tuttiSuccess);
+    EXPECT_EQ(pair.a->checkPeer(), tuttiSuccess);
+    (void)pair.b->flushed();
+    EXPECT_FALSE(pair.a->peerReportedFailure());
+    done.set_value();
+  });
+  const bool returned =
+      done.get_future().wait_for(std::chrono::seconds(2)) == std::future_status::ready;
+  la.unlock();
+  lb.unlock();
+  executor.join();
+  EXPECT_TRUE(returned) << "an executor call waited for the driver's lock";
 }
 
 }  // namespace
