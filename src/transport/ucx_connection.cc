@@ -432,7 +432,6 @@ Result UcxConnection::drivenRecvRelease(size_t bytes) {
     slotOffset_ = 0;
     ++consumed_;
   }
-  streamPos_ += asked;
   handoff_.released.store(consumed_);  // sequentially consistent: see UcxWorker::drive()
   w_->kick();
   return tuttiSuccess;
