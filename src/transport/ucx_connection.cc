@@ -320,7 +320,7 @@ void UcxConnection::progressWorker() { (void)w_->progressAndPumpLocked(); }
 
 void UcxConnection::pumpLocked() {
   if (failRequested_.load(std::memory_order_relaxed) && !failNoticeSent_) sendFailNotice();
-  const bool driven = handedOff_.load(std::memory_order_relaxed);
+  const bool driven = w_->driven();
   if (status_ == tuttiSuccess && ep_ && pollControl() == tuttiSuccess &&
       (!driven || pumpSlotsLocked() == tuttiSuccess) && postSends() == tuttiSuccess &&
       reapSends() == tuttiSuccess)
@@ -335,16 +335,14 @@ void UcxConnection::handOff() {
   handoff_.released.store(consumed_);
   arrivedAt_ = repostFrom_ = consumed_;
   publishHealthLocked();
-  handedOff_.store(true, std::memory_order_release);
 }
 
 // Committed bytes wait for the driver only while the peer has credit for them; without it the
 // driver sleeps until the credit message wakes it (spinning through UCX for it cost 2 x 2 hosts
 // 15-30% at 64 MiB: 4 ranks of drivers shared the CPUs with the executors).
 bool UcxConnection::handoffPending() const {
-  return handedOff_.load(std::memory_order_relaxed) &&
-         ((handoff_.committed.load() > posted_ && sentMsgs_ < creditLimit_) ||
-          handoff_.released.load() > repostFrom_);
+  return w_->driven() && ((handoff_.committed.load() > posted_ && sentMsgs_ < creditLimit_) ||
+                          handoff_.released.load() > repostFrom_);
 }
 
 // Freed slots are posted again for the message `slots` places ahead; arrivals are published in
@@ -379,21 +377,12 @@ Result UcxConnection::drivenFailed() {
 
 Result UcxConnection::drivenSendSpace(void** ptr, size_t* bytes) {
   if (handoff_.broken.load(std::memory_order_acquire)) TUTTI_TRY(drivenFailed());
-  const uint64_t completed = handoff_.completed.load(std::memory_order_acquire);
-  const size_t used = static_cast<size_t>(committed_ - completed);
-  const size_t off = static_cast<size_t>(committed_ % ringBytes_);
-  const size_t free = ringBytes_ - used, span = ringBytes_ - off;
-  *ptr = sendRing_.get() + off;
-  *bytes = free < span ? free : span;
+  freeRegion(handoff_.completed.load(std::memory_order_acquire), ptr, bytes);
   return tuttiSuccess;
 }
 
 Result UcxConnection::drivenSendCommit(size_t bytes) {
-  const uint64_t completed = handoff_.completed.load(std::memory_order_acquire);
-  if (bytes > ringBytes_ - static_cast<size_t>(committed_ - completed))
-    return setError(tuttiInternalError, "UCX send to rank %d committed %zu bytes past the ring",
-                    peer_, bytes);
-  committed_ += bytes;
+  TUTTI_TRY(advanceCommitted(handoff_.completed.load(std::memory_order_acquire), bytes));
   handoff_.committed.store(committed_);  // sequentially consistent: see UcxWorker::drive()
   if (handoff_.broken.load(std::memory_order_acquire)) TUTTI_TRY(drivenFailed());
   w_->kick();
@@ -674,8 +663,7 @@ Result UcxConnection::reapSends() {
     completed_ = op.end;
     inflight_.pop_front();
   }
-  if (handedOff_.load(std::memory_order_relaxed))
-    handoff_.completed.store(completed_, std::memory_order_release);
+  if (w_->driven()) handoff_.completed.store(completed_, std::memory_order_release);
   return tuttiSuccess;
 }
 
@@ -683,9 +671,8 @@ Result UcxConnection::reapSends() {
 // ring and never exceeds the peer's slot size. Bytes committed after an open send reservation
 // wait until sendDirect has posted it.
 Result UcxConnection::postSends() {
-  const uint64_t committed = handedOff_.load(std::memory_order_relaxed)
-                                 ? handoff_.committed.load(std::memory_order_acquire)
-                                 : committed_;
+  const uint64_t committed =
+      w_->driven() ? handoff_.committed.load(std::memory_order_acquire) : committed_;
   const uint64_t limit = sendReserved_ > 0 ? sendReserveAt_ : committed;
   while (posted_ < limit && sentMsgs_ < creditLimit_) {
     const size_t off = static_cast<size_t>(posted_ % ringBytes_);
@@ -743,9 +730,26 @@ void UcxConnection::sendFailNotice() {
     api_->workerProgress(w_->worker);
 }
 
+// The writable region after committed_, given the sends completed up to `completed`.
+void UcxConnection::freeRegion(uint64_t completed, void** ptr, size_t* bytes) const {
+  const size_t used = static_cast<size_t>(committed_ - completed);
+  const size_t off = static_cast<size_t>(committed_ % ringBytes_);
+  const size_t free = ringBytes_ - used, span = ringBytes_ - off;
+  *ptr = sendRing_.get() + off;
+  *bytes = free < span ? free : span;
+}
+
+Result UcxConnection::advanceCommitted(uint64_t completed, size_t bytes) {
+  if (bytes > ringBytes_ - static_cast<size_t>(committed_ - completed))
+    return setError(tuttiInternalError, "UCX send to rank %d committed %zu bytes past the ring",
+                    peer_, bytes);
+  committed_ += bytes;
+  return tuttiSuccess;
+}
+
 Result UcxConnection::sendSpace(void** ptr, size_t* bytes) {
   *bytes = 0;
-  if (handedOff_.load(std::memory_order_acquire)) return drivenSendSpace(ptr, bytes);
+  if (w_->driven()) return drivenSendSpace(ptr, bytes);
   std::lock_guard<std::mutex> lock(w_->mu);
   TUTTI_TRY(failed());
   TUTTI_TRY(reapSends());
@@ -753,30 +757,23 @@ Result UcxConnection::sendSpace(void** ptr, size_t* bytes) {
     progressWorker();
     TUTTI_TRY(failed());
   }
-  const size_t used = static_cast<size_t>(committed_ - completed_);
-  const size_t off = static_cast<size_t>(committed_ % ringBytes_);
-  const size_t free = ringBytes_ - used, span = ringBytes_ - off;
-  *ptr = sendRing_.get() + off;
-  *bytes = free < span ? free : span;
+  freeRegion(completed_, ptr, bytes);
   return tuttiSuccess;
 }
 
 Result UcxConnection::sendCommit(size_t bytes) {
   // A driven worker's thread posts them: the sends' system calls leave the executor's thread.
   // (Posting here while the driver slept halved a 64 MiB AllReduce: perf/NOTES.md.)
-  if (handedOff_.load(std::memory_order_acquire)) return drivenSendCommit(bytes);
+  if (w_->driven()) return drivenSendCommit(bytes);
   std::lock_guard<std::mutex> lock(w_->mu);
-  if (bytes > ringBytes_ - static_cast<size_t>(committed_ - completed_))
-    return setError(tuttiInternalError, "UCX send to rank %d committed %zu bytes past the ring",
-                    peer_, bytes);
-  committed_ += bytes;
+  TUTTI_TRY(advanceCommitted(completed_, bytes));
   TUTTI_TRY(failed());
   return postSends();
 }
 
 Result UcxConnection::recvPeek(const void** ptr, size_t* bytes) {
   *bytes = 0;
-  if (handedOff_.load(std::memory_order_acquire)) return drivenRecvPeek(ptr, bytes);
+  if (w_->driven()) return drivenRecvPeek(ptr, bytes);
   std::lock_guard<std::mutex> lock(w_->mu);
   if (status_ != tuttiSuccess) return failed();  // this side broke the stream (abandonDirect)
   TUTTI_TRY(peekLocked(ptr, bytes));
@@ -790,7 +787,7 @@ Result UcxConnection::recvPeek(const void** ptr, size_t* bytes) {
 }
 
 Result UcxConnection::recvRelease(size_t bytes) {
-  if (handedOff_.load(std::memory_order_acquire)) return drivenRecvRelease(bytes);
+  if (w_->driven()) return drivenRecvRelease(bytes);
   std::lock_guard<std::mutex> lock(w_->mu);
   if (!run_.bytes) {
     TUTTI_TRY(releaseSlots(bytes));
@@ -826,7 +823,7 @@ Result UcxConnection::recvRelease(size_t bytes) {
 // events) and read only the counters, so that a striped stream's workers cost no UCX call
 // (each a system call over TCP) and no wait for the lock on the way of a short message.
 Result UcxConnection::progress() {
-  if (handedOff_.load(std::memory_order_acquire)) {
+  if (w_->driven()) {
     // A peer that is gone is an error only while we still owe it bytes.
     if (!handoff_.broken.load(std::memory_order_acquire)) return tuttiSuccess;
     std::lock_guard<std::mutex> lock(w_->mu);
@@ -841,14 +838,14 @@ Result UcxConnection::progress() {
 }
 
 bool UcxConnection::flushed() {
-  if (handedOff_.load(std::memory_order_acquire)) return !drivenOwing();
+  if (w_->driven()) return !drivenOwing();
   std::lock_guard<std::mutex> lock(w_->mu);
   return !owing();
 }
 
 Result UcxConnection::sendDirectReserve(size_t bytes, size_t* reserved) {
   *reserved = 0;
-  if (handedOff_.load(std::memory_order_acquire)) return tuttiSuccess;
+  if (w_->driven()) return tuttiSuccess;
   std::lock_guard<std::mutex> lock(w_->mu);
   TUTTI_TRY(failed());
   if (sendReserved_ != 0)
@@ -918,7 +915,7 @@ Result UcxConnection::sendDirect(const void* src, size_t bytes, size_t* sent) {
 
 Result UcxConnection::recvDirectReserve(size_t messageLeft, size_t* reserved) {
   *reserved = 0;
-  if (handedOff_.load(std::memory_order_acquire)) return tuttiSuccess;
+  if (w_->driven()) return tuttiSuccess;
   std::lock_guard<std::mutex> lock(w_->mu);
   TUTTI_TRY(failed());
   if (run_.bytes || !mine_.runs) return tuttiSuccess;
@@ -1043,7 +1040,7 @@ void UcxConnection::abandonDirect() {
 }
 
 Result UcxConnection::checkPeer() {
-  if (handedOff_.load(std::memory_order_acquire)) {
+  if (w_->driven()) {
     if (!handoff_.broken.load(std::memory_order_acquire)) return tuttiSuccess;
     const bool ready = consumed_ < handoff_.arrived.load(std::memory_order_acquire);
     std::lock_guard<std::mutex> lock(w_->mu);
@@ -1063,7 +1060,7 @@ Result UcxConnection::checkPeer() {
 }
 
 bool UcxConnection::peerReportedFailure() {
-  if (handedOff_.load(std::memory_order_acquire)) {
+  if (w_->driven()) {
     const bool waiting = consumed_ < handoff_.arrived.load(std::memory_order_acquire);
     return handoff_.peerFailed.load() || (handoff_.epLost.load() && !waiting);
   }

@@ -121,7 +121,7 @@ class UcxConnection : public Connection {
   const char* kind() const override { return "ucx"; }
   // A stripe worker's connection (handed off) carries no direct runs: ucx_striped.cc sends them
   // on part 0.
-  size_t directMinBytes() const override { return handedOff_.load() ? 0 : directMin_; }
+  size_t directMinBytes() const override { return w_->driven() ? 0 : directMin_; }
   Result sendDirectReserve(size_t bytes, size_t* reserved) override;
   Result sendDirect(const void* src, size_t bytes, size_t* sent) override;
   Result recvDirectReserve(size_t messageLeft, size_t* reserved) override;
@@ -132,8 +132,9 @@ class UcxConnection : public Connection {
   // completions and returns credits; on a driven worker also tests and reposts the receive
   // slots. Errors are recorded in this connection, not returned.
   void pumpLocked();
-  // With the worker lock held, once, before the driver thread starts: from now on the executor
-  // and the driver share the stream only through handoff_.
+  // With the worker lock held, once, before the driver thread starts (UcxWorker::startDriver):
+  // once the worker is driven(), the executor and the driver share the stream only through
+  // handoff_.
   void handOff();
   // The executor committed bytes the peer has credit for, or freed slots, and the driver has
   // not acted on them yet.
@@ -195,6 +196,9 @@ class UcxConnection : public Connection {
   Result pumpSlotsLocked();
   void publishHealthLocked();
 
+  void freeRegion(uint64_t completed, void** ptr, size_t* bytes) const;
+  // Checks that `bytes` fit the ring and commits them.
+  Result advanceCommitted(uint64_t completed, size_t bytes);
   Result fail(Result r);
   Result failed() const;  // the recorded error, re-raised
   bool broken() const { return status_ != tuttiSuccess || epStatus_ != ucx::kOk || peerFailed_; }
@@ -281,7 +285,6 @@ class UcxConnection : public Connection {
 
   // Driven worker (handOff()): the executor owns committed_, consumed_ and slotOffset_; the
   // driver owns posted_, completed_, the slots' requests, arrivedAt_ and repostFrom_.
-  std::atomic<bool> handedOff_{false};
   Handoff handoff_;
   uint64_t arrivedAt_ = 0;   // driver: the next slot index to test
   uint64_t repostFrom_ = 0;  // driver: released slots below this index are posted again
