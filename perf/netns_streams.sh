@@ -12,7 +12,8 @@
 # KiB, e.g. "32 256"; with FLOOR_KIB also UCX's message floor in 32 KiB pieces, which the
 # "vs message floor" column of UCX configurations uses), CEILING_UCX_LANES ("": UCX's ceiling
 # over these numbers of lanes, each a worker on a thread of its own, e.g. "4"; with FLOOR_KIB
-# also their message floor), MIN (1M), MAX (64M), OUT (raw outputs,
+# also their message floor; with COLD_MIB, 64 by default and 0 to skip, also their rate
+# streaming from and into cold buffers of that size, as a collective's are), MIN (1M), MAX (64M), OUT (raw outputs,
 # default $BUILD_DIR/netns-streams), PASSES (1: each pass runs every configuration once, so
 # passes interleave A/B), and CONFIGS: one word
 # per run, NAME:VAR=VALUE,VAR=VALUE (default below; TUTTI_NET=socket unless the word sets
@@ -27,6 +28,7 @@ TCP_SECONDS="${TCP_SECONDS:-3}"
 FLOOR_KIB="${FLOOR_KIB:-32768}"
 CEILING_UCX_KIB="${CEILING_UCX_KIB:-}"
 CEILING_UCX_LANES="${CEILING_UCX_LANES:-}"
+COLD_MIB="${COLD_MIB:-64}"
 ITERS="${ITERS:-20}"
 WARMUP="${WARMUP:-5}"
 PASSES="${PASSES:-1}"
@@ -62,6 +64,9 @@ for l in $CEILING_UCX_LANES; do
   if [ "$FLOOR_KIB" != 0 ]; then
     ucx_ceiling "$NAME" "$TCP_SECONDS" "$OUT/ucxlanesfloor-$l.txt" $((port++)) -l "$l" -m "$FLOOR_KIB"
   fi
+  if [ "$COLD_MIB" != 0 ]; then
+    ucx_ceiling "$NAME" "$TCP_SECONDS" "$OUT/ucxlanescold-$l.txt" $((port++)) -l "$l" --cold "$COLD_MIB"
+  fi
 done
 
 for pass in $(seq "$PASSES"); do
@@ -90,7 +95,7 @@ echo "end $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg
 AUTO_WORKERS="${AUTO_WORKERS:-4}" PASSES="$PASSES" CONFIGS="$CONFIGS" LAYOUTS="$LAYOUTS" python3 - "$OUT" <<'PY'
 import os, re, sys
 out = sys.argv[1]
-ceil, floor, uceil, ufloor, lanes, lanesfloor = {}, {}, {}, None, {}, {}
+ceil, floor, uceil, ufloor, lanes, lanesfloor, lanescold = {}, {}, {}, None, {}, {}, {}
 for f in os.listdir(out):
     m = re.fullmatch(r"ucx-(\d+)\.txt", f)
     if m:
@@ -99,10 +104,11 @@ for f in os.listdir(out):
     if f == "ucxfloor.txt":
         g = re.search(r"per_direction_GBps ([0-9.]+)", open(f"{out}/{f}").read())
         if g: ufloor = float(g.group(1))
-    m = re.fullmatch(r"ucxlanes(floor)?-(\d+)\.txt", f)
+    m = re.fullmatch(r"ucxlanes(floor|cold)?-(\d+)\.txt", f)
     if m:
         g = re.search(r"per_direction_GBps ([0-9.]+)", open(f"{out}/{f}").read())
-        if g: (lanesfloor if m.group(1) else lanes)[int(m.group(2))] = float(g.group(1))
+        kind = {"floor": lanesfloor, "cold": lanescold}.get(m.group(1), lanes)
+        if g: kind[int(m.group(2))] = float(g.group(1))
     m = re.fullmatch(r"(tcp|floor)-(\d+)\.txt", f)
     if m:
         g = re.search(r"per_direction_GBps ([0-9.]+)", open(f"{out}/{f}").read())
@@ -123,10 +129,13 @@ if lanes:
           ", ".join(f"{l} lane(s) {v:.2f} GB/s" for l, v in sorted(lanes.items())) +
           ("; message floor " + ", ".join(f"{l} lane(s) {v:.2f} GB/s"
                                           for l, v in sorted(lanesfloor.items()))
-           if lanesfloor else ""))
+           if lanesfloor else "") +
+          ("; from cold buffers " + ", ".join(f"{l} lane(s) {v:.2f} GB/s"
+                                              for l, v in sorted(lanescold.items()))
+           if lanescold else ""))
 print()
-print("| layout | config | pass | 1 MiB | 4 MiB | 16 MiB | 64 MiB | 64 MiB vs ceiling of its streams | vs 1 stream | vs message floor | vs UCX over as many lanes | #wrong |")
-print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+print("| layout | config | pass | 1 MiB | 4 MiB | 16 MiB | 64 MiB | 64 MiB vs ceiling of its streams | vs 1 stream | vs message floor | vs UCX over as many lanes | vs UCX lanes, cold | #wrong |")
+print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for layout in os.environ["LAYOUTS"].split():
     tag = layout.replace(",", "x")
     for p, cfg in ((p, c) for p in range(1, int(os.environ["PASSES"]) + 1)
@@ -156,5 +165,7 @@ for layout in os.environ["LAYOUTS"].split():
         vsf = f"{big / fl:.2f}x" if big and fl else "-"
         ul = lanes.get(streams) if "TUTTI_NET=ucx" in env else None
         vsl = f"{big / ul:.2f}x" if big and ul else "-"
-        print(f"| {layout.replace(',', ' x ')} | {name} ({env}) | {p} | {cells} | {vs} | {vs1} | {vsf} | {vsl} | {wrong} |")
+        uc = lanescold.get(streams) if "TUTTI_NET=ucx" in env else None
+        vsc = f"{big / uc:.2f}x" if big and uc else "-"
+        print(f"| {layout.replace(',', ' x ')} | {name} ({env}) | {p} | {cells} | {vs} | {vs1} | {vsf} | {vsl} | {vsc} | {wrong} |")
 PY

@@ -10,7 +10,11 @@
 // no rendezvous, 256 KiB segments). Worker addresses travel over one TCP connection.
 //
 //   ucx_bidir_bench --listen ADDR:PORT | --connect ADDR:PORT [-t SECONDS] [-c CHUNK_KIB]
-//                   [-w WINDOW] [-m MSG_KIB] [-l LANES]
+//                   [-w WINDOW] [-m MSG_KIB] [-l LANES] [--cold MIB]
+//
+// --cold: stream mode with cold memory, no steps: each lane sends from, and receives into,
+// buffers of MIB each, piece after piece, so that the cost of cold data is seen apart from
+// the steps' (a collective's 64 MiB buffers are as cold).
 //
 // -m: the UCX message floor, as tcp_bidir_bench -m is TCP's: steps of a 2-rank ring AllReduce
 // without its arithmetic. Each step both sides send a MSG_KIB message (in CHUNK_KIB pieces) and
@@ -112,6 +116,7 @@ struct Run {
   const ucx::Api* api;
   size_t chunk, window;
   size_t part, perPart;  // message mode: each lane's part of a message, in pieces; 0: stream
+  size_t cold;           // stream mode: bytes of each lane's cold buffers (0: one hot buffer)
   Clock::time_point start, sendEnd, hardEnd;
   std::vector<Lane>* lanes;
 };
@@ -132,8 +137,13 @@ void driveLane(const Run& run, Lane& lane, int index) {
   ucx::Worker worker = lane.worker;
   // Where piece j is sent from and lands: one hot buffer and a ring of slots, or (message mode)
   // its place in the half of the two-part buffers that its step uses.
-  std::vector<char> src(msg ? 2 * msg : chunk, 'x'), dst(msg ? 2 * msg : chunk * window);
+  const size_t cold = run.cold;
+  size_t srcBytes = chunk, dstBytes = chunk * window;
+  if (msg) srcBytes = dstBytes = 2 * msg;
+  if (cold) srcBytes = dstBytes = cold;
+  std::vector<char> src(srcBytes, 'x'), dst(dstBytes);
   auto piece = [&](std::vector<char>& buf, uint64_t j) {
+    if (cold) return buf.data() + (j * chunk) % cold;
     if (!msg) return buf.data() + (&buf == &dst ? (j % window) * chunk : 0);
     return buf.data() + ((j / perMsg) % 2) * msg + (j % perMsg) * chunk;
   };
@@ -235,7 +245,7 @@ int main(int argc, char** argv) {
   double seconds = 3;
   size_t chunk = 32 << 10;
   size_t window = 128;
-  size_t msgKib = 0;
+  size_t msgKib = 0, coldMib = 0;
   int laneCount = 1;
   for (int i = 1; i < argc; ++i) {
     const std::string a = argv[i];
@@ -257,9 +267,11 @@ int main(int argc, char** argv) {
       msgKib = static_cast<size_t>(atol(next()));
     else if (a == "-l")
       laneCount = atoi(next());
+    else if (a == "--cold")
+      coldMib = static_cast<size_t>(atol(next()));
     else
       die("usage: ucx_bidir_bench --listen|--connect ADDR:PORT [-t SEC] [-c CHUNK_KIB] [-w N] [-m "
-          "MSG_KIB] [-l LANES]");
+          "MSG_KIB] [-l LANES] [--cold MIB]");
   }
   if (listenSpec.empty() == connectSpec.empty() || seconds <= 0 || chunk == 0 || window < 2 ||
       laneCount < 1 || laneCount > 64)
@@ -267,6 +279,10 @@ int main(int argc, char** argv) {
   // Message mode: each lane's part of a message, in whole pieces.
   const size_t part = msgKib * 1024 / laneCount / chunk * chunk, perPart = part / chunk;
   if (msgKib && part == 0) die("-m needs at least one piece (-c) per lane (-l) in each message");
+  // Cold buffers hold whole pieces, and more than the window's posted receives.
+  const size_t cold = (coldMib << 20) / chunk * chunk;
+  if (coldMib && (msgKib || cold < chunk * window))
+    die("--cold is a stream mode (no -m) and needs at least CHUNK x WINDOW bytes");
 
   std::string why;
   const ucx::Api* api = ucx::load(&why);
@@ -313,7 +329,7 @@ int main(int argc, char** argv) {
   char go = 1;
   sendAll(ctl, &go, 1);
   recvAll(ctl, &go, 1);
-  Run run{api, chunk, window, part, perPart, Clock::now(), {}, {}, &lanes};
+  Run run{api, chunk, window, part, perPart, cold, Clock::now(), {}, {}, &lanes};
   run.sendEnd = run.start +
                 std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   // Send until T; receive until the peer's T (plus a bound): the peer sends as long as we do.
@@ -342,13 +358,14 @@ int main(int argc, char** argv) {
   const double recvSec = lastByte > seconds ? lastByte : seconds;
   const double tx = static_cast<double>(sentBytes) / seconds / 1e9;
   const double rx = static_cast<double>(recvBytes) / recvSec / 1e9;
+  std::string shape;  // what the run moves besides plain hot pieces
+  if (msgKib) shape = ", steps of " + std::to_string(part * laneCount >> 10) + " KiB";
+  if (coldMib) shape = ", cold buffers of " + std::to_string(coldMib) + " MiB";
   printf(
       "# ucx_bidir_bench %s, UCX %u.%u.%u, %.1f s, %d lane(s), %zu KiB messages, %zu posted "
       "receives%s%s%s\n",
       listenSpec.empty() ? "connect" : "listen", api->major, api->minor, api->release, seconds,
-      laneCount, chunk >> 10, window,
-      msgKib ? (", steps of " + std::to_string(part * laneCount >> 10) + " KiB").c_str() : "",
-      tuned.empty() ? "" : ", ", tuned.c_str());
+      laneCount, chunk >> 10, window, shape.c_str(), tuned.empty() ? "" : ", ", tuned.c_str());
   if (laneCount > 1)
     for (int i = 0; i < laneCount; ++i)
       printf("lane %d send_GBps %.3f recv_GBps %.3f\n", i,

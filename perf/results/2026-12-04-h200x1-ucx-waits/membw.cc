@@ -15,10 +15,16 @@ int main(int argc, char** argv) {
   std::vector<std::thread> th;
   for (int i = 0; i < t; ++i)
     th.emplace_back([&] {
-      char* a = (char*)malloc(n); char* b = (char*)malloc(n);
-      memset(a, 1, n); memset(b, 2, n);
-      while (std::chrono::steady_clock::now() < end) { memcpy(b, a, n); bytes += n; }
+      char* a = (char*)malloc(n);
+      char* b = (char*)malloc(n);
+      memset(a, 1, n);
+      memset(b, 2, n);
+      while (std::chrono::steady_clock::now() < end) {
+        memcpy(b, a, n);
+        bytes += n;
+      }
     });
   for (auto& x : th) x.join();
-  printf("membw threads %d copied %.1f GB/s (read+write %.1f)\n", t, bytes / s / 1e9, 2 * bytes / s / 1e9);
+  printf("membw threads %d copied %.1f GB/s (read+write %.1f)\n", t, bytes / s / 1e9,
+         2 * bytes / s / 1e9);
 }
