@@ -5,6 +5,7 @@
 #include "transport/socket_transport.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -16,7 +17,10 @@
 
 #include "base/env.h"
 #include "base/logging.h"
+#include "bootstrap/bootstrap.h"
 #include "bootstrap/handshake.h"
+#include "transport/routed_connection.h"
+#include "transport/socket_streams.h"
 #include "transport/socket_striped.h"
 
 namespace tutti {
@@ -257,8 +261,6 @@ class SocketTransport : public Transport {
     TUTTI_TRY(Socket::listen(local, &listener_));
     TUTTI_TRY(listener_.localAddress(&bound));
     describe_ = ifname + " " + bound.toString();
-    const int64_t streams = envInt("TUTTI_SOCKET_STREAMS", 1);
-    if (streams > 1) describe_ += ", " + std::to_string(streams) + " streams";
     self->netAddress = packAddress(bound);
     return tuttiSuccess;
   }
@@ -277,18 +279,38 @@ class SocketTransport : public Transport {
 // agree on.
 struct StreamHello {
   int32_t rank;
-  int32_t stream;
-  int32_t streams;
+  int32_t stream;   // which socket to this peer: 0..sockets-1
+  int32_t streams;  // TUTTI_SOCKET_STREAMS
   uint32_t chunkBytes;
+  uint64_t stripeMin;  // routed (streams > 1): shortest message the stream threads carry; 0: all
+
+  bool sameStriping(const StreamHello& o) const {
+    return streams == o.streams && chunkBytes == o.chunkBytes && stripeMin == o.stripeMin;
+  }
+  // With routing, one more socket than streams: the executor's own, for short messages.
+  int sockets() const { return streams > 1 && stripeMin ? streams + 1 : streams; }
 };
 
 std::string stripingMismatch(const StreamHello& self, const StreamHello& peer) {
-  char msg[320];
+  char msg[400];
   snprintf(msg, sizeof(msg),
-           "socket striping differs between ranks: rank %d has TUTTI_SOCKET_STREAMS=%d and "
-           "TUTTI_SOCKET_CHUNK_BYTES=%u, rank %d has %d and %u (every rank must use the same)",
-           self.rank, self.streams, self.chunkBytes, peer.rank, peer.streams, peer.chunkBytes);
+           "socket striping differs between ranks: rank %d has TUTTI_SOCKET_STREAMS=%d, "
+           "TUTTI_SOCKET_CHUNK_BYTES=%u and TUTTI_SOCKET_STRIPE_MIN_BYTES=%llu, rank %d has %d, "
+           "%u and %llu (every rank must use the same)",
+           self.rank, self.streams, self.chunkBytes, (unsigned long long)self.stripeMin, peer.rank,
+           peer.streams, peer.chunkBytes, (unsigned long long)peer.stripeMin);
   return msg;
+}
+
+// What `auto` asks for here: a stream per two CPUs of each local rank's share, at most 4; 1
+// past 8 peers on other hosts (each stream is two threads and a staging ring per peer).
+int autoStreamsHere(const TransportContext& ctx) {
+  int local = 0;
+  for (int p = 0; p < ctx.nranks; ++p) local += ctx.sameHost(ctx.rank, p) ? 1 : 0;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  const int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
+  return autoSocketStreams(cpus, local, ctx.nranks - local);
 }
 
 // Lower ranks accept (on a thread), higher ranks connect; both sides authenticate with the
@@ -298,22 +320,34 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
                                 std::vector<std::unique_ptr<Connection>>* conns) {
   const size_t staging = alignUp(envBytes("TUTTI_SOCKET_STAGING_BYTES", 4u << 20), 4096);
   const size_t direct = envBytes("TUTTI_SOCKET_DIRECT_BYTES", kDefaultDirectBytes);
-  const int64_t streamsEnv = envInt("TUTTI_SOCKET_STREAMS", 1);
-  if (streamsEnv < 1 || streamsEnv > kMaxSocketStreams)
-    return setError(tuttiInvalidArgument, "TUTTI_SOCKET_STREAMS=%lld: expected 1..%d",
-                    static_cast<long long>(streamsEnv), kMaxSocketStreams);
-  const int streams = static_cast<int>(streamsEnv);
+  // The stream count: a count set on any rank binds every rank; unset (or auto), the fewest
+  // any rank's CPUs feed. Collective, like the UCX transport's exchange.
+  std::vector<SocketStreamsAsk> asks(ctx.nranks);
+  TUTTI_TRY(readSocketStreamsAsk(autoStreamsHere(ctx), &asks[ctx.rank]));
+  TUTTI_CHECK(ctx.bootstrap->allGather(asks.data(), sizeof(SocketStreamsAsk)),
+              "exchanging socket stream counts");
+  int streams = 1;
+  TUTTI_TRY(agreeSocketStreams(asks, &streams));
   const size_t chunk = envBytes("TUTTI_SOCKET_CHUNK_BYTES", kDefaultSocketChunkBytes);
   if (chunk < 4096 || chunk % 4096 != 0 || chunk > (64u << 20))
     return setError(tuttiInvalidArgument,
                     "TUTTI_SOCKET_CHUNK_BYTES=%zu: expected a multiple of 4096 up to 64 MiB",
                     chunk);
   const bool striped = streams > 1;
+  const size_t stripeMin =
+      striped ? envBytes("TUTTI_SOCKET_STRIPE_MIN_BYTES", kDefaultStripeMinBytes) : 0;
+  // What this rank says of itself on every socket (rank and stream filled in per socket).
+  const StreamHello me{ctx.rank, 0, streams, static_cast<uint32_t>(chunk), stripeMin};
+  const int sockets = me.sockets();
+  if (striped) {
+    describe_ += ", " + std::to_string(streams) + " streams";
+    if (stripeMin) describe_ += " for messages from " + std::to_string(stripeMin) + " bytes";
+  }
   Deadline dl = Deadline::afterMs(ctx.timeoutMs);
   int expectAccepts = 0;
-  for (int p : peers) expectAccepts += p > ctx.rank ? streams : 0;
+  for (int p : peers) expectAccepts += p > ctx.rank ? sockets : 0;
   std::vector<std::vector<Socket>> accepted(ctx.nranks);
-  for (auto& a : accepted) a.resize(streams);
+  for (auto& a : accepted) a.resize(sockets);
   Result acceptResult = tuttiSuccess;
   std::string acceptError;
   std::thread acceptor([&] {
@@ -321,7 +355,7 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
       Socket s;
       SocketAddress from;
       if ((acceptResult = listener_.accept(dl, ctx.abort, &s, &from)) != tuttiSuccess) break;
-      StreamHello hello{-1, -1, 0, 0};
+      StreamHello hello{-1, -1, 0, 0, 0};
       Result r = handshakeServer(s, ctx.secret, dl, ctx.abort);
       if (r == tuttiSuccess) r = s.recvAll(&hello, sizeof(hello), dl, ctx.abort);
       const int who = hello.rank;
@@ -329,15 +363,16 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
       if (r == tuttiSuccess) {
         if (who <= ctx.rank || who >= ctx.nranks)
           why = "unexpected rank";
-        else if (hello.stream < 0 || hello.stream >= hello.streams ||
-                 (hello.streams == streams && accepted[who][hello.stream].valid()))
+        else if (hello.stream < 0 || hello.stream >= hello.sockets() ||
+                 (hello.sameStriping(me) && accepted[who][hello.stream].valid()))
           why = "unexpected stream";
       }
       if (r == tuttiSuccess && !why) {
         // Our striping goes back, so that a rank set differently fails at once on both sides.
-        const StreamHello mine{ctx.rank, hello.stream, streams, static_cast<uint32_t>(chunk)};
+        StreamHello mine = me;
+        mine.stream = hello.stream;
         r = s.sendAll(&mine, sizeof(mine), dl, ctx.abort);
-        if (r == tuttiSuccess && (hello.streams != streams || hello.chunkBytes != chunk)) {
+        if (r == tuttiSuccess && !hello.sameStriping(me)) {
           acceptResult =
               setError(tuttiInvalidArgument, "%s", stripingMismatch(mine, hello).c_str());
           break;
@@ -357,9 +392,18 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
     if (acceptResult != tuttiSuccess) acceptError = lastError();
   });
   auto adopt = [&](int p, std::vector<Socket> socks) {
-    if (striped)
+    if (!striped)
+      return makeSocketConnection(std::move(socks[0]), p, staging, &(*conns)[p], direct);
+    if (!stripeMin)
       return makeStripedSocketConnection(std::move(socks), p, staging, chunk, &(*conns)[p], direct);
-    return makeSocketConnection(std::move(socks[0]), p, staging, &(*conns)[p], direct);
+    // Routed: socket 0 is the executor's own for short messages; the stream threads move the
+    // long ones, each message whole on the striped part (one stripe as long as any message).
+    std::vector<std::unique_ptr<Connection>> parts(2);
+    TUTTI_TRY(makeSocketConnection(std::move(socks[0]), p, staging, &parts[0], direct));
+    socks.erase(socks.begin());
+    TUTTI_TRY(makeStripedSocketConnection(std::move(socks), p, staging, chunk, &parts[1], direct));
+    (*conns)[p] = makeRoutedConnection(std::move(parts), kWholeMessageStripe, stripeMin, "socket");
+    return tuttiSuccess;
   };
   Result r = tuttiSuccess;
   for (int p : peers) {
@@ -369,16 +413,17 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
       r = setError(tuttiRemoteError, "rank %d advertised an invalid address", p);
       break;
     }
-    std::vector<Socket> socks(streams);
-    for (int i = 0; i < streams && r == tuttiSuccess; ++i) {
-      const StreamHello hello{ctx.rank, i, streams, static_cast<uint32_t>(chunk)};
-      StreamHello reply{-1, -1, 0, 0};
+    std::vector<Socket> socks(sockets);
+    for (int i = 0; i < sockets && r == tuttiSuccess; ++i) {
+      StreamHello hello = me;
+      hello.stream = i;
+      StreamHello reply{-1, -1, 0, 0, 0};
       if ((r = Socket::connect(addr, dl, ctx.abort, &socks[i])) != tuttiSuccess ||
           (r = handshakeClient(socks[i], ctx.secret, dl, ctx.abort)) != tuttiSuccess ||
           (r = socks[i].sendAll(&hello, sizeof(hello), dl, ctx.abort)) != tuttiSuccess ||
           (r = socks[i].recvAll(&reply, sizeof(reply), dl, ctx.abort)) != tuttiSuccess)
         addErrorContext("connecting to rank %d at %s (stream %d)", p, addr.toString().c_str(), i);
-      else if (reply.rank != p || reply.streams != streams || reply.chunkBytes != chunk)
+      else if (reply.rank != p || !reply.sameStriping(me))
         r = setError(tuttiInvalidArgument, "%s", stripingMismatch(hello, reply).c_str());
     }
     if (r == tuttiSuccess) r = adopt(p, std::move(socks));

@@ -18,6 +18,11 @@ constexpr size_t kDefaultDirectBytes = 1 << 20;
 // executor's thread.
 constexpr int kMaxSocketStreams = 16;
 constexpr size_t kDefaultSocketChunkBytes = 128 << 10;
+// With TUTTI_SOCKET_STREAMS > 1, messages from this length on go to the stream threads; shorter
+// ones stay on a socket of the executor's own (TUTTI_SOCKET_STRIPE_MIN_BYTES; 0: none do).
+constexpr size_t kDefaultStripeMinBytes = 1 << 20;
+// The routed connection's stripe when one part carries every long message whole.
+constexpr size_t kWholeMessageStripe = size_t{1} << 40;
 
 // Takes an authenticated, connected socket to `peer`.
 Result makeSocketConnection(Socket sock, int peer, size_t stagingBytes,

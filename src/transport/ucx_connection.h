@@ -31,7 +31,7 @@ namespace tutti {
 // the executor (or proxy) thread makes progress, and tuttiCommAbort may mark connections failed
 // from another thread (it only try-locks).
 //
-// Striped (TUTTI_UCX_WORKERS > 1, src/transport/ucx_striped.h), each stripe worker is driven
+// Striped (TUTTI_UCX_WORKERS > 1, src/transport/routed_connection.h), each stripe worker is driven
 // by a thread of its own instead (the executor's worker 0 stays as above): it progresses the
 // worker, posts the sends the executor committed, tests and reposts the receive slots, and
 // sleeps in poll() on the worker's event fd when nothing moves. The executor then never takes
@@ -119,7 +119,7 @@ class UcxConnection : public Connection {
   bool peerReportedFailure() override;
   void markFailed() override;
   const char* kind() const override { return "ucx"; }
-  // A stripe worker's connection (handed off) carries no direct runs: ucx_striped.cc sends them
+  // A stripe worker's connection (handed off) carries no direct runs: routed_connection.cc sends them
   // on part 0.
   size_t directMinBytes() const override { return w_->driven() ? 0 : directMin_; }
   Result sendDirectReserve(size_t bytes, size_t* reserved) override;

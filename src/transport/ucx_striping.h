@@ -1,4 +1,4 @@
-// How a communicator's UCX streams are striped (src/transport/ucx_striped.h): what each rank asks
+// How a communicator's UCX streams are striped (src/transport/routed_connection.h): what each rank asks
 // for, from its variables and its host, and the one answer every rank derives from all the asks
 // (exchanged in the UCX transport's first all-gather), or the same error on every rank.
 #pragma once

@@ -14,8 +14,8 @@
 #include "base/logging.h"
 #include "bootstrap/bootstrap.h"
 #include "topology/nic_verbs.h"
+#include "transport/routed_connection.h"
 #include "transport/ucx_connection.h"
-#include "transport/ucx_striped.h"
 #include "transport/ucx_striping.h"
 
 namespace tutti {
@@ -322,7 +322,7 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
     }
     std::vector<std::unique_ptr<Connection>> mine;
     for (int l = 0; l < workers; ++l) mine.push_back(std::move(open[l][p]));
-    (*conns)[p] = makeStripedUcxConnection(std::move(mine), striping.stripe, striping.stripeMin);
+    (*conns)[p] = makeRoutedConnection(std::move(mine), striping.stripe, striping.stripeMin, "ucx");
   }
   return tuttiSuccess;
 }

@@ -73,9 +73,9 @@ TEST_P(FaultInjection, EveryRankErrorsInTime) {
   // socket_direct: sockets with every payload from 16 bytes on sent from and received into
   // the caller's buffers (TUTTI_SOCKET_DIRECT_BYTES), the path large messages take.
   // socket_striped: sockets striped over three streams of 4 KiB chunks, each moved by its own
-  // threads (TUTTI_SOCKET_STREAMS). socket_striped_direct: the same with the stream threads
-  // moving payloads straight from and into the caller's buffers (messages of ~53 KB, twice the
-  // 24 KiB ring, so receive windows open too).
+  // threads (TUTTI_SOCKET_STREAMS), with short messages routed to a socket of their own.
+  // socket_striped_direct: the same with the stream threads moving payloads straight from and into
+  // the caller's buffers (messages of ~53 KB, twice the 24 KiB ring, so receive windows open too).
   const bool stripedDirect = fc.transport == "socket_striped_direct";
   const bool direct = fc.transport == "socket_direct" || stripedDirect;
   const bool striped = fc.transport == "socket_striped" || stripedDirect;
@@ -86,6 +86,9 @@ TEST_P(FaultInjection, EveryRankErrorsInTime) {
       {"TUTTI_TRANSPORT", direct || striped ? "socket" : fc.transport},
       {"TUTTI_SOCKET_STREAMS", striped ? "3" : "1"},
       {"TUTTI_SOCKET_CHUNK_BYTES", "4096"},
+      // Striped: messages from 8 KiB on go to the stream threads, shorter ones (the 16-byte
+      // agreement tokens, the small collectives) stay on the executor's own socket.
+      {"TUTTI_SOCKET_STRIPE_MIN_BYTES", "8192"},
       {"TUTTI_SOCKET_DIRECT_BYTES", direct ? "16" : "0"},
       {"TUTTI_FLIGHT_RECORDER", "0"},
       {"TUTTI_FAULT", "rank=" + std::to_string(kVictim) + ",call=" + std::to_string(kFaultCall) +

@@ -90,13 +90,14 @@ const std::vector<Sweep> kAll = {
 TEST(ProxyPath, EveryCollectiveTwoRanks) { runProxySweep(2, kAll); }
 TEST(ProxyPath, EveryCollectiveThreeRanks) { runProxySweep(3, kAll); }
 // The inter-node path of GPU ranks on several hosts: the proxy over sockets striped over three
-// streams of 4 KiB chunks (TUTTI_SOCKET_STREAMS), whose threads move the bytes; payloads from
-// 4 KiB on in direct windows to and from the proxy's staging, a 64 KiB ring so that receive
-// windows open too.
+// streams of 4 KiB chunks (TUTTI_SOCKET_STREAMS), whose threads move the messages from 8 KiB
+// on (shorter ones stay on the executor's own socket); payloads from 4 KiB on in direct
+// windows to and from the proxy's staging, a 64 KiB ring so that receive windows open too.
 TEST(ProxyPath, EveryCollectiveThreeRanksOverStripedSockets) {
   runProxySweep(3, kAll,
                 {{"TUTTI_TRANSPORT", "socket"},
                  {"TUTTI_SOCKET_STREAMS", "3"},
+                 {"TUTTI_SOCKET_STRIPE_MIN_BYTES", "8192"},
                  {"TUTTI_SOCKET_CHUNK_BYTES", "4096"},
                  {"TUTTI_SOCKET_DIRECT_BYTES", "4096"},
                  {"TUTTI_SOCKET_STAGING_BYTES", "65536"}});

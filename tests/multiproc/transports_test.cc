@@ -8,6 +8,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <vector>
 
 #include "testing/run_ranks.h"
 
@@ -62,6 +63,34 @@ TEST(Transports, SocketsStripedOverSeveralStreamsWork) {
   opt.env = {{"TUTTI_TRANSPORT", "socket"}, {"TUTTI_SOCKET_STREAMS", "4"}};
   runRanks(
       3, [](tuttiComm_t comm, int rank, int n) { EXPECT_EQ(allReduceOnce(comm, rank), 6); }, opt);
+}
+
+// Striped sockets route by length: short messages on the executor's own socket, long ones on
+// the stream threads (TUTTI_SOCKET_STRIPE_MIN_BYTES; 0 stripes every message). Both routes, and
+// every message in between, keep the stream's order.
+TEST(Transports, StripedSocketsRouteShortAndLongMessages) {
+  for (const char* stripeMin : {"4096", "0"}) {
+    RankOptions opt;
+    opt.env = {{"TUTTI_TRANSPORT", "socket"},
+               {"TUTTI_SOCKET_STREAMS", "2"},
+               {"TUTTI_SOCKET_CHUNK_BYTES", "4096"},
+               {"TUTTI_SOCKET_STRIPE_MIN_BYTES", stripeMin}};
+    runRanks(
+        3,
+        [](tuttiComm_t comm, int rank, int n) {
+          for (size_t count : {size_t{3}, size_t{5000}, size_t{3}, size_t{70001}, size_t{17}}) {
+            std::vector<float> buf(count);
+            for (size_t i = 0; i < count; ++i) buf[i] = static_cast<float>((rank + 1) * (i % 7));
+            ASSERT_EQ(tuttiAllReduce(buf.data(), buf.data(), count, tuttiFloat32, tuttiSum, comm,
+                                     nullptr),
+                      tuttiSuccess)
+                << tuttiGetLastError(comm);
+            for (size_t i = 0; i < count; ++i)
+              ASSERT_EQ(buf[i], static_cast<float>(6 * (i % 7))) << "count " << count << " i " << i;
+          }
+        },
+        opt);
+  }
 }
 
 // Ranks striping differently could not find each other's bytes: init fails at once on both

@@ -105,11 +105,13 @@ std::vector<std::pair<std::string, std::string>> netEnv(const std::string& net) 
             {"TUTTI_UCX_WORKERS", "3"},
             {"TUTTI_UCX_STRIPE_BYTES", "16400"}};
   if (net == "socket_striped")
-    // Small chunks: the sweep's messages cross chunk and stream boundaries. Payloads from
-    // 4 KiB on move straight between the stream threads and the caller's buffers, and the
+    // Small chunks: the sweep's messages cross chunk and stream boundaries. Messages from
+    // 8 KiB on go to the stream threads, shorter ones to the executor's own socket. Payloads
+    // from 4 KiB on move straight between the stream threads and the caller's buffers, and the
     // 96 KiB ring makes the sweep's largest messages open receive windows too.
     return {{"TUTTI_NET", "socket"},
             {"TUTTI_SOCKET_STREAMS", "3"},
+            {"TUTTI_SOCKET_STRIPE_MIN_BYTES", "8192"},
             {"TUTTI_SOCKET_CHUNK_BYTES", "16384"},
             {"TUTTI_SOCKET_DIRECT_BYTES", "4096"},
             {"TUTTI_SOCKET_STAGING_BYTES", "65536"}};

@@ -1,11 +1,12 @@
-// Striped UCX: part 0 carries the short messages and every byte outside an announced message;
-// a message of at least `stripeMin` bytes is dealt in stripes over parts 1..N, continuing the
-// rotation where the last striped message stopped. Both ends announce the same messages in the
-// same order (Connection::beginSendMessage / beginRecvMessage), so each finds every byte's part
-// without headers, and every call here goes to that part, cut at the stripe's end. Parts 1..N
-// are progressed by their workers' threads (UcxWorker::startDriver); part 0 by the caller, as
-// one unstriped stream is, so a short message never waits on a hand-off between threads.
-#include "transport/ucx_striped.h"
+// Routing by message length: part 0 carries the short messages and every byte outside an
+// announced message; a message of at least `stripeMin` bytes is dealt in stripes over parts
+// 1..N, continuing the rotation where the last striped message stopped. Both ends announce the
+// same messages in the same order (Connection::beginSendMessage / beginRecvMessage), so each
+// finds every byte's part without headers, and every call here goes to that part, cut at the
+// stripe's end. Parts 1..N are moved by threads of their own (UCX: UcxWorker::startDriver;
+// sockets: the striped connection's stream threads); part 0 by the caller, as one unrouted
+// stream is, so a short message never waits on a hand-off between threads.
+#include "transport/routed_connection.h"
 
 #include <cstdint>
 
@@ -25,11 +26,11 @@ struct Route {
   bool striped() const { return part != 0; }
 };
 
-class StripedUcxConnection : public Connection {
+class RoutedConnection : public Connection {
  public:
-  StripedUcxConnection(std::vector<std::unique_ptr<Connection>> parts, size_t stripe,
-                       size_t stripeMin)
-      : parts_(std::move(parts)), stripe_(stripe), stripeMin_(stripeMin) {}
+  RoutedConnection(std::vector<std::unique_ptr<Connection>> parts, size_t stripe, size_t stripeMin,
+                   const char* kind)
+      : parts_(std::move(parts)), stripe_(stripe), stripeMin_(stripeMin), kind_(kind) {}
 
   size_t fullRateMessageBytes() const override { return stripeMin_; }
   Result beginSendMessage(size_t bytes) override { return begin(tx_, bytes, "send"); }
@@ -42,7 +43,8 @@ class StripedUcxConnection : public Connection {
   }
   Result sendCommit(size_t bytes) override {
     if (bytes > tx_.partLeft)
-      return setError(tuttiInternalError, "striped UCX: commit of %zu bytes past a stripe", bytes);
+      return setError(tuttiInternalError, "routed stream: commit of %zu bytes past a stripe",
+                      bytes);
     TUTTI_TRY(parts_[tx_.part]->sendCommit(bytes));
     advance(tx_, bytes);
     return tuttiSuccess;
@@ -54,40 +56,38 @@ class StripedUcxConnection : public Connection {
   }
   Result recvRelease(size_t bytes) override {
     if (bytes > rx_.partLeft)
-      return setError(tuttiInternalError, "striped UCX: release of %zu bytes past a stripe", bytes);
+      return setError(tuttiInternalError, "routed stream: release of %zu bytes past a stripe",
+                      bytes);
     TUTTI_TRY(parts_[rx_.part]->recvRelease(bytes));
     advance(rx_, bytes);
     return tuttiSuccess;
   }
 
-  // The direct paths are part 0's: a short message lies on it whole. A striped one spans
-  // parts, and goes through their rings.
+  // The direct paths are the carrying part's, within its stripe. UCX's stripe workers take
+  // none (they reserve nothing, so striped payloads go through their rings); striped sockets'
+  // stream threads move their windows straight from and into the caller's buffers.
   size_t directMinBytes() const override { return parts_[0]->directMinBytes(); }
   Result sendDirectReserve(size_t bytes, size_t* reserved) override {
-    *reserved = 0;
-    if (tx_.striped()) return tuttiSuccess;
-    return parts_[0]->sendDirectReserve(bytes < tx_.partLeft ? bytes : tx_.partLeft, reserved);
+    return parts_[tx_.part]->sendDirectReserve(bytes < tx_.partLeft ? bytes : tx_.partLeft,
+                                               reserved);
   }
   Result sendDirect(const void* src, size_t bytes, size_t* sent) override {
-    *sent = 0;
-    if (tx_.striped()) return tuttiSuccess;
-    TUTTI_TRY(parts_[0]->sendDirect(src, bytes, sent));
+    TUTTI_TRY(parts_[tx_.part]->sendDirect(src, bytes, sent));
     advance(tx_, *sent);
     return tuttiSuccess;
   }
   Result recvDirectReserve(size_t messageLeft, size_t* reserved) override {
-    *reserved = 0;
-    if (rx_.striped()) return tuttiSuccess;
-    return parts_[0]->recvDirectReserve(messageLeft, reserved);
+    return parts_[rx_.part]->recvDirectReserve(
+        messageLeft < rx_.partLeft ? messageLeft : rx_.partLeft, reserved);
   }
   Result recvDirect(void* dst, size_t bytes, size_t* got) override {
-    *got = 0;
-    if (rx_.striped()) return tuttiSuccess;
-    TUTTI_TRY(parts_[0]->recvDirect(dst, bytes, got));
+    TUTTI_TRY(parts_[rx_.part]->recvDirect(dst, bytes, got));
     advance(rx_, *got);
     return tuttiSuccess;
   }
-  void abandonDirect() override { parts_[0]->abandonDirect(); }
+  void abandonDirect() override {
+    for (auto& p : parts_) p->abandonDirect();
+  }
 
   Result progress() override {
     for (auto& p : parts_) TUTTI_TRY(p->progress());
@@ -110,13 +110,13 @@ class StripedUcxConnection : public Connection {
   void markFailed() override {
     for (auto& p : parts_) p->markFailed();
   }
-  const char* kind() const override { return "ucx"; }
+  const char* kind() const override { return kind_; }
 
  private:
   Result begin(Route& r, size_t bytes, const char* what) {
     if (r.messageLeft != 0)
       return setError(tuttiInternalError,
-                      "striped UCX: a %zu-byte %s message begins with %llu bytes of the last "
+                      "routed stream: a %zu-byte %s message begins with %llu bytes of the last "
                       "one still to move",
                       bytes, what, (unsigned long long)r.messageLeft);
     r.messageLeft = bytes;
@@ -148,14 +148,16 @@ class StripedUcxConnection : public Connection {
 
   std::vector<std::unique_ptr<Connection>> parts_;
   size_t stripe_, stripeMin_;
+  const char* kind_;
   Route tx_, rx_;
 };
 
 }  // namespace
 
-std::unique_ptr<Connection> makeStripedUcxConnection(std::vector<std::unique_ptr<Connection>> parts,
-                                                     size_t stripeBytes, size_t stripeMinBytes) {
-  return std::make_unique<StripedUcxConnection>(std::move(parts), stripeBytes, stripeMinBytes);
+std::unique_ptr<Connection> makeRoutedConnection(std::vector<std::unique_ptr<Connection>> parts,
+                                                 size_t stripeBytes, size_t stripeMinBytes,
+                                                 const char* kind) {
+  return std::make_unique<RoutedConnection>(std::move(parts), stripeBytes, stripeMinBytes, kind);
 }
 
 }  // namespace tutti

@@ -1,7 +1,8 @@
-// The striped UCX stream's routing (src/transport/ucx_striped.cc), over in-memory parts: short
-// messages and unannounced bytes travel on part 0 (the caller's worker), long ones in stripes
-// dealt in turn over parts 1..N, and a receiver that announces the same messages reads every
-// byte back once and in order, whatever sizes the caller commits and releases.
+// Routing by message length (src/transport/routed_connection.cc), over in-memory parts: short
+// messages and unannounced bytes travel on part 0 (the caller's), long ones in stripes dealt in
+// turn over parts 1..N, and a receiver that announces the same messages reads every byte back
+// once and in order, whatever sizes the caller commits and releases. Direct reservations go to
+// the part that carries the bytes, within its stripe.
 #include <gtest/gtest.h>
 
 #include <string.h>
@@ -13,7 +14,7 @@
 #include <vector>
 
 #include "base/error.h"
-#include "transport/ucx_striped.h"
+#include "transport/routed_connection.h"
 
 namespace tutti {
 namespace {
@@ -27,8 +28,9 @@ struct Pipe {
 // An end that writes into `out` and reads from `in`; `window` caps each region it hands out.
 class MemEnd : public Connection {
  public:
-  MemEnd(std::shared_ptr<Pipe> out, std::shared_ptr<Pipe> in, size_t window)
-      : out_(std::move(out)), in_(std::move(in)), scratch_(window) {}
+  // `direct`: reserves all it is asked for, or (as a UCX stripe worker) nothing.
+  MemEnd(std::shared_ptr<Pipe> out, std::shared_ptr<Pipe> in, size_t window, bool direct = true)
+      : out_(std::move(out)), in_(std::move(in)), scratch_(window), direct_(direct) {}
   Result sendSpace(void** ptr, size_t* bytes) override {
     *ptr = scratch_.data();
     *bytes = scratch_.size();
@@ -52,10 +54,10 @@ class MemEnd : public Connection {
   Result checkPeer() override { return tuttiSuccess; }
   void markFailed() override {}
   const char* kind() const override { return "mem"; }
-  // A direct path that sends from the caller's memory: reserves all it is asked for.
+  // A direct path that sends from the caller's memory.
   size_t directMinBytes() const override { return 1; }
   Result sendDirectReserve(size_t bytes, size_t* reserved) override {
-    *reserved = bytes;
+    *reserved = direct_ ? bytes : 0;
     return tuttiSuccess;
   }
   Result sendDirect(const void* src, size_t bytes, size_t* sent) override {
@@ -68,24 +70,26 @@ class MemEnd : public Connection {
  private:
   std::shared_ptr<Pipe> out_, in_;
   std::vector<char> scratch_;
+  bool direct_;
 };
 
 constexpr size_t kStripe = 64, kStripeMin = 192;
 
-// Two striped ends over `parts` in-memory part pairs (part 0 and parts - 1 stripe parts).
+// Two routed ends over `parts` in-memory part pairs (part 0 and parts - 1 stripe parts);
+// `stripeDirect`: whether the stripe parts take direct reservations.
 struct StripedPair {
   std::vector<std::shared_ptr<Pipe>> ab;  // a -> b, by part
   std::unique_ptr<Connection> a, b;
-  explicit StripedPair(int parts, size_t window = 40) {
+  explicit StripedPair(int parts, size_t window = 40, bool stripeDirect = true) {
     std::vector<std::unique_ptr<Connection>> pa, pb;
     for (int i = 0; i < parts; ++i) {
       ab.push_back(std::make_shared<Pipe>());
       auto ba = std::make_shared<Pipe>();
-      pa.push_back(std::make_unique<MemEnd>(ab.back(), ba, window));
-      pb.push_back(std::make_unique<MemEnd>(ba, ab.back(), window));
+      pa.push_back(std::make_unique<MemEnd>(ab.back(), ba, window, i == 0 || stripeDirect));
+      pb.push_back(std::make_unique<MemEnd>(ba, ab.back(), window, i == 0 || stripeDirect));
     }
-    a = makeStripedUcxConnection(std::move(pa), kStripe, kStripeMin);
-    b = makeStripedUcxConnection(std::move(pb), kStripe, kStripeMin);
+    a = makeRoutedConnection(std::move(pa), kStripe, kStripeMin, "mem");
+    b = makeRoutedConnection(std::move(pb), kStripe, kStripeMin, "mem");
   }
 };
 
@@ -129,7 +133,7 @@ std::string randomBytes(size_t n, std::mt19937* rng) {
   return s;
 }
 
-TEST(UcxStriped, ShortMessagesStayOnPartZeroAndLongOnesAreDealtInTurn) {
+TEST(RoutedConnection, ShortMessagesStayOnPartZeroAndLongOnesAreDealtInTurn) {
   const int kStripeParts = 3;
   StripedPair pair(1 + kStripeParts);
   std::mt19937 rng(1234);
@@ -175,13 +179,13 @@ TEST(UcxStriped, ShortMessagesStayOnPartZeroAndLongOnesAreDealtInTurn) {
   }
 }
 
-TEST(UcxStriped, FullRateFromTheStripeThreshold) {
+TEST(RoutedConnection, FullRateFromTheStripeThreshold) {
   StripedPair pair(3);
   // The GPU proxy sizes its chunks from this (ProxyExecutor::defaultChunkBytes).
   EXPECT_EQ(pair.a->fullRateMessageBytes(), kStripeMin);
 }
 
-TEST(UcxStriped, UnannouncedBytesTravelOnPartZero) {
+TEST(RoutedConnection, UnannouncedBytesTravelOnPartZero) {
   StripedPair pair(3);
   std::mt19937 rng(7);
   const std::string s = randomBytes(1000, &rng);
@@ -200,7 +204,7 @@ TEST(UcxStriped, UnannouncedBytesTravelOnPartZero) {
   EXPECT_EQ(recvAll(pair.b.get(), t.size(), &rng), t);
 }
 
-TEST(UcxStriped, ARegionNeverCrossesAStripe) {
+TEST(RoutedConnection, ARegionNeverCrossesAStripe) {
   StripedPair pair(3, 1000);
   ASSERT_EQ(pair.a->beginSendMessage(kStripeMin + 100), tuttiSuccess);
   void* p;
@@ -215,7 +219,7 @@ TEST(UcxStriped, ARegionNeverCrossesAStripe) {
   EXPECT_EQ(n, 48u);
 }
 
-TEST(UcxStriped, AMessageBegunBeforeTheLastEndsIsAnError) {
+TEST(RoutedConnection, AMessageBegunBeforeTheLastEndsIsAnError) {
   StripedPair pair(3);
   std::mt19937 rng(3);
   ASSERT_EQ(pair.a->beginSendMessage(300), tuttiSuccess);
@@ -226,14 +230,14 @@ TEST(UcxStriped, AMessageBegunBeforeTheLastEndsIsAnError) {
   EXPECT_EQ(pair.b->beginRecvMessage(48), tuttiInternalError);
 }
 
-TEST(UcxStriped, DirectSendsOnlyForShortMessages) {
-  StripedPair pair(3);
+TEST(RoutedConnection, StripeWorkersWithoutDirectPathsTakeStripesThroughTheirRings) {
+  StripedPair pair(3, 40, false);
   std::mt19937 rng(5);
   EXPECT_EQ(pair.a->directMinBytes(), 1u);
   size_t reserved = 0;
   ASSERT_EQ(pair.a->beginSendMessage(kStripeMin), tuttiSuccess);
   ASSERT_EQ(pair.a->sendDirectReserve(kStripeMin, &reserved), tuttiSuccess);
-  EXPECT_EQ(reserved, 0u) << "a striped message spans parts: no direct path";
+  EXPECT_EQ(reserved, 0u) << "the stripe part reserves nothing: the ring carries the stripe";
   sendAll(pair.a.get(), randomBytes(kStripeMin, &rng), &rng);
   const std::string s = randomBytes(160, &rng);
   ASSERT_EQ(pair.a->beginSendMessage(s.size()), tuttiSuccess);
@@ -246,6 +250,29 @@ TEST(UcxStriped, DirectSendsOnlyForShortMessages) {
   EXPECT_EQ(pair.a->beginSendMessage(48), tuttiSuccess);
   ASSERT_EQ(pair.b->beginRecvMessage(kStripeMin), tuttiSuccess);
   EXPECT_EQ(recvAll(pair.b.get(), kStripeMin, &rng).size(), kStripeMin);
+  ASSERT_EQ(pair.b->beginRecvMessage(s.size()), tuttiSuccess);
+  EXPECT_EQ(recvAll(pair.b.get(), s.size(), &rng), s);
+}
+
+TEST(RoutedConnection, DirectReservationsGoToTheCarryingPartWithinItsStripe) {
+  StripedPair pair(3);
+  std::mt19937 rng(6);
+  // 3 stripes and a partial fourth: parts 1, 2, 1, 2.
+  const std::string s = randomBytes(kStripeMin + 16, &rng);
+  ASSERT_EQ(pair.a->beginSendMessage(s.size()), tuttiSuccess);
+  size_t done = 0;
+  const size_t expectPart[] = {1, 2, 1, 2};
+  for (size_t k = 0; done < s.size(); ++k) {
+    size_t reserved = 0, sent = 0;
+    ASSERT_EQ(pair.a->sendDirectReserve(s.size() - done, &reserved), tuttiSuccess);
+    EXPECT_EQ(reserved, std::min(kStripe, s.size() - done)) << "stripe " << k;
+    const size_t before = pair.ab[expectPart[k]]->carried;
+    ASSERT_EQ(pair.a->sendDirect(s.data() + done, reserved, &sent), tuttiSuccess);
+    EXPECT_EQ(sent, reserved);
+    EXPECT_EQ(pair.ab[expectPart[k]]->carried, before + sent) << "stripe " << k;
+    done += sent;
+  }
+  EXPECT_EQ(pair.ab[0]->carried, 0u) << "a striped message leaves part 0 alone";
   ASSERT_EQ(pair.b->beginRecvMessage(s.size()), tuttiSuccess);
   EXPECT_EQ(recvAll(pair.b.get(), s.size(), &rng), s);
 }
