@@ -21,7 +21,7 @@ kinds=("$@")
 asan_targets="env_test socket_test socket_connection_test socket_striped_test hmac_sha256_test
   log_rate_test fuzz_corpus_test collectives_test p2p_group_test errors_test faults_test
   bootstrap_auth_test comm_lifecycle_test transports_test rendezvous_flood_test soak_test
-  ucx_transport_test ucx_striped_test ucx_striping_test crc32c_test fault_spec_test call_agreement_test flight_recorder_test
+  ucx_transport_test routed_connection_test ucx_striping_test socket_streams_test crc32c_test fault_spec_test call_agreement_test flight_recorder_test
   fault_injection_test"
 # TSan: where threads meet (executor progress, proxy/helper threads, the root thread, abort,
 # UCX workers' driver threads). ucx_connection_test is not in the ASan list: when its pairs'
