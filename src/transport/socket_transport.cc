@@ -283,16 +283,28 @@ struct StreamHello {
   int32_t streams;  // TUTTI_SOCKET_STREAMS
   uint32_t chunkBytes;
   uint64_t stripeMin;  // routed (streams > 1): shortest message the stream threads carry; 0: all
+  uint32_t checksum;   // TUTTI_CHECKSUM: its trailer lengthens every message, and so the routes
+  uint32_t pad;
 
+  bool routed() const { return streams > 1 && stripeMin; }
   bool sameStriping(const StreamHello& o) const {
-    return streams == o.streams && chunkBytes == o.chunkBytes && stripeMin == o.stripeMin;
+    return streams == o.streams && chunkBytes == o.chunkBytes && stripeMin == o.stripeMin &&
+           (!routed() || checksum == o.checksum);
   }
   // With routing, one more socket than streams: the executor's own, for short messages.
-  int sockets() const { return streams > 1 && stripeMin ? streams + 1 : streams; }
+  int sockets() const { return routed() ? streams + 1 : streams; }
 };
 
 std::string stripingMismatch(const StreamHello& self, const StreamHello& peer) {
   char msg[400];
+  if (self.streams == peer.streams && self.chunkBytes == peer.chunkBytes &&
+      self.stripeMin == peer.stripeMin) {
+    snprintf(msg, sizeof(msg),
+             "TUTTI_CHECKSUM differs between ranks: rank %d has %u, rank %d has %u (sockets with "
+             "several streams route messages by their length; set it alike everywhere)",
+             self.rank, self.checksum, peer.rank, peer.checksum);
+    return msg;
+  }
   snprintf(msg, sizeof(msg),
            "socket striping differs between ranks: rank %d has TUTTI_SOCKET_STREAMS=%d, "
            "TUTTI_SOCKET_CHUNK_BYTES=%u and TUTTI_SOCKET_STRIPE_MIN_BYTES=%llu, rank %d has %d, "
@@ -337,7 +349,8 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
   const size_t stripeMin =
       striped ? envBytes("TUTTI_SOCKET_STRIPE_MIN_BYTES", kDefaultStripeMinBytes) : 0;
   // What this rank says of itself on every socket (rank and stream filled in per socket).
-  const StreamHello me{ctx.rank, 0, streams, static_cast<uint32_t>(chunk), stripeMin};
+  const uint32_t checksum = envInt("TUTTI_CHECKSUM", 0) != 0 ? 1 : 0;
+  const StreamHello me{ctx.rank, 0, streams, static_cast<uint32_t>(chunk), stripeMin, checksum, 0};
   const int sockets = me.sockets();
   if (striped) {
     describe_ += ", " + std::to_string(streams) + " streams";
@@ -355,7 +368,7 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
       Socket s;
       SocketAddress from;
       if ((acceptResult = listener_.accept(dl, ctx.abort, &s, &from)) != tuttiSuccess) break;
-      StreamHello hello{-1, -1, 0, 0, 0};
+      StreamHello hello{-1, -1, 0, 0, 0, 0, 0};
       Result r = handshakeServer(s, ctx.secret, dl, ctx.abort);
       if (r == tuttiSuccess) r = s.recvAll(&hello, sizeof(hello), dl, ctx.abort);
       const int who = hello.rank;
@@ -417,7 +430,7 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
     for (int i = 0; i < sockets && r == tuttiSuccess; ++i) {
       StreamHello hello = me;
       hello.stream = i;
-      StreamHello reply{-1, -1, 0, 0, 0};
+      StreamHello reply{-1, -1, 0, 0, 0, 0, 0};
       if ((r = Socket::connect(addr, dl, ctx.abort, &socks[i])) != tuttiSuccess ||
           (r = handshakeClient(socks[i], ctx.secret, dl, ctx.abort)) != tuttiSuccess ||
           (r = socks[i].sendAll(&hello, sizeof(hello), dl, ctx.abort)) != tuttiSuccess ||

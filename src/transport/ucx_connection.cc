@@ -356,7 +356,8 @@ Result UcxConnection::pumpSlotsLocked() {
     Slot& s = slots_[arrivedAt_ % mine_.slots];
     TUTTI_TRY(slotReady(s, &ready));
     if (!ready) break;
-    if (s.marker)  // stripe workers carry no direct runs (routed_connection.cc keeps them on part 0)
+    if (s.marker)  // stripe workers carry no direct runs (routed_connection.cc keeps them on part
+                   // 0)
       return fail(
           setError(tuttiRemoteError, "rank %d sent a direct-run marker to a stripe worker", peer_));
   }

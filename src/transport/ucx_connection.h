@@ -119,8 +119,8 @@ class UcxConnection : public Connection {
   bool peerReportedFailure() override;
   void markFailed() override;
   const char* kind() const override { return "ucx"; }
-  // A stripe worker's connection (handed off) carries no direct runs: routed_connection.cc sends them
-  // on part 0.
+  // A stripe worker's connection (handed off) carries no direct runs: routed_connection.cc sends
+  // them on part 0.
   size_t directMinBytes() const override { return w_->driven() ? 0 : directMin_; }
   Result sendDirectReserve(size_t bytes, size_t* reserved) override;
   Result sendDirect(const void* src, size_t bytes, size_t* sent) override;

@@ -1,6 +1,6 @@
-// How a communicator's UCX streams are striped (src/transport/routed_connection.h): what each rank asks
-// for, from its variables and its host, and the one answer every rank derives from all the asks
-// (exchanged in the UCX transport's first all-gather), or the same error on every rank.
+// How a communicator's UCX streams are striped (src/transport/routed_connection.h): what each rank
+// asks for, from its variables and its host, and the one answer every rank derives from all the
+// asks (exchanged in the UCX transport's first all-gather), or the same error on every rank.
 #pragma once
 
 #include <cstddef>

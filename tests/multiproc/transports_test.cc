@@ -118,6 +118,29 @@ TEST(Transports, StripingMismatchFailsInitNamingBothSettings) {
       opt);
 }
 
+// Routed sockets find each message's route from its length, which the checksum trailer
+// changes: ranks that differ in TUTTI_CHECKSUM fail init naming it, instead of timing out.
+TEST(Transports, RoutedSocketsRefuseADifferentChecksumSetting) {
+  RankOptions opt;
+  opt.createComm = false;
+  opt.env = {
+      {"TUTTI_TRANSPORT", "socket"}, {"TUTTI_SOCKET_STREAMS", "2"}, {"TUTTI_TIMEOUT_MS", "30000"}};
+  runRanks(
+      2,
+      [](tuttiComm_t, int rank, int n) {
+        setenv("TUTTI_CHECKSUM", rank == 0 ? "1" : "0", 1);
+        const auto t0 = std::chrono::steady_clock::now();
+        tuttiComm_t comm = nullptr;
+        EXPECT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiInvalidArgument)
+            << tuttiGetLastError(nullptr);
+        EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20))
+            << "rank " << rank << " waited for the timeout";
+        const std::string msg = tuttiGetLastError(nullptr);
+        EXPECT_NE(msg.find("TUTTI_CHECKSUM differs between ranks"), std::string::npos) << msg;
+      },
+      opt);
+}
+
 TEST(Transports, UnknownTransportNameListsRegisteredOnes) {
   RankOptions opt;
   opt.createComm = false;
