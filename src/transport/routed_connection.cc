@@ -21,9 +21,6 @@ struct Route {
   size_t part = 0;             // the part carrying the next bytes
   size_t partLeft = SIZE_MAX;  // ... up to here (the stripe's or message's end)
   uint64_t stripes = 0;        // stripes dealt so far: the rotation over parts 1..N
-
-  // Parts 1..N carry only stripes: off part 0, the message is striped.
-  bool striped() const { return part != 0; }
 };
 
 class RoutedConnection : public Connection {
