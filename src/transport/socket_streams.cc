@@ -9,12 +9,6 @@
 
 namespace tutti {
 
-int autoSocketStreams(int cpus, int localRanks, int remotePeers) {
-  if (remotePeers > 8) return 1;
-  const int n = cpus / (2 * (localRanks > 0 ? localRanks : 1));
-  return n < 1 ? 1 : (n > 4 ? 4 : n);
-}
-
 Result readSocketStreamsAsk(int autoStreams, SocketStreamsAsk* out) {
   *out = SocketStreamsAsk{autoStreams, 0};
   const std::string v = envString("TUTTI_SOCKET_STREAMS");

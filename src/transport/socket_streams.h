@@ -16,11 +16,9 @@ struct SocketStreamsAsk {
   int32_t set;      // 1: the variable was set to a count, which binds every rank
 };
 
-// What `auto` (and unset) asks for: a stream per two CPUs of each local rank's share, at most
-// 4; 1 past 8 peers on other hosts, and 1 on 2 CPUs.
-int autoSocketStreams(int cpus, int localRanks, int remotePeers);
 // This rank's ask from TUTTI_SOCKET_STREAMS (a count 1..kMaxSocketStreams, `auto` or unset:
-// `autoStreams`). An invalid value is an error naming the variable.
+// `autoStreams`, the transports' rule of transport/peer_threads.h). An invalid value is an error
+// naming the variable.
 Result readSocketStreamsAsk(int autoStreams, SocketStreamsAsk* out);
 // The count any rank set (all that set one must agree), else the smallest ask.
 Result agreeSocketStreams(const std::vector<SocketStreamsAsk>& asks, int* streams);

@@ -5,7 +5,6 @@
 #include "transport/socket_transport.h"
 
 #include <errno.h>
-#include <sched.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -19,6 +18,7 @@
 #include "base/logging.h"
 #include "bootstrap/bootstrap.h"
 #include "bootstrap/handshake.h"
+#include "transport/peer_threads.h"
 #include "transport/routed_connection.h"
 #include "transport/socket_streams.h"
 #include "transport/socket_striped.h"
@@ -314,17 +314,6 @@ std::string stripingMismatch(const StreamHello& self, const StreamHello& peer) {
   return msg;
 }
 
-// What `auto` asks for here: a stream per two CPUs of each local rank's share, at most 4; 1
-// past 8 peers on other hosts (each stream is two threads and a staging ring per peer).
-int autoStreamsHere(const TransportContext& ctx) {
-  int local = 0;
-  for (int p = 0; p < ctx.nranks; ++p) local += ctx.sameHost(ctx.rank, p) ? 1 : 0;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  const int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
-  return autoSocketStreams(cpus, local, ctx.nranks - local);
-}
-
 // Lower ranks accept (on a thread), higher ranks connect; both sides authenticate with the
 // communicator secret, then the connecting side names its rank and stream. With
 // TUTTI_SOCKET_STREAMS > 1 every peer gets that many sockets and a striped connection.
@@ -335,7 +324,7 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
   // The stream count: a count set on any rank binds every rank; unset (or auto), the fewest
   // any rank's CPUs feed. Collective, like the UCX transport's exchange.
   std::vector<SocketStreamsAsk> asks(ctx.nranks);
-  TUTTI_TRY(readSocketStreamsAsk(autoStreamsHere(ctx), &asks[ctx.rank]));
+  TUTTI_TRY(readSocketStreamsAsk(threadsPerPeerHere(ctx), &asks[ctx.rank]));
   TUTTI_CHECK(ctx.bootstrap->allGather(asks.data(), sizeof(SocketStreamsAsk)),
               "exchanging socket stream counts");
   int streams = 1;

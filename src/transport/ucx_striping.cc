@@ -1,6 +1,8 @@
 // Striping choices for the UCX transport: the ask each rank publishes and the agreement.
 #include "transport/ucx_striping.h"
 
+#include "transport/peer_threads.h"
+
 #include <cstdlib>
 #include <string>
 
@@ -13,9 +15,7 @@ namespace tutti {
 // 64 MiB AllReduce to about half of a TCP stream: 4 stripe workers doubled it on 16 CPUs and
 // lost 40% on 2 (perf/NOTES.md, 2026-12-03 and 2026-12-04).
 int autoStripeWorkers(int cpus, int localRanks, int remotePeers, bool rdma) {
-  if (rdma || remotePeers > kMaxStripedPeers) return 1;
-  const int w = cpus / (2 * (localRanks > 0 ? localRanks : 1));
-  return w < 1 ? 1 : (w > 4 ? 4 : w);
+  return rdma ? 1 : threadsPerPeer(cpus, localRanks, remotePeers);
 }
 
 Result readStripingAsk(int autoWorkers, StripingAsk* out) {

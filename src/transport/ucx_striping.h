@@ -29,12 +29,8 @@ struct Striping {
 };
 
 constexpr int kMaxStripeWorkers = 16;
-// Past this many peers on other hosts `auto` asks for 1: each worker costs every peer a send
-// ring and receive slots (8 MiB by default).
-constexpr int kMaxStripedPeers = 8;
-
-// What `auto` (and unset) asks for: a stripe worker per two CPUs of each local rank's share, at
-// most 4; 1 with RDMA (no CPU per byte) or past kMaxStripedPeers remote peers.
+// What `auto` (and unset) asks for: the transports' rule (transport/peer_threads.h), or 1 with
+// RDMA (no CPU per byte).
 int autoStripeWorkers(int cpus, int localRanks, int remotePeers, bool rdma);
 // This rank's ask from TUTTI_UCX_WORKERS (a count 1..16, `auto` or unset: `autoWorkers`),
 // TUTTI_UCX_STRIPE_BYTES, TUTTI_UCX_STRIPE_MIN_BYTES and TUTTI_CHECKSUM. Invalid values are

@@ -3,8 +3,6 @@
 // bootstrap and opens one endpoint per peer, ending with a hello each way.
 #include "transport/ucx_transport.h"
 
-#include <sched.h>
-
 #include <chrono>
 #include <cstring>
 #include <thread>
@@ -14,6 +12,7 @@
 #include "base/logging.h"
 #include "bootstrap/bootstrap.h"
 #include "topology/nic_verbs.h"
+#include "transport/peer_threads.h"
 #include "transport/routed_connection.h"
 #include "transport/ucx_connection.h"
 #include "transport/ucx_striping.h"
@@ -193,12 +192,7 @@ Result UcxTransport::waitForHellos(const TransportContext& ctx, const WorkerConn
 
 // What TUTTI_UCX_WORKERS=auto (or unset) asks for on this rank's host.
 int autoWorkersHere(const TransportContext& ctx, bool rdma) {
-  int local = 0;
-  for (int p = 0; p < ctx.nranks; ++p) local += ctx.sameHost(ctx.rank, p) ? 1 : 0;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  const int cpus = sched_getaffinity(0, sizeof(set), &set) == 0 ? CPU_COUNT(&set) : 1;
-  return autoStripeWorkers(cpus, local, ctx.nranks - local, rdma);
+  return rdma ? 1 : threadsPerPeerHere(ctx);
 }
 
 // Collective over every rank, including those with no UCX peers (they publish no address).

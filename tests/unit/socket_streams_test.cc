@@ -1,23 +1,26 @@
 // The socket transport's stream count (src/transport/socket_streams.h): what `auto` asks for
-// from the CPUs, what a rank asks from TUTTI_SOCKET_STREAMS, and the one count all ranks agree
-// on, or an error naming both settings.
+// from the CPUs (peer_threads.h), what a rank asks from TUTTI_SOCKET_STREAMS, and the one count all
+// ranks agree on, or an error naming both settings.
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
 #include <string>
 
+#include "transport/peer_threads.h"
 #include "transport/socket_streams.h"
 
 namespace tutti {
 namespace {
 
+// The rule `auto` follows is the transports' (peer_threads.h), shared with UCX's stripe workers.
 TEST(SocketStreams, AutoGivesAStreamPerTwoCpusOfEachLocalRanksShare) {
-  EXPECT_EQ(autoSocketStreams(2, 1, 1), 1) << "2 CPUs: the executor's socket alone";
-  EXPECT_EQ(autoSocketStreams(16, 1, 1), 4) << "at most 4";
-  EXPECT_EQ(autoSocketStreams(16, 2, 2), 4);
-  EXPECT_EQ(autoSocketStreams(16, 4, 4), 2);
-  EXPECT_EQ(autoSocketStreams(16, 16, 16), 1);
-  EXPECT_EQ(autoSocketStreams(64, 1, 9), 1) << "past 8 remote peers every stream costs too much";
+  EXPECT_EQ(threadsPerPeer(2, 1, 1), 1) << "2 CPUs: the executor's socket alone";
+  EXPECT_EQ(threadsPerPeer(16, 1, 1), 4) << "at most 4";
+  EXPECT_EQ(threadsPerPeer(16, 2, 2), 4);
+  EXPECT_EQ(threadsPerPeer(16, 4, 4), 2);
+  EXPECT_EQ(threadsPerPeer(16, 16, 16), 1);
+  EXPECT_EQ(threadsPerPeer(64, 1, kMaxThreadedPeers + 1), 1)
+      << "past 8 remote peers every stream costs too much";
 }
 
 TEST(SocketStreams, ReadsTheVariable) {

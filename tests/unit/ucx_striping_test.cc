@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "transport/peer_threads.h"
 #include "transport/ucx_striping.h"
 
 namespace tutti {
@@ -24,8 +25,8 @@ TEST(UcxStriping, AutoFeedsAWorkerPerTwoCpusOfEachLocalRank) {
 
 TEST(UcxStriping, AutoStaysAtOneWithRdmaOrManyRemotePeers) {
   EXPECT_EQ(autoStripeWorkers(64, 1, 1, true), 1);
-  EXPECT_EQ(autoStripeWorkers(64, 1, kMaxStripedPeers, false), 4);
-  EXPECT_EQ(autoStripeWorkers(64, 1, kMaxStripedPeers + 1, false), 1);
+  EXPECT_EQ(autoStripeWorkers(64, 1, kMaxThreadedPeers, false), 4);
+  EXPECT_EQ(autoStripeWorkers(64, 1, kMaxThreadedPeers + 1, false), 1);
 }
 
 class UcxStripingEnv : public ::testing::Test {
