@@ -13,7 +13,13 @@ constexpr int kMaxThreadedPeers = 8;
 // One per two CPUs of each local rank's share, at most 4; 1 on 2 CPUs or past
 // kMaxThreadedPeers remote peers.
 int threadsPerPeer(int cpus, int localRanks, int remotePeers);
-// The same from this process's CPU affinity and the communicator's hosts.
-int threadsPerPeerHere(const TransportContext& ctx);
+
+// What the rule reads here: this process's CPU affinity and the communicator's hosts.
+struct HostShare {
+  int cpus;
+  int localRanks;   // ranks of the communicator on this host, this one included
+  int remotePeers;  // ranks on other hosts
+};
+HostShare hostShareHere(const TransportContext& ctx);
 
 }  // namespace tutti

@@ -324,7 +324,9 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
   // The stream count: a count set on any rank binds every rank; unset (or auto), the fewest
   // any rank's CPUs feed. Collective, like the UCX transport's exchange.
   std::vector<SocketStreamsAsk> asks(ctx.nranks);
-  TUTTI_TRY(readSocketStreamsAsk(threadsPerPeerHere(ctx), &asks[ctx.rank]));
+  const HostShare share = hostShareHere(ctx);
+  TUTTI_TRY(readSocketStreamsAsk(threadsPerPeer(share.cpus, share.localRanks, share.remotePeers),
+                                 &asks[ctx.rank]));
   TUTTI_CHECK(ctx.bootstrap->allGather(asks.data(), sizeof(SocketStreamsAsk)),
               "exchanging socket stream counts");
   int streams = 1;

@@ -192,7 +192,8 @@ Result UcxTransport::waitForHellos(const TransportContext& ctx, const WorkerConn
 
 // What TUTTI_UCX_WORKERS=auto (or unset) asks for on this rank's host.
 int autoWorkersHere(const TransportContext& ctx, bool rdma) {
-  return rdma ? 1 : threadsPerPeerHere(ctx);
+  const HostShare share = hostShareHere(ctx);
+  return autoStripeWorkers(share.cpus, share.localRanks, share.remotePeers, rdma);
 }
 
 // Collective over every rank, including those with no UCX peers (they publish no address).
