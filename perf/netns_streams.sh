@@ -7,8 +7,9 @@
 # Environment: BUILD_DIR (default build-cpu), LAYOUTS ("1,1 2,2"), STREAMS_CEILING ("1 4 8":
 # the plain-TCP stream counts measured), FLOOR_KIB (32768: the message floor of those counts,
 # tcp_bidir_bench -m, 2 x 1 64 MiB AllReduce traffic; 0 skips it), TCP_SECONDS (3), ITERS (20),
-# WARMUP (5), AUTO_WORKERS (4: the stripe workers TUTTI_UCX_WORKERS=auto gives UCX here, so
-# the TCP connections a UCX configuration that does not set the count uses), CEILING_UCX_KIB ("": the UCX ceiling, ucx_bidir_bench, with these message sizes in
+# WARMUP (5), AUTO_WORKERS (4: the stripe workers TUTTI_UCX_WORKERS=auto gives UCX here, and
+# the streams TUTTI_SOCKET_STREAMS=auto gives sockets: the TCP connections a configuration that
+# does not set the count uses), CEILING_UCX_KIB ("": the UCX ceiling, ucx_bidir_bench, with these message sizes in
 # KiB, e.g. "32 256"; with FLOOR_KIB also UCX's message floor in 32 KiB pieces, which the
 # "vs message floor" column of UCX configurations uses), CEILING_UCX_LANES ("": UCX's ceiling
 # over these numbers of lanes, each a worker on a thread of its own, e.g. "4"; with FLOOR_KIB
@@ -141,7 +142,9 @@ for layout in os.environ["LAYOUTS"].split():
     for p, cfg in ((p, c) for p in range(1, int(os.environ["PASSES"]) + 1)
                    for c in os.environ["CONFIGS"].split()):
         name, env = cfg.split(":", 1)
-        streams = int((re.search(r"TUTTI_SOCKET_STREAMS=(\d+)", env) or [0, 1])[1])
+        # Sockets without a count run TUTTI_SOCKET_STREAMS=auto: as many as UCX's auto workers.
+        streams = int((re.search(r"TUTTI_SOCKET_STREAMS=(\d+)", env) or
+                       [0, os.environ.get("AUTO_WORKERS", "4")])[1])
         if "TUTTI_NET=ucx" in env:  # TCP connections: its stripe workers (auto: AUTO_WORKERS)
             streams = int((re.search(r"TUTTI_UCX_WORKERS=(\d+)", env) or
                            [0, os.environ.get("AUTO_WORKERS", "4")])[1])

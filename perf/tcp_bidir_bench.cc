@@ -4,7 +4,7 @@
 //
 //   tcp_bidir_bench --listen ADDR:PORT [-s STREAMS] [-t SECONDS] [-b BUFFER_KIB] [-m MSG_KIB]
 //   tcp_bidir_bench --connect ADDR:PORT [-s STREAMS] [-t SECONDS] [-b BUFFER_KIB] [-m MSG_KIB]
-//                   [--hot KIB]
+//                   [--hot KIB] [--huge]
 //
 // -m: message steps instead of an endless stream, the traffic of a 2-rank ring AllReduce
 // without its arithmetic. Each step both sides send a message of MSG_KIB (cut into S equal
@@ -13,11 +13,13 @@
 // go to buffers of two messages each, alternating halves, so memory is as cold as a
 // collective's. The rate is then the floor a message-passing library can reach over TCP.
 // --hot KIB moves every part through one small buffer per thread instead: the steps without
-// the cold memory.
+// the cold memory. --huge asks for transparent huge pages on the message buffers (to tell the
+// cost of the memory itself from the cost of mapping it 4 KiB at a time).
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -158,6 +160,28 @@ void stepReceiver(int fd, int i, size_t part, size_t msg, char* dst, size_t hot,
   }
 }
 
+// The message buffers: 2 MiB aligned and advised for transparent huge pages with --huge, then
+// written once so that every page exists before the clock starts.
+class MessageBuffer {
+ public:
+  MessageBuffer(size_t bytes, bool huge, char fill) {
+    if (!bytes) return;
+    const size_t align = huge ? (2u << 20) : 4096;
+    if (posix_memalign(&p_, align, (bytes + align - 1) / align * align) != 0)
+      fail("posix_memalign");
+    if (huge && madvise(p_, bytes, MADV_HUGEPAGE) != 0)
+      fprintf(stderr, "tcp_bidir_bench: madvise(MADV_HUGEPAGE): %s\n", strerror(errno));
+    memset(p_, fill, bytes);
+  }
+  ~MessageBuffer() { free(p_); }
+  MessageBuffer(const MessageBuffer&) = delete;
+  MessageBuffer& operator=(const MessageBuffer&) = delete;
+  char* data() { return static_cast<char*>(p_); }
+
+ private:
+  void* p_ = nullptr;
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -166,6 +190,7 @@ int main(int argc, char** argv) {
   double seconds = 3;
   size_t bufKib = 256;
   size_t msgKib = 0, hotKib = 0;
+  bool huge = false;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
     auto next = [&]() -> const char* {
@@ -189,10 +214,12 @@ int main(int argc, char** argv) {
       msgKib = static_cast<size_t>(atol(next()));
     else if (a == "--hot")
       hotKib = static_cast<size_t>(atol(next()));
+    else if (a == "--huge")
+      huge = true;
     else {
       fprintf(stderr,
               "usage: tcp_bidir_bench --listen|--connect ADDR:PORT [-s N] [-t SEC] "
-              "[-b KIB] [-m MSG_KIB [--hot KIB]]\n");
+              "[-b KIB] [-m MSG_KIB [--hot KIB] [--huge]]\n");
       return 2;
     }
   }
@@ -247,7 +274,7 @@ int main(int argc, char** argv) {
   // Message mode: parts of whole 4 KiB pages, so every stream carries the same share.
   const size_t part = msgKib * 1024 / static_cast<size_t>(streams) / 4096 * 4096;
   const size_t msg = part * static_cast<size_t>(streams);
-  std::vector<char> src(msgKib ? 2 * msg : 0, 'x'), dst(msgKib ? 2 * msg : 0);
+  MessageBuffer src(msgKib ? 2 * msg : 0, huge, 'x'), dst(msgKib ? 2 * msg : 0, huge, 0);
   Steps steps(streams);
   if (msgKib && part == 0) {
     fprintf(stderr, "tcp_bidir_bench: -m needs at least 4 KiB per stream\n");
@@ -272,7 +299,9 @@ int main(int argc, char** argv) {
   if (msgKib)
     printf("# tcp_bidir_bench %s, %d stream(s), %.1f s, steps of %zu KiB messages%s\n",
            listenSpec.empty() ? "connect" : "listen", streams, seconds, msg / 1024,
-           hotKib ? ", through hot buffers" : "");
+           hotKib ? ", through hot buffers"
+           : huge ? ", huge pages asked for"
+                  : "");
   else
     printf("# tcp_bidir_bench %s, %d stream(s), %.1f s, %zu KiB buffers\n",
            listenSpec.empty() ? "connect" : "listen", streams, seconds, bufKib);
