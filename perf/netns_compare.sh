@@ -6,8 +6,8 @@
 # Needs root (namespaces). Results: perf/results/2026-12-02-namespaces.md.
 #
 # Environment: BUILD_DIR (default build-cpu), MAX (64M), ITERS (20), WARMUP (5), TCP_SECONDS (3),
-# SOCKET_STREAMS (TUTTI_SOCKET_STREAMS values for the socket runs, default "1"; e.g. "1 4" adds
-# a run striped over 4 TCP streams per peer),
+# SOCKET_STREAMS (TUTTI_SOCKET_STREAMS values for the socket runs, default "auto", the
+# library's default; e.g. "auto 1 4" adds runs over exactly 1 and 4 TCP streams per peer),
 # OUT (raw outputs, default $BUILD_DIR/netns-compare), OMPI_MCA (extra mpirun options for the
 # OpenMPI run, default "--mca mpi_yield_when_idle 1": its ranks otherwise busy-poll the few
 # cores that every rank here shares; netns-mpirun.sh adds the same option to every run, Tutti's
@@ -47,8 +47,8 @@ for s in 1 4; do tcp_ceiling "$NAME" "$s" "$TCP_SECONDS" "$OUT/tcp-$s.txt"; done
 
 SWEEP=(-b 8 -e "$MAX" -f 2 -n "$ITERS" -w "$WARMUP")
 nets=()
-for s in ${SOCKET_STREAMS:-1}; do
-  if [[ "$s" == 1 ]]; then nets+=(socket); else nets+=("socket$s"); fi
+for s in ${SOCKET_STREAMS:-auto}; do
+  if [[ "$s" == auto ]]; then nets+=(socket); else nets+=("socket$s"); fi
 done
 # UCX only when the transport is registered: its INFO line names "ucx" for the remote peer.
 # (The output is captured first: `grep -q` exiting early would fail the pipe under pipefail.)
@@ -61,7 +61,7 @@ for layout in 1,1 2,2; do
   tag=${layout//,/x}
   for net in "${nets[@]}"; do
     streams=${net#socket}
-    [[ "$net" == socket* && -n "$streams" ]] || streams=1
+    [[ "$net" == socket* && -n "$streams" ]] || streams=auto
     TUTTI_SOCKET_STREAMS=$streams \
     "$MPIRUN" "$NAME" "$layout" -x TUTTI_NET="${net%%[0-9]*}" -x TUTTI_SOCKET_STREAMS \
       -x UCX_TLS=tcp -x UCX_NET_DEVICES=tnet0 -- \
@@ -133,13 +133,14 @@ for tag in ("1x1", "2x2"):
     libs = [("OpenMPI tcp", ompi)]
     if os.path.exists(f"{out}/openmpi-shm-{tag}.txt"):
         libs.append(("OpenMPI vader+tcp", rows(f"{out}/openmpi-shm-{tag}.txt")))
-    def streams(p):  # tutti-socket4-1x1.txt: 4 streams per peer
+    def streams(p):  # tutti-socket4-1x1.txt: 4 streams per peer; tutti-socket-1x1.txt: auto
         m = re.search(r"tutti-socket(\d*)-", p)
-        return (0, int(m.group(1) or 1)) if m else (1, 0)
+        return (0, int(m.group(1) or 0)) if m else (1, 0)
     for p in sorted(glob.glob(f"{out}/tutti-*-{tag}.txt"), key=streams):
         net = os.path.basename(p)[len("tutti-"):-len(f"-{tag}.txt")]
         m = re.fullmatch(r"socket(\d+)", net)
-        libs.append((f"Tutti socket x{m.group(1)} streams" if m else f"Tutti {net}", rows(p)))
+        libs.append((f"Tutti socket x{m.group(1)} streams" if m else
+                     "Tutti socket (auto streams)" if net == "socket" else f"Tutti {net}", rows(p)))
     layout = {"1x1": "2 hosts x 1", "2x2": "2 hosts x 2"}[tag]
     for name, r in libs:
         big = max(r) if r else None
