@@ -126,7 +126,9 @@ TEST(Lifecycle, QueriesAndVersion) {
     EXPECT_EQ(tuttiGetVersion(&v), tuttiSuccess);
     EXPECT_EQ(v, TUTTI_VERSION_CODE);
     EXPECT_EQ(tuttiCommCuDevice(comm, &dev), tuttiSuccess);
-    if (access("/proc/driver/nvidia/gpus", F_OK) != 0) EXPECT_EQ(dev, -1);  // host-only ranks
+    if (access("/proc/driver/nvidia/gpus", F_OK) != 0) {
+      EXPECT_EQ(dev, -1);  // host-only ranks
+    }
     EXPECT_EQ(tuttiCommUserRank(comm, &r), tuttiSuccess);
     EXPECT_EQ(r, rank);
     EXPECT_EQ(tuttiCommCount(comm, &count), tuttiSuccess);

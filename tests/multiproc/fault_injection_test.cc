@@ -131,8 +131,9 @@ TEST_P(FaultInjection, EveryRankErrorsInTime) {
           EXPECT_NE(r, tuttiSuccess) << "rank " << rank << " saw no fault";
           EXPECT_LT(since(t0), kTimeoutMs / 1000.0 + 1.0)
               << "rank " << rank << ": " << tuttiGetLastError(comm);
-          if (fc.kind == "corrupt" && rank != kVictim)
+          if (fc.kind == "corrupt" && rank != kVictim) {
             EXPECT_NE(std::string(tuttiGetLastError(comm)).find("rank"), std::string::npos);
+          }
         }
         if (r == tuttiSuccess)
           tuttiCommDestroy(comm);

@@ -569,7 +569,9 @@ TEST(UcxTransport, SingleHostJobNeverLoadsUcx) {
         int v = rank + 1, out = 0;
         EXPECT_EQ(tuttiAllReduce(&v, &out, 1, tuttiInt32, tuttiSum, comm, nullptr), tuttiSuccess);
         EXPECT_EQ(out, 3);
-        if (!before) EXPECT_EQ(readFile("/proc/self/maps").find("libucp"), std::string::npos);
+        if (!before) {
+          EXPECT_EQ(readFile("/proc/self/maps").find("libucp"), std::string::npos);
+        }
         EXPECT_EQ(tuttiCommDestroy(comm), tuttiSuccess);
       },
       opt);

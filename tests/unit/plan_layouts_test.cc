@@ -233,7 +233,9 @@ TEST(PlanLayouts, RecursiveDoublingStepsStayInTheNodeFirst) {
         const bool across = l.nodeOf[peer] != l.nodeOf[r];
         if (pow2PerNode) {
           EXPECT_FALSE(crossed && !across) << "a step inside the node after one across: " << where;
-          if (across) EXPECT_EQ(l.localOf[peer], l.localOf[r]) << "off the rail: " << where;
+          if (across) {
+            EXPECT_EQ(l.localOf[peer], l.localOf[r]) << "off the rail: " << where;
+          }
         }
         crossed |= across;
       }
