@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "multiproc/collective_check.h"
+#include "testing/random.h"
 #include "testing/run_ranks.h"
 
 namespace tutti::testing {
@@ -91,6 +93,52 @@ TEST(Transports, StripedSocketsRouteShortAndLongMessages) {
         },
         opt);
   }
+}
+
+// Each receiver sizes its own shared-memory FIFOs and senders take the size from the
+// segment: ranks of one host with different TUTTI_SHM_FIFO_BYTES (8 KiB, 64 KiB, and the
+// automatic size) run every collective correctly, messages wrapping the small FIFOs many times.
+TEST(Transports, ShmFifoSizesMayDifferBetweenRanks) {
+  RankOptions opt;
+  opt.env = {{"TUTTI_TRANSPORT", "shm"}};
+  opt.beforeInit = [](int rank) {
+    if (rank == 0) setenv("TUTTI_SHM_FIFO_BYTES", "8192", 1);
+    if (rank == 1) setenv("TUTTI_SHM_FIFO_BYTES", "64K", 1);
+  };
+  const uint64_t seed = testSeed();
+  runRanks(
+      3,
+      [&](tuttiComm_t comm, int rank, int n) {
+        for (Collective c : {Collective::kAllReduce, Collective::kAllGather,
+                             Collective::kReduceScatter, Collective::kAllToAll})
+          for (size_t count : {size_t{3}, size_t{5001}, size_t{70001}})
+            for (bool inPlace : {false, true}) {
+              CollCase cc{c, tuttiFloat32, tuttiSum, count, inPlace, 0, ""};
+              EXPECT_EQ(runCollectiveCase(comm, rank, n, cc, seed), "")
+                  << "rank " << rank << ": " << describe(cc, n);
+            }
+      },
+      opt);
+}
+
+TEST(Transports, ShmFifoSizeOutOfRangeNamesTheVariable) {
+  RankOptions opt;
+  opt.createComm = false;
+  opt.env = {
+      {"TUTTI_TRANSPORT", "shm"}, {"TUTTI_SHM_FIFO_BYTES", "100"}, {"TUTTI_TIMEOUT_MS", "20000"}};
+  runRanks(
+      2,
+      [](tuttiComm_t, int rank, int n) {
+        const auto t0 = std::chrono::steady_clock::now();
+        tuttiComm_t comm = nullptr;
+        EXPECT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiInvalidArgument);
+        EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+        const std::string msg = tuttiGetLastError(nullptr);
+        EXPECT_NE(msg.find("TUTTI_SHM_FIFO_BYTES=100: expected 4096 bytes to 1 GiB"),
+                  std::string::npos)
+            << msg;
+      },
+      opt);
 }
 
 // Two ranks whose variable `var` differs (rank 0: value0, rank 1: value1) over `env`: init
