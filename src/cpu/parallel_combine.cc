@@ -257,7 +257,7 @@ void hostCopyParallelSplit(void* dst, const void* src, size_t bytes, int threads
 int chooseReduceThreads(int64_t setting, int cpus, int localRanks) {
   if (setting > 0) return static_cast<int>(std::min<int64_t>(setting, kMaxReduceThreads));
   const int share = std::max(cpus, 1) / std::max(localRanks, 1);
-  return std::max(1, std::min(4, share));
+  return std::max(1, std::min(kAutoReduceThreads, share));
 }
 
 int reduceThreadsFor(int localRanks) {

@@ -238,11 +238,12 @@ TEST(ReduceThreads, Auto) {
   EXPECT_EQ(chooseReduceThreads(0, 2, 2), 1);  // CI: 2 CPUs, 2+ ranks: off
   EXPECT_EQ(chooseReduceThreads(0, 2, 8), 1);
   EXPECT_EQ(chooseReduceThreads(0, 2, 1), 2);
-  EXPECT_EQ(chooseReduceThreads(0, 16, 2), 4);
+  EXPECT_EQ(chooseReduceThreads(0, 16, 2), 8);
+  EXPECT_EQ(chooseReduceThreads(0, 16, 4), 4);
   EXPECT_EQ(chooseReduceThreads(0, 16, 8), 2);
-  EXPECT_EQ(chooseReduceThreads(0, 128, 1), 4);
+  EXPECT_EQ(chooseReduceThreads(0, 128, 1), kAutoReduceThreads);
   EXPECT_EQ(chooseReduceThreads(0, 0, 0), 1);
-  EXPECT_EQ(chooseReduceThreads(-3, 16, 1), 4);
+  EXPECT_EQ(chooseReduceThreads(-3, 16, 1), 8);
 }
 
 TEST(ReduceThreads, Explicit) {
