@@ -41,7 +41,10 @@ CpuExecutor::CpuExecutor(Comm* comm) : comm_(comm) {
                comm->rank(), local, cpus);
   // Combining received bytes is the executor thread's own work: with CPUs to spare (a share of
   // the allowed ones per local rank) a large region is split over a few threads.
-  streams_.reduceThreads = reduceThreadsFor(local);
+  bool remote = false;
+  const uint64_t host = comm->peers[comm->rank()].hostHash;
+  for (const PeerInfo& p : comm->peers) remote |= p.hostHash != host;
+  streams_.reduceThreads = reduceThreadsFor(local, remote);
   TUTTI_INFO("rank %d: host reductions on up to %d thread(s) (%d allowed CPUs, %d local ranks)",
              comm->rank(), streams_.reduceThreads, allowedCpus(), local);
 }

@@ -254,13 +254,13 @@ void hostCopyParallelSplit(void* dst, const void* src, size_t bytes, int threads
   if (parts <= 1 || !runParts(parts, copyPart, &job)) memcpy(dst, src, bytes);
 }
 
-int chooseReduceThreads(int64_t setting, int cpus, int localRanks) {
+int chooseReduceThreads(int64_t setting, int cpus, int localRanks, bool remotePeers) {
   if (setting > 0) return static_cast<int>(std::min<int64_t>(setting, kMaxReduceThreads));
   const int share = std::max(cpus, 1) / std::max(localRanks, 1);
-  return std::max(1, std::min(kAutoReduceThreads, share));
+  return std::max(1, std::min(remotePeers ? kAutoReduceThreadsNet : kAutoReduceThreads, share));
 }
 
-int reduceThreadsFor(int localRanks) {
+int reduceThreadsFor(int localRanks, bool remotePeers) {
   int64_t setting = envInt("TUTTI_REDUCE_THREADS", 0);  // garbage: envInt warns, gives 0
   if (setting < 0) {
     TUTTI_WARN(
@@ -269,7 +269,7 @@ int reduceThreadsFor(int localRanks) {
         static_cast<long long>(setting));
     setting = 0;
   }
-  return chooseReduceThreads(setting, allowedCpus(), localRanks);
+  return chooseReduceThreads(setting, allowedCpus(), localRanks, remotePeers);
 }
 
 uint64_t parallelCombineJobs() { return gJobs.load(std::memory_order_relaxed); }

@@ -51,17 +51,22 @@ inline void hostCopyParallel(void* dst, const void* src, size_t bytes, int threa
 
 // The CPU executor's thread count. `setting` is TUTTI_REDUCE_THREADS: N > 0 uses up to N
 // (capped at kMaxReduceThreads; 1 is off); 0 (auto) gives each of the host's `localRanks`
-// ranks an equal share of the `cpus` it may run on, at most kAutoReduceThreads and at least 1.
+// ranks an equal share of the `cpus` it may run on, at least 1 and at most:
+// - kAutoReduceThreads (8) for a rank whose peers are all on its host;
+// - kAutoReduceThreadsNet (4) for one with peers on other hosts, whose share also feeds the
+//   network transport's threads (a stream or stripe worker per two CPUs of it).
 // Negative settings mean auto.
 //
-// Why 8: on the 16-CPU box the copy rate still grows from 4 threads to 8 (29 to 44 GB/s), and
-// a 64 MiB AllReduce of two ranks on one host ran 1.1-1.4x faster with 8 than with 4.
-// Across namespace hosts 8 made no difference (perf/results/2026-12-04-h200x1-shm-fifo.md).
+// Why: on the 16-CPU box the copy rate still grows from 4 threads to 8 (29 to 44 GB/s). A 64
+// MiB AllReduce of two ranks on one host ran 1.1-1.7x faster with 8 than with 4 (four calls).
+// Between namespace hosts, 8 ran 0.83-1.0x of 4, next to the stream threads
+// (perf/results/2026-12-04-h200x1-shm-fifo.md).
 constexpr int kAutoReduceThreads = 8;
-int chooseReduceThreads(int64_t setting, int cpus, int localRanks);
+constexpr int kAutoReduceThreadsNet = 4;
+int chooseReduceThreads(int64_t setting, int cpus, int localRanks, bool remotePeers);
 // chooseReduceThreads with TUTTI_REDUCE_THREADS and allowedCpus(); a value that is not a
 // non-negative integer is logged and auto used.
-int reduceThreadsFor(int localRanks);
+int reduceThreadsFor(int localRanks, bool remotePeers);
 // Jobs this process has run split over the pool, for tests and diagnostics.
 uint64_t parallelCombineJobs();
 // CPUs this process may run on (sched_getaffinity, else hardware_concurrency), at least 1.

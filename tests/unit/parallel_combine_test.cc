@@ -235,39 +235,48 @@ TEST_F(ParallelCombineFork, ForkDuringAJob) {
 }
 
 TEST(ReduceThreads, Auto) {
-  EXPECT_EQ(chooseReduceThreads(0, 2, 2), 1);  // CI: 2 CPUs, 2+ ranks: off
-  EXPECT_EQ(chooseReduceThreads(0, 2, 8), 1);
-  EXPECT_EQ(chooseReduceThreads(0, 2, 1), 2);
-  EXPECT_EQ(chooseReduceThreads(0, 16, 2), 8);
-  EXPECT_EQ(chooseReduceThreads(0, 16, 4), 4);
-  EXPECT_EQ(chooseReduceThreads(0, 16, 8), 2);
-  EXPECT_EQ(chooseReduceThreads(0, 128, 1), kAutoReduceThreads);
-  EXPECT_EQ(chooseReduceThreads(0, 0, 0), 1);
-  EXPECT_EQ(chooseReduceThreads(-3, 16, 1), 8);
+  EXPECT_EQ(chooseReduceThreads(0, 2, 2, false), 1);  // CI: 2 CPUs, 2+ ranks: off
+  EXPECT_EQ(chooseReduceThreads(0, 2, 8, false), 1);
+  EXPECT_EQ(chooseReduceThreads(0, 2, 1, false), 2);
+  EXPECT_EQ(chooseReduceThreads(0, 16, 2, false), 8);
+  EXPECT_EQ(chooseReduceThreads(0, 16, 4, false), 4);
+  EXPECT_EQ(chooseReduceThreads(0, 16, 8, false), 2);
+  EXPECT_EQ(chooseReduceThreads(0, 128, 1, false), kAutoReduceThreads);
+  EXPECT_EQ(chooseReduceThreads(0, 0, 0, false), 1);
+  EXPECT_EQ(chooseReduceThreads(-3, 16, 1, false), 8);
+}
+
+// Ranks with peers on other hosts share their CPUs with the network transport's threads.
+TEST(ReduceThreads, AutoLeavesCpusToTheNetwork) {
+  EXPECT_EQ(chooseReduceThreads(0, 16, 2, true), kAutoReduceThreadsNet);
+  EXPECT_EQ(chooseReduceThreads(0, 128, 1, true), kAutoReduceThreadsNet);
+  EXPECT_EQ(chooseReduceThreads(0, 16, 8, true), 2);
+  EXPECT_EQ(chooseReduceThreads(0, 2, 2, true), 1);
+  EXPECT_EQ(chooseReduceThreads(6, 16, 2, true), 6);  // a setting is taken as it is
 }
 
 TEST(ReduceThreads, Explicit) {
-  EXPECT_EQ(chooseReduceThreads(1, 64, 1), 1);
-  EXPECT_EQ(chooseReduceThreads(3, 2, 8), 3);  // asked for: more than the auto share
-  EXPECT_EQ(chooseReduceThreads(99, 2, 1), kMaxReduceThreads);
+  EXPECT_EQ(chooseReduceThreads(1, 64, 1, false), 1);
+  EXPECT_EQ(chooseReduceThreads(3, 2, 8, false), 3);  // asked for: more than the auto share
+  EXPECT_EQ(chooseReduceThreads(99, 2, 1, false), kMaxReduceThreads);
 }
 
 TEST(ReduceThreads, Env) {
-  const int autoThreads = chooseReduceThreads(0, allowedCpus(), 2);
+  const int autoThreads = chooseReduceThreads(0, allowedCpus(), 2, false);
   unsetenv("TUTTI_REDUCE_THREADS");
-  EXPECT_EQ(reduceThreadsFor(2), autoThreads);
+  EXPECT_EQ(reduceThreadsFor(2, false), autoThreads);
   setenv("TUTTI_REDUCE_THREADS", "0", 1);
-  EXPECT_EQ(reduceThreadsFor(2), autoThreads);
+  EXPECT_EQ(reduceThreadsFor(2, false), autoThreads);
   setenv("TUTTI_REDUCE_THREADS", "1", 1);
-  EXPECT_EQ(reduceThreadsFor(2), 1);
+  EXPECT_EQ(reduceThreadsFor(2, false), 1);
   setenv("TUTTI_REDUCE_THREADS", "6", 1);
-  EXPECT_EQ(reduceThreadsFor(2), 6);
+  EXPECT_EQ(reduceThreadsFor(2, false), 6);
   setenv("TUTTI_REDUCE_THREADS", "40", 1);
-  EXPECT_EQ(reduceThreadsFor(2), kMaxReduceThreads);
+  EXPECT_EQ(reduceThreadsFor(2, false), kMaxReduceThreads);
   // Bad values warn and fall back to auto, as other TUTTI_ integers fall back to defaults.
   for (const char* bad : {"-2", "four", "2x", "1.5"}) {
     setenv("TUTTI_REDUCE_THREADS", bad, 1);
-    EXPECT_EQ(reduceThreadsFor(2), autoThreads) << bad;
+    EXPECT_EQ(reduceThreadsFor(2, false), autoThreads) << bad;
   }
   unsetenv("TUTTI_REDUCE_THREADS");
 }
