@@ -51,8 +51,9 @@ struct Mapping {
   char* data() const { return static_cast<char*>(base) + kHeaderBytes; }
 };
 
-// The receiver creates its FIFO with the capacity it chose; the sender takes the capacity
-// from the segment's size, so the two sides of a pair need not agree beforehand.
+// The receiver creates its FIFO with the capacity it chose (`capacity`, read only when
+// `create`); the sender takes it from the segment's size, so the two sides of a pair need not
+// agree beforehand.
 Result mapFifo(const std::string& name, bool create, size_t capacity, Mapping* m) {
   int fd = shm_open(name.c_str(), create ? (O_RDWR | O_CREAT | O_EXCL) : O_RDWR, 0600);
   if (fd < 0)
@@ -207,7 +208,7 @@ Result openShmConnection(const ShmFifoOptions& opt, int self, int peer, int peer
                          void* recvHandle, std::unique_ptr<Connection>* out) {
   std::unique_ptr<Mapping> in(static_cast<Mapping*>(recvHandle));
   auto sendMap = std::make_unique<Mapping>();
-  TUTTI_CHECK(mapFifo(fifoName(opt, self, peer), false, opt.capacity, sendMap.get()),
+  TUTTI_CHECK(mapFifo(fifoName(opt, self, peer), false, 0, sendMap.get()),
               "opening FIFO to rank %d", peer);
   *out = std::make_unique<ShmConnection>(peer, peerPid, std::move(sendMap), std::move(in));
   return tuttiSuccess;

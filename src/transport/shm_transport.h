@@ -13,7 +13,7 @@ namespace tutti {
 class Bootstrap;
 
 struct ShmFifoOptions {
-  size_t capacity;       // bytes per direction; a multiple of Connection::kAlign
+  size_t capacity;       // bytes of the FIFOs this rank receives through; whole pages
   std::string baseName;  // unique per communicator, e.g. "/tutti-<nonce>"
 };
 
