@@ -19,4 +19,22 @@ HostShare hostShareHere(const TransportContext& ctx) {
   return HostShare{cpus, local, ctx.nranks - local};
 }
 
+CountAgreement agreeCount(const std::vector<CountAsk>& asks) {
+  CountAgreement a;
+  int least = 0;
+  for (size_t p = 0; p < asks.size(); ++p) {
+    const CountAsk& k = asks[p];
+    if (p == 0 || k.count < least) least = k.count;
+    if (!k.set) continue;
+    if (a.setBy >= 0 && k.count != asks[static_cast<size_t>(a.setBy)].count) {
+      a.differs = static_cast<int>(p);
+      return a;
+    }
+    if (a.setBy < 0) a.setBy = static_cast<int>(p);
+  }
+  a.fromAuto = a.setBy < 0;
+  a.count = a.fromAuto ? (least < 1 ? 1 : least) : asks[static_cast<size_t>(a.setBy)].count;
+  return a;
+}
+
 }  // namespace tutti

@@ -2,6 +2,8 @@
 // the host's CPUs: UCX's stripe workers and the socket transport's streams follow one rule.
 #pragma once
 
+#include <vector>
+
 #include "transport/transport.h"
 
 namespace tutti {
@@ -21,5 +23,21 @@ struct HostShare {
   int remotePeers;  // ranks on other hosts
 };
 HostShare hostShareHere(const TransportContext& ctx);
+
+// Every rank asks for a count (its variable's, or what the rule above gives it) and derives
+// the same one from all the asks: a count set on any rank binds every rank, else the smallest
+// ask wins. Two ranks that set different counts are an error, which the caller words with the
+// ranks found here, so every rank reports the same pair.
+struct CountAsk {
+  int count;
+  bool set;  // from the variable, not from the rule
+};
+struct CountAgreement {
+  int count = 0;         // what every rank uses (valid when differs < 0)
+  bool fromAuto = true;  // no rank set it
+  int setBy = -1;        // the first rank that set a count
+  int differs = -1;      // a later rank that set another one: the error
+};
+CountAgreement agreeCount(const std::vector<CountAsk>& asks);
 
 }  // namespace tutti

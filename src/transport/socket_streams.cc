@@ -5,6 +5,7 @@
 #include <string>
 
 #include "base/env.h"
+#include "transport/peer_threads.h"
 #include "transport/socket_transport.h"
 
 namespace tutti {
@@ -23,20 +24,16 @@ Result readSocketStreamsAsk(int autoStreams, SocketStreamsAsk* out) {
 }
 
 Result agreeSocketStreams(const std::vector<SocketStreamsAsk>& asks, int* streams) {
-  int set = -1, setBy = -1, least = kMaxSocketStreams;
-  for (size_t p = 0; p < asks.size(); ++p) {
-    const SocketStreamsAsk& a = asks[p];
-    if (a.streams < least) least = a.streams;
-    if (!a.set) continue;
-    if (set >= 0 && a.streams != set)
-      return setError(tuttiInvalidArgument,
-                      "socket striping differs between ranks: rank %d has TUTTI_SOCKET_STREAMS=%d, "
-                      "rank %zu has TUTTI_SOCKET_STREAMS=%d (set it alike everywhere, or nowhere)",
-                      setBy, set, p, a.streams);
-    set = a.streams;
-    setBy = static_cast<int>(p);
-  }
-  *streams = set >= 0 ? set : (least < 1 ? 1 : least);
+  std::vector<CountAsk> counts;
+  for (const SocketStreamsAsk& a : asks) counts.push_back({a.streams, a.set != 0});
+  const CountAgreement c = agreeCount(counts);
+  if (c.differs >= 0)
+    return setError(tuttiInvalidArgument,
+                    "socket striping differs between ranks: rank %d has TUTTI_SOCKET_STREAMS=%d, "
+                    "rank %d has TUTTI_SOCKET_STREAMS=%d (set it alike everywhere, or nowhere)",
+                    c.setBy, counts[static_cast<size_t>(c.setBy)].count, c.differs,
+                    counts[static_cast<size_t>(c.differs)].count);
+  *streams = c.count;
   return tuttiSuccess;
 }
 

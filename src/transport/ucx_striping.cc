@@ -44,20 +44,18 @@ Result readStripingAsk(int autoWorkers, StripingAsk* out) {
 // Every rank sees the same asks, so every rank reaches the same answer or the same error.
 Result agreeStriping(const std::vector<StripingAsk>& asks, Striping* out) {
   *out = Striping{};
-  int set = -1, least = kMaxStripeWorkers;
-  for (size_t p = 0; p < asks.size(); ++p) {
-    const StripingAsk& a = asks[p];
-    least = static_cast<int>(a.workers) < least ? static_cast<int>(a.workers) : least;
-    if (!a.workersSet) continue;
-    if (set >= 0 && static_cast<int>(a.workers) != set)
-      return setError(tuttiInvalidArgument,
-                      "TUTTI_UCX_WORKERS differs between ranks: %d and %u (rank %zu; set it alike "
-                      "everywhere, or nowhere)",
-                      set, a.workers, p);
-    set = static_cast<int>(a.workers);
-  }
-  out->workers = set >= 0 ? set : least;
-  out->fromAuto = set < 0;
+  std::vector<CountAsk> counts;
+  for (const StripingAsk& a : asks)
+    counts.push_back({static_cast<int>(a.workers), a.workersSet != 0});
+  const CountAgreement c = agreeCount(counts);
+  if (c.differs >= 0)
+    return setError(tuttiInvalidArgument,
+                    "TUTTI_UCX_WORKERS differs between ranks: %d and %d (rank %d; set it alike "
+                    "everywhere, or nowhere)",
+                    counts[static_cast<size_t>(c.setBy)].count,
+                    counts[static_cast<size_t>(c.differs)].count, c.differs);
+  out->workers = c.count;
+  out->fromAuto = c.fromAuto;
   if (out->workers == 1 || asks.empty())
     return tuttiSuccess;  // one stream per peer: nothing to cut
   const StripingAsk& a0 = asks[0];

@@ -78,6 +78,24 @@ StripingAsk ask(uint32_t workers, bool set, uint64_t stripe = 1u << 20, uint64_t
   return StripingAsk{workers, set ? 1u : 0u, stripe, min, checksum, 0};
 }
 
+// The rule both network transports agree their thread counts by (transport/peer_threads.h).
+TEST(PeerThreads, ACountSetAnywhereBindsElseTheFewestAskedFor) {
+  CountAgreement a = agreeCount({{4, false}, {2, false}, {3, false}});
+  EXPECT_EQ(a.count, 2);
+  EXPECT_TRUE(a.fromAuto);
+  EXPECT_EQ(a.differs, -1);
+  a = agreeCount({{1, false}, {3, true}, {4, false}, {3, true}});
+  EXPECT_EQ(a.count, 3);
+  EXPECT_FALSE(a.fromAuto);
+  EXPECT_EQ(a.setBy, 1);
+  EXPECT_EQ(a.differs, -1);
+  a = agreeCount({{2, false}, {3, true}, {4, false}, {5, true}, {6, true}});
+  EXPECT_EQ(a.setBy, 1);
+  EXPECT_EQ(a.differs, 3);  // the first that differs: every rank names the same pair
+  EXPECT_EQ(agreeCount({{0, false}}).count, 1);
+  EXPECT_EQ(agreeCount({}).count, 1);
+}
+
 TEST(UcxStriping, TheFewestAskedUnlessACountIsSet) {
   Striping s;
   ASSERT_EQ(agreeStriping({ask(4, false), ask(2, false), ask(3, false)}, &s), tuttiSuccess);
