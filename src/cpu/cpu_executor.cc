@@ -41,10 +41,8 @@ CpuExecutor::CpuExecutor(Comm* comm) : comm_(comm) {
                comm->rank(), local, cpus);
   // Combining received bytes is the executor thread's own work: with CPUs to spare (a share of
   // the allowed ones per local rank) a large region is split over a few threads.
-  bool remote = false;
-  const uint64_t host = comm->peers[comm->rank()].hostHash;
-  for (const PeerInfo& p : comm->peers) remote |= p.hostHash != host;
-  streams_.reduceThreads = reduceThreadsFor(local, remote);
+  // Peers on other hosts: the share also feeds the network transport's threads.
+  streams_.reduceThreads = reduceThreadsFor(local, comm->nodeRanks() < comm->nranks());
   TUTTI_INFO("rank %d: host reductions on up to %d thread(s) (%d allowed CPUs, %d local ranks)",
              comm->rank(), streams_.reduceThreads, allowedCpus(), local);
 }
