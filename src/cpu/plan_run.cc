@@ -146,7 +146,7 @@ size_t PlanRun::streamBytes(const PlanOp& op) const {
 
 void PlanRun::startStep() {
   states_.assign(plan_->steps[step_].numOps,
-                 OpState{false, false, 0, 0, {0, 0}, 0, false, 0, false});
+                 OpState{false, false, 0, 0, {0, 0}, 0, false, 0, false, false});
   stepStarted_ = true;
 }
 
@@ -225,19 +225,24 @@ Result PlanRun::advanceSend(const PlanOp& op, OpState& st, bool* progressed) {
     if (st.headerHave < kHeader) return tuttiSuccess;
     streams_->sendSeq[op.peer]++;
     st.headerDone = true;
-    if (goDirect && st.done == 0) TUTTI_TRY(c->sendDirectReserve(op.bytes, &st.directLeft));
+    st.direct = goDirect && st.done == 0;
   }
   const char* src = addr(op.src);
-  while (st.directLeft > 0) {
-    size_t k;
-    TUTTI_TRY(c->sendDirect(src + st.done, st.directLeft, &k));
-    if (k == 0) return tuttiSuccess;  // the socket is full: the ring's bytes wait behind it
-    if (streams_->checksum) st.crc = crc32c(st.crc, src + st.done, k);
-    st.directLeft -= k;
-    st.done += k;
-    *progressed = true;
-  }
   while (st.done < op.bytes) {
+    // A routed stream reserves at most to the end of the current stripe, so each stripe's part
+    // is asked in turn; one that takes no window now (UCX: all in use) gets a ring region.
+    if (st.direct && st.directLeft == 0)
+      TUTTI_TRY(c->sendDirectReserve(op.bytes - st.done, &st.directLeft));
+    if (st.directLeft > 0) {
+      size_t k;
+      TUTTI_TRY(c->sendDirect(src + st.done, st.directLeft, &k));
+      if (k == 0) return tuttiSuccess;  // the socket is full: the ring's bytes wait behind it
+      if (streams_->checksum) st.crc = crc32c(st.crc, src + st.done, k);
+      st.directLeft -= k;
+      st.done += k;
+      *progressed = true;
+      continue;
+    }
     TUTTI_TRY(c->sendSpace(&p, &n));
     size_t rem = op.bytes - st.done;
     size_t take = rem < n ? rem : (n & ~(kAlign - 1));

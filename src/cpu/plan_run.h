@@ -75,6 +75,7 @@ class PlanRun {
     bool trailerDone;
     size_t directLeft;  // payload bytes still to move by sendDirect/recvDirect (sockets)
     bool begun;         // Connection::begin*Message told the stream this message's length
+    bool direct;        // the payload goes by sendDirect, a reservation per stripe
   };
   // All the message occupies in the stream: header, padded payload, checksum trailer.
   size_t streamBytes(const PlanOp& op) const;

@@ -60,9 +60,10 @@ class RoutedConnection : public Connection {
     return tuttiSuccess;
   }
 
-  // The direct paths are the carrying part's, within its stripe. UCX's stripe workers take
-  // none (they reserve nothing, so striped payloads go through their rings); striped sockets'
-  // stream threads move their windows straight from and into the caller's buffers.
+  // The direct paths are the carrying part's, within its stripe, so a payload is reserved a
+  // stripe at a time. UCX's stripe workers take send windows (their drivers send from the
+  // caller's buffer) and no receives; striped sockets' stream threads move their windows
+  // straight from and into the caller's buffers.
   size_t directMinBytes() const override { return parts_[0]->directMinBytes(); }
   Result sendDirectReserve(size_t bytes, size_t* reserved) override {
     return parts_[tx_.part]->sendDirectReserve(bytes < tx_.partLeft ? bytes : tx_.partLeft,

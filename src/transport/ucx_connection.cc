@@ -341,8 +341,19 @@ void UcxConnection::handOff() {
 // driver sleeps until the credit message wakes it (spinning through UCX for it cost 2 x 2 hosts
 // 15-30% at 64 MiB: 4 ranks of drivers shared the CPUs with the executors).
 bool UcxConnection::handoffPending() const {
-  return w_->driven() && ((handoff_.committed.load() > posted_ && sentMsgs_ < creditLimit_) ||
-                          handoff_.released.load() > repostFrom_);
+  if (!w_->driven()) return false;
+  if (handoff_.released.load() > repostFrom_) return true;
+  if (sentMsgs_ >= creditLimit_) return false;
+  // The front window stops the ring at its start, and is work once its memory is known. The
+  // committed count first, as in postDrivenSends().
+  uint64_t limit = handoff_.committed.load();
+  const uint64_t front = handoff_.posted.load(std::memory_order_relaxed);
+  if (front < handoff_.opened.load()) {
+    const Handoff::Window& w = handoff_.windows[front % Handoff::kWindows];
+    if (posted_ >= w.at) return !windowsDropped_ && w.src.load() != nullptr;
+    if (w.at < limit) limit = w.at;
+  }
+  return limit > posted_;
 }
 
 // Freed slots are posted again for the message `slots` places ahead; arrivals are published in
@@ -662,19 +673,74 @@ Result UcxConnection::reapSends() {
                              ucx::statusText(api_, s).c_str()));
     }
     completed_ = op.end;
+    windowDone_ += op.windowBytes;
     inflight_.pop_front();
   }
-  if (w_->driven()) handoff_.completed.store(completed_, std::memory_order_release);
+  if (w_->driven()) {
+    handoff_.completed.store(completed_, std::memory_order_release);
+    handoff_.done.store(windowDone_, std::memory_order_release);
+  }
   return tuttiSuccess;
 }
 
-// Posts committed bytes as messages while the peer has free slots; a message never wraps the
-// ring and never exceeds the peer's slot size. Bytes committed after an open send reservation
-// wait until sendDirect has posted it.
+// Bytes committed after an open send reservation wait until sendDirect has posted it.
 Result UcxConnection::postSends() {
-  const uint64_t committed =
-      w_->driven() ? handoff_.committed.load(std::memory_order_acquire) : committed_;
-  const uint64_t limit = sendReserved_ > 0 ? sendReserveAt_ : committed;
+  if (w_->driven()) return postDrivenSends();
+  return postRing(sendReserved_ > 0 ? sendReserveAt_ : committed_);
+}
+
+// The driver's turn: ring bytes up to the front window, the window's pieces, and so on. The
+// committed count is read before the window count: the executor opens a window before it
+// commits any byte behind it, so a count that shows such a byte makes the window visible too
+// (read the other way round, a window opened between the two reads would let the ring's later
+// bytes overtake it).
+Result UcxConnection::postDrivenSends() {
+  for (;;) {
+    uint64_t limit = handoff_.committed.load(std::memory_order_acquire);
+    Handoff::Window* w = frontWindow();
+    if (w && w->at < limit) limit = w->at;
+    TUTTI_TRY(postRing(limit));
+    if (!w || posted_ < w->at) return tuttiSuccess;
+    bool whole;
+    TUTTI_TRY(postWindowPieces(*w, &whole));
+    if (!whole) return tuttiSuccess;
+    windowPosted_ = 0;
+    handoff_.posted.store(handoff_.posted.load(std::memory_order_relaxed) + 1,
+                          std::memory_order_release);
+  }
+}
+
+UcxConnection::Handoff::Window* UcxConnection::frontWindow() {
+  const uint64_t front = handoff_.posted.load(std::memory_order_relaxed);
+  if (front == handoff_.opened.load(std::memory_order_acquire)) return nullptr;
+  return &handoff_.windows[front % Handoff::kWindows];
+}
+
+// Slot-sized data messages from the caller's memory: the peer's slots take them as they take
+// the ring's, so the receive side is unchanged.
+Result UcxConnection::postWindowPieces(Handoff::Window& w, bool* whole) {
+  *whole = false;
+  const char* src = w.src.load(std::memory_order_acquire);
+  if (!src || windowsDropped_) return tuttiSuccess;
+  while (windowPosted_ < w.bytes && sentMsgs_ < creditLimit_) {
+    const uint64_t left = w.bytes - windowPosted_;
+    const size_t len = left < theirs_.chunk ? static_cast<size_t>(left) : theirs_.chunk;
+    ucx::RequestParam sp{};
+    void* r = api_->tagSendNbx(ep_, src + windowPosted_, len, ucxTag(UcxMsg::kData, me_), &sp);
+    if (ucx::ptrIsError(r))
+      return fail(setError(tuttiRemoteError, "sending to rank %d failed: %s", peer_,
+                           ucx::statusText(api_, ucx::ptrStatus(r)).c_str()));
+    ++sentMsgs_;
+    inflight_.push_back(SendOp{posted_, r, true, {}, len});
+    windowPosted_ += len;
+  }
+  *whole = windowPosted_ == w.bytes;
+  return tuttiSuccess;
+}
+
+// Posts the ring's bytes up to `limit` as messages while the peer has free slots; a message
+// never wraps the ring and never exceeds the peer's slot size.
+Result UcxConnection::postRing(uint64_t limit) {
   while (posted_ < limit && sentMsgs_ < creditLimit_) {
     const size_t off = static_cast<size_t>(posted_ % ringBytes_);
     size_t len = static_cast<size_t>(limit - posted_);
@@ -846,7 +912,7 @@ bool UcxConnection::flushed() {
 
 Result UcxConnection::sendDirectReserve(size_t bytes, size_t* reserved) {
   *reserved = 0;
-  if (w_->driven()) return tuttiSuccess;
+  if (w_->driven()) return drivenSendDirectReserve(bytes, reserved);
   std::lock_guard<std::mutex> lock(w_->mu);
   TUTTI_TRY(failed());
   if (sendReserved_ != 0)
@@ -865,8 +931,14 @@ Result UcxConnection::sendDirectReserve(size_t bytes, size_t* reserved) {
 // credit, once every byte committed before the reservation is posted (UCX keeps one endpoint's
 // messages in order). Pieces are cut from the run's start, as the receiver posts them.
 Result UcxConnection::sendDirect(const void* src, size_t bytes, size_t* sent) {
-  std::lock_guard<std::mutex> lock(w_->mu);
   *sent = 0;
+  if (w_->driven()) {
+    if (bytes < sendReserved_)
+      return setError(tuttiInternalError, "a UCX send window to rank %d handed over in part",
+                      peer_);
+    return drivenSendDirect(src, sent);
+  }
+  std::lock_guard<std::mutex> lock(w_->mu);
   TUTTI_TRY(failed());
   if (posted_ < sendReserveAt_ || sentMsgs_ >= creditLimit_) {
     progressWorker();
@@ -911,6 +983,44 @@ Result UcxConnection::sendDirect(const void* src, size_t bytes, size_t* sent) {
   }
   // Once the reservation is out, bytes committed behind it may leave at once.
   if (sendReserved_ == 0) return postSends();
+  return tuttiSuccess;
+}
+
+// A window on a driven worker: the driver sends it after the ring bytes committed so far. Up
+// to kWindows may wait for the driver, so the executor goes on to the next stripe at once;
+// with all in use the bytes go through the ring.
+Result UcxConnection::drivenSendDirectReserve(size_t bytes, size_t* reserved) {
+  if (directMin_ == 0) return tuttiSuccess;
+  if (handoff_.broken.load(std::memory_order_acquire)) TUTTI_TRY(drivenFailed());
+  if (sendReserved_ != 0)
+    return setError(tuttiInternalError, "a second UCX send reservation to rank %d", peer_);
+  const uint64_t opened = handoff_.opened.load(std::memory_order_relaxed);
+  if (opened - handoff_.posted.load(std::memory_order_acquire) >= Handoff::kWindows)
+    return tuttiSuccess;
+  const uint64_t r = bytes & ~(kAlign - 1);
+  if (r == 0) return tuttiSuccess;
+  Handoff::Window& w = handoff_.windows[opened % Handoff::kWindows];
+  w.at = committed_;
+  w.bytes = r;
+  w.src.store(nullptr, std::memory_order_relaxed);
+  handoff_.opened.store(opened + 1, std::memory_order_release);
+  sendReserved_ = static_cast<size_t>(r);
+  *reserved = sendReserved_;
+  return tuttiSuccess;
+}
+
+// Hands the whole window to the driver: for the stream its bytes are sent, and the caller's
+// memory stays UCX's until flushed() (drivenOwing counts the window bytes not yet completed).
+Result UcxConnection::drivenSendDirect(const void* src, size_t* sent) {
+  if (handoff_.broken.load(std::memory_order_acquire)) TUTTI_TRY(drivenFailed());
+  if (sendReserved_ == 0) return tuttiSuccess;
+  const uint64_t last = handoff_.opened.load(std::memory_order_relaxed) - 1;
+  // Sequentially consistent, then the kick reads sleeping_: see UcxWorker::drive().
+  handoff_.windows[last % Handoff::kWindows].src.store(static_cast<const char*>(src));
+  windowBytes_ += sendReserved_;
+  *sent = sendReserved_;
+  sendReserved_ = 0;
+  w_->kick();
   return tuttiSuccess;
 }
 
@@ -1004,8 +1114,13 @@ void UcxConnection::abandonDirect() {
   bool direct = false;
   for (const SendOp& op : inflight_) direct |= op.direct && op.req;
   const bool userRecv = run_.user != nullptr;
+  // A driven worker's windows not yet posted: the driver (which posts under this lock) is
+  // told to leave them, so nothing reads the caller's memory once this returns.
+  const bool windows =
+      w_->driven() && handoff_.posted.load(std::memory_order_relaxed) != handoff_.opened.load();
   recvReserved_ = 0;
-  if (!direct && sendReserved_ == 0 && !userRecv) return;
+  if (!direct && sendReserved_ == 0 && !userRecv && !windows) return;
+  windowsDropped_ = true;
   sendReserved_ = 0;
   markerPending_ = false;
   // Recorded without setError: the caller is returning its own error, which must stay the last.
@@ -1014,6 +1129,7 @@ void UcxConnection::abandonDirect() {
     statusMessage_ =
         "the stream to rank " + std::to_string(peer_) + " was abandoned inside a direct transfer";
   }
+  if (w_->driven()) publishHealthLocked();
   if (!failNoticeSent_ && (direct || userRecv)) sendFailNotice();
   const bool stuck = !cancelUserPieces(100);
   if (!direct && !stuck) return;

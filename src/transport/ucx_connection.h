@@ -38,6 +38,8 @@ namespace tutti {
 // `mu` on its way: it copies into and out of the rings and trades positions with the driver
 // through atomic counters (UcxConnection::Handoff), so N workers put N threads on UCX's work and
 // the executor never waits for a driver's pass through UCX (a pass can take milliseconds).
+// A long payload may skip the send ring: the executor hands the driver a window of the
+// caller's memory, which the driver posts in slot-sized pieces (Handoff::windows).
 class UcxConnection;
 struct UcxWorker {
   const ucx::Api* api = nullptr;
@@ -119,8 +121,8 @@ class UcxConnection : public Connection {
   bool peerReportedFailure() override;
   void markFailed() override;
   const char* kind() const override { return "ucx"; }
-  // A stripe worker's connection (handed off) carries no direct runs: routed_connection.cc sends
-  // them on part 0.
+  // A stripe worker's connection (handed off) takes send windows but no announced runs: its
+  // stripes reach the executor through the routed connection, whose part 0 decides.
   size_t directMinBytes() const override { return w_->driven() ? 0 : directMin_; }
   Result sendDirectReserve(size_t bytes, size_t* reserved) override;
   Result sendDirect(const void* src, size_t bytes, size_t* sent) override;
@@ -142,10 +144,11 @@ class UcxConnection : public Connection {
 
  private:
   struct SendOp {
-    uint64_t end;          // ring position after this message (direct ones leave it unchanged)
-    void* req;             // null when UCX completed it at once
-    bool direct;           // UCX reads the caller's buffer until req completes
-    uint64_t marker[3]{};  // a marker's payload (the deque keeps it in place until completion)
+    uint64_t end;            // ring position after this message (direct ones leave it unchanged)
+    void* req;               // null when UCX completed it at once
+    bool direct;             // UCX reads the caller's buffer until req completes
+    uint64_t marker[3]{};    // a marker's payload (the deque keeps it in place until completion)
+    size_t windowBytes = 0;  // a driven window's piece: its length
   };
   struct Slot {
     void* req = nullptr;
@@ -182,6 +185,20 @@ class UcxConnection : public Connection {
     std::atomic<bool> broken{false};     // driver: status_, epStatus_ or peerFailed_ is set
     std::atomic<bool> peerFailed{false};
     std::atomic<bool> epLost{false};
+    // Send windows: runs of the caller's memory that the driver sends as pieces right after
+    // ring byte `at`, in the order opened. The executor fills windows[opened % kWindows] and
+    // then moves `opened`; `src` follows at its first sendDirect (null until then: the driver
+    // waits). The driver moves `posted` once a window's every piece is posted, and `done` by
+    // the window bytes whose sends completed (the caller's memory is UCX's until then).
+    struct Window {
+      uint64_t at = 0, bytes = 0;
+      std::atomic<const char*> src{nullptr};
+    };
+    static constexpr uint64_t kWindows = 8;
+    Window windows[kWindows];
+    std::atomic<uint64_t> opened{0};  // executor
+    std::atomic<uint64_t> posted{0};  // driver
+    std::atomic<uint64_t> done{0};    // driver: bytes
   };
   // The executor's calls on a driven worker (no lock on the way; the error paths take it).
   Result drivenSendSpace(void** ptr, size_t* bytes);
@@ -190,8 +207,17 @@ class UcxConnection : public Connection {
   Result drivenRecvRelease(size_t bytes);
   Result drivenFailed();  // the recorded error, read under the lock
   bool drivenOwing() const {
-    return handoff_.completed.load(std::memory_order_acquire) != committed_;
+    return handoff_.completed.load(std::memory_order_acquire) != committed_ ||
+           handoff_.done.load(std::memory_order_acquire) != windowBytes_;
   }
+  Result drivenSendDirectReserve(size_t bytes, size_t* reserved);
+  Result drivenSendDirect(const void* src, size_t* sent);
+  // Driver: the front window, or null when every opened window is posted.
+  Handoff::Window* frontWindow();
+  // Driver: posts the ring's committed bytes up to the front window, then its pieces, in turn.
+  Result postDrivenSends();
+  // Driver: the front window's pieces while the peer has credit; true once all are posted.
+  Result postWindowPieces(Handoff::Window& w, bool* whole);
   // The driver's share of pumpLocked: arrivals published, freed slots reposted.
   Result pumpSlotsLocked();
   void publishHealthLocked();
@@ -228,6 +254,7 @@ class UcxConnection : public Connection {
   // Cancels the user run's posted receives; true when UCX let go of them all within `ms`.
   bool cancelUserPieces(int ms);
   Result postSends();
+  Result postRing(uint64_t limit);
   Result reapSends();
   Result maybeSendCredit();
   Result postControlRecv(UcxMsg kind, uint64_t* buf, void** req, ucx::TagRecvInfo* info);
@@ -286,8 +313,12 @@ class UcxConnection : public Connection {
   // Driven worker (handOff()): the executor owns committed_, consumed_ and slotOffset_; the
   // driver owns posted_, completed_, the slots' requests, arrivedAt_ and repostFrom_.
   Handoff handoff_;
-  uint64_t arrivedAt_ = 0;   // driver: the next slot index to test
-  uint64_t repostFrom_ = 0;  // driver: released slots below this index are posted again
+  uint64_t arrivedAt_ = 0;       // driver: the next slot index to test
+  uint64_t repostFrom_ = 0;      // driver: released slots below this index are posted again
+  uint64_t windowBytes_ = 0;     // executor: bytes of every window it opened
+  uint64_t windowPosted_ = 0;    // driver: bytes of the front window posted
+  uint64_t windowDone_ = 0;      // driver: window bytes whose sends completed
+  bool windowsDropped_ = false;  // under the lock: abandonDirect took the caller's memory back
 };
 
 }  // namespace tutti

@@ -41,6 +41,23 @@ Result readStripingAsk(int autoWorkers, StripingAsk* out) {
   return tuttiSuccess;
 }
 
+// Measured between namespace hosts on 16 CPUs (perf/results/2026-12-04-h200x1-stripe-windows.md):
+// with a second rank on the host the executor also runs the node's shared-memory phases, and
+// windows, which take the network's copies off it, gained 2 x 2 5-15%. A rank alone on its host
+// loses 5-10% with them: its ring copies run on the reduce threads and leave the stripe in
+// cache for the drivers, where a window's pieces are read cold by one driver thread each.
+Result readStripeWindows(int localRanks, bool* on) {
+  const std::string v = envString("TUTTI_UCX_STRIPE_DIRECT");
+  if (v.empty() || v == "auto")
+    *on = localRanks > 1;
+  else if (v == "0" || v == "1")
+    *on = v == "1";
+  else
+    return setError(tuttiInvalidArgument, "TUTTI_UCX_STRIPE_DIRECT=%s: expected 0, 1 or auto",
+                    v.c_str());
+  return tuttiSuccess;
+}
+
 // Every rank sees the same asks, so every rank reaches the same answer or the same error.
 Result agreeStriping(const std::vector<StripingAsk>& asks, Striping* out) {
   *out = Striping{};

@@ -36,6 +36,12 @@ int autoStripeWorkers(int cpus, int localRanks, int remotePeers, bool rdma);
 // TUTTI_UCX_STRIPE_BYTES, TUTTI_UCX_STRIPE_MIN_BYTES and TUTTI_CHECKSUM. Invalid values are
 // errors naming the variable.
 Result readStripingAsk(int autoWorkers, StripingAsk* out);
+// Whether this rank's stripe workers send from the caller's buffer (send windows) instead of
+// through their staging rings: TUTTI_UCX_STRIPE_DIRECT = 1, 0, or `auto` (and unset), which is
+// on for a rank that shares its host with other ranks of the communicator (`localRanks` > 1).
+// A sender's choice alone: the receiver's slots take either. Other values are errors naming
+// the variable.
+Result readStripeWindows(int localRanks, bool* on);
 // The count any rank set (all that set one must agree), else the smallest ask; with more than
 // one stripe worker every rank must also agree on both sizes and the checksum. The threshold
 // left unset is a stripe per stripe worker.

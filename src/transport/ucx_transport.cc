@@ -237,10 +237,13 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
         striping.stripeMin, striping.stripe, stripeWorkers,
         striping.fromAuto ? "TUTTI_UCX_WORKERS unset or auto: the fewest any rank's CPUs feed"
                           : "TUTTI_UCX_WORKERS");
-  // Stripes go through the stripe workers' rings: the direct paths work on one stream, and a
-  // striped payload spans several. Worker 0 keeps them for the short messages.
+  // Stripe workers may take send windows (their drivers post a stripe's pieces straight from
+  // the caller's buffer); announced runs stay on worker 0, since a receive into the caller's
+  // buffer needs the marker in the worker's own slot order.
   UcxStreamOptions stripeOpts = opts;
-  stripeOpts.directMinBytes = 0;
+  bool windows = false;
+  TUTTI_TRY(readStripeWindows(hostShareHere(ctx).localRanks, &windows));
+  if (!windows) stripeOpts.directMinBytes = 0;
 
   // Each rank's row of the table: its workers' addresses, `maxBytes` apart.
   std::vector<ucx::Address*> addresses(peers.empty() ? 0 : workers, nullptr);

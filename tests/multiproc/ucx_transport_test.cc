@@ -201,11 +201,32 @@ TEST(UcxTransport, DirectSendsKeepTheStreamInOrder) {
                 });
 }
 
+// Direct sends, on the caller's worker and as stripe workers' windows, in the same shapes:
+// stripes of 4112 bytes (a 4 KiB slot and 16 bytes, so credits run out inside a window), more
+// windows than a worker queues (the rest of those stripes go through its ring), and ranks that
+// differ: rank 1 keeps its stripe workers off the caller's buffer (TUTTI_UCX_STRIPE_DIRECT=0),
+// rank 2 never goes direct.
+TEST(UcxTransport, StripedWindowsKeepTheStreamInOrder) {
+  SKIP_WITHOUT_UCX();
+  runSmallSlots({Collective::kAllReduce, Collective::kAllGather, Collective::kAllToAll,
+                 Collective::kBroadcast, Collective::kReduceScatter},
+                tuttiFloat64, {13, 333, 100003}, [](int rank) {
+                  setenv("TUTTI_UCX_WORKERS", "2", 1);
+                  setenv("TUTTI_UCX_STRIPE_BYTES", "4112", 1);
+                  setenv("TUTTI_UCX_DIRECT_BYTES", rank == 2 ? "0" : "100", 1);
+                  setenv("TUTTI_UCX_STRIPE_DIRECT", rank == 1 ? "0" : "1", 1);
+                });
+}
+
 // A direct send the peer never takes (it is not calling in): the sender's call times out, and
 // by the time it returns UCX has let go of the caller's buffer, which is then unmapped; the
-// idle peer's next call fails at once instead of waiting for the timeout.
-TEST(UcxTransport, AbandonedDirectSendReturnsTheBuffer) {
-  SKIP_WITHOUT_UCX();
+// idle peer's next call fails at once instead of waiting for the timeout. With `stopPeer` the
+// peer's process is stopped (SIGSTOP) while the sender runs, so that stripe workers' drivers,
+// which take messages while the peer's caller sleeps, cannot drain the sends either.
+void expectAbandonedDirectSendReturnsTheBuffer(
+    size_t bytes, const std::vector<std::pair<std::string, std::string>>& env, bool stopPeer) {
+  int pidPipe[2];
+  ASSERT_EQ(pipe(pidPipe), 0);
   RankOptions opt;
   opt.env = ucxEnv();
   // 16 slots of 1 MiB: more credit than the kernel's socket buffers take, so direct messages
@@ -214,11 +235,24 @@ TEST(UcxTransport, AbandonedDirectSendReturnsTheBuffer) {
   opt.env.push_back({"TUTTI_UCX_STAGING_BYTES", "16M"});
   opt.env.push_back({"TUTTI_UCX_DIRECT_BYTES", "4096"});
   opt.env.push_back({"TUTTI_TIMEOUT_MS", "1500"});
+  for (const auto& kv : env) opt.env.push_back(kv);
   runRanks(
       2,
-      [](tuttiComm_t comm, int rank, int) {
-        const size_t bytes = 32u << 20;
+      [&](tuttiComm_t comm, int rank, int) {
         if (rank == 1) {
+          pid_t peer = 0;
+          if (stopPeer) {
+            ASSERT_EQ(read(pidPipe[0], &peer, sizeof(peer)), static_cast<ssize_t>(sizeof(peer)));
+            const std::string stat = "/proc/" + std::to_string(peer) + "/stat";
+            bool stopped = false;
+            for (int i = 0; i < 2000 && !stopped; ++i) {
+              const std::string text = readFile(stat);
+              const size_t paren = text.rfind(')');
+              stopped = paren != std::string::npos && text.compare(paren, 3, ") T") == 0;
+              if (!stopped) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+            }
+            ASSERT_TRUE(stopped);
+          }
           void* buf =
               mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
           ASSERT_NE(buf, MAP_FAILED);
@@ -231,11 +265,17 @@ TEST(UcxTransport, AbandonedDirectSendReturnsTheBuffer) {
           EXPECT_LT(waited, 10.0) << msg;
           // Any later read of the buffer by UCX would now fault.
           ASSERT_EQ(munmap(buf, bytes), 0);
+          if (stopPeer) kill(peer, SIGCONT);
           uint8_t one = 1;
           EXPECT_NE(tuttiSend(&one, 1, tuttiUint8, 0, comm, nullptr), tuttiSuccess);
           return;
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(3000));
+        if (stopPeer) {
+          const pid_t me = getpid();
+          ASSERT_EQ(write(pidPipe[1], &me, sizeof(me)), static_cast<ssize_t>(sizeof(me)));
+          raise(SIGSTOP);  // every thread, the drivers included, until rank 1 lets go
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(stopPeer ? 300 : 3000));
         std::vector<uint8_t> got(bytes);
         const auto t0 = Clock::now();
         EXPECT_NE(tuttiRecv(got.data(), bytes, tuttiUint8, 1, comm, nullptr), tuttiSuccess);
@@ -243,6 +283,21 @@ TEST(UcxTransport, AbandonedDirectSendReturnsTheBuffer) {
         EXPECT_LT(waited, 1.0) << tuttiGetLastError(comm);
       },
       opt);
+  close(pidPipe[0]);
+  close(pidPipe[1]);
+}
+
+TEST(UcxTransport, AbandonedDirectSendReturnsTheBuffer) {
+  SKIP_WITHOUT_UCX();
+  expectAbandonedDirectSendReturnsTheBuffer(32u << 20, {}, false);
+}
+
+// The same over 2 stripe workers taking send windows, with the peer stopped: at the timeout
+// the drivers have pieces of the caller's buffer in flight and windows still queued.
+TEST(UcxTransport, AbandonedStripedWindowsReturnTheBuffer) {
+  SKIP_WITHOUT_UCX();
+  expectAbandonedDirectSendReturnsTheBuffer(
+      96u << 20, {{"TUTTI_UCX_WORKERS", "2"}, {"TUTTI_UCX_STRIPE_DIRECT", "1"}}, true);
 }
 
 // A direct receive cut off mid-run. Rank 0's receive has UCX receives posted into its buffer;
@@ -553,6 +608,15 @@ TEST(UcxTransport, InvalidWorkerCountNamesTheVariable) {
                    {"TUTTI_RANKS_PER_NODE", "1"},
                    {"TUTTI_UCX_WORKERS", "17"}},
                   tuttiInvalidArgument, {"TUTTI_UCX_WORKERS=17: expected 1..16 or auto"});
+}
+
+TEST(UcxTransport, InvalidStripeWindowChoiceNamesTheVariable) {
+  SKIP_WITHOUT_UCX();
+  expectInitError({{"TUTTI_NET", "ucx"},
+                   {"UCX_TLS", "tcp"},
+                   {"TUTTI_RANKS_PER_NODE", "1"},
+                   {"TUTTI_UCX_STRIPE_DIRECT", "yes"}},
+                  tuttiInvalidArgument, {"TUTTI_UCX_STRIPE_DIRECT=yes: expected 0, 1 or auto"});
 }
 
 // Ranks of one host never load libucp (nor pay for it) unless TUTTI_TRANSPORT=ucx asks.

@@ -34,8 +34,9 @@ class UcxStripingEnv : public ::testing::Test {
   void SetUp() override { clear(); }
   void TearDown() override { clear(); }
   static void clear() {
-    for (const char* v : {"TUTTI_UCX_WORKERS", "TUTTI_UCX_STRIPE_BYTES",
-                          "TUTTI_UCX_STRIPE_MIN_BYTES", "TUTTI_CHECKSUM"})
+    for (const char* v :
+         {"TUTTI_UCX_WORKERS", "TUTTI_UCX_STRIPE_BYTES", "TUTTI_UCX_STRIPE_MIN_BYTES",
+          "TUTTI_CHECKSUM", "TUTTI_UCX_STRIPE_DIRECT"})
       unsetenv(v);
   }
 };
@@ -71,6 +72,29 @@ TEST_F(UcxStripingEnv, BadValuesNameTheVariable) {
   setenv("TUTTI_UCX_STRIPE_BYTES", "1000", 1);
   EXPECT_EQ(readStripingAsk(1, &a), tuttiInvalidArgument);
   EXPECT_NE(lastError().find("TUTTI_UCX_STRIPE_BYTES=1000"), std::string::npos) << lastError();
+}
+
+TEST_F(UcxStripingEnv, StripeWindowsOnWhereTheHostHasOtherRanks) {
+  bool on = true;
+  ASSERT_EQ(readStripeWindows(1, &on), tuttiSuccess);
+  EXPECT_FALSE(on);
+  ASSERT_EQ(readStripeWindows(2, &on), tuttiSuccess);
+  EXPECT_TRUE(on);
+  setenv("TUTTI_UCX_STRIPE_DIRECT", "auto", 1);
+  ASSERT_EQ(readStripeWindows(1, &on), tuttiSuccess);
+  EXPECT_FALSE(on);
+  setenv("TUTTI_UCX_STRIPE_DIRECT", "1", 1);
+  ASSERT_EQ(readStripeWindows(1, &on), tuttiSuccess);
+  EXPECT_TRUE(on);
+  setenv("TUTTI_UCX_STRIPE_DIRECT", "0", 1);
+  ASSERT_EQ(readStripeWindows(4, &on), tuttiSuccess);
+  EXPECT_FALSE(on);
+  for (const char* v : {"2", "yes"}) {
+    setenv("TUTTI_UCX_STRIPE_DIRECT", v, 1);
+    EXPECT_EQ(readStripeWindows(2, &on), tuttiInvalidArgument) << v;
+    EXPECT_NE(lastError().find(std::string("TUTTI_UCX_STRIPE_DIRECT=") + v), std::string::npos)
+        << lastError();
+  }
 }
 
 StripingAsk ask(uint32_t workers, bool set, uint64_t stripe = 1u << 20, uint64_t min = 0,
