@@ -23,6 +23,10 @@
 // collective's), and every piece is received straight into its place: no staging copy. With
 // several lanes each message is cut into one part per lane, and a step starts on any lane only
 // once every lane's part of the previous step has arrived (as tcp_bidir_bench -m -s does).
+//
+// --exchange N: the latency floor of a 2-rank 8 B AllReduce over UCX instead: on the first
+// lane, N rounds (after 100 not timed) in which both sides post a receive, send 8 bytes and
+// progress the worker until both complete; prints the mean round in microseconds.
 #include <algorithm>
 #include <atomic>
 #include <chrono>
@@ -240,8 +244,40 @@ void driveLane(const Run& run, Lane& lane, int index) {
 
 }  // namespace
 
+// Both sides send 8 bytes and wait for the other's, `rounds` times; the mean round in us.
+double exchangeUs(const ucx::Api* api, Lane& lane, int rounds) {
+  auto round = [&](uint64_t v) {
+    uint64_t out = v, in = 0;
+    ucx::TagRecvInfo info{};
+    ucx::RequestParam rp{};
+    rp.opAttrMask = ucx::kOpAttrFlagNoImmCmpl;
+    void* rreq = api->tagRecvNbx(lane.worker, &in, sizeof(in), kData, kAllBits, &rp);
+    ucx::RequestParam sp{};
+    void* sreq = api->tagSendNbx(lane.endpoint, &out, sizeof(out), kData, &sp);
+    if (ucx::ptrIsError(rreq) || ucx::ptrIsError(sreq)) die("exchange: posting failed");
+    const auto end = Clock::now() + std::chrono::seconds(30);
+    while (rreq || sreq) {
+      if (Clock::now() > end) die("exchange: no answer within 30 s");
+      api->workerProgress(lane.worker);
+      if (rreq && api->tagRecvRequestTest(rreq, &info) != ucx::kInProgress) {
+        api->requestFree(rreq);
+        rreq = nullptr;
+      }
+      if (sreq && api->requestCheckStatus(sreq) != ucx::kInProgress) {
+        api->requestFree(sreq);
+        sreq = nullptr;
+      }
+    }
+  };
+  for (int r = 0; r < 100; ++r) round(static_cast<uint64_t>(r));
+  const auto t0 = Clock::now();
+  for (int r = 0; r < rounds; ++r) round(static_cast<uint64_t>(r));
+  return std::chrono::duration<double, std::micro>(Clock::now() - t0).count() / rounds;
+}
+
 int main(int argc, char** argv) {
   std::string listenSpec, connectSpec;
+  int exchange = 0;
   double seconds = 3;
   size_t chunk = 32 << 10;
   size_t window = 128;
@@ -269,9 +305,11 @@ int main(int argc, char** argv) {
       laneCount = atoi(next());
     else if (a == "--cold")
       coldMib = static_cast<size_t>(atol(next()));
+    else if (a == "--exchange")
+      exchange = atoi(next());
     else
       die("usage: ucx_bidir_bench --listen|--connect ADDR:PORT [-t SEC] [-c CHUNK_KIB] [-w N] [-m "
-          "MSG_KIB] [-l LANES] [--cold MIB]");
+          "MSG_KIB] [-l LANES] [--cold MIB] [--exchange N]");
   }
   if (listenSpec.empty() == connectSpec.empty() || seconds <= 0 || chunk == 0 || window < 2 ||
       laneCount < 1 || laneCount > 64)
@@ -329,6 +367,22 @@ int main(int argc, char** argv) {
   char go = 1;
   sendAll(ctl, &go, 1);
   recvAll(ctl, &go, 1);
+  if (exchange > 0) {
+    const double us = exchangeUs(api, lanes[0], exchange);
+    sendAll(ctl, &go, 1);  // done: the peer's last receive is complete before teardown
+    recvAll(ctl, &go, 1);
+    ctl.close();
+    for (Lane& lane : lanes) {
+      ucx::RequestParam cp{};
+      finish(api, lane.worker, api->epCloseNbx(lane.endpoint, &cp));
+      api->workerDestroy(lane.worker);
+      api->cleanup(lane.context);
+    }
+    printf("# ucx_bidir_bench %s, UCX %u.%u.%u, 8-byte exchanges%s%s\nexchange_us %.2f\n",
+           listenSpec.empty() ? "connect" : "listen", api->major, api->minor, api->release,
+           tuned.empty() ? "" : ", ", tuned.c_str(), us);
+    return 0;
+  }
   Run run{api, chunk, window, part, perPart, cold, Clock::now(), {}, {}, &lanes};
   run.sendEnd = run.start +
                 std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
