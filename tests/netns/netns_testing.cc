@@ -98,12 +98,16 @@ std::vector<std::pair<std::string, std::string>> netEnv(const std::string& net) 
             {"UCX_NET_DEVICES", NetnsHosts::ifname()},
             {"TUTTI_UCX_WORKERS", "1"}};
   if (net == "ucx_striped")
-    // Three workers, each on its own thread, in stripes that end mid-message.
+    // Three workers, each on its own thread, in stripes that end mid-message. Payloads from
+    // 4 KiB on leave from the caller's buffer: as direct sends on the caller's worker, and as
+    // send windows on the stripe workers of ranks that share their host (TUTTI_UCX_STRIPE_DIRECT
+    // unset: auto), so on 3 hosts of 1, 2 and 1 ranks the two kinds of sender meet.
     return {{"TUTTI_NET", "ucx"},
             {"UCX_TLS", "tcp"},
             {"UCX_NET_DEVICES", NetnsHosts::ifname()},
             {"TUTTI_UCX_WORKERS", "3"},
-            {"TUTTI_UCX_STRIPE_BYTES", "16400"}};
+            {"TUTTI_UCX_STRIPE_BYTES", "16400"},
+            {"TUTTI_UCX_DIRECT_BYTES", "4096"}};
   if (net == "socket_striped")
     // Small chunks: the sweep's messages cross chunk and stream boundaries. Messages from
     // 8 KiB on go to the stream threads, shorter ones to the executor's own socket. Payloads
