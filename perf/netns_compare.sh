@@ -33,14 +33,8 @@ source "$REPO/perf/netns_lib.sh"
 measure() {
 [[ "${SKIP_BUILD:-0}" == 1 ]] || cmake --build "$BUILD_DIR" -j2 --target all_reduce_perf mpi_allreduce_bench tcp_bidir_bench \
   >/dev/null
-mkdir -p "$OUT"
-rm -f "$OUT"/*.txt
-# When and under what load it ran (the table is printed from these files).
-echo "start $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg)" >"$OUT/meta.txt"
-
 NAME="tutti$$"
-trap '"$HOSTS" down "$NAME"' EXIT
-"$HOSTS" up "$NAME" 2 >/dev/null
+netns_run_begin "$NAME" 2
 
 # TCP ceiling: 1 and 4 streams, each sending and receiving at once.
 for s in 1 4; do tcp_ceiling "$NAME" "$s" "$TCP_SECONDS" "$OUT/tcp-$s.txt"; done
@@ -78,9 +72,7 @@ for layout in 1,1 2,2; do
   "$MPIRUN" "$NAME" "$layout" --mca pml ob1 --mca btl self,vader,tcp $OMPI_MCA -- \
     "$BUILD_DIR/perf/mpi_allreduce_bench" "${SWEEP[@]}" >"$OUT/openmpi-shm-$tag.txt"
 done
-"$HOSTS" down "$NAME"
-trap - EXIT
-echo "end $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.txt"
+netns_run_end "$NAME"
 }
 [[ "${TABLE_ONLY:-0}" == 1 ]] || measure
 

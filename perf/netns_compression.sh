@@ -25,14 +25,8 @@ source "$REPO/perf/netns_lib.sh"
 
 measure() {
 cmake --build "$BUILD_DIR" -j2 --target all_reduce_perf tcp_bidir_bench >/dev/null
-mkdir -p "$OUT"
-rm -f "$OUT"/*.txt
-# When and under what load it ran (the table is printed from these files).
-echo "start $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg)" >"$OUT/meta.txt"
-
 NAME="tutti$$"
-trap '"$HOSTS" down "$NAME"' EXIT
-"$HOSTS" up "$NAME" 2 >/dev/null
+netns_run_begin "$NAME" 2
 "$HOSTS" limit "$NAME" "$RATE"
 # The limited link's own ceiling, both directions at once.
 tcp_ceiling "$NAME" 1 3 "$OUT/tcp.txt" 5302
@@ -45,9 +39,7 @@ for c in $CODECS; do
     "${SWEEP[@]}" --compress "$c" >"$OUT/${c//:/_}.txt"
 done
 
-echo "end $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.txt"
-"$HOSTS" down "$NAME"
-trap - EXIT
+netns_run_end "$NAME"
 }
 [[ "${TABLE_ONLY:-0}" == 1 ]] || measure
 

@@ -21,12 +21,8 @@ MPIRUN="$REPO/scripts/netns-mpirun.sh"
 # shellcheck source=perf/netns_lib.sh
 source "$REPO/perf/netns_lib.sh"
 
-mkdir -p "$OUT"
-rm -f "$OUT"/*.txt
-echo "start $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg)" >"$OUT/meta.txt"
 NAME="tlat$$"
-trap '"$HOSTS" down "$NAME"' EXIT
-"$HOSTS" up "$NAME" 2 >/dev/null
+netns_run_begin "$NAME" 2
 
 port=5501
 for pass in $(seq "$PASSES"); do
@@ -39,9 +35,7 @@ for pass in $(seq "$PASSES"); do
       -n "$ITERS" -w 200 -d float -o sum --mem host >"$OUT/tutti-$net-p$pass.txt" 2>&1 || true
   done
 done
-"$HOSTS" down "$NAME"
-trap - EXIT
-echo "end $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.txt"
+netns_run_end "$NAME"
 
 PASSES="$PASSES" python3 - "$OUT" <<'PY'
 import os, re, sys

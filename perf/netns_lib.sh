@@ -34,3 +34,22 @@ ucx_ceiling() {
     --connect "$peer:$port" -t "$secs" "$@" >"$out" 2>&1
   wait "$listener"
 }
+
+# netns_run_begin NAME HOSTS: empties $OUT, notes when and under what load the run starts
+# ($OUT/meta.txt, which the scripts' tables print), and brings up HOSTS namespace hosts as NAME,
+# taken down again when the script exits, whatever happens.
+netns_run_begin() {
+  mkdir -p "$OUT"
+  rm -f "$OUT"/*.txt
+  echo "start $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg)" >"$OUT/meta.txt"
+  # shellcheck disable=SC2064  # NAME is fixed now, on purpose
+  trap "\"$HOSTS\" down \"$1\"" EXIT
+  "$HOSTS" up "$1" "$2" >/dev/null
+}
+
+# netns_run_end NAME: takes the hosts down and notes when the run ended and the load then.
+netns_run_end() {
+  "$HOSTS" down "$1"
+  trap - EXIT
+  echo "end $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.txt"
+}

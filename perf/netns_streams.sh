@@ -40,12 +40,8 @@ MPIRUN="$REPO/scripts/netns-mpirun.sh"
 # shellcheck source=perf/netns_lib.sh
 source "$REPO/perf/netns_lib.sh"
 
-mkdir -p "$OUT"
-rm -f "$OUT"/*.txt
-echo "start $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg)" >"$OUT/meta.txt"
 NAME="tstr$$"
-trap '"$HOSTS" down "$NAME"' EXIT
-"$HOSTS" up "$NAME" 2 >/dev/null
+netns_run_begin "$NAME" 2
 
 for s in $STREAMS_CEILING; do
   tcp_ceiling "$NAME" "$s" "$TCP_SECONDS" "$OUT/tcp-$s.txt"
@@ -89,9 +85,7 @@ for pass in $(seq "$PASSES"); do
     done
   done
 done
-"$HOSTS" down "$NAME"
-trap - EXIT
-echo "end $(date -u '+%Y-%m-%d %H:%M') UTC, load $(cut -d' ' -f1-3 /proc/loadavg)" >>"$OUT/meta.txt"
+netns_run_end "$NAME"
 
 AUTO_WORKERS="${AUTO_WORKERS:-4}" PASSES="$PASSES" CONFIGS="$CONFIGS" LAYOUTS="$LAYOUTS" python3 - "$OUT" <<'PY'
 import os, re, sys
