@@ -134,6 +134,12 @@ unsigned UcxWorker::progressAndPumpLocked() {
   return events;
 }
 
+unsigned UcxWorker::progressOnceAndPumpLocked() {
+  const unsigned events = api->workerProgress(worker);
+  for (UcxConnection* c : conns) c->pumpLocked();
+  return events;
+}
+
 bool UcxWorker::workPending() {
   for (UcxConnection* c : conns)
     if (c->handoffPending()) return true;
@@ -844,9 +850,13 @@ Result UcxConnection::recvPeek(const void** ptr, size_t* bytes) {
   std::lock_guard<std::mutex> lock(w_->mu);
   if (status_ != tuttiSuccess) return failed();  // this side broke the stream (abandonDirect)
   TUTTI_TRY(peekLocked(ptr, bytes));
-  if (*bytes == 0) {
-    progressWorker();
+  // Progress until the next bytes show or UCX moves nothing (bounded, as progressAndPumpLocked),
+  // not until it runs dry: that costs an 8 B message one empty pass, a system call over TCP
+  // (perf/NOTES.md, 2026-12-04 20:03).
+  for (int pass = 0; *bytes == 0 && pass < 64; ++pass) {
+    const unsigned events = w_->progressOnceAndPumpLocked();
     TUTTI_TRY(peekLocked(ptr, bytes));
+    if (events == 0) break;
   }
   // Data that arrived before the peer failed is still delivered; only then is it an error.
   if (*bytes == 0) return failed();
@@ -898,6 +908,9 @@ Result UcxConnection::progress() {
     return tuttiSuccess;
   }
   std::lock_guard<std::mutex> lock(w_->mu);
+  // Nothing owed (a step's sends completed at once, as short ones do): no pass of the worker,
+  // a system call over TCP on every step's way; the next call that waits on it progresses it.
+  if (!owing()) return status_ != tuttiSuccess ? failed() : tuttiSuccess;
   progressWorker();
   if (status_ != tuttiSuccess) return failed();
   if (owing()) return failed();

@@ -63,6 +63,10 @@ struct UcxWorker {
   // With `mu` held: progresses the worker while it moves something (bounded), then lets every
   // connection handle credits, queued sends and completions. Returns UCX's event count.
   unsigned progressAndPumpLocked();
+  // The same with one pass of the worker: for a caller that stops as soon as what it waits for
+  // shows (over TCP each pass is a system call, and the last, empty one of the loop above would
+  // delay every short message).
+  unsigned progressOnceAndPumpLocked();
   ~UcxWorker();
 
  private:
