@@ -353,11 +353,9 @@ bool UcxConnection::handoffPending() const {
   // The front window stops the ring at its start, and is work once its memory is known. The
   // committed count first, as in postDrivenSends().
   uint64_t limit = handoff_.committed.load();
-  const uint64_t front = handoff_.posted.load(std::memory_order_relaxed);
-  if (front < handoff_.opened.load()) {
-    const Handoff::Window& w = handoff_.windows[front % Handoff::kWindows];
-    if (posted_ >= w.at) return !windowsDropped_ && w.src.load() != nullptr;
-    if (w.at < limit) limit = w.at;
+  if (const Handoff::Window* w = frontWindow()) {
+    if (posted_ >= w->at) return !windowsDropped_ && w->src.load() != nullptr;
+    if (w->at < limit) limit = w->at;
   }
   return limit > posted_;
 }
@@ -703,7 +701,7 @@ Result UcxConnection::postSends() {
 Result UcxConnection::postDrivenSends() {
   for (;;) {
     uint64_t limit = handoff_.committed.load(std::memory_order_acquire);
-    Handoff::Window* w = frontWindow();
+    const Handoff::Window* w = frontWindow();
     if (w && w->at < limit) limit = w->at;
     TUTTI_TRY(postRing(limit));
     if (!w || posted_ < w->at) return tuttiSuccess;
@@ -716,15 +714,16 @@ Result UcxConnection::postDrivenSends() {
   }
 }
 
-UcxConnection::Handoff::Window* UcxConnection::frontWindow() {
+// Sequentially consistent: handoffPending() reads it in the driver's sleep handshake.
+const UcxConnection::Handoff::Window* UcxConnection::frontWindow() const {
   const uint64_t front = handoff_.posted.load(std::memory_order_relaxed);
-  if (front == handoff_.opened.load(std::memory_order_acquire)) return nullptr;
+  if (front == handoff_.opened.load()) return nullptr;
   return &handoff_.windows[front % Handoff::kWindows];
 }
 
 // Slot-sized data messages from the caller's memory: the peer's slots take them as they take
 // the ring's, so the receive side is unchanged.
-Result UcxConnection::postWindowPieces(Handoff::Window& w, bool* whole) {
+Result UcxConnection::postWindowPieces(const Handoff::Window& w, bool* whole) {
   *whole = false;
   const char* src = w.src.load(std::memory_order_acquire);
   if (!src || windowsDropped_) return tuttiSuccess;
@@ -1129,8 +1128,7 @@ void UcxConnection::abandonDirect() {
   const bool userRecv = run_.user != nullptr;
   // A driven worker's windows not yet posted: the driver (which posts under this lock) is
   // told to leave them, so nothing reads the caller's memory once this returns.
-  const bool windows =
-      w_->driven() && handoff_.posted.load(std::memory_order_relaxed) != handoff_.opened.load();
+  const bool windows = w_->driven() && frontWindow() != nullptr;
   recvReserved_ = 0;
   if (!direct && sendReserved_ == 0 && !userRecv && !windows) return;
   windowsDropped_ = true;

@@ -216,12 +216,13 @@ class UcxConnection : public Connection {
   }
   Result drivenSendDirectReserve(size_t bytes, size_t* reserved);
   Result drivenSendDirect(const void* src, size_t* sent);
-  // Driver: the front window, or null when every opened window is posted.
-  Handoff::Window* frontWindow();
+  // Driver, or abandonDirect under the lock: the front window, or null when every opened
+  // window is posted.
+  const Handoff::Window* frontWindow() const;
   // Driver: posts the ring's committed bytes up to the front window, then its pieces, in turn.
   Result postDrivenSends();
   // Driver: the front window's pieces while the peer has credit; true once all are posted.
-  Result postWindowPieces(Handoff::Window& w, bool* whole);
+  Result postWindowPieces(const Handoff::Window& w, bool* whole);
   // The driver's share of pumpLocked: arrivals published, freed slots reposted.
   Result pumpSlotsLocked();
   void publishHealthLocked();
