@@ -16,7 +16,9 @@
 # also their message floor; with COLD_MIB, 64 by default and 0 to skip, also their rate
 # streaming from and into cold buffers of that size, as a collective's are), MIN (1M), MAX (64M), OUT (raw outputs,
 # default $BUILD_DIR/netns-streams), PASSES (1: each pass runs every configuration once, so
-# passes interleave A/B), and CONFIGS: one word
+# passes interleave A/B), CEILING_EACH_PASS (0; 1: the TCP ceiling and message floor are measured
+# again at the start of every pass, and each pass's ratios use its own, for machines whose speed
+# drifts between passes, as a shared VM's does), and CONFIGS: one word
 # per run, NAME:VAR=VALUE,VAR=VALUE (default below; TUTTI_NET=socket unless the word sets
 # TUTTI_NET, and TUTTI_NET=ucx adds UCX_TLS=tcp and UCX_NET_DEVICES=tnet0).
 set -euo pipefail
@@ -43,12 +45,17 @@ source "$REPO/perf/netns_lib.sh"
 NAME="tstr$$"
 netns_run_begin "$NAME" 2
 
-for s in $STREAMS_CEILING; do
-  tcp_ceiling "$NAME" "$s" "$TCP_SECONDS" "$OUT/tcp-$s.txt"
-  if [ "$FLOOR_KIB" != 0 ]; then
-    tcp_ceiling "$NAME" "$s" "$TCP_SECONDS" "$OUT/floor-$s.txt" 5302 -m "$FLOOR_KIB"
-  fi
-done
+# tcp_ceilings SUFFIX: the TCP ceiling (and message floor) of each STREAMS_CEILING count, into
+# tcp-S$SUFFIX.txt (floor-S$SUFFIX.txt).
+tcp_ceilings() {
+  for s in $STREAMS_CEILING; do
+    tcp_ceiling "$NAME" "$s" "$TCP_SECONDS" "$OUT/tcp-$s$1.txt"
+    if [ "$FLOOR_KIB" != 0 ]; then
+      tcp_ceiling "$NAME" "$s" "$TCP_SECONDS" "$OUT/floor-$s$1.txt" 5302 -m "$FLOOR_KIB"
+    fi
+  done
+}
+[ "${CEILING_EACH_PASS:-0}" = 1 ] || tcp_ceilings ""
 for c in $CEILING_UCX_KIB; do
   ucx_ceiling "$NAME" "$TCP_SECONDS" "$OUT/ucx-$c.txt" 5401 -c "$c"
 done
@@ -67,6 +74,7 @@ for l in $CEILING_UCX_LANES; do
 done
 
 for pass in $(seq "$PASSES"); do
+  [ "${CEILING_EACH_PASS:-0}" != 1 ] || tcp_ceilings "-p$pass"
   for layout in $LAYOUTS; do
     for cfg in $CONFIGS; do
       name=${cfg%%:*}
@@ -90,7 +98,8 @@ netns_run_end "$NAME"
 AUTO_WORKERS="${AUTO_WORKERS:-4}" PASSES="$PASSES" CONFIGS="$CONFIGS" LAYOUTS="$LAYOUTS" python3 - "$OUT" <<'PY'
 import os, re, sys
 out = sys.argv[1]
-ceil, floor, uceil, ufloor, lanes, lanesfloor, lanescold = {}, {}, {}, None, {}, {}, {}
+# ceils/floors: pass (None: measured once for every pass) -> streams -> GB/s
+ceils, floors, uceil, ufloor, lanes, lanesfloor, lanescold = {}, {}, {}, None, {}, {}, {}
 for f in os.listdir(out):
     m = re.fullmatch(r"ucx-(\d+)\.txt", f)
     if m:
@@ -104,16 +113,19 @@ for f in os.listdir(out):
         g = re.search(r"per_direction_GBps ([0-9.]+)", open(f"{out}/{f}").read())
         kind = {"floor": lanesfloor, "cold": lanescold}.get(m.group(1), lanes)
         if g: kind[int(m.group(2))] = float(g.group(1))
-    m = re.fullmatch(r"(tcp|floor)-(\d+)\.txt", f)
+    m = re.fullmatch(r"(tcp|floor)-(\d+)(?:-p(\d+))?\.txt", f)
     if m:
         g = re.search(r"per_direction_GBps ([0-9.]+)", open(f"{out}/{f}").read())
-        if g: (ceil if m.group(1) == "tcp" else floor)[int(m.group(2))] = float(g.group(1))
+        p = int(m.group(3)) if m.group(3) else None
+        if g: (ceils if m.group(1) == "tcp" else floors).setdefault(p, {})[int(m.group(2))] = float(g.group(1))
 print(open(f"{out}/meta.txt").read().strip().replace("\n", "; "))
-print("TCP ceiling per direction, both directions at once: " +
-      ", ".join(f"{s} stream(s) {v:.2f} GB/s" for s, v in sorted(ceil.items())))
-if floor:
-    print("Message floor (the same streams moving 2 x 1 AllReduce steps, no arithmetic): " +
-          ", ".join(f"{s} stream(s) {v:.2f} GB/s" for s, v in sorted(floor.items())))
+for p in sorted(ceils, key=lambda k: k or 0):
+    when = f" (pass {p})" if p else ""
+    print(f"TCP ceiling per direction, both directions at once{when}: " +
+          ", ".join(f"{s} stream(s) {v:.2f} GB/s" for s, v in sorted(ceils[p].items())))
+    if p in floors:
+        print(f"Message floor (the same streams moving 2 x 1 AllReduce steps, no arithmetic){when}: " +
+              ", ".join(f"{s} stream(s) {v:.2f} GB/s" for s, v in sorted(floors[p].items())))
 if uceil:
     print("UCX ceiling (tagged messages from a hot buffer, both directions, one thread): " +
           ", ".join(f"{c} KiB messages {v:.2f} GB/s" for c, v in sorted(uceil.items())))
@@ -136,6 +148,7 @@ for layout in os.environ["LAYOUTS"].split():
     for p, cfg in ((p, c) for p in range(1, int(os.environ["PASSES"]) + 1)
                    for c in os.environ["CONFIGS"].split()):
         name, env = cfg.split(":", 1)
+        ceil, floor = ceils.get(p, ceils.get(None, {})), floors.get(p, floors.get(None, {}))
         # Sockets without a count run TUTTI_SOCKET_STREAMS=auto: as many as UCX's auto workers.
         streams = int((re.search(r"TUTTI_SOCKET_STREAMS=(\d+)", env) or
                        [0, os.environ.get("AUTO_WORKERS", "4")])[1])
