@@ -4,6 +4,7 @@
 #include <sched.h>
 
 #include <chrono>
+#include <cstring>
 
 #include "base/env.h"
 #include "base/fault_injection.h"
@@ -51,6 +52,25 @@ size_t ProxyExecutor::defaultChunkBytes() const {
   return chunk < (4u << 20) ? (4u << 20) : chunk > (64u << 20) ? (64u << 20) : chunk;
 }
 
+// The INFO line's word on GPUDirect for peers across the network. Every chunk is staged
+// through pinned host memory, because the CPU executor copies and reduces it; a user whose UCX
+// was built with CUDA may expect GPUDirect RDMA, so the line says that it is not used.
+std::string ProxyExecutor::networkMemoryNote() const {
+  int network = 0, device = 0;
+  for (const auto& c : comm_->transports.conns) {
+    if (!c || std::strcmp(c->kind(), "shm") == 0) continue;
+    ++network;
+    device += c->carriesDeviceMemory();
+  }
+  if (network == 0) return "";
+  if (device == 0)
+    return "; network peers staged too (GPUDirect RDMA needs UCX built with CUDA: none of this "
+           "rank's network transports takes device memory)";
+  return "; network peers staged too, although UCX takes device memory for " +
+         std::to_string(device) + " of " + std::to_string(network) +
+         ": Tutti has no GPUDirect RDMA path yet (docs/gpu-executor.md)";
+}
+
 Result ProxyExecutor::init() {
   slotBytes_ = envBytes("TUTTI_PROXY_CHUNK_BYTES", defaultChunkBytes()) & ~size_t(4095);
   if (slotBytes_ < 4096) slotBytes_ = 4096;
@@ -68,8 +88,8 @@ Result ProxyExecutor::init() {
   flags_->copiedIn[1] = static_cast<uint32_t>(-1);
   thread_ = std::thread(&ProxyExecutor::loop, this);
   if (comm_->rank() == 0)
-    TUTTI_INFO("GPU path: host proxy (%s); staging 2 x %zu KiB in + out, pinned", why_.c_str(),
-               slotBytes_ >> 10);
+    TUTTI_INFO("GPU path: host proxy (%s); staging 2 x %zu KiB in + out, pinned%s", why_.c_str(),
+               slotBytes_ >> 10, networkMemoryNote().c_str());
   return tuttiSuccess;
 }
 

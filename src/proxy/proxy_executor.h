@@ -55,6 +55,8 @@ class ProxyExecutor : public Executor {
 
   // TUTTI_PROXY_CHUNK_BYTES unset: the chunk that suits the network's connections.
   size_t defaultChunkBytes() const;
+  // The INFO line's word on GPUDirect RDMA for this rank's network peers ("" when none).
+  std::string networkMemoryNote() const;
   Result enqueue(ProxyOp& op);
   void loop();
   // Chunk k of `op` in global slot g. A call's flight-recorder entry travels only with the last

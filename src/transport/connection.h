@@ -51,6 +51,11 @@ class Connection {
   // UCX reaches its stripe workers only from its threshold on; the GPU proxy sizes its chunks
   // so that their messages get there.
   virtual size_t fullRateMessageBytes() const { return 0; }
+  // True when the stream's engine could move device (CUDA) memory itself: UCX built with CUDA,
+  // which with an RDMA NIC and nvidia_peermem reads and writes GPU memory directly (GPUDirect
+  // RDMA). The GPU proxy reports it and stages through pinned host memory all the same: the
+  // executor's plans copy and reduce with the CPU (docs/gpu-executor.md).
+  virtual bool carriesDeviceMemory() const { return false; }
 
   // Optional direct path (sockets): a large payload moves between the caller's memory and the
   // network without the staging copy. The stream stays one ordered byte stream: a reservation

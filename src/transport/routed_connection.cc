@@ -30,6 +30,11 @@ class RoutedConnection : public Connection {
       : parts_(std::move(parts)), stripe_(stripe), stripeMin_(stripeMin), kind_(kind) {}
 
   size_t fullRateMessageBytes() const override { return stripeMin_; }
+  bool carriesDeviceMemory() const override {
+    for (const auto& p : parts_)
+      if (!p->carriesDeviceMemory()) return false;
+    return true;
+  }
   Result beginSendMessage(size_t bytes) override { return begin(tx_, bytes, "send"); }
   Result beginRecvMessage(size_t bytes) override { return begin(rx_, bytes, "receive"); }
 

@@ -69,6 +69,8 @@ void loadOnce(const std::string& name, Loaded* l) {
     return;
   }
   a.epPrintInfo = reinterpret_cast<void (*)(Ep, FILE*)>(dlsym(lib, "ucp_ep_print_info"));
+  a.contextQuery =
+      reinterpret_cast<Status (*)(Context, ContextAttr*)>(dlsym(lib, "ucp_context_query"));
   a.getVersion(&a.major, &a.minor, &a.release);
   // The ABI declared in ucx_api.h is that of 1.x from 1.9 on (the *_nbx calls came in 1.9).
   if (a.major != 1 || a.minor < 9) {

@@ -99,6 +99,19 @@ struct TagRecvInfo {
   size_t length;
 };
 
+// ucp_context_attr_t (ucp_context_query); UCX writes only the fields fieldMask names.
+constexpr uint64_t kAttrFieldMemoryTypes = 1u << 2;
+constexpr int kMemoryTypeHost = 0;  // ucs_memory_type_t: bit numbers in memoryTypes
+constexpr int kMemoryTypeCuda = 1;
+struct ContextAttr {
+  uint64_t fieldMask;
+  size_t requestSize;
+  int threadMode;  // ucs_thread_mode_t
+  uint64_t memoryTypes;
+  char name[32];   // UCP_ENTITY_NAME_MAX
+  char rest[256];  // fields a later UCX may add (never asked for)
+};
+
 // The functions, resolved from the library once per process.
 struct Api {
   Status (*configRead)(const char* envPrefix, const char* filename, Config** config);
@@ -129,6 +142,7 @@ struct Api {
   void (*requestFree)(void* request);
   const char* (*statusString)(Status status);
   void (*epPrintInfo)(Ep ep, FILE* stream);  // optional (null when missing): for the INFO line
+  Status (*contextQuery)(Context context, ContextAttr* attr);  // optional: the memory types
 
   unsigned major = 0, minor = 0, release = 0;  // of the loaded library
 };

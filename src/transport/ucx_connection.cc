@@ -59,6 +59,10 @@ Result UcxWorker::open(const ucx::Api* api, bool tcpDefaults, std::shared_ptr<Uc
     return setError(tuttiSystemError, "ucp_init failed: %s (UCX_TLS=%s, UCX_NET_DEVICES=%s)",
                     ucx::statusText(api, s).c_str(), envString("UCX_TLS", "default").c_str(),
                     envString("UCX_NET_DEVICES", "default").c_str());
+  ucx::ContextAttr attr{};
+  attr.fieldMask = ucx::kAttrFieldMemoryTypes;
+  if (api->contextQuery && api->contextQuery(w->context, &attr) == ucx::kOk)
+    w->memoryTypes = attr.memoryTypes;
   ucx::WorkerParams wp{};
   wp.fieldMask = ucx::kWorkerParamFieldThreadMode;
   wp.threadMode = ucx::kThreadModeSerialized;

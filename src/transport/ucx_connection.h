@@ -49,6 +49,10 @@ struct UcxWorker {
   // Every open connection: progress on any of them moves all of them (credits, queued sends),
   // since the executor only polls the peers of its current step.
   std::vector<UcxConnection*> conns;
+  // ucs_memory_type_t bits the context supports (ucp_context_query; host only when UCX cannot
+  // say). CUDA among them means UCX was built with CUDA and could move device buffers itself.
+  uint64_t memoryTypes = uint64_t{1} << ucx::kMemoryTypeHost;
+  bool cudaMemory() const { return (memoryTypes >> ucx::kMemoryTypeCuda) & 1; }
   // A context and worker for the tag API (UCX_* variables apply); with `tcpDefaults`, also
   // ucx::applyTcpDefaults, whose settings land in *tuned for the INFO line. `wakeup` asks for
   // the event fd that startDriver() sleeps on.
@@ -125,6 +129,7 @@ class UcxConnection : public Connection {
   bool peerReportedFailure() override;
   void markFailed() override;
   const char* kind() const override { return "ucx"; }
+  bool carriesDeviceMemory() const override { return w_->cudaMemory(); }
   // A stripe worker's connection (handed off) takes send windows but no announced runs: its
   // stripes reach the executor through the routed connection, whose part 0 decides.
   size_t directMinBytes() const override { return w_->driven() ? 0 : directMin_; }

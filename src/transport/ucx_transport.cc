@@ -159,6 +159,9 @@ Result UcxTransport::openWorkers(int stripeWorkers, bool tcpDefaults) {
   for (int l = 0; l < total; ++l)
     TUTTI_TRY(UcxWorker::open(api_, tcpDefaults, &workers_[l], &tuned, l > 0));
   if (!tuned.empty()) describe_ += ", " + tuned;
+  bool cuda = true;
+  for (const auto& w : workers_) cuda &= w->cudaMemory();
+  describe_ += cuda ? ", CUDA memory" : ", host memory only";
   if (total > 1) describe_ += ", " + std::to_string(stripeWorkers) + " stripe workers";
   return tuttiSuccess;
 }

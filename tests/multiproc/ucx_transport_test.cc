@@ -386,6 +386,10 @@ TEST(UcxTransport, ChosenBetweenHostsAndLogged) {
         EXPECT_NE(text.find(want[rank]), std::string::npos) << text;
         EXPECT_NE(text.find("UCX_TLS=tcp"), std::string::npos) << text;
         EXPECT_NE(text.find(", lanes tcp/"), std::string::npos) << text;
+        // Whether UCX could move device memory (built with CUDA) is on the line too.
+        EXPECT_TRUE(text.find(", host memory only") != std::string::npos ||
+                    text.find(", CUDA memory") != std::string::npos)
+            << text;
         // The bootstrap's interface is logged too.
         EXPECT_NE(text.find("rank " + std::to_string(rank) + ": bootstrap on "), std::string::npos)
             << text;

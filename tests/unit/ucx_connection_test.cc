@@ -346,5 +346,25 @@ TEST(UcxConnection, ExecutorCallsNeverWaitForTheDriversLock) {
   EXPECT_TRUE(returned) << "an executor call waited for the driver's lock";
 }
 
+// The memory types come from ucp_context_query through our declaration of ucp_context_attr_t:
+// a wrong layout would read another field or garbage. Every UCX supports host memory, and
+// ucs_memory_type_t has fewer than 16 values in every 1.x release. The connections report what
+// their worker does (the GPU proxy's INFO line reads it).
+TEST(UcxConnection, MemoryTypesComeFromTheContext) {
+  UcxPair pair({4096, 8}, 0);
+  if (!pair.api || !pair.a) GTEST_SKIP() << pair.skip;
+  ASSERT_NE(pair.api->contextQuery, nullptr) << "ucp_context_query is in every UCX 1.x";
+  ucx::ContextAttr attr;
+  memset(&attr, 0xa5, sizeof attr);  // what UCX does not write stays recognisable
+  attr.fieldMask = ucx::kAttrFieldMemoryTypes;
+  ASSERT_EQ(pair.api->contextQuery(pair.wa->context, &attr), ucx::kOk);
+  const uint64_t types = attr.memoryTypes;
+  EXPECT_TRUE(types & (uint64_t{1} << ucx::kMemoryTypeHost)) << std::hex << types;
+  EXPECT_EQ(types >> 16, 0u) << std::hex << types;
+  EXPECT_EQ(pair.wa->memoryTypes, types);
+  EXPECT_EQ(pair.wb->memoryTypes, types);
+  EXPECT_EQ(pair.a->carriesDeviceMemory(), ((types >> ucx::kMemoryTypeCuda) & 1) != 0);
+}
+
 }  // namespace
 }  // namespace tutti
