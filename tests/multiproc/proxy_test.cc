@@ -2,6 +2,7 @@
 // host threads (testing/host_stream_ops.h) and its "device buffers" are host memory, but the
 // chunking, flags, double-buffered staging, proxy thread, CPU executor and transports are the
 // ones a GPU rank without peer mappings runs. tests/gpu runs the same path on a real GPU.
+#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -330,6 +331,65 @@ TEST(ProxyPath, DeadPeerReleasesStreams) {
             << tuttiGetLastError(comm);
       },
       opt);
+}
+
+std::string readFile(const std::string& path) {
+  std::ifstream f(path);
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
+
+// Device buffers to peers across the network are staged through pinned host memory, and the
+// proxy's INFO line says so and why: no network transport takes device memory (sockets; UCX
+// without CUDA), or UCX does but Tutti has no GPUDirect RDMA path. Over UCX, which of the two
+// must match what the UCX transport's own line reports.
+void expectStagingLogged(const std::vector<std::pair<std::string, std::string>>& net, bool ucx) {
+  char dir[] = "/tmp/tutti-proxylog-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  const std::string log = std::string(dir) + "/log-%p";
+  RankOptions opt = proxyOptions();
+  opt.env.insert(opt.env.end(), net.begin(), net.end());
+  opt.env.push_back({"TUTTI_RANKS_PER_NODE", "1"});  // each rank a host: every peer across
+  opt.env.push_back({"TUTTI_DEBUG", "INFO"});
+  opt.env.push_back({"TUTTI_DEBUG_FILE", log});
+  runRanks(
+      2,
+      [&](tuttiComm_t comm, int rank, int) {
+        gStreams = installHostProxy(comm);
+        if (rank != 0) return;  // rank 0 writes the line
+        const std::string text = readFile(std::string(dir) + "/log-" + std::to_string(getpid()));
+        const size_t at = text.find("GPU path: host proxy");
+        ASSERT_NE(at, std::string::npos) << text;
+        const std::string line = text.substr(at, text.find('\n', at) - at);
+        const bool ucxCuda = text.find(", CUDA memory") != std::string::npos;
+        if (ucx)  // the peer went over UCX, whose line says what memory it takes
+          EXPECT_TRUE(ucxCuda || text.find(", host memory only") != std::string::npos) << text;
+        if (ucxCuda)
+          EXPECT_NE(line.find("network peers staged too, although UCX takes device memory for 1 "
+                              "of 1: Tutti has no GPUDirect RDMA path"),
+                    std::string::npos)
+              << line;
+        else
+          EXPECT_NE(line.find("network peers staged too (GPUDirect RDMA needs UCX built with "
+                              "CUDA: none of this rank's network transports takes device memory)"),
+                    std::string::npos)
+              << line;
+      },
+      opt);
+  std::string cmd = std::string("rm -rf ") + dir;
+  EXPECT_EQ(system(cmd.c_str()), 0);
+}
+
+TEST(ProxyPath, NetworkPeersOverSocketsAreStagedAndLogged) {
+  expectStagingLogged({{"TUTTI_NET", "socket"}}, false);
+}
+
+TEST(ProxyPath, NetworkPeersOverUcxAreStagedAndLogged) {
+  void* h = dlopen("libucp.so.0", RTLD_NOW | RTLD_LOCAL);
+  if (!h) GTEST_SKIP() << "libucp.so.0 cannot be loaded here: " << dlerror();
+  dlclose(h);
+  expectStagingLogged({{"TUTTI_NET", "ucx"}, {"UCX_TLS", "tcp"}, {"TUTTI_UCX_WORKERS", "1"}}, true);
 }
 
 }  // namespace
