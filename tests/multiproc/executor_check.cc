@@ -22,17 +22,17 @@ std::string lower(const char* s) {
   return out;
 }
 
-std::string readLog(const std::string& dir) {
-  std::ifstream f(dir + "/log-" + std::to_string(getpid()));
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 }  // namespace
 
 LogDir::LogDir() { EXPECT_NE(mkdtemp(path), nullptr); }
 LogDir::~LogDir() { EXPECT_EQ(system((std::string("rm -rf ") + path).c_str()), 0); }
+
+std::string LogDir::read() const {
+  std::ifstream f(std::string(path) + "/log-" + std::to_string(getpid()));
+  std::stringstream ss;
+  ss << f.rdbuf();
+  return ss.str();
+}
 
 RankOptions infoLogOptions(const LogDir& dir) {
   RankOptions opt;
@@ -65,7 +65,7 @@ void checkEveryPair(tuttiComm_t comm, int rank, int n, ExecutorKind kind, const 
       const std::string ran = std::string(collectiveName(coll)) + " ";
       const std::string what = std::string(": ran ") + algorithmName(algo) + "/simple on the " +
                                executorKindName(kind) + " executor";
-      const std::string log = readLog(dir.path);
+      const std::string log = dir.read();
       bool found = false;
       std::istringstream lines(log);
       for (std::string line; std::getline(lines, line);)

@@ -15,6 +15,8 @@ struct LogDir {
   char path[64] = "/tmp/tutti-choice-XXXXXX";
   LogDir();
   ~LogDir();
+  // What this process has logged there so far.
+  std::string read() const;
 };
 
 // Options that log INFO lines into `dir`.

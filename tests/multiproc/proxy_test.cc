@@ -21,6 +21,7 @@
 #include "core/comm.h"
 #include "core/group.h"
 #include "multiproc/collective_check.h"
+#include "multiproc/executor_check.h"
 #include "multiproc/host_proxy.h"
 #include "testing/random.h"
 #include "testing/reference.h"
@@ -333,32 +334,23 @@ TEST(ProxyPath, DeadPeerReleasesStreams) {
       opt);
 }
 
-std::string readFile(const std::string& path) {
-  std::ifstream f(path);
-  std::stringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
 // Device buffers to peers across the network are staged through pinned host memory, and the
 // proxy's INFO line says so and why: no network transport takes device memory (sockets; UCX
 // without CUDA), or UCX does but Tutti has no GPUDirect RDMA path. Over UCX, which of the two
 // must match what the UCX transport's own line reports.
 void expectStagingLogged(const std::vector<std::pair<std::string, std::string>>& net, bool ucx) {
-  char dir[] = "/tmp/tutti-proxylog-XXXXXX";
-  ASSERT_NE(mkdtemp(dir), nullptr);
-  const std::string log = std::string(dir) + "/log-%p";
-  RankOptions opt = proxyOptions();
+  const LogDir dir;
+  RankOptions opt = infoLogOptions(dir);
+  const RankOptions proxy = proxyOptions();
+  opt.env.insert(opt.env.end(), proxy.env.begin(), proxy.env.end());
   opt.env.insert(opt.env.end(), net.begin(), net.end());
   opt.env.push_back({"TUTTI_RANKS_PER_NODE", "1"});  // each rank a host: every peer across
-  opt.env.push_back({"TUTTI_DEBUG", "INFO"});
-  opt.env.push_back({"TUTTI_DEBUG_FILE", log});
   runRanks(
       2,
       [&](tuttiComm_t comm, int rank, int) {
         gStreams = installHostProxy(comm);
         if (rank != 0) return;  // rank 0 writes the line
-        const std::string text = readFile(std::string(dir) + "/log-" + std::to_string(getpid()));
+        const std::string text = dir.read();
         const size_t at = text.find("GPU path: host proxy");
         ASSERT_NE(at, std::string::npos) << text;
         const std::string line = text.substr(at, text.find('\n', at) - at);
@@ -377,8 +369,6 @@ void expectStagingLogged(const std::vector<std::pair<std::string, std::string>>&
               << line;
       },
       opt);
-  std::string cmd = std::string("rm -rf ") + dir;
-  EXPECT_EQ(system(cmd.c_str()), 0);
 }
 
 TEST(ProxyPath, NetworkPeersOverSocketsAreStagedAndLogged) {
