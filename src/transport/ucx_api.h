@@ -1,7 +1,8 @@
 // The part of the UCX 1.x C ABI (libucp.so.0) the UCX transport uses, loaded at run time with
 // dlopen so that libtutti builds without UCX headers and runs where UCX is absent. The types
 // below are our own declarations of UCX's public ABI; their layouts were checked field by field
-// against the v1.13.1 and v1.16.0 headers, where they are identical (docs/multinode.md).
+// against the v1.13.1 and v1.16.0 headers, where they are identical, and up to v1.22.0, which
+// only appends fields read under mask bits we never set (docs/multinode.md).
 #pragma once
 
 #include <cstddef>
