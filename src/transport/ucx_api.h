@@ -13,7 +13,9 @@
 namespace tutti {
 namespace ucx {
 
-using Status = int;  // ucs_status_t, an int-sized enum
+// ucs_status_t: a packed enum (UCS_S_PACKED), one signed byte. Declared as int, its upper bytes
+// would be whatever the callee left in the return register.
+using Status = int8_t;
 constexpr Status kOk = 0;
 constexpr Status kInProgress = 1;
 constexpr Status kErrBusy = -15;
