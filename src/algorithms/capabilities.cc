@@ -81,8 +81,9 @@ const Capabilities& gpuDirectCapabilities() {
   return caps;
 }
 
-// The proxy runs the CPU executor's plans on staged chunks; AllToAllv and sends and receives
-// move as pieces of point-to-point messages.
+// The proxy runs the CPU executor's plans on staged chunks, every one of them (recursive
+// doubling only when forced: the cost model leaves it out of the proxy's choice); AllToAllv and
+// sends and receives move as pieces of point-to-point messages.
 const Capabilities& gpuProxyCapabilities() {
   static const Capabilities caps = [] {
     Capabilities c;
@@ -90,8 +91,7 @@ const Capabilities& gpuProxyCapabilities() {
     for (Collective coll :
          {Collective::kAllReduce, Collective::kAllGather, Collective::kReduceScatter,
           Collective::kAllToAll, Collective::kBroadcast, Collective::kReduce})
-      for (Algorithm a : cpu.algorithms(coll))
-        if (a != Algorithm::kRecursiveDoubling) c.add(coll, a);  // not run on a GPU yet
+      for (Algorithm a : cpu.algorithms(coll)) c.add(coll, a);
     c.add(Collective::kAllToAllv, Algorithm::kP2p);
     c.add(Collective::kSend, Algorithm::kP2p).add(Collective::kRecv, Algorithm::kP2p);
     return c;

@@ -270,7 +270,9 @@ Prediction predict(const ModelParams& p, const ModelShape& s, Collective c, Algo
           // steps below the ranks per node (when a power of two) stay inside a node. Only a
           // candidate across nodes: inside one the direct plan's fan-out is cheap (shared
           // memory), and what recursive doubling saves is messages over the network.
-          if (N == 1) break;
+          // The GPU proxy runs it (it is a CPU plan on the staged chunks) when TUTTI_ALGO forces
+          // it, but never chooses it: no GPU has timed it against the proxy's other plans.
+          if (N == 1 || s.proxy) break;
           const int p = 1 << floorLog2(n), rounds = floorLog2(n) + (p < n ? 2 : 0);
           const int local = L > 0 && (L & (L - 1)) == 0 ? floorLog2(L) : 0;
           t = o + local * (ring.a + xfer(S, ring.bw)) +

@@ -80,7 +80,7 @@ void runProxySweep(int nranks, const std::vector<Sweep>& sweeps,
 }
 
 const std::vector<Sweep> kAll = {
-    {Collective::kAllReduce, {"ring", "direct"}, true},
+    {Collective::kAllReduce, {"ring", "direct", "rd"}, true},
     {Collective::kAllGather, {""}, false},
     {Collective::kReduceScatter, {""}, true},
     {Collective::kAllToAll, {""}, false},

@@ -259,7 +259,8 @@ TEST(Tuner, TablesFollowTheModel) {
 // the whole vector and reducing it), 3 nodes of 1 (the extra rank's fold and return add two
 // socket steps); not a candidate inside one node; small AllReduces across nodes of several
 // ranks take it (one message over the network per rank instead of the direct plan's n - L),
-// large ones stay hierarchical, and the GPU proxy does not offer it.
+// large ones stay hierarchical. The GPU proxy runs it when forced but never chooses it (not
+// timed on a GPU).
 TEST(CostModel, RecursiveDoublingByHand) {
   ModelParams p = paramsFrom(
       "shm.alpha=10,shm.bw=2,cpu.call=5,cpu.reduce_bw=4,socket.alpha=50,"
@@ -286,7 +287,28 @@ TEST(CostModel, RecursiveDoublingByHand) {
     EXPECT_NE(one.decide(ExecutorKind::kCpu, Collective::kAllReduce, b).algorithm,
               Algorithm::kRecursiveDoubling);
   EXPECT_TRUE(cpuCapabilities().has(Collective::kAllReduce, Algorithm::kRecursiveDoubling));
-  EXPECT_FALSE(gpuProxyCapabilities().has(Collective::kAllReduce, Algorithm::kRecursiveDoubling));
+  EXPECT_TRUE(gpuProxyCapabilities().has(Collective::kAllReduce, Algorithm::kRecursiveDoubling));
+  TunerContext across = cpuContext(4, 2);
+  across.executors = {ExecutorKind::kCpu, ExecutorKind::kGpuProxy};
+  across.primary = ExecutorKind::kGpuProxy;
+  Tuner proxy;
+  ASSERT_EQ(proxy.init(across), tuttiSuccess) << lastError();
+  EXPECT_TRUE(proxy.shape(ExecutorKind::kGpuProxy).proxy);
+  EXPECT_FALSE(proxy.shape(ExecutorKind::kCpu).proxy);
+  EXPECT_EQ(proxy.decide(ExecutorKind::kCpu, Collective::kAllReduce, 8).algorithm,
+            Algorithm::kRecursiveDoubling);
+  for (size_t b : {size_t{8}, size_t{8192}, size_t{1} << 20})
+    EXPECT_NE(proxy.decide(ExecutorKind::kGpuProxy, Collective::kAllReduce, b).algorithm,
+              Algorithm::kRecursiveDoubling)
+        << b;
+  {
+    ScopedEnv force("TUTTI_ALGO", "allreduce:rd");
+    Tuner forced;
+    ASSERT_EQ(forced.init(across), tuttiSuccess) << lastError();
+    const TunerChoice ch = forced.decide(ExecutorKind::kGpuProxy, Collective::kAllReduce, 8);
+    EXPECT_TRUE(ch.supported) << ch.error;
+    EXPECT_EQ(ch.algorithm, Algorithm::kRecursiveDoubling);
+  }
   Algorithm a;
   ASSERT_TRUE(parseAlgorithm("rd", &a));
   EXPECT_EQ(a, Algorithm::kRecursiveDoubling);
