@@ -531,6 +531,49 @@ TEST(UcxTransport, ForcedWhenUcxCannotLoadIsAnInitErrorSayingWhy) {
                   {"TUTTI_NET=ucx but UCX cannot be loaded", "dlopen(/nonexistent/libucp.so.0)"});
 }
 
+// A device UCX cannot use fails init on every rank, naming UCX's variables: with TUTTI_NET=ucx,
+// and with TUTTI_NET unset, where UCX carries the pair once it loads (no silent fallback to
+// sockets over whatever interface they would pick).
+TEST(UcxTransport, UnusableNetDeviceFailsInitNamingIt) {
+  SKIP_WITHOUT_UCX();
+  for (const char* net : {"ucx", "auto"})
+    expectInitError({{"TUTTI_NET", net},
+                     {"UCX_TLS", "tcp"},
+                     {"UCX_NET_DEVICES", "nosuch0"},
+                     {"TUTTI_RANKS_PER_NODE", "1"}},
+                    tuttiSystemError, {"ucp_init failed", "UCX_NET_DEVICES=nosuch0"});
+}
+
+// Only rank 1 names a device that does not exist: its init fails at once, and rank 0, whose
+// UCX is fine, learns it from the setup exchange instead of waiting for an address that never
+// comes; both well within the timeout.
+TEST(UcxTransport, OneRanksUnusableDeviceFailsEveryRanksInit) {
+  SKIP_WITHOUT_UCX();
+  constexpr int kTimeoutMs = 20000;
+  RankOptions opt;
+  opt.createComm = false;
+  opt.env = {{"TUTTI_NET", "ucx"},
+             {"UCX_TLS", "tcp"},
+             {"TUTTI_RANKS_PER_NODE", "1"},
+             {"TUTTI_TIMEOUT_MS", std::to_string(kTimeoutMs)}};
+  runRanks(
+      2,
+      [&](tuttiComm_t, int rank, int n) {
+        setenv("UCX_NET_DEVICES", rank == 1 ? "nosuch0" : "lo", 1);
+        const auto t0 = Clock::now();
+        tuttiComm_t comm = nullptr;
+        EXPECT_NE(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess)
+            << "rank " << rank;
+        EXPECT_EQ(comm, nullptr);
+        const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+        EXPECT_LT(secs, kTimeoutMs / 2000.0) << "rank " << rank << " waited for the timeout";
+        const std::string msg = tuttiGetLastError(nullptr);
+        if (rank == 1) EXPECT_NE(msg.find("UCX_NET_DEVICES=nosuch0"), std::string::npos) << msg;
+        EXPECT_NE(msg, "") << "rank " << rank;
+      },
+      opt);
+}
+
 TEST(UcxTransport, InvalidNetChoiceNamesTheVariable) {
   expectInitError({{"TUTTI_NET", "infiniband"}}, tuttiInvalidArgument,
                   {"TUTTI_NET=infiniband", "use ucx, socket or auto"});
