@@ -252,8 +252,14 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
   std::vector<ucx::Address*> addresses(peers.empty() ? 0 : workers, nullptr);
   std::vector<size_t> addressBytes(addresses.size(), 0);
   std::vector<uint32_t> lengths(n, 0);  // each rank's longest address; 0: it opened no worker
-  if (!peers.empty()) {
-    TUTTI_TRY(openWorkers(stripeWorkers, tcpDefaults));
+  // A rank whose UCX cannot open (a device or transport UCX_* names that it cannot use) still
+  // takes part in the exchanges below with no address, so that its peers fail naming it at once
+  // rather than finding the bootstrap closed; it returns its own error after them.
+  Result opened = tuttiSuccess;
+  std::string whyNot;
+  if (!peers.empty() && (opened = openWorkers(stripeWorkers, tcpDefaults)) != tuttiSuccess)
+    whyNot = lastError();
+  if (!peers.empty() && opened == tuttiSuccess) {
     for (int l = 0; l < workers; ++l) {
       ucx::Status s = api_->workerGetAddress(workers_[l]->worker, &addresses[l], &addressBytes[l]);
       if (s != ucx::kOk)
@@ -271,12 +277,14 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
   if (r == tuttiSuccess) {
     table.assign(row * n, 0);
     for (size_t l = 0; l < addresses.size(); ++l)
-      memcpy(table.data() + row * ctx.rank + maxBytes * l, addresses[l], addressBytes[l]);
+      if (addresses[l])
+        memcpy(table.data() + row * ctx.rank + maxBytes * l, addresses[l], addressBytes[l]);
     // Every rank saw the same lengths, so every rank takes this branch or none does.
     if (row > 0) r = ctx.bootstrap->allGather(table.data(), row);
   }
   for (size_t l = 0; l < addresses.size(); ++l)
     if (addresses[l]) api_->workerReleaseAddress(workers_[l]->worker, addresses[l]);
+  if (opened != tuttiSuccess) return setError(opened, "%s", whyNot.c_str());
   TUTTI_CHECK(r, "exchanging UCX worker addresses");
 
   WorkerConns open(workers);
@@ -284,7 +292,12 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
   const uint64_t nonce = ctx.peer(0).commNonce;
   for (int p : peers) {
     const UcxCard& c = cards[p];
-    if (lengths[p] == 0 || c.chunk == 0 || c.chunk % Connection::kAlign != 0 || c.slots < 2)
+    if (lengths[p] == 0)
+      return setError(tuttiRemoteError,
+                      "rank %d could not open UCX (its own error says why: check UCX_TLS and "
+                      "UCX_NET_DEVICES on its host)",
+                      p);
+    if (c.chunk == 0 || c.chunk % Connection::kAlign != 0 || c.slots < 2)
       return setError(tuttiRemoteError,
                       "rank %d published no usable UCX address (chunk %llu, %u slots, %u address "
                       "bytes): does UCX load there?",
