@@ -3,7 +3,6 @@
 // not at the timeout, and the rank that sees the mismatch names both ranks' calls. (A rank of a
 // rooted collective whose data came only from ranks that agree with it may finish first; then
 // its next call fails at once.)
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -17,6 +16,7 @@
 
 #include "testing/random.h"
 #include "testing/run_ranks.h"
+#include "testing/ucx_loads.h"
 
 namespace tutti::testing {
 namespace {
@@ -158,13 +158,6 @@ void runCase(const Case& c, int n, const char* transport) {
 }
 
 class CallAgreement : public ::testing::TestWithParam<std::tuple<int, int, const char*>> {};
-
-// UCX loads libucp at run time; its cases are skipped where it does not load.
-bool ucxLoads() {
-  void* h = dlopen("libucp.so.0", RTLD_NOW | RTLD_LOCAL);
-  if (h) dlclose(h);
-  return h != nullptr;
-}
 
 TEST_P(CallAgreement, MismatchFailsEveryRankAtOnce) {
   const auto [caseIndex, n, transport] = GetParam();

@@ -3,7 +3,6 @@
 // memory, sockets and UCX when registered, on 3 ranks; and at the proxy over host-emulated streams.
 // Every rank returns an error within the timeout + 1 s, or for a delay the right result; the killed
 // rank dies.
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <unistd.h>
 
@@ -20,6 +19,7 @@
 #include "testing/param_name.h"
 #include "testing/random.h"
 #include "testing/run_ranks.h"
+#include "testing/ucx_loads.h"
 #include "transport/transport_factory.h"
 
 namespace tutti::testing {
@@ -39,13 +39,6 @@ bool transportRegistered(const std::string& name) {
   for (const auto& t : pc.types)
     if (name == t->name()) return true;
   return false;
-}
-
-// UCX is registered in every build but loads libucp at run time (TUTTI_UCX_LIB).
-bool ucxLoads() {
-  void* h = dlopen("libucp.so.0", RTLD_NOW | RTLD_LOCAL);
-  if (h) dlclose(h);
-  return h != nullptr;
 }
 
 struct FaultCase {

@@ -2,7 +2,6 @@
 // host threads (testing/host_stream_ops.h) and its "device buffers" are host memory, but the
 // chunking, flags, double-buffered staging, proxy thread, CPU executor and transports are the
 // ones a GPU rank without peer mappings runs. tests/gpu runs the same path on a real GPU.
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -26,6 +25,7 @@
 #include "testing/random.h"
 #include "testing/reference.h"
 #include "testing/run_ranks.h"
+#include "testing/ucx_loads.h"
 
 namespace tutti::testing {
 namespace {
@@ -355,18 +355,20 @@ void expectStagingLogged(const std::vector<std::pair<std::string, std::string>>&
         ASSERT_NE(at, std::string::npos) << text;
         const std::string line = text.substr(at, text.find('\n', at) - at);
         const bool ucxCuda = text.find(", CUDA memory") != std::string::npos;
-        if (ucx)  // the peer went over UCX, whose line says what memory it takes
+        if (ucx) {  // the peer went over UCX, whose line says what memory it takes
           EXPECT_TRUE(ucxCuda || text.find(", host memory only") != std::string::npos) << text;
-        if (ucxCuda)
+        }
+        if (ucxCuda) {
           EXPECT_NE(line.find("network peers staged too, although UCX takes device memory for 1 "
                               "of 1: Tutti has no GPUDirect RDMA path"),
                     std::string::npos)
               << line;
-        else
+        } else {
           EXPECT_NE(line.find("network peers staged too (GPUDirect RDMA needs UCX built with "
                               "CUDA: none of this rank's network transports takes device memory)"),
                     std::string::npos)
               << line;
+        }
       },
       opt);
 }
@@ -376,9 +378,8 @@ TEST(ProxyPath, NetworkPeersOverSocketsAreStagedAndLogged) {
 }
 
 TEST(ProxyPath, NetworkPeersOverUcxAreStagedAndLogged) {
-  void* h = dlopen("libucp.so.0", RTLD_NOW | RTLD_LOCAL);
-  if (!h) GTEST_SKIP() << "libucp.so.0 cannot be loaded here: " << dlerror();
-  dlclose(h);
+  std::string why;
+  if (!ucxLoads(&why)) GTEST_SKIP() << "libucp.so.0 cannot be loaded here: " << why;
   expectStagingLogged({{"TUTTI_NET", "ucx"}, {"UCX_TLS", "tcp"}, {"TUTTI_UCX_WORKERS", "1"}}, true);
 }
 

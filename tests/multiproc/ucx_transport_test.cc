@@ -2,7 +2,6 @@
 // every collective x dtype x op against the CPU reference, small staging that forces credits
 // and ring wrap, a killed peer, and the loud errors of TUTTI_NET. Skips where libucp.so.0 does
 // not load.
-#include <dlfcn.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -21,20 +20,16 @@
 #include "testing/random.h"
 #include "testing/reference.h"
 #include "testing/run_ranks.h"
+#include "testing/ucx_loads.h"
 
 namespace tutti::testing {
 namespace {
 
-bool ucxLoads() {
-  void* h = dlopen("libucp.so.0", RTLD_NOW | RTLD_LOCAL);
-  if (h) dlclose(h);
-  return h != nullptr;
-}
-
 using Clock = std::chrono::steady_clock;
 
-#define SKIP_WITHOUT_UCX() \
-  if (!ucxLoads()) GTEST_SKIP() << "libucp.so.0 cannot be loaded here: " << dlerror()
+#define SKIP_WITHOUT_UCX()                    \
+  if (std::string whyNot; !ucxLoads(&whyNot)) \
+  GTEST_SKIP() << "libucp.so.0 cannot be loaded here: " << whyNot
 
 // Each rank its own "host", so every pair is inter-host and goes over UCX. One worker unless a
 // test asks for more (set here so that an outer TUTTI_UCX_WORKERS=auto cannot make the credit,
