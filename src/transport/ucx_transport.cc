@@ -257,10 +257,10 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
   // rather than finding the bootstrap closed; it returns its own error after them.
   Result opened = tuttiSuccess;
   std::string whyNot;
-  if (!peers.empty() && (opened = openWorkers(stripeWorkers, tcpDefaults)) != tuttiSuccess)
-    whyNot = lastError();
-  if (!peers.empty() && opened == tuttiSuccess) {
-    for (int l = 0; l < workers; ++l) {
+  if (!peers.empty()) {
+    opened = openWorkers(stripeWorkers, tcpDefaults);
+    if (opened != tuttiSuccess) whyNot = lastError();
+    for (int l = 0; opened == tuttiSuccess && l < workers; ++l) {
       ucx::Status s = api_->workerGetAddress(workers_[l]->worker, &addresses[l], &addressBytes[l]);
       if (s != ucx::kOk)
         return setError(tuttiSystemError, "ucp_worker_get_address failed: %s",
