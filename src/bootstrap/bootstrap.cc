@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <cstdio>
 #include <thread>
 #include <vector>
 
@@ -28,20 +29,73 @@ Result Bootstrap::create(const tuttiUniqueId& id, int rank, int nranks,
                 "rank 0 starting the rendezvous root on TUTTI_COMM_ID");
     startRendezvousRoot(std::move(rootListener), data.secret, options.timeoutMs);
   }
-  // The ring listener uses the interface peers can reach (same selection as the root).
-  SocketAddress local;
-  std::string ifname;
-  TUTTI_CHECK(selectInterfaceAddress(&local, &ifname), "choosing the bootstrap interface");
-  TUTTI_TRY(Socket::listen(local, &b->listener_));
-  TUTTI_TRY(b->listener_.localAddress(&b->ringAddress_));
-  TUTTI_INFO("rank %d: bootstrap on %s (%s)", rank, ifname.c_str(),
-             b->ringAddress_.toString().c_str());
+  Result r = b->listenForRing();
+  if (r != tuttiSuccess) {
+    const std::string why = lastError();
+    sendWithdrawal(data, rank, nranks, options, why);
+    return setError(r, "%s", why.c_str());
+  }
   std::vector<SocketAddress> table;
   TUTTI_CHECK(b->rendezvous(data, &table), "rendezvous with root %s",
               uniqueIdAddress(data).toString().c_str());
   TUTTI_CHECK(b->connectRing(data, table), "connecting the bootstrap ring");
   *out = std::move(b);
   return tuttiSuccess;
+}
+
+void Bootstrap::withdraw(const tuttiUniqueId& id, int rank, int nranks,
+                         const BootstrapOptions& options, const std::string& why) {
+  const std::string mine = lastError();
+  UniqueIdData data;
+  if (decodeUniqueId(id, &data) == tuttiSuccess) {
+    Socket rootListener;
+    if (rank == 0 && data.rootByRank0 &&
+        Socket::listen(uniqueIdAddress(data), &rootListener) == tuttiSuccess)
+      startRendezvousRoot(std::move(rootListener), data.secret, options.timeoutMs);
+    sendWithdrawal(data, rank, nranks, options, why);
+  }
+  (void)setError(tuttiSuccess, "%s", mine.c_str());  // the caller's error, not ours
+}
+
+// The ring listener uses the interface peers can reach (same selection as the root).
+Result Bootstrap::listenForRing() {
+  SocketAddress local;
+  std::string ifname;
+  TUTTI_CHECK(selectInterfaceAddress(&local, &ifname), "choosing the bootstrap interface");
+  TUTTI_TRY(Socket::listen(local, &listener_));
+  TUTTI_TRY(listener_.localAddress(&ringAddress_));
+  TUTTI_INFO("rank %d: bootstrap on %s (%s)", rank_, ifname.c_str(),
+             ringAddress_.toString().c_str());
+  return tuttiSuccess;
+}
+
+void Bootstrap::sendWithdrawal(const UniqueIdData& id, int rank, int nranks,
+                               const BootstrapOptions& options, const std::string& why) {
+  const Deadline dl = Deadline::afterMs(options.timeoutMs);
+  Socket root;
+  Result r = Socket::connect(uniqueIdAddress(id), dl, options.abort, &root);
+  if (r == tuttiSuccess) r = handshakeClient(root, id.secret, dl, options.abort);
+  std::vector<char> msg(sizeof(RankAnnounce) + kReasonBytes, 0);
+  RankAnnounce a{};
+  a.magic = kWithdrawMagic;
+  a.rank = rank;
+  a.nranks = nranks;
+  memcpy(msg.data(), &a, sizeof(a));
+  snprintf(msg.data() + sizeof(a), kReasonBytes, "%s", why.c_str());
+  if (r == tuttiSuccess) r = root.sendAll(msg.data(), msg.size(), dl, options.abort);
+  // The root answers once it has told the ranks that joined; later ones hear it as they come.
+  TableHeader h;
+  if (r == tuttiSuccess) r = root.recvAll(&h, sizeof(h), dl, options.abort);
+  if (r == tuttiSuccess) {
+    TUTTI_INFO("rank %d: told the rendezvous root %s that it cannot join", rank,
+               uniqueIdAddress(id).toString().c_str());
+    waitForLocalRendezvousRoot(id.secret, dl);
+  } else {
+    TUTTI_WARN(
+        "rank %d: could not tell the rendezvous root %s that it cannot join (%s); the "
+        "other ranks fail at their timeout",
+        rank, uniqueIdAddress(id).toString().c_str(), lastError().c_str());
+  }
 }
 
 Result Bootstrap::rendezvous(const UniqueIdData& id, std::vector<SocketAddress>* table) {

@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "bootstrap/socket.h"
@@ -18,8 +19,16 @@ struct BootstrapOptions {
 
 class Bootstrap {
  public:
+  // Joins the communicator: rendezvous, then the ring. A rank that fails before it has
+  // announced itself (no usable interface, say) withdraws, so that the others fail too.
   static Result create(const tuttiUniqueId& id, int rank, int nranks,
                        const BootstrapOptions& options, std::unique_ptr<Bootstrap>* out);
+  // For a rank that failed before create(): tells the rendezvous root that it will not join and
+  // why (`why`, its error), so that every other rank's init fails at once with that reason
+  // instead of at the timeout. Best effort, bounded by the timeout; this thread's error is left
+  // as it was. Rank 0 starts the root first when the id says it hosts it.
+  static void withdraw(const tuttiUniqueId& id, int rank, int nranks,
+                       const BootstrapOptions& options, const std::string& why);
 
   // `data` holds nranks slots of `bytesPerRank`; this rank's slot is filled on entry, every
   // slot on return. Each message is checked for size and sequence before it is accepted.
@@ -37,6 +46,9 @@ class Bootstrap {
  private:
   Bootstrap(int rank, int nranks, const BootstrapOptions& options)
       : rank_(rank), nranks_(nranks), options_(options) {}
+  Result listenForRing();
+  static void sendWithdrawal(const UniqueIdData& id, int rank, int nranks,
+                             const BootstrapOptions& options, const std::string& why);
   Result rendezvous(const UniqueIdData& id, std::vector<SocketAddress>* table);
   Result connectRing(const UniqueIdData& id, const std::vector<SocketAddress>& table);
   Deadline deadline() const { return Deadline::afterMs(options_.timeoutMs); }

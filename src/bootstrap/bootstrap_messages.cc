@@ -6,6 +6,28 @@
 
 namespace tutti {
 
+bool RendezvousTable::check(const RankAnnounce& a, char* why, size_t whySize) const {
+  if (a.nranks <= 0 || a.nranks > kMaxRanks)
+    snprintf(why, whySize, "nranks %d is out of range 1..%d", a.nranks, kMaxRanks);
+  else if (nranks_ > 0 && a.nranks != nranks_)
+    snprintf(why, whySize, "rank %d says nranks=%d but others said %d", a.rank, a.nranks, nranks_);
+  else if (a.rank < 0 || a.rank >= a.nranks)
+    snprintf(why, whySize, "rank %d is out of range 0..%d", a.rank, a.nranks - 1);
+  else if (nranks_ > 0 && state_[a.rank] != State::kAbsent)
+    snprintf(why, whySize, "rank %d %s", a.rank,
+             state_[a.rank] == State::kJoined ? "joined twice" : "already withdrew");
+  else
+    return true;
+  return false;
+}
+
+void RendezvousTable::fixSize(int nranks) {
+  if (nranks_ > 0) return;
+  nranks_ = nranks;
+  table_.assign(nranks_, PackedAddress{});
+  state_.assign(nranks_, State::kAbsent);
+}
+
 bool RendezvousTable::admit(const void* bytes, size_t size, int* rank, std::string* reason) {
   char why[160];
   auto refuse = [&] {
@@ -21,30 +43,54 @@ bool RendezvousTable::admit(const void* bytes, size_t size, int* rank, std::stri
   SocketAddress ring;
   if (a.magic != kAnnounceMagic)
     snprintf(why, sizeof(why), "malformed announce (bad magic 0x%08x)", a.magic);
-  else if (a.nranks <= 0 || a.nranks > kMaxRanks)
-    snprintf(why, sizeof(why), "nranks %d is out of range 1..%d", a.nranks, kMaxRanks);
-  else if (nranks_ > 0 && a.nranks != nranks_)
-    snprintf(why, sizeof(why), "rank %d says nranks=%d but others said %d", a.rank, a.nranks,
-             nranks_);
-  else if (a.rank < 0 || a.rank >= a.nranks)
-    snprintf(why, sizeof(why), "rank %d is out of range 0..%d", a.rank, a.nranks - 1);
+  else if (!check(a, why, sizeof(why)))
+    return refuse();
   else if (!unpackAddress(a.ringAddress, &ring))
     snprintf(why, sizeof(why), "rank %d sent an invalid address (family %d)", a.rank,
              a.ringAddress.family);
-  else if (nranks_ > 0 && joined_[a.rank])
-    snprintf(why, sizeof(why), "rank %d joined twice", a.rank);
   else
     why[0] = '\0';
   if (why[0]) return refuse();
-  if (nranks_ < 0) {
-    nranks_ = a.nranks;
-    table_.assign(nranks_, PackedAddress{});
-    joined_.assign(nranks_, false);
-  }
+  fixSize(a.nranks);
   table_[a.rank] = a.ringAddress;
-  joined_[a.rank] = true;
+  state_[a.rank] = State::kJoined;
   ++arrived_;
   *rank = a.rank;
+  return true;
+}
+
+bool RendezvousTable::withdraw(const void* bytes, size_t size, int* rank, std::string* reason) {
+  char why[160];
+  auto refuse = [&] {
+    *reason = why;
+    return false;
+  };
+  RankAnnounce a{};
+  if (size != sizeof(a) + kReasonBytes) {
+    snprintf(why, sizeof(why), "withdrawal of %zu bytes, expected %zu", size,
+             sizeof(a) + kReasonBytes);
+    return refuse();
+  }
+  memcpy(&a, bytes, sizeof(a));
+  if (a.magic != kWithdrawMagic) {
+    snprintf(why, sizeof(why), "malformed withdrawal (bad magic 0x%08x)", a.magic);
+    return refuse();
+  }
+  if (!check(a, why, sizeof(why))) return refuse();
+  fixSize(a.nranks);
+  state_[a.rank] = State::kWithdrawn;
+  ++withdrawn_;
+  *rank = a.rank;
+  if (failure_.empty()) {
+    // The peer's words go into our logs and every rank's error: printable bytes up to the
+    // first NUL, nothing else.
+    const char* text = static_cast<const char*>(bytes) + sizeof(a);
+    std::string quoted;
+    for (size_t i = 0; i < kReasonBytes && text[i]; ++i)
+      quoted += text[i] >= 0x20 && text[i] < 0x7f ? text[i] : '?';
+    if (quoted.empty()) quoted = "no reason given";
+    failure_ = "rank " + std::to_string(a.rank) + " could not join: " + quoted;
+  }
   return true;
 }
 
@@ -55,8 +101,11 @@ Result checkTableHeader(const void* bytes, size_t size, int rank, int nranks) {
                     sizeof(h));
   memcpy(&h, bytes, sizeof(h));
   if (h.magic != kTableMagic) return setError(tuttiRemoteError, "root sent a malformed table");
-  if (h.status != 0) {
+  if (h.status != kTableOk) {
     h.reason[sizeof(h.reason) - 1] = '\0';
+    for (char& c : h.reason)
+      if (c && (c < 0x20 || c >= 0x7f)) c = '?';
+    if (h.status == kTableAborted) return setError(tuttiRemoteError, "%s", h.reason);
     return setError(tuttiInvalidArgument, "root refused rank %d: %s", rank, h.reason);
   }
   if (h.nranks != nranks)

@@ -2,7 +2,10 @@
 //
 // One thread serves every connection through poll(). A connection moves through three
 // stages: the client's hello (answered with our challenge), its proof, then its announce;
-// only then is it a rank and held until the table is complete. Until then it is a stranger,
+// only then is it a rank and held until the table is complete. A rank that failed before it
+// could join sends a withdrawal instead of an announce: from then on every rank held, and
+// every rank that announces itself later, is answered with the withdrawn rank's error, so that
+// init fails everywhere at once rather than at the timeout. Until then it is a stranger,
 // and strangers are bounded twice: by count (when TUTTI_BOOTSTRAP_MAX_PENDING are pending, a
 // new one evicts the oldest that has not yet sent a valid hello, else the oldest waiting on
 // its proof) and by time (TUTTI_BOOTSTRAP_AUTH_MS from accept to announce). A rank completes
@@ -15,11 +18,15 @@
 #include <poll.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <algorithm>
+#include <array>
+#include <atomic>
 #include <chrono>
 #include <future>
 #include <memory>
+#include <mutex>
 #include <thread>
 #include <vector>
 
@@ -43,7 +50,9 @@ struct RootState {
   int timeoutMs;
 };
 
-enum class Stage { kHello, kProof, kAnnounce };
+enum class Stage { kHello, kProof, kAnnounce, kWithdraw };
+
+constexpr size_t kWithdrawBytes = sizeof(RankAnnounce) + kReasonBytes;
 
 struct Pending {
   Socket sock;
@@ -51,12 +60,18 @@ struct Pending {
   Stage stage = Stage::kHello;
   Clock::time_point accepted;
   uint8_t nonce[kNonceBytes];
-  uint8_t buf[sizeof(RankAnnounce) > kHelloBytes ? sizeof(RankAnnounce) : kHelloBytes];
+  uint8_t buf[kWithdrawBytes > kHelloBytes ? kWithdrawBytes : kHelloBytes];
   size_t have = 0;
 };
 
 size_t stageBytes(Stage s) {
-  return s == Stage::kHello ? kHelloBytes : s == Stage::kProof ? kProofBytes : sizeof(RankAnnounce);
+  switch (s) {
+    case Stage::kHello: return kHelloBytes;
+    case Stage::kProof: return kProofBytes;
+    case Stage::kAnnounce: return sizeof(RankAnnounce);
+    case Stage::kWithdraw: return kWithdrawBytes;
+  }
+  return 0;
 }
 
 // What happened to the connections that did not become ranks.
@@ -67,10 +82,11 @@ struct Refusals {
   }
 };
 
-void refuse(Socket& s, const std::string& reason) {
+// Answers a rank with no table: its announce was refused, or another rank withdrew.
+void answerWithoutTable(Socket& s, TableStatus status, const std::string& reason) {
   TableHeader h{};
   h.magic = kTableMagic;
-  h.status = 1;
+  h.status = status;
   snprintf(h.reason, sizeof(h.reason), "%s", reason.c_str());
   (void)s.sendAll(&h, sizeof(h), Deadline::afterMs(100));
 }
@@ -102,10 +118,11 @@ class Root {
     fds.reserve(maxPending_ + 1);
     pending_.reserve(maxPending_);
     started->set_value();
-    while (!table_.complete()) {
+    while (!table_.settled()) {
       if (deadline.expired()) {
-        TUTTI_WARN("rendezvous root %s: gave up with %d of %d ranks after %d ms", where_.c_str(),
-                   table_.arrived(), table_.nranks(), st_->timeoutMs);
+        TUTTI_WARN("rendezvous root %s: gave up with %d of %d ranks (%d withdrew) after %d ms",
+                   where_.c_str(), table_.arrived(), table_.nranks(), table_.withdrawn(),
+                   st_->timeoutMs);
         summarize();
         return;
       }
@@ -131,8 +148,13 @@ class Root {
       if (fds[0].revents) acceptBurst();
     }
     pending_.clear();
-    sendTables();
-    TUTTI_INFO("rendezvous root %s: %d ranks connected", where_.c_str(), table_.nranks());
+    if (table_.failed()) {
+      TUTTI_WARN("rendezvous root %s: %s; told the %d other rank(s)", where_.c_str(),
+                 table_.failure().c_str(), table_.arrived());
+    } else {
+      sendTables();
+      TUTTI_INFO("rendezvous root %s: %d ranks connected", where_.c_str(), table_.nranks());
+    }
     summarize();
   }
 
@@ -214,6 +236,10 @@ class Root {
     if (n < 0) return true;
     p.have += static_cast<size_t>(n);
     if (p.have < need) return true;
+    if (p.stage == Stage::kAnnounce && loadMagic(p.buf) == kWithdrawMagic) {
+      p.stage = Stage::kWithdraw;  // the reason follows the announce's bytes
+      return true;
+    }
     p.have = 0;
     switch (p.stage) {
       case Stage::kHello: {
@@ -240,14 +266,34 @@ class Root {
         }
         p.stage = Stage::kAnnounce;
         return true;
-      case Stage::kAnnounce: {
+      case Stage::kAnnounce:
+      case Stage::kWithdraw: {
+        const bool withdrawal = p.stage == Stage::kWithdraw;
         int rank = -1;
         std::string reason;
-        if (!table_.admit(p.buf, need, &rank, &reason)) {
+        if (!(withdrawal ? table_.withdraw(p.buf, need, &rank, &reason)
+                         : table_.admit(p.buf, need, &rank, &reason))) {
           ++refused_.badAnnounce;
           TUTTI_WARN("rendezvous root %s: refused %s: %s", where_.c_str(),
                      p.peer.toString().c_str(), reason.c_str());
-          refuse(p.sock, reason);
+          answerWithoutTable(p.sock, kTableRefused, reason);
+          return false;
+        }
+        if (withdrawal && table_.withdrawn() > 1) {
+          TUTTI_WARN("rendezvous root %s: rank %d could not join either (its error says why)",
+                     where_.c_str(), rank);
+        } else if (withdrawal) {
+          TUTTI_WARN("rendezvous root %s: %s", where_.c_str(), table_.failure().c_str());
+          // The ranks held so far hear it now; the withdrawing rank hears it too, which tells
+          // it that the others were told.
+          for (Socket& held : ranks_) {
+            if (!held.valid()) continue;
+            answerWithoutTable(held, kTableAborted, table_.failure());
+            held.close();
+          }
+        }
+        if (table_.failed()) {
+          answerWithoutTable(p.sock, kTableAborted, table_.failure());
           return false;
         }
         if (ranks_.empty()) ranks_.resize(table_.nranks());
@@ -256,6 +302,12 @@ class Root {
       }
     }
     return false;
+  }
+
+  static uint32_t loadMagic(const uint8_t* bytes) {
+    uint32_t m;
+    memcpy(&m, bytes, sizeof(m));
+    return m;
   }
 
   void sendTables() {
@@ -297,6 +349,43 @@ class Root {
 
 }  // namespace
 
+namespace {
+
+// The roots this process serves and still runs, by secret: a rank that withdraws waits for its
+// communicator's root before returning, so that the process outlives the root's answers to the
+// others. Never destroyed: detached root threads may still use it while the process exits.
+// Per process: a forked child inherits the parent's entries (and perhaps its lock) but not its
+// threads, so it starts a list of its own.
+struct RunningRoot {
+  std::array<uint8_t, kSecretBytes> secret;
+  std::shared_future<void> done;
+};
+struct RunningRoots {
+  pid_t pid;
+  std::mutex mutex;
+  std::vector<RunningRoot> roots;
+};
+
+RunningRoots& runningRoots() {
+  static std::atomic<RunningRoots*> current{nullptr};
+  RunningRoots* r = current.load();
+  while (!r || r->pid != getpid()) {
+    auto* fresh = new RunningRoots;
+    fresh->pid = getpid();
+    if (current.compare_exchange_strong(r, fresh)) return *fresh;
+    delete fresh;  // another thread installed one; check it
+  }
+  return *r;
+}
+
+std::array<uint8_t, kSecretBytes> secretKey(const uint8_t secret[kSecretBytes]) {
+  std::array<uint8_t, kSecretBytes> k;
+  memcpy(k.data(), secret, kSecretBytes);
+  return k;
+}
+
+}  // namespace
+
 void startRendezvousRoot(Socket listener, const uint8_t secret[kSecretBytes], int timeoutMs) {
   auto st = std::make_unique<RootState>();
   st->listener = std::move(listener);
@@ -306,13 +395,41 @@ void startRendezvousRoot(Socket listener, const uint8_t secret[kSecretBytes], in
   // tuttiGetUniqueId (test harnesses, Python multiprocessing) must not copy a lock the
   // thread holds while starting (ASan's allocator is not fork-safe; it deadlocked children).
   auto started = std::make_shared<std::promise<void>>();
+  auto finished = std::make_shared<std::promise<void>>();
   std::future<void> ready = started->get_future();
-  std::thread([st = std::move(st), started]() mutable {
+  const auto key = secretKey(secret);
+  {
+    RunningRoots& rr = runningRoots();
+    std::lock_guard<std::mutex> lock(rr.mutex);
+    rr.roots.push_back({key, finished->get_future().share()});
+  }
+  std::thread([st = std::move(st), started, finished, key]() mutable {
     nameThisThread("rendezvous");
-    Root root(std::move(st));
-    root.run(started.get());
+    {
+      Root root(std::move(st));
+      root.run(started.get());
+    }
+    RunningRoots& rr = runningRoots();
+    std::lock_guard<std::mutex> lock(rr.mutex);
+    for (auto it = rr.roots.begin(); it != rr.roots.end(); ++it)
+      if (it->secret == key) {
+        rr.roots.erase(it);
+        break;
+      }
+    finished->set_value();
   }).detach();
   ready.wait_for(std::chrono::seconds(10));
+}
+
+void waitForLocalRendezvousRoot(const uint8_t secret[kSecretBytes], Deadline deadline) {
+  std::shared_future<void> done;
+  {
+    RunningRoots& rr = runningRoots();
+    std::lock_guard<std::mutex> lock(rr.mutex);
+    for (const RunningRoot& r : rr.roots)
+      if (r.secret == secretKey(secret)) done = r.done;
+  }
+  if (done.valid()) done.wait_for(std::chrono::milliseconds(deadline.remainingMs()));
 }
 
 }  // namespace tutti

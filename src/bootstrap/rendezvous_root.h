@@ -14,7 +14,12 @@
 namespace tutti {
 
 // Starts a detached root thread serving `listener` until every rank has checked in or
-// `timeoutMs` has passed. Rejections (wrong secret, bad rank) are logged and survived.
+// withdrawn, or `timeoutMs` has passed. Rejections (wrong secret, bad rank) are logged and
+// survived.
 void startRendezvousRoot(Socket listener, const uint8_t secret[kSecretBytes], int timeoutMs);
+// When this process serves the root of the communicator whose id holds `secret`, waits until
+// that root is done with every rank or `deadline` passes; returns at once otherwise. A rank
+// that withdrew calls it so that its process outlives the root's answers to the others.
+void waitForLocalRendezvousRoot(const uint8_t secret[kSecretBytes], Deadline deadline);
 
 }  // namespace tutti

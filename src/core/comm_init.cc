@@ -84,16 +84,22 @@ Result bootstrapFault(Comm* comm, int rank) {
 
 Result initComm(Comm* comm, int nranks, const tuttiUniqueId& id, int rank) {
   setLogRank(rank);
-  TUTTI_TRY(faultInit());
   UniqueIdData idData;
   TUTTI_TRY(decodeUniqueId(id, &idData));
   CommConfig& cfg = comm->config;
   memcpy(cfg.secret, idData.secret, sizeof(cfg.secret));
   cfg.rank = rank;
   cfg.nranks = nranks;
-  if (cfg.device >= 0) TUTTI_TRY(gpuSetDevice(cfg.device));
-
   BootstrapOptions bo{cfg.timeoutMs, &comm->errors.abortFlag};
+  // A rank that fails before the rendezvous says so to the root, and the others fail with its
+  // reason at once instead of waiting for it until the timeout.
+  Result local = faultInit();
+  if (local == tuttiSuccess && cfg.device >= 0) local = gpuSetDevice(cfg.device);
+  if (local != tuttiSuccess) {
+    Bootstrap::withdraw(id, rank, nranks, bo, lastError());
+    return local;
+  }
+
   TUTTI_CHECK(Bootstrap::create(id, rank, nranks, bo, &comm->bootstrap), "rank %d of %d", rank,
               nranks);
   if (faultArmed()) TUTTI_TRY(bootstrapFault(comm, rank));

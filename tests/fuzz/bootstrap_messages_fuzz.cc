@@ -1,6 +1,6 @@
 // Bootstrap messages from untrusted peers: the handshake (hello, challenge, proof), the rank
-// announces the rendezvous root admits, the root's table as a rank reads it, and the ring
-// all-gather header. Input: a selector byte, then the message bytes.
+// announces and withdrawals the rendezvous root takes, the root's table as a rank reads it, and the
+// ring all-gather header. Input: a selector byte, then the message bytes.
 #include <algorithm>
 
 #include "bootstrap/bootstrap_messages.h"
@@ -64,30 +64,51 @@ void fuzzChallengeAndProof(fuzz::Input& in) {
       "a different secret was accepted");
 }
 
-// The root's admission of announces: a sequence of records of any size.
+// The root's admission of announces and withdrawals: a sequence of records of any size.
 void fuzzAnnounces(fuzz::Input& in) {
   RendezvousTable table;
   while (in.left()) {
-    // Mostly whole records; the length byte's top bit asks for a short or long one.
-    const uint8_t len = in.byte();
-    const size_t size = len & 0x80 ? (len & 0x7f) : sizeof(RankAnnounce);
+    // Mostly whole records. The kind byte: bit 6 asks for a withdrawal (an announce's bytes, then
+    // the reason), bit 7 for a record of (kind & 0x3f) bytes instead of the whole size.
+    const uint8_t kind = in.byte();
+    const bool withdrawal = kind & 0x40;
+    const size_t whole = sizeof(RankAnnounce) + (withdrawal ? kReasonBytes : 0);
+    const size_t size = kind & 0x80 ? (kind & 0x3f) : whole;
     std::vector<uint8_t> rec(size);
     in.bytes(rec.data(), size);
-    const int before = table.arrived();
+    const int before = table.arrived(), withdrawnBefore = table.withdrawn();
+    const std::string failureBefore = table.failure();
     int rank = -1;
     std::string reason;
-    if (table.admit(rec.data(), rec.size(), &rank, &reason)) {
-      FUZZ_CHECK(size == sizeof(RankAnnounce), "announce of %zu bytes admitted", size);
+    const bool taken = withdrawal ? table.withdraw(rec.data(), rec.size(), &rank, &reason)
+                                  : table.admit(rec.data(), rec.size(), &rank, &reason);
+    if (taken) {
+      FUZZ_CHECK(size == whole, "record of %zu bytes taken", size);
       FUZZ_CHECK(rank >= 0 && rank < table.nranks(), "rank %d of %d", rank, table.nranks());
-      FUZZ_CHECK(table.arrived() == before + 1, "arrivals not counted");
-      SocketAddress a;
-      FUZZ_CHECK(unpackAddress(table.addresses()[rank], &a), "invalid address admitted");
+      FUZZ_CHECK(table.arrived() + table.withdrawn() == before + withdrawnBefore + 1,
+                 "arrivals or withdrawals not counted");
+      if (!withdrawal) {
+        SocketAddress a;
+        FUZZ_CHECK(unpackAddress(table.addresses()[rank], &a), "invalid address admitted");
+      }
     } else {
-      FUZZ_CHECK(!reason.empty() && table.arrived() == before, "refusal without a reason");
+      FUZZ_CHECK(
+          !reason.empty() && table.arrived() == before && table.withdrawn() == withdrawnBefore,
+          "refusal without a reason, or one that changed the table");
     }
-    FUZZ_CHECK(table.arrived() <= std::max(0, table.nranks()), "%d arrived of %d", table.arrived(),
+    // A withdrawal's words reach logs and every rank's error: printable, bounded, the first kept.
+    FUZZ_CHECK(table.failed() == !table.failure().empty(), "failure() and failed() disagree");
+    FUZZ_CHECK(failureBefore.empty() || table.failure() == failureBefore, "first failure replaced");
+    FUZZ_CHECK(table.failure().size() <= kReasonBytes + 40, "failure of %zu bytes",
+               table.failure().size());
+    for (char c : table.failure())
+      FUZZ_CHECK(c >= 0x20 && c < 0x7f, "unprintable byte 0x%02x in the failure",
+                 static_cast<unsigned char>(c));
+    FUZZ_CHECK(table.arrived() + table.withdrawn() <= std::max(0, table.nranks()),
+               "%d arrived and %d withdrew of %d", table.arrived(), table.withdrawn(),
                table.nranks());
-    if (table.complete()) break;
+    FUZZ_CHECK(!table.complete() || !table.failed(), "complete although a rank withdrew");
+    if (table.settled()) break;
   }
 }
 
@@ -98,8 +119,16 @@ void fuzzTableAndRing(fuzz::Input& in) {
   const uint64_t bytes = in.value<uint64_t>();
   const std::string msg = in.rest();
   const size_t headerBytes = std::min(msg.size(), sizeof(TableHeader));
-  if (checkTableHeader(msg.data(), headerBytes, rank, nranks) == tuttiSuccess) {
+  if (checkTableHeader(msg.data(), headerBytes, rank, nranks) != tuttiSuccess) {
+    // The root's reason is quoted into this rank's error: printable only.
+    for (char c : lastError())
+      FUZZ_CHECK(c >= 0x20 && c < 0x7f, "unprintable byte 0x%02x in the error",
+                 static_cast<unsigned char>(c));
+  } else {
     FUZZ_CHECK(headerBytes == sizeof(TableHeader), "short header accepted");
+    TableHeader h;
+    memcpy(&h, msg.data(), sizeof(h));
+    FUZZ_CHECK(h.status == kTableOk, "status %d accepted as a table", h.status);
     std::vector<SocketAddress> table;
     if (unpackTable(msg.data() + headerBytes, msg.size() - headerBytes, nranks, &table) ==
         tuttiSuccess)
