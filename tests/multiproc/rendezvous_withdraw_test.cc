@@ -49,7 +49,9 @@ void expectEveryRankFails(const Case& c, const char* var, const char* value,
       kRanks,
       [&](tuttiComm_t, int rank, int n) {
         tuttiUniqueId id = currentUniqueId();
-        if (c.rootInRank0) ASSERT_EQ(tuttiGetUniqueId(&id), tuttiSuccess);
+        if (c.rootInRank0) {
+          ASSERT_EQ(tuttiGetUniqueId(&id), tuttiSuccess);
+        }
         const bool failing = rank == c.failing;
         if (failing) setenv(var, value, 1);
         // The order: the failing rank withdraws first, or the others are already waiting.
@@ -108,7 +110,9 @@ TEST(RendezvousWithdrawTwice, EveryRankFailsAtOnceNamingTheFirst) {
         const std::string msg = tuttiGetLastError(nullptr);
         EXPECT_NE(r, tuttiSuccess);
         EXPECT_LT(secs, kPromptSec) << "rank " << rank << " waited for the timeout: " << msg;
-        if (rank == 0) EXPECT_NE(msg.find("rank 1 could not join"), std::string::npos) << msg;
+        if (rank == 0) {
+          EXPECT_NE(msg.find("rank 1 could not join"), std::string::npos) << msg;
+        }
         EXPECT_NE(msg.find("TUTTI_SOCKET_IFNAME==tutti-no-such-if0"), std::string::npos) << msg;
       },
       opt);
