@@ -252,9 +252,10 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
   std::vector<ucx::Address*> addresses(peers.empty() ? 0 : workers, nullptr);
   std::vector<size_t> addressBytes(addresses.size(), 0);
   std::vector<uint32_t> lengths(n, 0);  // each rank's longest address; 0: it opened no worker
-  // A rank whose UCX cannot open (a device or transport UCX_* names that it cannot use) still
-  // takes part in the exchanges below with no address, so that its peers fail naming it at once
-  // rather than finding the bootstrap closed; it returns its own error after them.
+  // A rank whose UCX cannot open (a device or transport UCX_* names that it cannot use), or
+  // cannot say its workers' addresses, still takes part in the exchanges below with no address,
+  // so that its peers fail naming it at once rather than finding the bootstrap closed; it
+  // returns its own error after them.
   Result opened = tuttiSuccess;
   std::string whyNot;
   if (!peers.empty()) {
@@ -262,9 +263,14 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
     if (opened != tuttiSuccess) whyNot = lastError();
     for (int l = 0; opened == tuttiSuccess && l < workers; ++l) {
       ucx::Status s = api_->workerGetAddress(workers_[l]->worker, &addresses[l], &addressBytes[l]);
-      if (s != ucx::kOk)
-        return setError(tuttiSystemError, "ucp_worker_get_address failed: %s",
-                        ucx::statusText(api_, s).c_str());
+      if (s != ucx::kOk) {
+        addresses[l] = nullptr;
+        lengths[ctx.rank] = 0;
+        opened = setError(tuttiSystemError, "ucp_worker_get_address failed: %s",
+                          ucx::statusText(api_, s).c_str());
+        whyNot = lastError();
+        break;
+      }
       if (addressBytes[l] > lengths[ctx.rank])
         lengths[ctx.rank] = static_cast<uint32_t>(addressBytes[l]);
     }
@@ -294,8 +300,8 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
     const UcxCard& c = cards[p];
     if (lengths[p] == 0)
       return setError(tuttiRemoteError,
-                      "rank %d could not open UCX (its own error says why: check UCX_TLS and "
-                      "UCX_NET_DEVICES on its host)",
+                      "rank %d could not open UCX or read its worker addresses (its own error "
+                      "says why: check UCX_TLS and UCX_NET_DEVICES on its host)",
                       p);
     if (c.chunk == 0 || c.chunk % Connection::kAlign != 0 || c.slots < 2)
       return setError(tuttiRemoteError,

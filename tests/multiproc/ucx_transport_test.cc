@@ -564,10 +564,46 @@ TEST(UcxTransport, OneRanksUnusableDeviceFailsEveryRanksInit) {
         EXPECT_LT(secs, kTimeoutMs / 2000.0) << "rank " << rank << " waited for the timeout";
         const std::string msg = tuttiGetLastError(nullptr);
         const std::string want =
-            rank == 1 ? "UCX_NET_DEVICES=nosuch0" : "rank 1 could not open UCX";
+            rank == 1 ? "UCX_NET_DEVICES=nosuch0" : "rank 1 could not open UCX or read its worker";
         EXPECT_NE(msg.find(want), std::string::npos) << "rank " << rank << ": " << msg;
       },
       opt);
+}
+
+// Rank 1's UCX opens but cannot say its worker's address (a stand-in libucp whose
+// ucp_worker_get_address fails, the rest being the real library): it fails with UCX's reason,
+// and rank 0 at once naming it, as when UCX cannot open at all.
+TEST(UcxTransport, OneRanksWorkerAddressFailureFailsEveryRank) {
+  SKIP_WITHOUT_UCX();
+#ifndef TUTTI_UCP_FAIL_ADDRESS_LIB
+  GTEST_SKIP() << "built without UCX headers: no stand-in library";
+#else
+  constexpr int kTimeoutMs = 20000;
+  RankOptions opt;
+  opt.createComm = false;
+  opt.env = {{"TUTTI_NET", "ucx"},
+             {"UCX_TLS", "tcp"},
+             {"UCX_NET_DEVICES", "lo"},
+             {"TUTTI_RANKS_PER_NODE", "1"},
+             {"TUTTI_TIMEOUT_MS", std::to_string(kTimeoutMs)}};
+  runRanks(
+      2,
+      [&](tuttiComm_t, int rank, int n) {
+        if (rank == 1) setenv("TUTTI_UCX_LIB", TUTTI_UCP_FAIL_ADDRESS_LIB, 1);
+        const auto t0 = Clock::now();
+        tuttiComm_t comm = nullptr;
+        EXPECT_NE(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess)
+            << "rank " << rank;
+        EXPECT_EQ(comm, nullptr);
+        const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
+        EXPECT_LT(secs, kTimeoutMs / 2000.0) << "rank " << rank << " waited for the timeout";
+        const std::string msg = tuttiGetLastError(nullptr);
+        const std::string want = rank == 1 ? "ucp_worker_get_address failed: "
+                                           : "rank 1 could not open UCX or read its worker";
+        EXPECT_NE(msg.find(want), std::string::npos) << "rank " << rank << ": " << msg;
+      },
+      opt);
+#endif
 }
 
 TEST(UcxTransport, InvalidNetChoiceNamesTheVariable) {
