@@ -539,45 +539,11 @@ TEST(UcxTransport, UnusableNetDeviceFailsInitNamingIt) {
                     tuttiSystemError, {"ucp_init failed", "UCX_NET_DEVICES=nosuch0"});
 }
 
-// Only rank 1 names a device that does not exist: its init fails at once with UCX's reason, and
-// rank 0, whose UCX is fine, fails from the address exchange naming rank 1 (rank 1 publishes no
-// address instead of leaving the exchange); both well within the timeout.
-TEST(UcxTransport, OneRanksUnusableDeviceFailsEveryRanksInit) {
-  SKIP_WITHOUT_UCX();
-  constexpr int kTimeoutMs = 20000;
-  RankOptions opt;
-  opt.createComm = false;
-  opt.env = {{"TUTTI_NET", "ucx"},
-             {"UCX_TLS", "tcp"},
-             {"TUTTI_RANKS_PER_NODE", "1"},
-             {"TUTTI_TIMEOUT_MS", std::to_string(kTimeoutMs)}};
-  runRanks(
-      2,
-      [&](tuttiComm_t, int rank, int n) {
-        setenv("UCX_NET_DEVICES", rank == 1 ? "nosuch0" : "lo", 1);
-        const auto t0 = Clock::now();
-        tuttiComm_t comm = nullptr;
-        EXPECT_NE(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess)
-            << "rank " << rank;
-        EXPECT_EQ(comm, nullptr);
-        const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
-        EXPECT_LT(secs, kTimeoutMs / 2000.0) << "rank " << rank << " waited for the timeout";
-        const std::string msg = tuttiGetLastError(nullptr);
-        const std::string want =
-            rank == 1 ? "UCX_NET_DEVICES=nosuch0" : "rank 1 could not open UCX or read its worker";
-        EXPECT_NE(msg.find(want), std::string::npos) << "rank " << rank << ": " << msg;
-      },
-      opt);
-}
-
-// Rank 1's UCX opens but cannot say its worker's address (a stand-in libucp whose
-// ucp_worker_get_address fails, the rest being the real library): it fails with UCX's reason,
-// and rank 0 at once naming it, as when UCX cannot open at all.
-TEST(UcxTransport, OneRanksWorkerAddressFailureFailsEveryRank) {
-  SKIP_WITHOUT_UCX();
-#ifndef TUTTI_UCP_FAIL_ADDRESS_LIB
-  GTEST_SKIP() << "built without UCX headers: no stand-in library";
-#else
+// Rank 1 sets `var=value`, which breaks its UCX; rank 0's UCX is fine. Rank 1's init fails at
+// once with `rank1Phrase` (UCX's reason), and rank 0's from the address exchange naming rank 1
+// (rank 1 publishes no address instead of leaving the exchange); both well within the timeout.
+void expectRank1sUcxFailureFailsBoth(const char* var, const char* value,
+                                     const std::string& rank1Phrase) {
   constexpr int kTimeoutMs = 20000;
   RankOptions opt;
   opt.createComm = false;
@@ -589,7 +555,7 @@ TEST(UcxTransport, OneRanksWorkerAddressFailureFailsEveryRank) {
   runRanks(
       2,
       [&](tuttiComm_t, int rank, int n) {
-        if (rank == 1) setenv("TUTTI_UCX_LIB", TUTTI_UCP_FAIL_ADDRESS_LIB, 1);
+        if (rank == 1) setenv(var, value, 1);
         const auto t0 = Clock::now();
         tuttiComm_t comm = nullptr;
         EXPECT_NE(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess)
@@ -598,11 +564,28 @@ TEST(UcxTransport, OneRanksWorkerAddressFailureFailsEveryRank) {
         const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
         EXPECT_LT(secs, kTimeoutMs / 2000.0) << "rank " << rank << " waited for the timeout";
         const std::string msg = tuttiGetLastError(nullptr);
-        const std::string want = rank == 1 ? "ucp_worker_get_address failed: "
-                                           : "rank 1 could not open UCX or read its worker";
+        const std::string want =
+            rank == 1 ? rank1Phrase : "rank 1 could not open UCX or read its worker addresses";
         EXPECT_NE(msg.find(want), std::string::npos) << "rank " << rank << ": " << msg;
       },
       opt);
+}
+
+// Only rank 1 names a device that does not exist.
+TEST(UcxTransport, OneRanksUnusableDeviceFailsEveryRanksInit) {
+  SKIP_WITHOUT_UCX();
+  expectRank1sUcxFailureFailsBoth("UCX_NET_DEVICES", "nosuch0", "UCX_NET_DEVICES=nosuch0");
+}
+
+// Rank 1's UCX opens but cannot say its worker's address (a stand-in libucp whose
+// ucp_worker_get_address fails, the rest being the real library).
+TEST(UcxTransport, OneRanksWorkerAddressFailureFailsEveryRank) {
+  SKIP_WITHOUT_UCX();
+#ifndef TUTTI_UCP_FAIL_ADDRESS_LIB
+  GTEST_SKIP() << "built without UCX headers: no stand-in library";
+#else
+  expectRank1sUcxFailureFailsBoth("TUTTI_UCX_LIB", TUTTI_UCP_FAIL_ADDRESS_LIB,
+                                  "ucp_worker_get_address failed: ");
 #endif
 }
 

@@ -12,6 +12,9 @@
 #include <cstdio>
 #include <thread>
 
+#include "bootstrap/rendezvous_root.h"
+#include "bootstrap/unique_id.h"
+
 namespace tutti::testing {
 namespace {
 
@@ -105,6 +108,13 @@ void runRanks(int n, const RankFn& fn, const RankOptions& options) {
       ADD_FAILURE() << "rank " << r << " of " << n << " failed (exit code " << WEXITSTATUS(st)
                     << "; its messages are above)";
   }
+  // The root thread this process hosted is done with the ranks by now, unless some never
+  // came: let it end before the next test forks, so that what it did happens before (a
+  // child's root thread writes the same log sites, and TSan would see the parent's detached
+  // thread's writes as a race).
+  UniqueIdData id;
+  if (decodeUniqueId(gId, &id) == tuttiSuccess)
+    waitForLocalRendezvousRoot(id.secret, Deadline::afterMs(500));
 }
 
 void runThreadRanks(int n, const RankFn& fn) {
