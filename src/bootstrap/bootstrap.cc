@@ -174,16 +174,23 @@ Result Bootstrap::allGather(void* data, size_t bytesPerRank) {
   char* base = static_cast<char*>(data);
   Deadline dl = deadline();
   const uint32_t seq = ++sequence_;
+  const int prev = (rank_ - 1 + nranks_) % nranks_, next = (rank_ + 1) % nranks_;
   for (int step = 0; step < nranks_ - 1; ++step) {
+    // Names both neighbours: a rank that failed or exited closes the ring on the others.
+    auto exchange = [&](const void* out, void* in, size_t bytes) {
+      Result r = sendRecv(next_, out, bytes, prev_, in, bytes, dl, options_.abort);
+      if (r != tuttiSuccess)
+        addErrorContext("bootstrap all-gather step %d (from rank %d, to rank %d)", step, prev,
+                        next);
+      return r;
+    };
     int sendSlot = (rank_ - step + nranks_) % nranks_;
     int recvSlot = (rank_ - step - 1 + nranks_) % nranks_;
     RingHeader out{kRingMagic, seq, bytesPerRank}, in{};
-    TUTTI_CHECK(sendRecv(next_, &out, sizeof(out), prev_, &in, sizeof(in), dl, options_.abort),
-                "bootstrap all-gather step %d", step);
-    TUTTI_TRY(checkRingHeader(&in, sizeof(in), seq, bytesPerRank, (rank_ - 1 + nranks_) % nranks_));
-    TUTTI_CHECK(sendRecv(next_, base + sendSlot * bytesPerRank, bytesPerRank, prev_,
-                         base + recvSlot * bytesPerRank, bytesPerRank, dl, options_.abort),
-                "bootstrap all-gather step %d", step);
+    TUTTI_TRY(exchange(&out, &in, sizeof(out)));
+    TUTTI_TRY(checkRingHeader(&in, sizeof(in), seq, bytesPerRank, prev));
+    TUTTI_TRY(
+        exchange(base + sendSlot * bytesPerRank, base + recvSlot * bytesPerRank, bytesPerRank));
   }
   return tuttiSuccess;
 }

@@ -99,6 +99,13 @@ TEST_P(FaultInjection, EveryRankErrorsInTime) {
         if (bootstrap && !delay) {
           EXPECT_NE(r, tuttiSuccess) << "rank " << rank << " (seed " << seed << ")";
           EXPECT_LT(since(t0), kTimeoutMs / 1000.0 + 1.0) << "rank " << rank;
+          // The others' errors name the ring neighbours they lost (both are the victim's
+          // neighbours on 3 ranks): "bootstrap all-gather step 0 (from rank 1, to rank 0)".
+          const std::string msg = tuttiGetLastError(nullptr);
+          if (rank != kVictim) {
+            EXPECT_NE(msg.find("bootstrap all-gather step"), std::string::npos) << msg;
+            EXPECT_NE(msg.find("rank " + std::to_string(kVictim)), std::string::npos) << msg;
+          }
           if (r == tuttiSuccess) tuttiCommDestroy(comm);
           return;
         }
