@@ -36,8 +36,14 @@ Result Bootstrap::create(const tuttiUniqueId& id, int rank, int nranks,
     return setError(r, "%s", why.c_str());
   }
   std::vector<SocketAddress> table;
-  TUTTI_CHECK(b->rendezvous(data, &table), "rendezvous with root %s",
-              uniqueIdAddress(data).toString().c_str());
+  r = b->rendezvous(data, &table);
+  if (r != tuttiSuccess) {
+    // Another rank withdrew, say, while others are still on their way to the root: a process
+    // that hosts the root stays until the root has answered them, or its exit would cut them off.
+    addErrorContext("rendezvous with root %s", uniqueIdAddress(data).toString().c_str());
+    waitForLocalRendezvousRoot(data.secret, b->deadline());
+    return r;
+  }
   TUTTI_CHECK(b->connectRing(data, table), "connecting the bootstrap ring");
   *out = std::move(b);
   return tuttiSuccess;

@@ -54,8 +54,11 @@ void expectEveryRankFails(const Case& c, const char* var, const char* value,
         }
         const bool failing = rank == c.failing;
         if (failing) setenv(var, value, 1);
-        // The order: the failing rank withdraws first, or the others are already waiting.
-        if (failing != c.failsFirst) std::this_thread::sleep_for(std::chrono::milliseconds(500));
+        // The order: the failing rank withdraws first, or the others are already waiting. Late
+        // ranks come in rank order, so that a rank 0 hosting the root is told before rank 1
+        // arrives (its process must stay until the root has answered rank 1 too).
+        if (failing != c.failsFirst)
+          std::this_thread::sleep_for(std::chrono::milliseconds(500 + 300 * rank));
         const auto t0 = Clock::now();
         tuttiComm_t comm = nullptr;
         const tuttiResult_t r = tuttiCommInitRank(&comm, n, id, rank);
@@ -121,7 +124,8 @@ TEST(RendezvousWithdrawTwice, EveryRankFailsAtOnceNamingTheFirst) {
 INSTANTIATE_TEST_SUITE_P(Cases, RendezvousWithdraw,
                          ::testing::Values(Case{0, true, false}, Case{0, false, true},
                                            Case{0, true, true}, Case{2, true, false},
-                                           Case{2, false, false}, Case{1, false, true}),
+                                           Case{2, false, false}, Case{1, false, true},
+                                           Case{2, true, true}),
                          caseName);
 
 }  // namespace

@@ -1,6 +1,7 @@
 // Failures across namespace hosts: a rank killed on another host, and a host's interface taken
 // down in the middle of a run, become errors on every surviving rank within the timeout (plus
-// a margin), over sockets and (when registered) UCX.
+// a margin), over sockets and (when registered) UCX; a host whose interface setting matches
+// nothing fails every rank's init at once.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -110,6 +111,44 @@ TEST_P(NetnsFaults, InterfaceDownMidRun) {
       },
       opt);
   EXPECT_TRUE(hosts->setLinkUp(0, true)) << "could not bring host 0's link back up";
+}
+
+// The last host's only rank names an interface that does not exist there: it fails listing that
+// host's interfaces, and the ranks on the other hosts fail at once with its sentence, through
+// the rendezvous root on host 0, instead of waiting for it until the timeout.
+TEST(NetnsInterfaces, UnmatchedInterfaceOnOneHostFailsEveryRankAtOnce) {
+  TUTTI_NETNS_HOSTS_OR_SKIP(hosts);
+  constexpr int kLost = 3, kTimeoutMs = 30000;
+  RankOptions opt;
+  opt.createComm = false;
+  opt.env = {{"TUTTI_TIMEOUT_MS", std::to_string(kTimeoutMs)}};
+  opt.beforeInit = [](int rank) {
+    if (rank == kLost) setenv("TUTTI_SOCKET_IFNAME", "=eth9", 1);
+  };
+  opt.timeoutSec = 90;
+  runRanksOnHosts(
+      *hosts, {1, 2, 1},
+      [&](tuttiComm_t, int rank, int n) {
+        tuttiUniqueId id;
+        ASSERT_EQ(tuttiGetUniqueId(&id), tuttiSuccess);  // from TUTTI_COMM_ID: root on rank 0
+        const auto t0 = Clock::now();
+        tuttiComm_t comm = nullptr;
+        const tuttiResult_t r = tuttiCommInitRank(&comm, n, id, rank);
+        const std::string msg = tuttiGetLastError(nullptr);
+        EXPECT_EQ(comm, nullptr);
+        EXPECT_EQ(r, rank == kLost ? tuttiInvalidArgument : tuttiRemoteError)
+            << "rank " << rank << ": " << msg;
+        EXPECT_LT(since(t0), kTimeoutMs / 3000.0) << "rank " << rank << " waited: " << msg;
+        // The lost rank's host has lo and the test link, and every rank reads that list.
+        const std::string list = std::string("interfaces here: lo (127.0.0.1, up, loopback), ") +
+                                 NetnsHosts::ifname() + " (" + hosts->address(2);
+        EXPECT_NE(msg.find("matches TUTTI_SOCKET_IFNAME==eth9"), std::string::npos) << msg;
+        EXPECT_NE(msg.find(list), std::string::npos) << "rank " << rank << ": " << msg;
+        if (rank != kLost) {
+          EXPECT_NE(msg.find("rank 3 could not join"), std::string::npos) << msg;
+        }
+      },
+      opt);
 }
 
 INSTANTIATE_TEST_SUITE_P(Net, NetnsFaults,
