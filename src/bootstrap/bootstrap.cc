@@ -11,12 +11,17 @@
 
 #include "base/env.h"
 #include "base/logging.h"
+#include "bootstrap/auth_listener.h"
 #include "bootstrap/bootstrap_messages.h"
 #include "bootstrap/handshake.h"
 #include "bootstrap/packed_address.h"
 #include "bootstrap/rendezvous_root.h"
 
 namespace tutti {
+
+namespace {
+constexpr int kRingPollSliceMs = 100;  // how soon the ring acceptor sees abort or stop
+}  // namespace
 
 Result Bootstrap::create(const tuttiUniqueId& id, int rank, int nranks,
                          const BootstrapOptions& options, std::unique_ptr<Bootstrap>* out) {
@@ -133,27 +138,9 @@ Result Bootstrap::connectRing(const UniqueIdData& id, const std::vector<SocketAd
   // every rank is a client and a server at once, and doing both in sequence deadlocks.
   Result acceptResult = tuttiSuccess;
   std::string acceptError;
+  std::atomic<bool> stopAccepting{false};
   std::thread acceptor([&] {
-    for (;;) {
-      Socket s;
-      SocketAddress peer;
-      acceptResult = listener_.accept(dl, options_.abort, &s, &peer);
-      if (acceptResult != tuttiSuccess) break;
-      int32_t who = -1;
-      // A stranger gets the rendezvous root's authentication budget, not the whole timeout.
-      const Deadline authDl = Deadline::afterMs(std::min<int64_t>(
-          dl.remainingMs(),
-          envInt("TUTTI_BOOTSTRAP_AUTH_MS", std::min(10000, options_.timeoutMs))));
-      Result r = handshakeServer(s, id.secret, authDl, options_.abort);
-      if (r == tuttiSuccess) r = s.recvAll(&who, sizeof(who), authDl, options_.abort);
-      if (r == tuttiSuccess && who == prev) {
-        prev_ = std::move(s);
-        break;
-      }
-      TUTTI_WARN("bootstrap rank %d: refused ring connection from %s: %s", rank_,
-                 peer.toString().c_str(),
-                 r != tuttiSuccess ? lastError().c_str() : "unexpected rank");
-    }
+    acceptResult = acceptPredecessor(id, prev, dl, stopAccepting);
     if (acceptResult != tuttiSuccess) acceptError = lastError();
   });
   const int next = (rank_ + 1) % nranks_;
@@ -163,7 +150,7 @@ Result Bootstrap::connectRing(const UniqueIdData& id, const std::vector<SocketAd
   if (r == tuttiSuccess) r = next_.sendAll(&me, sizeof(me), dl, options_.abort);
   if (r != tuttiSuccess) {
     std::string err = lastError();
-    listener_.shutdown();  // releases the acceptor
+    stopAccepting = true;
     acceptor.join();
     return setError(r, "connecting to rank %d at %s: %s", next, table[next].toString().c_str(),
                     err.c_str());
@@ -173,6 +160,46 @@ Result Bootstrap::connectRing(const UniqueIdData& id, const std::vector<SocketAd
     return setError(acceptResult, "waiting for rank %d: %s", prev, acceptError.c_str());
   listener_.close();
   return tuttiSuccess;
+}
+
+// Strangers on the ring port are admitted like the root's: together, bounded in count and
+// time, so that a few silent ones cannot hold the predecessor up.
+Result Bootstrap::acceptPredecessor(const UniqueIdData& id, int prev, Deadline dl,
+                                    const std::atomic<bool>& stop) {
+  AuthListener admit(
+      listener_, id.secret, AuthLimits::fromEnv(options_.timeoutMs), sizeof(int32_t), nullptr,
+      "bootstrap rank " + std::to_string(rank_) + " ring listener " + ringAddress_.toString());
+  std::vector<AuthConnection> done;
+  Result r = tuttiSuccess;
+  while (!prev_.valid()) {
+    if (options_.abort && options_.abort->load()) {
+      r = setError(tuttiAborted, "aborted");
+      break;
+    }
+    if (stop.load()) {
+      r = setError(tuttiInternalError, "stopped");
+      break;
+    }
+    if (dl.expired()) {
+      r = setError(tuttiTimeout, "no connection from it before the timeout");
+      break;
+    }
+    done.clear();
+    admit.serve(dl.remainingMs(kRingPollSliceMs), &done);
+    for (AuthConnection& c : done) {
+      int32_t who;
+      memcpy(&who, c.message.data(), sizeof(who));
+      if (who == prev && !prev_.valid()) {
+        prev_ = std::move(c.sock);
+        continue;
+      }
+      admit.refusedMessage();
+      TUTTI_WARN("%s: refused %s: it says it is rank %d, expected rank %d", admit.where().c_str(),
+                 c.peer.toString().c_str(), who, prev);
+    }
+  }
+  admit.summarize();
+  return r;
 }
 
 Result Bootstrap::allGather(void* data, size_t bytesPerRank) {

@@ -51,6 +51,10 @@ class Bootstrap {
                              const BootstrapOptions& options, const std::string& why);
   Result rendezvous(const UniqueIdData& id, std::vector<SocketAddress>* table);
   Result connectRing(const UniqueIdData& id, const std::vector<SocketAddress>& table);
+  // Serves the ring listener until rank `prev` has proved the secret and said who it is (then
+  // prev_ holds it), or `dl` passes, or the communicator is aborted, or `stop` is set.
+  Result acceptPredecessor(const UniqueIdData& id, int prev, Deadline dl,
+                           const std::atomic<bool>& stop);
   Deadline deadline() const { return Deadline::afterMs(options_.timeoutMs); }
 
   int rank_;

@@ -1,23 +1,13 @@
 // Rendezvous root thread: authenticated star exchange of the ranks' ring addresses.
 //
-// One thread serves every connection through poll(). A connection moves through three
-// stages: the client's hello (answered with our challenge), its proof, then its announce;
-// only then is it a rank and held until the table is complete. A rank that failed before it
-// could join sends a withdrawal instead of an announce: from then on every rank held, and
-// every rank that announces itself later, is answered with the withdrawn rank's error, so that
-// init fails everywhere at once rather than at the timeout. Until then it is a stranger,
-// and strangers are bounded twice: by count (when TUTTI_BOOTSTRAP_MAX_PENDING are pending, a
-// new one evicts the oldest that has not yet sent a valid hello, else the oldest waiting on
-// its proof) and by time (TUTTI_BOOTSTRAP_AUTH_MS from accept to announce). A rank completes
-// its three messages in a few round trips, so junk cannot crowd it out unless it arrives
-// faster than the root accepts; every refusal is counted, warned about at a limited rate, and
-// summed up in one line at the end.
+// Connections are admitted by an AuthListener (hello, proof, then the first message: a rank's
+// announce). An announced rank is held until the table is complete. A rank that failed before it
+// could join sends a withdrawal instead of an announce: from then on every rank held, and every
+// rank that announces itself later, is answered with the withdrawn rank's error, so that init
+// fails everywhere at once rather than at the timeout.
 #include "bootstrap/rendezvous_root.h"
 
-#include <errno.h>
-#include <poll.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -30,19 +20,16 @@
 #include <thread>
 #include <vector>
 
-#include "base/env.h"
 #include "base/logging.h"
 #include "base/thread_name.h"
-#include "bootstrap/handshake.h"
+#include "bootstrap/auth_listener.h"
 
 namespace tutti {
 namespace {
 
 constexpr int kSendTableMs = 10000;  // per rank, when handing out the table
-constexpr int kAcceptBurst = 32;     // connections accepted per loop turn
 constexpr int kPollSliceMs = 100;
-
-using Clock = std::chrono::steady_clock;
+constexpr size_t kWithdrawBytes = sizeof(RankAnnounce) + kReasonBytes;
 
 struct RootState {
   Socket listener;
@@ -50,37 +37,11 @@ struct RootState {
   int timeoutMs;
 };
 
-enum class Stage { kHello, kProof, kAnnounce, kWithdraw };
-
-constexpr size_t kWithdrawBytes = sizeof(RankAnnounce) + kReasonBytes;
-
-struct Pending {
-  Socket sock;
-  SocketAddress peer;
-  Stage stage = Stage::kHello;
-  Clock::time_point accepted;
-  uint8_t nonce[kNonceBytes];
-  uint8_t buf[kWithdrawBytes > kHelloBytes ? kWithdrawBytes : kHelloBytes];
-  size_t have = 0;
-};
-
-size_t stageBytes(Stage s) {
-  switch (s) {
-    case Stage::kHello: return kHelloBytes;
-    case Stage::kProof: return kProofBytes;
-    case Stage::kAnnounce: return sizeof(RankAnnounce);
-    case Stage::kWithdraw: return kWithdrawBytes;
-  }
-  return 0;
+uint32_t loadMagic(const uint8_t* bytes) {
+  uint32_t m;
+  memcpy(&m, bytes, sizeof(m));
+  return m;
 }
-
-// What happened to the connections that did not become ranks.
-struct Refusals {
-  uint64_t badHello = 0, wrongSecret = 0, badAnnounce = 0, closed = 0, silent = 0, evicted = 0;
-  uint64_t total() const {
-    return badHello + wrongSecret + badAnnounce + closed + silent + evicted;
-  }
-};
 
 // Answers a rank with no table: its announce was refused, or another rank withdrew.
 void answerWithoutTable(Socket& s, TableStatus status, const std::string& reason) {
@@ -91,223 +52,86 @@ void answerWithoutTable(Socket& s, TableStatus status, const std::string& reason
   (void)s.sendAll(&h, sizeof(h), Deadline::afterMs(100));
 }
 
-// Sends a whole small message on a fresh connection without waiting: a peer that does not
-// take 56 bytes into an empty socket buffer is not worth waiting for.
-bool sendNow(Socket& s, const void* data, size_t bytes) {
-  ssize_t n = ::send(s.fd(), data, bytes, MSG_NOSIGNAL | MSG_DONTWAIT);
-  return n == static_cast<ssize_t>(bytes);
+std::string rootName(const Socket& listener) {
+  SocketAddress local;
+  if (listener.localAddress(&local) != tuttiSuccess) return "rendezvous root";
+  return "rendezvous root " + local.toString();
 }
 
 class Root {
  public:
-  explicit Root(std::unique_ptr<RootState> st) : st_(std::move(st)) {
-    authMs_ = static_cast<int>(
-        std::max<int64_t>(1, envInt("TUTTI_BOOTSTRAP_AUTH_MS", std::min(10000, st_->timeoutMs))));
-    maxPending_ =
-        static_cast<size_t>(std::max<int64_t>(1, envInt("TUTTI_BOOTSTRAP_MAX_PENDING", 256)));
-    SocketAddress local;
-    if (st_->listener.localAddress(&local) == tuttiSuccess) where_ = local.toString();
-  }
+  explicit Root(std::unique_ptr<RootState> st)
+      : st_(std::move(st)),
+        admit_(
+            st_->listener, st_->secret, AuthLimits::fromEnv(st_->timeoutMs), sizeof(RankAnnounce),
+            // A withdrawal is an announce with its own magic, then the reason.
+            [](const uint8_t* bytes, size_t) {
+              return loadMagic(bytes) == kWithdrawMagic ? kWithdrawBytes : sizeof(RankAnnounce);
+            },
+            rootName(st_->listener)) {}
 
   // `started` is set once the thread is set up and about to wait in poll(): until a peer
   // connects it then holds no lock (see startRendezvousRoot).
   void run(std::promise<void>* started) {
     Deadline deadline = Deadline::afterMs(st_->timeoutMs);
-    (void)st_->listener.setNonBlocking();
-    std::vector<pollfd> fds;
-    fds.reserve(maxPending_ + 1);
-    pending_.reserve(maxPending_);
+    std::vector<AuthConnection> done;
     started->set_value();
     while (!table_.settled()) {
       if (deadline.expired()) {
-        TUTTI_WARN("rendezvous root %s: gave up with %d of %d ranks (%d withdrew) after %d ms",
-                   where_.c_str(), table_.arrived(), table_.nranks(), table_.withdrawn(),
+        TUTTI_WARN("%s: gave up with %d of %d ranks (%d withdrew) after %d ms",
+                   admit_.where().c_str(), table_.arrived(), table_.nranks(), table_.withdrawn(),
                    st_->timeoutMs);
-        summarize();
+        admit_.summarize();
         return;
       }
-      expireSilent();
-      fds.clear();
-      fds.push_back({st_->listener.fd(), POLLIN, 0});
-      for (const auto& p : pending_) fds.push_back({p->sock.fd(), POLLIN, 0});
-      int rc = ::poll(fds.data(), fds.size(), deadline.remainingMs(kPollSliceMs));
-      if (rc < 0 && errno != EINTR) {
-        TUTTI_WARN("rendezvous root %s: poll failed: %s", where_.c_str(), strerror(errno));
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-        continue;
-      }
-      if (rc <= 0) continue;
-      // Serve the pending connections first (their indices match fds[1..]), then accept.
-      std::vector<bool> drop(pending_.size(), false);
-      for (size_t i = 0; i < pending_.size(); ++i)
-        if (fds[i + 1].revents) drop[i] = !progress(*pending_[i]);
-      size_t keep = 0;
-      for (size_t i = 0; i < pending_.size(); ++i)
-        if (!drop[i] && pending_[i]) pending_[keep++] = std::move(pending_[i]);
-      pending_.resize(keep);
-      if (fds[0].revents) acceptBurst();
+      done.clear();
+      admit_.serve(deadline.remainingMs(kPollSliceMs), &done);
+      for (AuthConnection& c : done) take(c);
     }
-    pending_.clear();
+    admit_.clear();
     if (table_.failed()) {
-      TUTTI_WARN("rendezvous root %s: %s; told the %d other rank(s)", where_.c_str(),
+      TUTTI_WARN("%s: %s; told the %d other rank(s)", admit_.where().c_str(),
                  table_.failure().c_str(), table_.arrived());
     } else {
       sendTables();
-      TUTTI_INFO("rendezvous root %s: %d ranks connected", where_.c_str(), table_.nranks());
+      TUTTI_INFO("%s: %d ranks connected", admit_.where().c_str(), table_.nranks());
     }
-    summarize();
+    admit_.summarize();
   }
 
  private:
-  void acceptBurst() {
-    for (int i = 0; i < kAcceptBurst; ++i) {
-      SocketAddress a;
-      a.length = sizeof(a.storage);
-      int fd = ::accept4(st_->listener.fd(), reinterpret_cast<sockaddr*>(&a.storage), &a.length,
-                         SOCK_CLOEXEC | SOCK_NONBLOCK);
-      if (fd < 0) {
-        if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
-          TUTTI_WARN("rendezvous root %s: accept failed: %s", where_.c_str(), strerror(errno));
-        return;
-      }
-      auto p = std::make_unique<Pending>();
-      p->sock = Socket::adopt(fd);
-      p->peer = a;
-      p->accepted = Clock::now();
-      if (randomBytes(p->nonce, sizeof(p->nonce)) != tuttiSuccess) continue;
-      if (pending_.size() >= maxPending_ && !evictOne()) {
-        ++refused_.evicted;
-        TUTTI_WARN("rendezvous root %s: %zu connections are authenticating; dropped %s",
-                   where_.c_str(), pending_.size(), a.toString().c_str());
-        continue;
-      }
-      pending_.push_back(std::move(p));
+  // An authenticated connection's announce or withdrawal.
+  void take(AuthConnection& c) {
+    const bool withdrawal = loadMagic(c.message.data()) == kWithdrawMagic;
+    int rank = -1;
+    std::string reason;
+    if (!(withdrawal ? table_.withdraw(c.message.data(), c.message.size(), &rank, &reason)
+                     : table_.admit(c.message.data(), c.message.size(), &rank, &reason))) {
+      admit_.refusedMessage();
+      TUTTI_WARN("%s: refused %s: %s", admit_.where().c_str(), c.peer.toString().c_str(),
+                 reason.c_str());
+      answerWithoutTable(c.sock, kTableRefused, reason);
+      return;
     }
-  }
-
-  // Makes room for one more stranger: the oldest that has not said hello, else the oldest
-  // that has not proved the secret. Authenticated connections are never evicted.
-  bool evictOne() {
-    for (Stage s : {Stage::kHello, Stage::kProof}) {
-      auto oldest = pending_.end();
-      for (auto it = pending_.begin(); it != pending_.end(); ++it)
-        if ((*it)->stage == s &&
-            (oldest == pending_.end() || (*it)->accepted < (*oldest)->accepted))
-          oldest = it;
-      if (oldest != pending_.end()) {
-        ++refused_.evicted;
-        TUTTI_WARN("rendezvous root %s: %zu connections pending; evicted %s (no %s yet)",
-                   where_.c_str(), pending_.size(), (*oldest)->peer.toString().c_str(),
-                   s == Stage::kHello ? "hello" : "proof");
-        pending_.erase(oldest);
-        return true;
+    if (withdrawal && table_.withdrawn() > 1) {
+      TUTTI_WARN("%s: rank %d could not join either (its error says why)", admit_.where().c_str(),
+                 rank);
+    } else if (withdrawal) {
+      TUTTI_WARN("%s: %s", admit_.where().c_str(), table_.failure().c_str());
+      // The ranks held so far hear it now; the withdrawing rank hears it too, which tells it
+      // that the others were told.
+      for (Socket& held : ranks_) {
+        if (!held.valid()) continue;
+        answerWithoutTable(held, kTableAborted, table_.failure());
+        held.close();
       }
     }
-    return false;
-  }
-
-  void expireSilent() {
-    const auto now = Clock::now();
-    const auto limit = std::chrono::milliseconds(authMs_);
-    size_t keep = 0;
-    for (size_t i = 0; i < pending_.size(); ++i) {
-      if (now - pending_[i]->accepted >= limit) {
-        ++refused_.silent;
-        TUTTI_WARN("rendezvous root %s: %s did not authenticate within %d ms; closed",
-                   where_.c_str(), pending_[i]->peer.toString().c_str(), authMs_);
-        continue;
-      }
-      pending_[keep++] = std::move(pending_[i]);
+    if (table_.failed()) {
+      answerWithoutTable(c.sock, kTableAborted, table_.failure());
+      return;
     }
-    pending_.resize(keep);
-  }
-
-  // Reads what `p` sent and advances its stage; false when it is done with (refused, closed
-  // or became a rank).
-  bool progress(Pending& p) {
-    const size_t need = stageBytes(p.stage);
-    ssize_t n = ::recv(p.sock.fd(), p.buf + p.have, need - p.have, MSG_DONTWAIT);
-    if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
-      ++refused_.closed;
-      TUTTI_WARN("rendezvous root %s: %s closed the connection before joining", where_.c_str(),
-                 p.peer.toString().c_str());
-      return false;
-    }
-    if (n < 0) return true;
-    p.have += static_cast<size_t>(n);
-    if (p.have < need) return true;
-    if (p.stage == Stage::kAnnounce && loadMagic(p.buf) == kWithdrawMagic) {
-      p.stage = Stage::kWithdraw;  // the reason follows the announce's bytes
-      return true;
-    }
-    p.have = 0;
-    switch (p.stage) {
-      case Stage::kHello: {
-        uint8_t challenge[kChallengeBytes];
-        if (handshakeAnswerHello(st_->secret, p.nonce, p.buf, need, challenge) != tuttiSuccess) {
-          ++refused_.badHello;
-          TUTTI_WARN("rendezvous root %s: rejected connection from %s: %s", where_.c_str(),
-                     p.peer.toString().c_str(), lastError().c_str());
-          return false;
-        }
-        if (!sendNow(p.sock, challenge, sizeof(challenge))) {
-          ++refused_.closed;
-          return false;
-        }
-        p.stage = Stage::kProof;
-        return true;
-      }
-      case Stage::kProof:
-        if (handshakeCheckProof(st_->secret, p.nonce, p.buf, need) != tuttiSuccess) {
-          ++refused_.wrongSecret;
-          TUTTI_WARN("rendezvous root %s: rejected connection from %s: %s", where_.c_str(),
-                     p.peer.toString().c_str(), lastError().c_str());
-          return false;
-        }
-        p.stage = Stage::kAnnounce;
-        return true;
-      case Stage::kAnnounce:
-      case Stage::kWithdraw: {
-        const bool withdrawal = p.stage == Stage::kWithdraw;
-        int rank = -1;
-        std::string reason;
-        if (!(withdrawal ? table_.withdraw(p.buf, need, &rank, &reason)
-                         : table_.admit(p.buf, need, &rank, &reason))) {
-          ++refused_.badAnnounce;
-          TUTTI_WARN("rendezvous root %s: refused %s: %s", where_.c_str(),
-                     p.peer.toString().c_str(), reason.c_str());
-          answerWithoutTable(p.sock, kTableRefused, reason);
-          return false;
-        }
-        if (withdrawal && table_.withdrawn() > 1) {
-          TUTTI_WARN("rendezvous root %s: rank %d could not join either (its error says why)",
-                     where_.c_str(), rank);
-        } else if (withdrawal) {
-          TUTTI_WARN("rendezvous root %s: %s", where_.c_str(), table_.failure().c_str());
-          // The ranks held so far hear it now; the withdrawing rank hears it too, which tells
-          // it that the others were told.
-          for (Socket& held : ranks_) {
-            if (!held.valid()) continue;
-            answerWithoutTable(held, kTableAborted, table_.failure());
-            held.close();
-          }
-        }
-        if (table_.failed()) {
-          answerWithoutTable(p.sock, kTableAborted, table_.failure());
-          return false;
-        }
-        if (ranks_.empty()) ranks_.resize(table_.nranks());
-        ranks_[rank] = std::move(p.sock);
-        return false;
-      }
-    }
-    return false;
-  }
-
-  static uint32_t loadMagic(const uint8_t* bytes) {
-    uint32_t m;
-    memcpy(&m, bytes, sizeof(m));
-    return m;
+    if (ranks_.empty()) ranks_.resize(table_.nranks());
+    ranks_[rank] = std::move(c.sock);
   }
 
   void sendTables() {
@@ -319,32 +143,14 @@ class Root {
       Deadline d = Deadline::afterMs(kSendTableMs);
       if (ranks_[r].sendAll(&h, sizeof(h), d) != tuttiSuccess ||
           ranks_[r].sendAll(table.data(), table.size() * sizeof(PackedAddress), d) != tuttiSuccess)
-        TUTTI_WARN("rendezvous root %s: rank %d left before receiving the table", where_.c_str(),
-                   r);
+        TUTTI_WARN("%s: rank %d left before receiving the table", admit_.where().c_str(), r);
     }
   }
 
-  void summarize() {
-    flushSuppressedWarnings();
-    if (refused_.total() == 0) return;
-    TUTTI_WARN(
-        "rendezvous root %s: refused %llu connection(s) that were not ranks: %llu bad hello, %llu "
-        "wrong secret, %llu bad announce, %llu closed early, %llu silent past %d ms, %llu evicted "
-        "(over %zu pending)",
-        where_.c_str(), (unsigned long long)refused_.total(), (unsigned long long)refused_.badHello,
-        (unsigned long long)refused_.wrongSecret, (unsigned long long)refused_.badAnnounce,
-        (unsigned long long)refused_.closed, (unsigned long long)refused_.silent, authMs_,
-        (unsigned long long)refused_.evicted, maxPending_);
-  }
-
   std::unique_ptr<RootState> st_;
-  std::string where_;
-  int authMs_ = 10000;
-  size_t maxPending_ = 256;
-  std::vector<std::unique_ptr<Pending>> pending_;
+  AuthListener admit_;
   std::vector<Socket> ranks_;
   RendezvousTable table_;
-  Refusals refused_;
 };
 
 }  // namespace
