@@ -17,7 +17,8 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int kAcceptBurst = 32;  // connections accepted per turn
+constexpr int kAcceptBurst = 32;   // connections accepted per turn
+constexpr int kPollSliceMs = 100;  // how soon serveUntil sees abort, stop or its deadline
 
 // Sends a whole small message on a fresh connection without waiting: a peer that does not
 // take 56 bytes into an empty socket buffer is not worth waiting for.
@@ -87,6 +88,22 @@ void AuthListener::serve(int ms, std::vector<AuthConnection>* done) {
     if (!drop[i] && pending_[i]) pending_[keep++] = std::move(pending_[i]);
   pending_.resize(keep);
   if (fds[0].revents) acceptBurst();
+}
+
+Result AuthListener::serveUntil(Deadline dl, const std::atomic<bool>* abort,
+                                const std::atomic<bool>* stop,
+                                const std::function<bool(AuthConnection&)>& take) {
+  std::vector<AuthConnection> done;
+  for (;;) {
+    if ((abort && abort->load()) || (stop && stop->load()))
+      return setError(tuttiAborted, "%s: stopped", where_.c_str());
+    if (dl.expired()) return setError(tuttiTimeout, "%s: timed out", where_.c_str());
+    done.clear();
+    serve(dl.remainingMs(kPollSliceMs), &done);
+    bool all = false;
+    for (AuthConnection& c : done) all = take(c) || all;
+    if (all) return tuttiSuccess;
+  }
 }
 
 void AuthListener::acceptBurst() {

@@ -10,6 +10,7 @@
 // summed up by summarize().
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -50,6 +51,12 @@ class AuthListener {
   // Waits up to `ms` for the listener and the pending connections, serves what is ready, and
   // appends the connections that completed to *done.
   void serve(int ms, std::vector<AuthConnection>* done);
+  // Hands each completed connection to `take`, which keeps what it wants (moving the socket
+  // out) and counts the rest with refusedMessage(), until `take` returns true (it has all it
+  // waits for). tuttiTimeout when `dl` passes first, tuttiAborted when `abort` or `stop` is set
+  // (either may be null); both are looked at every 100 ms.
+  Result serveUntil(Deadline dl, const std::atomic<bool>* abort, const std::atomic<bool>* stop,
+                    const std::function<bool(AuthConnection&)>& take);
   // Closes every pending connection.
   void clear();
   // One line of what was refused, by reason (nothing when nothing was); also flushes the

@@ -19,10 +19,6 @@
 
 namespace tutti {
 
-namespace {
-constexpr int kRingPollSliceMs = 100;  // how soon the ring acceptor sees abort or stop
-}  // namespace
-
 Result Bootstrap::create(const tuttiUniqueId& id, int rank, int nranks,
                          const BootstrapOptions& options, std::unique_ptr<Bootstrap>* out) {
   UniqueIdData data;
@@ -169,35 +165,18 @@ Result Bootstrap::acceptPredecessor(const UniqueIdData& id, int prev, Deadline d
   AuthListener admit(
       listener_, id.secret, AuthLimits::fromEnv(options_.timeoutMs), sizeof(int32_t), nullptr,
       "bootstrap rank " + std::to_string(rank_) + " ring listener " + ringAddress_.toString());
-  std::vector<AuthConnection> done;
-  Result r = tuttiSuccess;
-  while (!prev_.valid()) {
-    if (options_.abort && options_.abort->load()) {
-      r = setError(tuttiAborted, "aborted");
-      break;
+  Result r = admit.serveUntil(dl, options_.abort, &stop, [&](AuthConnection& c) {
+    int32_t who;
+    memcpy(&who, c.message.data(), sizeof(who));
+    if (who == prev && !prev_.valid()) {
+      prev_ = std::move(c.sock);
+      return true;
     }
-    if (stop.load()) {
-      r = setError(tuttiInternalError, "stopped");
-      break;
-    }
-    if (dl.expired()) {
-      r = setError(tuttiTimeout, "no connection from it before the timeout");
-      break;
-    }
-    done.clear();
-    admit.serve(dl.remainingMs(kRingPollSliceMs), &done);
-    for (AuthConnection& c : done) {
-      int32_t who;
-      memcpy(&who, c.message.data(), sizeof(who));
-      if (who == prev && !prev_.valid()) {
-        prev_ = std::move(c.sock);
-        continue;
-      }
-      admit.refusedMessage();
-      TUTTI_WARN("%s: refused %s: it says it is rank %d, expected rank %d", admit.where().c_str(),
-                 c.peer.toString().c_str(), who, prev);
-    }
-  }
+    admit.refusedMessage();
+    TUTTI_WARN("%s: refused %s: it says it is rank %d, expected rank %d", admit.where().c_str(),
+               c.peer.toString().c_str(), who, prev);
+    return false;
+  });
   admit.summarize();
   return r;
 }

@@ -28,7 +28,6 @@ namespace tutti {
 namespace {
 
 constexpr int kSendTableMs = 10000;  // per rank, when handing out the table
-constexpr int kPollSliceMs = 100;
 constexpr size_t kWithdrawBytes = sizeof(RankAnnounce) + kReasonBytes;
 
 struct RootState {
@@ -73,20 +72,17 @@ class Root {
   // `started` is set once the thread is set up and about to wait in poll(): until a peer
   // connects it then holds no lock (see startRendezvousRoot).
   void run(std::promise<void>* started) {
-    Deadline deadline = Deadline::afterMs(st_->timeoutMs);
-    std::vector<AuthConnection> done;
+    const Deadline deadline = Deadline::afterMs(st_->timeoutMs);
     started->set_value();
-    while (!table_.settled()) {
-      if (deadline.expired()) {
-        TUTTI_WARN("%s: gave up with %d of %d ranks (%d withdrew) after %d ms",
-                   admit_.where().c_str(), table_.arrived(), table_.nranks(), table_.withdrawn(),
-                   st_->timeoutMs);
-        admit_.summarize();
-        return;
-      }
-      done.clear();
-      admit_.serve(deadline.remainingMs(kPollSliceMs), &done);
-      for (AuthConnection& c : done) take(c);
+    if (admit_.serveUntil(deadline, nullptr, nullptr, [&](AuthConnection& c) {
+          take(c);
+          return table_.settled();
+        }) != tuttiSuccess) {
+      TUTTI_WARN("%s: gave up with %d of %d ranks (%d withdrew) after %d ms",
+                 admit_.where().c_str(), table_.arrived(), table_.nranks(), table_.withdrawn(),
+                 st_->timeoutMs);
+      admit_.summarize();
+      return;
     }
     admit_.clear();
     if (table_.failed()) {

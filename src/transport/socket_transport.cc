@@ -10,12 +10,14 @@
 #include <sys/socket.h>
 
 #include <algorithm>
+#include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "base/env.h"
 #include "base/logging.h"
+#include "bootstrap/auth_listener.h"
 #include "bootstrap/bootstrap.h"
 #include "bootstrap/handshake.h"
 #include "transport/peer_threads.h"
@@ -354,45 +356,54 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
   for (auto& a : accepted) a.resize(sockets);
   Result acceptResult = tuttiSuccess;
   std::string acceptError;
+  std::atomic<bool> stopAccepting{false};
+  // Strangers on this port are admitted together, bounded in count and time, as at the
+  // bootstrap: a silent one cannot hold a peer's connection up (it used to, for the timeout).
   std::thread acceptor([&] {
-    for (int got = 0; got < expectAccepts;) {
-      Socket s;
-      SocketAddress from;
-      if ((acceptResult = listener_.accept(dl, ctx.abort, &s, &from)) != tuttiSuccess) break;
-      StreamHello hello{-1, -1, 0, 0, 0, 0, 0};
-      Result r = handshakeServer(s, ctx.secret, dl, ctx.abort);
-      if (r == tuttiSuccess) r = s.recvAll(&hello, sizeof(hello), dl, ctx.abort);
+    if (expectAccepts == 0) return;
+    SocketAddress here;
+    (void)listener_.localAddress(&here);
+    AuthListener admit(
+        listener_, ctx.secret, AuthLimits::fromEnv(ctx.timeoutMs), sizeof(StreamHello), nullptr,
+        "socket transport rank " + std::to_string(ctx.rank) + " listener " + here.toString());
+    int got = 0;
+    std::string mismatch;
+    acceptResult = admit.serveUntil(dl, ctx.abort, &stopAccepting, [&](AuthConnection& c) {
+      StreamHello hello;
+      memcpy(&hello, c.message.data(), sizeof(hello));
       const int who = hello.rank;
       const char* why = nullptr;
-      if (r == tuttiSuccess) {
-        if (who <= ctx.rank || who >= ctx.nranks)
-          why = "unexpected rank";
-        else if (hello.stream < 0 || hello.stream >= hello.sockets() ||
-                 (hello.sameStriping(me) && accepted[who][hello.stream].valid()))
-          why = "unexpected stream";
-      }
-      if (r == tuttiSuccess && !why) {
+      if (who <= ctx.rank || who >= ctx.nranks)
+        why = "unexpected rank";
+      else if (hello.stream < 0 || hello.stream >= hello.sockets() ||
+               (hello.sameStriping(me) && accepted[who][hello.stream].valid()))
+        why = "unexpected stream";
+      Result r = tuttiSuccess;
+      if (!why) {
         // Our striping goes back, so that a rank set differently fails at once on both sides.
         StreamHello mine = me;
         mine.stream = hello.stream;
-        r = s.sendAll(&mine, sizeof(mine), dl, ctx.abort);
+        r = c.sock.sendAll(&mine, sizeof(mine), dl, ctx.abort);
         if (r == tuttiSuccess && !hello.sameStriping(me)) {
-          acceptResult =
-              setError(tuttiInvalidArgument, "%s", stripingMismatch(mine, hello).c_str());
-          break;
+          mismatch = stripingMismatch(mine, hello);
+          return true;
         }
       }
       if (r != tuttiSuccess || why) {
+        admit.refusedMessage();
         TUTTI_WARN(
             "refused transport connection from %s (claims rank %d, stream %d of %d, "
             "%u-byte chunks; this rank: %d streams, %zu-byte chunks): %s",
-            from.toString().c_str(), who, hello.stream, hello.streams, hello.chunkBytes, streams,
+            c.peer.toString().c_str(), who, hello.stream, hello.streams, hello.chunkBytes, streams,
             chunk, r != tuttiSuccess ? lastError().c_str() : why);
-        continue;
+        return false;
       }
-      accepted[who][hello.stream] = std::move(s);
-      ++got;
-    }
+      accepted[who][hello.stream] = std::move(c.sock);
+      return ++got == expectAccepts;
+    });
+    if (acceptResult == tuttiSuccess && !mismatch.empty())
+      acceptResult = setError(tuttiInvalidArgument, "%s", mismatch.c_str());
+    admit.summarize();
     if (acceptResult != tuttiSuccess) acceptError = lastError();
   });
   auto adopt = [&](int p, std::vector<Socket> socks) {
@@ -434,7 +445,7 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
   }
   if (r != tuttiSuccess) {
     std::string err = lastError();
-    listener_.shutdown();
+    stopAccepting = true;
     acceptor.join();
     return setError(r, "%s", err.c_str());
   }

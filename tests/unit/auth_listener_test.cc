@@ -147,5 +147,43 @@ TEST(AuthListener, LongerMessagesAndSilentOnesPastTheBudget) {
   EXPECT_TRUE(none.empty());
 }
 
+// serveUntil ends when `take` has what it waits for, when the deadline passes, and soon after
+// a stop is asked (the ring and the socket transport stop their acceptor when their own
+// connect fails).
+TEST(AuthListener, ServeUntilEndsOnTakeDeadlineAndStop) {
+  Served s = listenOnLoopback();
+  AuthListener admit(s.listener, kSecret, AuthLimits{16, 5000}, 1, nullptr, "test listener");
+  const std::vector<uint8_t> one{42};
+  Socket me;
+  std::thread honest([&] { EXPECT_EQ(honestPeer(s.address, one, &me), tuttiSuccess); });
+  int taken = 0;
+  EXPECT_EQ(admit.serveUntil(Deadline::afterMs(5000), nullptr, nullptr,
+                             [&](AuthConnection& c) {
+                               EXPECT_EQ(c.message, one);
+                               return ++taken == 1;
+                             }),
+            tuttiSuccess);
+  honest.join();
+  EXPECT_EQ(taken, 1);
+
+  auto t0 = Clock::now();
+  EXPECT_EQ(admit.serveUntil(Deadline::afterMs(200), nullptr, nullptr,
+                             [](AuthConnection&) { return true; }),
+            tuttiTimeout);
+  EXPECT_LT(since(t0), 1.0);
+
+  std::atomic<bool> stop{false};
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(150));
+    stop = true;
+  });
+  t0 = Clock::now();
+  EXPECT_EQ(admit.serveUntil(Deadline::afterMs(10000), nullptr, &stop,
+                             [](AuthConnection&) { return true; }),
+            tuttiAborted);
+  stopper.join();
+  EXPECT_LT(since(t0), 1.0) << "a stop was seen late";
+}
+
 }  // namespace
 }  // namespace tutti
