@@ -1,14 +1,20 @@
 // The transport factory: one type per pair, the same on both sides, a disagreement fails init on
 // every rank naming both, and the choice per peer is logged.
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
+
+#include "bootstrap/socket.h"
 
 #include "multiproc/collective_check.h"
 #include "testing/random.h"
@@ -49,6 +55,86 @@ TEST(Transports, DisagreementFailsInitOnEveryRankNamingBothSides) {
                            "over socket"),
                   std::string::npos)
             << msg;
+      },
+      opt);
+}
+
+// The IPv4 TCP ports this process listens on (from /proc/self/net/tcp, matched against this
+// process's socket inodes), as "a.b.c.d:port".
+std::vector<std::string> myListeningAddresses() {
+  std::set<std::string> inodes;
+  if (DIR* d = opendir("/proc/self/fd")) {
+    while (dirent* e = readdir(d)) {
+      char target[64] = {};
+      const std::string link = std::string("/proc/self/fd/") + e->d_name;
+      if (readlink(link.c_str(), target, sizeof(target) - 1) > 0 &&
+          strncmp(target, "socket:[", 8) == 0)
+        inodes.insert(std::string(target + 8, strlen(target) - 9));
+    }
+    closedir(d);
+  }
+  std::vector<std::string> out;
+  std::istringstream tcp(readFile("/proc/self/net/tcp"));
+  std::string line;
+  std::getline(tcp, line);  // the header
+  while (std::getline(tcp, line)) {
+    std::istringstream f(line);
+    std::string slot, local, remote, state, queues, timer, retr, uid, timeout, inode;
+    f >> slot >> local >> remote >> state >> queues >> timer >> retr >> uid >> timeout >> inode;
+    if (state != "0A" || !inodes.count(inode)) continue;  // 0A: LISTEN
+    const uint32_t ip = static_cast<uint32_t>(std::stoul(local.substr(0, 8), nullptr, 16));
+    const unsigned port = static_cast<unsigned>(std::stoul(local.substr(9), nullptr, 16));
+    char text[32];
+    snprintf(text, sizeof(text), "%u.%u.%u.%u:%u", ip & 0xff, (ip >> 8) & 0xff, (ip >> 16) & 0xff,
+             ip >> 24, port);
+    out.push_back(text);
+  }
+  return out;
+}
+
+// A silent stranger on the socket transport's port while a peer is on its way: rank 0 opens
+// its transport listener, a thread of its own connects to it and says nothing, and rank 1
+// comes 2 s later (held after the rendezvous by TUTTI_FAULT). Init must go through long before
+// the 8 s timeout; the acceptor used to wait on the stranger for the whole timeout and fail.
+TEST(Transports, SilentStrangerOnTheSocketPortDoesNotHoldInitUp) {
+  constexpr int kTimeoutMs = 8000;
+  RankOptions opt;
+  opt.createComm = false;
+  opt.env = {{"TUTTI_RANKS_PER_NODE", "1"},
+             {"TUTTI_NET", "socket"},
+             {"TUTTI_TIMEOUT_MS", std::to_string(kTimeoutMs)},
+             {"TUTTI_FAULT", "rank=1,kind=delay:2000ms,where=bootstrap"}};
+  runRanks(
+      2,
+      [](tuttiComm_t, int rank, int n) {
+        std::vector<Socket> strangers;
+        std::thread stranger;
+        if (rank == 0)
+          stranger = std::thread([&] {
+            // By now the rendezvous is over and the ring listener closed: what listens here is
+            // the socket transport, waiting for rank 1.
+            std::this_thread::sleep_for(std::chrono::milliseconds(1000));
+            for (const std::string& at : myListeningAddresses()) {
+              SocketAddress a;
+              Socket c;
+              if (parseHostPort(at, &a) == tuttiSuccess &&
+                  Socket::connect(a, Deadline::afterMs(1000), nullptr, &c) == tuttiSuccess)
+                strangers.push_back(std::move(c));
+            }
+          });
+        const auto t0 = std::chrono::steady_clock::now();
+        tuttiComm_t comm = nullptr;
+        const tuttiResult_t r = tuttiCommInitRank(&comm, n, currentUniqueId(), rank);
+        const double secs =
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        if (stranger.joinable()) stranger.join();
+        if (rank == 0) {
+          EXPECT_GE(strangers.size(), 1u) << "nothing was listening for the stranger to hold";
+        }
+        ASSERT_EQ(r, tuttiSuccess) << "rank " << rank << ": " << tuttiGetLastError(nullptr);
+        EXPECT_LT(secs, kTimeoutMs / 2000.0) << "rank " << rank;
+        EXPECT_EQ(allReduceOnce(comm, rank), 3);
+        tuttiCommDestroy(comm);
       },
       opt);
 }
