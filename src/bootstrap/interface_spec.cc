@@ -33,4 +33,11 @@ bool InterfaceSpec::selects(const char* ifname) const {
   return listed != exclude;
 }
 
+int defaultInterfaceClass(const char* ifname, bool loopback) {
+  if (loopback) return 3;
+  if (strncmp(ifname, "docker", 6) == 0 || strncmp(ifname, "virbr", 5) == 0) return 2;
+  if (strncmp(ifname, "ib", 2) == 0) return 0;
+  return 1;
+}
+
 }  // namespace tutti

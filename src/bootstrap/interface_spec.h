@@ -19,4 +19,10 @@ struct InterfaceSpec {
 // Parses the variable's text; never fails (empty list items are skipped).
 InterfaceSpec parseInterfaceSpec(const std::string& text);
 
+// Without TUTTI_SOCKET_IFNAME, which interface to prefer (lower first; the first of a class in
+// the system's order wins), as NCCL does: 0 IPoIB (`ib*`), 1 any other, 2 the bridges that
+// container and VM hosts create with the same address on every machine (`docker*`, `virbr*`),
+// so that peers cannot reach it, 3 loopback.
+int defaultInterfaceClass(const char* ifname, bool loopback);
+
 }  // namespace tutti

@@ -130,8 +130,10 @@ Result selectInterfaceAddress(SocketAddress* out, std::string* ifname) {
   ifaddrs* ifs = nullptr;
   if (getifaddrs(&ifs) != 0)
     return setError(tuttiSystemError, "getifaddrs failed: %s", strerror(errno));
+  // With a spec, the first interface it selects; without, the first of the most preferred
+  // class (defaultInterfaceClass). Within one interface, IPv4 before IPv6.
   const ifaddrs* best = nullptr;
-  const ifaddrs* loopback = nullptr;
+  int bestClass = 4;
   for (const ifaddrs* i = ifs; i; i = i->ifa_next) {
     if (!i->ifa_addr || !(i->ifa_flags & IFF_UP)) continue;
     int fam = i->ifa_addr->sa_family;
@@ -139,19 +141,17 @@ Result selectInterfaceAddress(SocketAddress* out, std::string* ifname) {
     if (fam == AF_INET6 &&
         IN6_IS_ADDR_LINKLOCAL(&reinterpret_cast<sockaddr_in6*>(i->ifa_addr)->sin6_addr))
       continue;  // link-local needs a scope id peers do not know
-    bool isLo = (i->ifa_flags & IFF_LOOPBACK) != 0;
-    if (!want.names.empty()) {
-      if (!want.selects(i->ifa_name)) continue;
-    } else if (isLo) {
-      if (!loopback || (fam == AF_INET && loopback->ifa_addr->sa_family != AF_INET)) loopback = i;
-      continue;
-    }
-    // Prefer IPv4 within the chosen interface order.
-    if (!best || (fam == AF_INET && best->ifa_addr->sa_family != AF_INET &&
-                  !strcmp(best->ifa_name, i->ifa_name)))
+    if (!want.names.empty() && !want.selects(i->ifa_name)) continue;
+    const int cls = want.names.empty()
+                        ? defaultInterfaceClass(i->ifa_name, (i->ifa_flags & IFF_LOOPBACK) != 0)
+                        : 0;
+    if (cls < bestClass ||
+        (best && cls == bestClass && fam == AF_INET && best->ifa_addr->sa_family != AF_INET &&
+         !strcmp(best->ifa_name, i->ifa_name))) {
       best = i;
+      bestClass = cls;
+    }
   }
-  if (!best) best = loopback;
   if (!best) {
     freeifaddrs(ifs);
     // A silent fallback to another interface is the classic multi-node mistake: fail loudly,

@@ -27,9 +27,10 @@ struct SocketAddress {
 // with resolveNames false only numeric addresses are accepted (no lookup is made).
 Result parseHostPort(const std::string& text, SocketAddress* out, bool resolveNames = true);
 
-// The address this process advertises to peers: the first interface matching
-// TUTTI_SOCKET_IFNAME (or NCCL_SOCKET_IFNAME), else the first non-loopback interface that is
-// up, else loopback. Syntax: "eth" (prefix), "=eth0" (exact), "^docker,lo" (exclude).
+// The address this process advertises to peers: the first up interface matching
+// TUTTI_SOCKET_IFNAME (or NCCL_SOCKET_IFNAME); without it the first of the most preferred class
+// (defaultInterfaceClass: ib*, then others, then docker*/virbr*, loopback last). Syntax: "eth"
+// (prefix), "=eth0" (exact), "^docker,lo" (exclude).
 Result selectInterfaceAddress(SocketAddress* out, std::string* ifname);
 
 class Socket {
