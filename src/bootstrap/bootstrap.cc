@@ -14,10 +14,30 @@
 #include "bootstrap/auth_listener.h"
 #include "bootstrap/bootstrap_messages.h"
 #include "bootstrap/handshake.h"
+#include "bootstrap/interface_list.h"
 #include "bootstrap/packed_address.h"
 #include "bootstrap/rendezvous_root.h"
 
 namespace tutti {
+namespace {
+
+// When `a`, which rank `peer` announced, is an address of this host too: what that means if the
+// rank runs elsewhere (the classic case: each host's docker0 has 172.17.0.1, and the default or
+// a TUTTI_SOCKET_IFNAME like "docker" picked it).
+std::string sameAddressHint(const SocketAddress& a, int peer) {
+  const std::string ifname = localInterfaceWith(a);
+  if (ifname.empty()) return "";
+  SocketAddress ip = a;
+  ip.setPort(0);
+  std::string text = ip.toString();
+  text = text.substr(0, text.rfind(':'));
+  return "; " + text + " is an address of this host too (" + ifname + "): if rank " +
+         std::to_string(peer) +
+         " runs on another host, both hosts have that address (a docker or libvirt bridge does), "
+         "and TUTTI_SOCKET_IFNAME must name an interface the hosts reach each other on";
+}
+
+}  // namespace
 
 Result Bootstrap::create(const tuttiUniqueId& id, int rank, int nranks,
                          const BootstrapOptions& options, std::unique_ptr<Bootstrap>* out) {
@@ -140,7 +160,11 @@ Result Bootstrap::connectRing(const UniqueIdData& id, const std::vector<SocketAd
     if (acceptResult != tuttiSuccess) acceptError = lastError();
   });
   const int next = (rank_ + 1) % nranks_;
-  Result r = Socket::connect(table[next], dl, options_.abort, &next_);
+  // Every rank listens before it announces itself, so a refusal now is final: the rank is gone,
+  // or the address is not its own.
+  Result r = Socket::connect(table[next], dl, options_.abort, &next_, false);
+  if (r != tuttiSuccess)
+    r = setError(r, "%s%s", lastError().c_str(), sameAddressHint(table[next], next).c_str());
   if (r == tuttiSuccess) r = handshakeClient(next_, id.secret, dl, options_.abort);
   int32_t me = rank_;
   if (r == tuttiSuccess) r = next_.sendAll(&me, sizeof(me), dl, options_.abort);

@@ -6,7 +6,10 @@
 #include <net/if.h>
 #include <netinet/in.h>
 
+#include <cstring>
 #include <set>
+
+#include "bootstrap/socket.h"
 
 namespace tutti {
 
@@ -32,6 +35,25 @@ std::string describeInterfaces() {
   }
   freeifaddrs(ifs);
   return out.empty() ? "none with an IP address" : out;
+}
+
+std::string localInterfaceWith(const SocketAddress& a) {
+  ifaddrs* ifs = nullptr;
+  if (getifaddrs(&ifs) != 0) return "";
+  std::string name;
+  const int fam = a.storage.ss_family;
+  for (const ifaddrs* i = ifs; i && name.empty(); i = i->ifa_next) {
+    if (!i->ifa_addr || i->ifa_addr->sa_family != fam) continue;
+    const bool same = fam == AF_INET
+                          ? reinterpret_cast<const sockaddr_in*>(i->ifa_addr)->sin_addr.s_addr ==
+                                reinterpret_cast<const sockaddr_in*>(&a.storage)->sin_addr.s_addr
+                          : memcmp(&reinterpret_cast<const sockaddr_in6*>(i->ifa_addr)->sin6_addr,
+                                   &reinterpret_cast<const sockaddr_in6*>(&a.storage)->sin6_addr,
+                                   sizeof(in6_addr)) == 0;
+    if (same) name = i->ifa_name;
+  }
+  freeifaddrs(ifs);
+  return name;
 }
 
 }  // namespace tutti

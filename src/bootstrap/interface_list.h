@@ -10,4 +10,9 @@ namespace tutti {
 // address, in getifaddrs order, each named once with its first address.
 std::string describeInterfaces();
 
+struct SocketAddress;
+// The name of this host's interface that holds the IP address of `a` (port ignored), or "" when
+// none does: a peer's address that is also ours is a peer on this host, or a mistake.
+std::string localInterfaceWith(const SocketAddress& a);
+
 }  // namespace tutti

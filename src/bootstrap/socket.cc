@@ -199,7 +199,7 @@ Result Socket::listen(const SocketAddress& addr, Socket* out) {
 }
 
 Result Socket::connect(const SocketAddress& addr, Deadline deadline, const std::atomic<bool>* abort,
-                       Socket* out) {
+                       Socket* out, bool retryRefused) {
   int delayMs = 1;
   for (;;) {
     if (aborted(abort))
@@ -227,6 +227,9 @@ Result Socket::connect(const SocketAddress& addr, Deadline deadline, const std::
       *out = std::move(s);
       return tuttiSuccess;
     }
+    if (errno == ECONNREFUSED && !retryRefused)
+      return setError(tuttiRemoteError, "nothing listens at %s (connection refused)",
+                      addr.toString().c_str());
     bool retry = errno == ECONNREFUSED || errno == ETIMEDOUT || errno == ECONNRESET ||
                  errno == EHOSTUNREACH || errno == ENETUNREACH;
     if (!retry)

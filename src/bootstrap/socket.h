@@ -45,8 +45,10 @@ class Socket {
   // Binds and listens on `addr` (port 0 picks a free one).
   static Result listen(const SocketAddress& addr, Socket* out);
   // Connects, retrying refused connections until the deadline (peers start at different times).
+  // With `retryRefused` false a refusal is final (tuttiRemoteError): for an address whose
+  // listener is known to be open already.
   static Result connect(const SocketAddress& addr, Deadline deadline,
-                        const std::atomic<bool>* abort, Socket* out);
+                        const std::atomic<bool>* abort, Socket* out, bool retryRefused = true);
   // Takes ownership of a connected descriptor (from a caller's own accept loop).
   static Socket adopt(int fd) { return Socket(fd); }
   Result accept(Deadline deadline, const std::atomic<bool>* abort, Socket* out,

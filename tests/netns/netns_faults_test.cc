@@ -151,6 +151,45 @@ TEST(NetnsInterfaces, UnmatchedInterfaceOnOneHostFailsEveryRankAtOnce) {
       opt);
 }
 
+// Every host has an interface with the same address (as docker0 has 172.17.0.1 everywhere),
+// and TUTTI_SOCKET_IFNAME names it: each rank announces an address that, from its ring
+// predecessor's host, is that host's own, where nothing listens. The ring connect is refused,
+// and a refusal is final once the table is out (every rank listens before it announces itself),
+// so every rank fails at once, saying that the address is its own host's too. One rank per host:
+// a rank whose predecessor is on its own host would still wait for it until the timeout.
+TEST(NetnsInterfaces, SameAddressOnEveryHostFailsAtOnceSayingSo) {
+  TUTTI_NETNS_HOSTS_OR_SKIP(hosts);
+  constexpr int kTimeoutMs = 30000;
+  RankOptions opt;
+  opt.createComm = false;
+  opt.env = {{"TUTTI_TIMEOUT_MS", std::to_string(kTimeoutMs)}};
+  opt.beforeInit = [](int) {
+    // Inside the rank's host: a link of the test's own, the same address on every host.
+    if (system("ip link add tdup0 type bridge 2>/dev/null; ip addr add 10.99.0.1/24 dev tdup0 "
+               "2>/dev/null; ip link set tdup0 up") != 0)
+      _exit(5);
+    setenv("TUTTI_SOCKET_IFNAME", "=tdup0", 1);
+  };
+  opt.timeoutSec = 90;
+  runRanksOnHosts(
+      *hosts, {1, 1, 1},
+      [&](tuttiComm_t, int rank, int n) {
+        tuttiUniqueId id;
+        ASSERT_EQ(tuttiGetUniqueId(&id), tuttiSuccess);  // TUTTI_COMM_ID: host 0's tnet0
+        const auto t0 = Clock::now();
+        tuttiComm_t comm = nullptr;
+        const tuttiResult_t r = tuttiCommInitRank(&comm, n, id, rank);
+        const std::string msg = tuttiGetLastError(nullptr);
+        EXPECT_NE(r, tuttiSuccess) << "rank " << rank;
+        EXPECT_LT(since(t0), kTimeoutMs / 3000.0) << "rank " << rank << " waited: " << msg;
+        EXPECT_NE(msg.find("nothing listens at 10.99.0.1:"), std::string::npos) << msg;
+        EXPECT_NE(msg.find("10.99.0.1 is an address of this host too (tdup0)"), std::string::npos)
+            << "rank " << rank << ": " << msg;
+      },
+      opt);
+  for (int h = 0; h < hosts->size(); ++h) hosts->run(h, "ip link del tdup0 2>/dev/null");
+}
+
 INSTANTIATE_TEST_SUITE_P(Net, NetnsFaults,
                          ::testing::Values("socket", "socket_striped", "ucx", "ucx_striped"),
                          [](const ::testing::TestParamInfo<std::string>& i) { return i.param; });
