@@ -19,26 +19,6 @@
 #include "bootstrap/rendezvous_root.h"
 
 namespace tutti {
-namespace {
-
-// When `a`, which rank `peer` announced, is an address of this host too: what that means if the
-// rank runs elsewhere (the classic case: each host's docker0 has 172.17.0.1, and the default or
-// a TUTTI_SOCKET_IFNAME like "docker" picked it).
-std::string sameAddressHint(const SocketAddress& a, int peer) {
-  const std::string ifname = localInterfaceWith(a);
-  if (ifname.empty()) return "";
-  SocketAddress ip = a;
-  ip.setPort(0);
-  std::string text = ip.toString();
-  text = text.substr(0, text.rfind(':'));
-  return "; " + text + " is an address of this host too (" + ifname + "): if rank " +
-         std::to_string(peer) +
-         " runs on another host, both hosts have that address (a docker or libvirt bridge does), "
-         "and TUTTI_SOCKET_IFNAME must name an interface the hosts reach each other on";
-}
-
-}  // namespace
-
 Result Bootstrap::create(const tuttiUniqueId& id, int rank, int nranks,
                          const BootstrapOptions& options, std::unique_ptr<Bootstrap>* out) {
   UniqueIdData data;
@@ -59,13 +39,17 @@ Result Bootstrap::create(const tuttiUniqueId& id, int rank, int nranks,
   std::vector<SocketAddress> table;
   r = b->rendezvous(data, &table);
   if (r != tuttiSuccess) {
-    // Another rank withdrew, say, while others are still on their way to the root: a process
-    // that hosts the root stays until the root has answered them, or its exit would cut them off.
     addErrorContext("rendezvous with root %s", uniqueIdAddress(data).toString().c_str());
+  } else if ((r = b->connectRing(data, table)) != tuttiSuccess) {
+    addErrorContext("connecting the bootstrap ring");
+  }
+  if (r != tuttiSuccess) {
+    // A process that hosts the root stays until the root has answered every rank, or its exit
+    // would cut them off: ranks still on their way when another withdrew, or still waiting for
+    // the table while this one, served first, already failed to connect the ring.
     waitForLocalRendezvousRoot(data.secret, b->deadline());
     return r;
   }
-  TUTTI_CHECK(b->connectRing(data, table), "connecting the bootstrap ring");
   *out = std::move(b);
   return tuttiSuccess;
 }

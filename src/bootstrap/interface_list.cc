@@ -56,4 +56,15 @@ std::string localInterfaceWith(const SocketAddress& a) {
   return name;
 }
 
+std::string sameAddressHint(const SocketAddress& a, int peer) {
+  const std::string ifname = localInterfaceWith(a);
+  if (ifname.empty()) return "";
+  std::string ip = a.toString();
+  ip = ip.substr(0, ip.rfind(':'));
+  return "; " + ip + " is an address of this host too (" + ifname + "): if rank " +
+         std::to_string(peer) +
+         " runs on another host, both hosts have that address (a docker or libvirt bridge does), "
+         "and TUTTI_SOCKET_IFNAME must name an interface the hosts reach each other on";
+}
+
 }  // namespace tutti

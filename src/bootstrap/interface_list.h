@@ -14,5 +14,10 @@ struct SocketAddress;
 // The name of this host's interface that holds the IP address of `a` (port ignored), or "" when
 // none does: a peer's address that is also ours is a peer on this host, or a mistake.
 std::string localInterfaceWith(const SocketAddress& a);
+// For an error about connecting to `a`, the address rank `peer` published: when `a` is this
+// host's own, "; <ip> is an address of this host too (<ifname>): if rank <peer> runs on another
+// host, both hosts have that address ..." (the classic case: each host's docker0 has
+// 172.17.0.1); "" otherwise.
+std::string sameAddressHint(const SocketAddress& a, int peer);
 
 }  // namespace tutti

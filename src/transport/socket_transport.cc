@@ -20,6 +20,7 @@
 #include "bootstrap/auth_listener.h"
 #include "bootstrap/bootstrap.h"
 #include "bootstrap/handshake.h"
+#include "bootstrap/interface_list.h"
 #include "transport/peer_threads.h"
 #include "transport/routed_connection.h"
 #include "transport/socket_streams.h"
@@ -433,7 +434,10 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
       StreamHello hello = me;
       hello.stream = i;
       StreamHello reply{-1, -1, 0, 0, 0, 0, 0};
-      if ((r = Socket::connect(addr, dl, ctx.abort, &socks[i])) != tuttiSuccess ||
+      // The peer listened before it published its address: a refusal is final.
+      if ((r = Socket::connect(addr, dl, ctx.abort, &socks[i], false)) != tuttiSuccess)
+        r = setError(r, "%s%s", lastError().c_str(), sameAddressHint(addr, p).c_str());
+      if (r != tuttiSuccess ||
           (r = handshakeClient(socks[i], ctx.secret, dl, ctx.abort)) != tuttiSuccess ||
           (r = socks[i].sendAll(&hello, sizeof(hello), dl, ctx.abort)) != tuttiSuccess ||
           (r = socks[i].recvAll(&reply, sizeof(reply), dl, ctx.abort)) != tuttiSuccess)
