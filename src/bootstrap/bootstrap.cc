@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <thread>
 #include <vector>
@@ -19,6 +20,12 @@
 #include "bootstrap/rendezvous_root.h"
 
 namespace tutti {
+namespace {
+// How long a rank whose ring connection failed waits, after its report, for the root's word of
+// an earlier failure (its successor's, say); the root closes at once when ours was the first.
+constexpr int kFirstFailureWaitMs = 1000;
+}  // namespace
+
 Result Bootstrap::create(const tuttiUniqueId& id, int rank, int nranks,
                          const BootstrapOptions& options, std::unique_ptr<Bootstrap>* out) {
   UniqueIdData data;
@@ -111,21 +118,21 @@ void Bootstrap::sendWithdrawal(const UniqueIdData& id, int rank, int nranks,
 
 Result Bootstrap::rendezvous(const UniqueIdData& id, std::vector<SocketAddress>* table) {
   Deadline dl = deadline();
-  Socket root;
-  TUTTI_TRY(Socket::connect(uniqueIdAddress(id), dl, options_.abort, &root));
-  TUTTI_TRY(handshakeClient(root, id.secret, dl, options_.abort));
+  TUTTI_TRY(Socket::connect(uniqueIdAddress(id), dl, options_.abort, &root_));
+  TUTTI_TRY(handshakeClient(root_, id.secret, dl, options_.abort));
   RankAnnounce a{};
   a.magic = kAnnounceMagic;
   a.rank = rank_;
   a.nranks = nranks_;
   a.ringAddress = packAddress(ringAddress_);
-  TUTTI_TRY(root.sendAll(&a, sizeof(a), dl, options_.abort));
+  TUTTI_TRY(root_.sendAll(&a, sizeof(a), dl, options_.abort));
   TableHeader h;
-  TUTTI_CHECK(root.recvAll(&h, sizeof(h), dl, options_.abort), "waiting for all %d ranks to join",
+  TUTTI_CHECK(root_.recvAll(&h, sizeof(h), dl, options_.abort), "waiting for all %d ranks to join",
               nranks_);
   TUTTI_TRY(checkTableHeader(&h, sizeof(h), rank_, nranks_));
   std::vector<PackedAddress> packed(nranks_);
-  TUTTI_TRY(root.recvAll(packed.data(), packed.size() * sizeof(PackedAddress), dl, options_.abort));
+  TUTTI_TRY(
+      root_.recvAll(packed.data(), packed.size() * sizeof(PackedAddress), dl, options_.abort));
   TUTTI_TRY(unpackTable(packed.data(), packed.size() * sizeof(PackedAddress), nranks_, table));
   return tuttiSuccess;
 }
@@ -138,10 +145,11 @@ Result Bootstrap::connectRing(const UniqueIdData& id, const std::vector<SocketAd
   // every rank is a client and a server at once, and doing both in sequence deadlocks.
   Result acceptResult = tuttiSuccess;
   std::string acceptError;
-  std::atomic<bool> stopAccepting{false};
+  std::atomic<bool> stopAccepting{false}, accepted{false};
   std::thread acceptor([&] {
     acceptResult = acceptPredecessor(id, prev, dl, stopAccepting);
     if (acceptResult != tuttiSuccess) acceptError = lastError();
+    accepted = true;
   });
   const int next = (rank_ + 1) % nranks_;
   // Every rank listens before it announces itself, so a refusal now is final: the rank is gone,
@@ -153,17 +161,63 @@ Result Bootstrap::connectRing(const UniqueIdData& id, const std::vector<SocketAd
   int32_t me = rank_;
   if (r == tuttiSuccess) r = next_.sendAll(&me, sizeof(me), dl, options_.abort);
   if (r != tuttiSuccess) {
-    std::string err = lastError();
+    const std::string err = lastError();
     stopAccepting = true;
     acceptor.join();
-    return setError(r, "connecting to rank %d at %s: %s", next, table[next].toString().c_str(),
-                    err.c_str());
+    r = setError(r, "connecting to rank %d at %s: %s", next, table[next].toString().c_str(),
+                 err.c_str());
+    // The successor may have failed first and left (a reset here): then the root answers our
+    // report with its reason, which says more than ours; it just closes when ours was first.
+    const std::string mine = lastError();
+    reportRing(mine);
+    const std::string first = rootFailure(kFirstFailureWaitMs);
+    if (!first.empty())
+      return setError(tuttiRemoteError, "%s (here: %s)", first.c_str(), mine.c_str());
+    return setError(r, "%s", mine.c_str());
   }
+  // While the predecessor is awaited, the root may say that a rank failed: it may be that one.
+  std::string rootSays;
+  while (!accepted && rootSays.empty() && root_.valid()) rootSays = rootFailure(100);
+  while (!accepted && rootSays.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  stopAccepting = !rootSays.empty();
   acceptor.join();
-  if (acceptResult != tuttiSuccess)
-    return setError(acceptResult, "waiting for rank %d: %s", prev, acceptError.c_str());
+  if (!rootSays.empty() && !prev_.valid())
+    return setError(tuttiRemoteError, "%s", rootSays.c_str());
+  if (acceptResult != tuttiSuccess) {
+    r = setError(acceptResult, "waiting for rank %d: %s", prev, acceptError.c_str());
+    const std::string mine = lastError();
+    reportRing(mine);
+    root_.close();
+    return setError(r, "%s", mine.c_str());
+  }
+  reportRing("");
+  root_.close();
   listener_.close();
   return tuttiSuccess;
+}
+
+std::string Bootstrap::rootFailure(int waitMs) {
+  if (!root_.valid()) return "";
+  pollfd p{root_.fd(), POLLIN, 0};
+  if (::poll(&p, 1, waitMs) <= 0) return "";
+  std::string says;
+  TableHeader h;
+  if (root_.recvAll(&h, sizeof(h), Deadline::afterMs(1000), options_.abort) == tuttiSuccess &&
+      checkTableHeader(&h, sizeof(h), rank_, nranks_) != tuttiSuccess)
+    says = lastError();
+  root_.close();  // anything else from the root, or its end, says nothing more about the ring
+  return says;
+}
+
+void Bootstrap::reportRing(const std::string& failure) {
+  if (!root_.valid()) return;
+  RingReport rep{};
+  rep.magic = kRingReportMagic;
+  rep.rank = rank_;
+  rep.failed = failure.empty() ? 0 : 1;
+  snprintf(rep.reason, sizeof(rep.reason), "%s", failure.c_str());
+  // The root reads reports as they come; a root that is gone costs nothing here.
+  (void)root_.sendAll(&rep, sizeof(rep), Deadline::afterMs(1000), options_.abort);
 }
 
 // Strangers on the ring port are admitted like the root's: together, bounded in count and

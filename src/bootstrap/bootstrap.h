@@ -60,7 +60,15 @@ class Bootstrap {
   int rank_;
   int nranks_;
   BootstrapOptions options_;
+  // The root's word that a rank failed to connect the ring, when it comes within `waitMs`; ""
+  // otherwise. Closes the connection once the root has spoken or left.
+  std::string rootFailure(int waitMs);
+  // Tells the root, over the connection this rank joined on, that the ring is connected
+  // (`failure` empty) or why it is not.
+  void reportRing(const std::string& failure);
+
   Socket listener_, next_, prev_;
+  Socket root_;  // from the rendezvous until the ring is connected (or not)
   SocketAddress ringAddress_;
   uint32_t sequence_ = 0;
 };

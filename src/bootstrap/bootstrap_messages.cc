@@ -3,8 +3,21 @@
 
 #include <cstdio>
 #include <cstring>
+#include <string>
 
 namespace tutti {
+namespace {
+
+// A peer's words go into our logs and every rank's error: the printable bytes of a
+// kReasonBytes field up to its first NUL, nothing else.
+std::string quoteReason(const char* text) {
+  std::string quoted;
+  for (size_t i = 0; i < kReasonBytes && text[i]; ++i)
+    quoted += text[i] >= 0x20 && text[i] < 0x7f ? text[i] : '?';
+  return quoted.empty() ? "no reason given" : quoted;
+}
+
+}  // namespace
 
 bool RendezvousTable::check(const RankAnnounce& a, char* why, size_t whySize) const {
   if (a.nranks <= 0 || a.nranks > kMaxRanks)
@@ -81,16 +94,29 @@ bool RendezvousTable::withdraw(const void* bytes, size_t size, int* rank, std::s
   state_[a.rank] = State::kWithdrawn;
   ++withdrawn_;
   *rank = a.rank;
-  if (failure_.empty()) {
-    // The peer's words go into our logs and every rank's error: printable bytes up to the
-    // first NUL, nothing else.
-    const char* text = static_cast<const char*>(bytes) + sizeof(a);
-    std::string quoted;
-    for (size_t i = 0; i < kReasonBytes && text[i]; ++i)
-      quoted += text[i] >= 0x20 && text[i] < 0x7f ? text[i] : '?';
-    if (quoted.empty()) quoted = "no reason given";
-    failure_ = "rank " + std::to_string(a.rank) + " could not join: " + quoted;
+  if (failure_.empty())
+    failure_ = "rank " + std::to_string(a.rank) +
+               " could not join: " + quoteReason(static_cast<const char*>(bytes) + sizeof(a));
+  return true;
+}
+
+bool readRingReport(const void* bytes, size_t size, int rank, std::string* failure,
+                    std::string* why) {
+  RingReport r;
+  if (size != sizeof(r)) {
+    *why =
+        "ring report of " + std::to_string(size) + " bytes, expected " + std::to_string(sizeof(r));
+    return false;
   }
+  memcpy(&r, bytes, sizeof(r));
+  if (r.magic != kRingReportMagic || r.rank != rank || (r.failed != 0 && r.failed != 1)) {
+    *why = "malformed ring report on rank " + std::to_string(rank) + "'s connection";
+    return false;
+  }
+  failure->clear();
+  if (r.failed)
+    *failure = "rank " + std::to_string(rank) +
+               " could not connect the bootstrap ring: " + quoteReason(r.reason);
   return true;
 }
 

@@ -13,10 +13,11 @@
 
 namespace tutti {
 
-constexpr uint32_t kAnnounceMagic = 0x5475524bu;  // "TuRK"
-constexpr uint32_t kTableMagic = 0x54755442u;     // "TuTB"
-constexpr uint32_t kRingMagic = 0x54755247u;      // "TuRG"
-constexpr uint32_t kWithdrawMagic = 0x54755744u;  // "TuWD"
+constexpr uint32_t kAnnounceMagic = 0x5475524bu;    // "TuRK"
+constexpr uint32_t kTableMagic = 0x54755442u;       // "TuTB"
+constexpr uint32_t kRingMagic = 0x54755247u;        // "TuRG"
+constexpr uint32_t kWithdrawMagic = 0x54755744u;    // "TuWD"
+constexpr uint32_t kRingReportMagic = 0x54755252u;  // "TuRR"
 constexpr int kMaxRanks = 1 << 20;
 constexpr size_t kReasonBytes = 500;  // a refusal or withdrawal sentence, NUL-padded
 
@@ -41,6 +42,16 @@ struct TableHeader {
   uint32_t magic;
   int32_t status;
   int32_t nranks;
+  char reason[kReasonBytes];
+};
+
+// Rank -> root, once this rank's ring connections are made or have failed, over the connection
+// it joined on. The root answers the ranks still connecting with the first failure
+// (kTableAborted), so that none waits for a predecessor that will not come.
+struct RingReport {
+  uint32_t magic;
+  int32_t rank;
+  int32_t failed;  // 0: connected both ways; 1: `reason` says what failed
   char reason[kReasonBytes];
 };
 
@@ -87,6 +98,13 @@ class RendezvousTable {
   std::vector<PackedAddress> table_;
   std::vector<State> state_;
 };
+
+// Root side: reads a ring report that came on rank `rank`'s connection. False with `why` set
+// when it is malformed or names another rank; else true, with *failure "" when the rank
+// connected, or "rank N could not connect the bootstrap ring: <its reason>" (printable
+// characters only, bounded) when it failed.
+bool readRingReport(const void* bytes, size_t size, int rank, std::string* failure,
+                    std::string* why);
 
 // Rank side: checks the root's table header for this rank. tuttiInvalidArgument when the
 // root refused us (its reason in the message), tuttiRemoteError when another rank withdrew

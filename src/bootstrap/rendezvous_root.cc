@@ -7,7 +7,10 @@
 // fails everywhere at once rather than at the timeout.
 #include "bootstrap/rendezvous_root.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -91,6 +94,7 @@ class Root {
     } else {
       sendTables();
       TUTTI_INFO("%s: %d ranks connected", admit_.where().c_str(), table_.nranks());
+      if (table_.nranks() > 1) awaitRing(deadline);
     }
     admit_.summarize();
   }
@@ -128,6 +132,52 @@ class Root {
     }
     if (ranks_.empty()) ranks_.resize(table_.nranks());
     ranks_[rank] = std::move(c.sock);
+  }
+
+  // Waits for every rank's ring report. The first failure, or a rank that leaves without a
+  // report, goes to every rank that has not reported yet: a rank whose predecessor cannot reach
+  // it would otherwise wait for it until the timeout.
+  void awaitRing(Deadline deadline) {
+    const int n = table_.nranks();
+    std::vector<RingReport> reports(n);
+    std::vector<size_t> have(n, 0);
+    std::vector<bool> done(n, false);
+    std::string failure;
+    int left = n;
+    std::vector<pollfd> fds;
+    std::vector<int> who;
+    while (left > 0 && failure.empty() && !deadline.expired()) {
+      fds.clear();
+      who.clear();
+      for (int r = 0; r < n; ++r)
+        if (!done[r]) {
+          fds.push_back({ranks_[r].fd(), POLLIN, 0});
+          who.push_back(r);
+        }
+      if (::poll(fds.data(), fds.size(), deadline.remainingMs(100)) <= 0) continue;
+      for (size_t i = 0; i < fds.size() && failure.empty(); ++i) {
+        if (!fds[i].revents) continue;
+        const int r = who[i];
+        char* at = reinterpret_cast<char*>(&reports[r]) + have[r];
+        const ssize_t k = ::recv(ranks_[r].fd(), at, sizeof(RingReport) - have[r], MSG_DONTWAIT);
+        if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
+          failure = "rank " + std::to_string(r) + " left before the bootstrap ring was connected";
+          break;
+        }
+        if (k < 0 || (have[r] += static_cast<size_t>(k)) < sizeof(RingReport)) continue;
+        std::string why;
+        if (!readRingReport(&reports[r], sizeof(RingReport), r, &failure, &why))
+          failure = "rank " + std::to_string(r) + " sent " + why;
+        done[r] = true;
+        --left;
+        ranks_[r].close();
+      }
+    }
+    if (failure.empty()) return;
+    TUTTI_WARN("%s: %s; telling the ranks still connecting", admit_.where().c_str(),
+               failure.c_str());
+    for (int r = 0; r < n; ++r)
+      if (!done[r]) answerWithoutTable(ranks_[r], kTableAborted, failure);
   }
 
   void sendTables() {

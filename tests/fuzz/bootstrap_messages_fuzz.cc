@@ -1,6 +1,6 @@
 // Bootstrap messages from untrusted peers: the handshake (hello, challenge, proof), the rank
-// announces and withdrawals the rendezvous root takes, the root's table as a rank reads it, and the
-// ring all-gather header. Input: a selector byte, then the message bytes.
+// announces, withdrawals and ring reports the rendezvous root takes, the root's table as a rank
+// reads it, and the ring all-gather header. Input: a selector byte, then the message bytes.
 #include <algorithm>
 
 #include "bootstrap/bootstrap_messages.h"
@@ -143,15 +143,39 @@ void fuzzTableAndRing(fuzz::Input& in) {
   }
 }
 
+// The root's reading of a rank's ring report: taken only whole, from the rank it names, and
+// what it quotes is printable and bounded.
+void fuzzRingReport(fuzz::Input& in) {
+  const int rank = in.value<int16_t>();
+  const std::string msg = in.rest();
+  std::string failure = "stale", why;
+  if (!readRingReport(msg.data(), msg.size(), rank, &failure, &why)) {
+    FUZZ_CHECK(!why.empty(), "refusal without a reason");
+    return;
+  }
+  FUZZ_CHECK(msg.size() == sizeof(RingReport), "report of %zu bytes taken", msg.size());
+  RingReport r;
+  memcpy(&r, msg.data(), sizeof(r));
+  FUZZ_CHECK(r.magic == kRingReportMagic && r.rank == rank, "report for rank %d taken as %d's",
+             r.rank, rank);
+  FUZZ_CHECK(failure.empty() == (r.failed == 0), "failed=%d but failure '%s'", r.failed,
+             failure.c_str());
+  FUZZ_CHECK(failure.size() <= kReasonBytes + 64, "failure of %zu bytes", failure.size());
+  for (char c : failure)
+    FUZZ_CHECK(c >= 0x20 && c < 0x7f, "unprintable byte 0x%02x in the failure",
+               static_cast<unsigned char>(c));
+}
+
 }  // namespace
 
 TUTTI_FUZZ_TARGET(bootstrap_messages) {
   fuzz::Input in(data, size);
-  switch (in.byte() % 4) {
+  switch (in.byte() % 5) {
     case 0: fuzzHello(in); break;
     case 1: fuzzChallengeAndProof(in); break;
     case 2: fuzzAnnounces(in); break;
-    default: fuzzTableAndRing(in); break;
+    case 3: fuzzTableAndRing(in); break;
+    default: fuzzRingReport(in); break;
   }
   return 0;
 }

@@ -155,9 +155,11 @@ TEST(NetnsInterfaces, UnmatchedInterfaceOnOneHostFailsEveryRankAtOnce) {
 // and TUTTI_SOCKET_IFNAME names it: each rank announces an address that, from its ring
 // predecessor's host, is that host's own, where nothing listens. The ring connect is refused,
 // and a refusal is final once the table is out (every rank listens before it announces itself),
-// so every rank fails at once, saying that the address is its own host's too. One rank per host:
-// a rank whose predecessor is on its own host would still wait for it until the timeout.
-TEST(NetnsInterfaces, SameAddressOnEveryHostFailsAtOnceSayingSo) {
+// so every rank fails at once: those refused say that the address is their own host's too, and
+// the root tells the others (whose predecessor shares their host and reached them).
+class NetnsSameAddress : public ::testing::TestWithParam<std::vector<int>> {};
+
+TEST_P(NetnsSameAddress, EveryRankFailsAtOnceSayingSo) {
   TUTTI_NETNS_HOSTS_OR_SKIP(hosts);
   constexpr int kTimeoutMs = 30000;
   RankOptions opt;
@@ -171,8 +173,9 @@ TEST(NetnsInterfaces, SameAddressOnEveryHostFailsAtOnceSayingSo) {
     setenv("TUTTI_SOCKET_IFNAME", "=tdup0", 1);
   };
   opt.timeoutSec = 90;
+  const std::vector<int> hostOf = hostOfRanks(GetParam());
   runRanksOnHosts(
-      *hosts, {1, 1, 1},
+      *hosts, GetParam(),
       [&](tuttiComm_t, int rank, int n) {
         tuttiUniqueId id;
         ASSERT_EQ(tuttiGetUniqueId(&id), tuttiSuccess);  // TUTTI_COMM_ID: host 0's tnet0
@@ -185,10 +188,24 @@ TEST(NetnsInterfaces, SameAddressOnEveryHostFailsAtOnceSayingSo) {
         EXPECT_NE(msg.find("nothing listens at 10.99.0.1:"), std::string::npos) << msg;
         EXPECT_NE(msg.find("10.99.0.1 is an address of this host too (tdup0)"), std::string::npos)
             << "rank " << rank << ": " << msg;
+        // A rank whose successor shares its host connects to it, and hears from the root that
+        // its predecessor could not connect.
+        if (hostOf[(rank + 1) % n] == hostOf[rank]) {
+          EXPECT_NE(msg.find("could not connect the bootstrap ring"), std::string::npos) << msg;
+        }
       },
       opt);
   for (int h = 0; h < hosts->size(); ++h) hosts->run(h, "ip link del tdup0 2>/dev/null");
 }
+
+// One rank per host: every ring connection is refused. Two per host: a rank whose predecessor
+// is on its own host is connected to, and learns of the failure from the root.
+INSTANTIATE_TEST_SUITE_P(Layouts, NetnsSameAddress,
+                         ::testing::Values(std::vector<int>{1, 1, 1}, std::vector<int>{2, 2}),
+                         [](const ::testing::TestParamInfo<std::vector<int>>& i) {
+                           return i.param.size() == 3 ? std::string("ThreeHostsOfOne")
+                                                      : std::string("TwoHostsOfTwo");
+                         });
 
 INSTANTIATE_TEST_SUITE_P(Net, NetnsFaults,
                          ::testing::Values("socket", "socket_striped", "ucx", "ucx_striped"),
