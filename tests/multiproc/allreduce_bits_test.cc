@@ -63,9 +63,16 @@ void checkFoldBits(int n, tuttiRedOp_t op, bool inPlace, const char* algo = "dir
       [op, inPlace, rankOrder, count, mustSplit](tuttiComm_t comm, int rank, int nranks) {
         std::vector<float> in = inputOf(rank, count), out(count, 7.0f);
         float* recv = inPlace ? in.data() : out.data();
-        ASSERT_EQ(tuttiAllReduce(in.data(), recv, count, tuttiFloat32, op, comm, nullptr),
-                  tuttiSuccess)
-            << tuttiGetLastError(comm);
+        // A combine is split only when a large span of the peer's bytes is there at once; on a
+        // loaded machine one call may see them arrive in small pieces (a full local run did
+        // once), so a split run makes three calls, the same number on every rank. Max and min
+        // give the same result again in place.
+        const bool idempotent = op == tuttiMax || op == tuttiMin;
+        const int calls = mustSplit && idempotent ? 3 : 1;
+        for (int c = 0; c < calls; ++c)
+          ASSERT_EQ(tuttiAllReduce(in.data(), recv, count, tuttiFloat32, op, comm, nullptr),
+                    tuttiSuccess)
+              << tuttiGetLastError(comm);
         if (mustSplit) EXPECT_GT(parallelCombineJobs(), 0u) << "rank " << rank << " split nothing";
         std::vector<float> want = inputOf(0, count);
         for (int p = 1; p < nranks; ++p) {
