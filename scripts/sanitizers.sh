@@ -19,7 +19,7 @@ kinds=("$@")
 # the rendezvous flood). Not built here: the topology/tuner/plan unit tests (pure
 # computation the fuzzers cover), tutti-topo, the perf binaries, the shim and GPU code.
 asan_targets="env_test socket_test socket_connection_test socket_striped_test hmac_sha256_test
-  auth_listener_test
+  auth_listener_test rendezvous_root_test
   log_rate_test fuzz_corpus_test collectives_test p2p_group_test errors_test faults_test
   bootstrap_auth_test rendezvous_withdraw_test comm_lifecycle_test transports_test
   rendezvous_flood_test soak_test
@@ -29,7 +29,8 @@ asan_targets="env_test socket_test socket_connection_test socket_striped_test hm
 # UCX workers' driver threads). ucx_connection_test is not in the ASan list: when its pairs'
 # close runs past its bound, the connection leaves its buffers to UCX on purpose, which
 # LeakSanitizer reports.
-tsan_targets="log_rate_test auth_listener_test socket_striped_test collectives_test p2p_group_test errors_test
+tsan_targets="log_rate_test auth_listener_test rendezvous_root_test socket_striped_test
+  collectives_test p2p_group_test errors_test
   faults_test comm_lifecycle_test transports_test rendezvous_flood_test rendezvous_withdraw_test
   soak_test ucx_transport_test
   ucx_connection_test call_agreement_test flight_recorder_test fault_injection_test"

@@ -21,6 +21,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 #include "base/logging.h"
@@ -139,8 +140,9 @@ class Root {
   // it would otherwise wait for it until the timeout.
   void awaitRing(Deadline deadline) {
     const int n = table_.nranks();
-    std::vector<RingReport> reports(n);
-    std::vector<size_t> have(n, 0);
+    // A report mostly comes whole in one read; only the ranks whose report came in pieces keep
+    // a buffer (n of them would be 512 bytes a rank).
+    std::unordered_map<int, std::vector<char>> partial;
     std::vector<bool> done(n, false);
     std::string failure;
     int left = n;
@@ -158,15 +160,23 @@ class Root {
       for (size_t i = 0; i < fds.size() && failure.empty(); ++i) {
         if (!fds[i].revents) continue;
         const int r = who[i];
-        char* at = reinterpret_cast<char*>(&reports[r]) + have[r];
-        const ssize_t k = ::recv(ranks_[r].fd(), at, sizeof(RingReport) - have[r], MSG_DONTWAIT);
+        auto it = partial.find(r);
+        const size_t had = it == partial.end() ? 0 : it->second.size();
+        char report[sizeof(RingReport)];
+        if (had) memcpy(report, it->second.data(), had);
+        const ssize_t k = ::recv(ranks_[r].fd(), report + had, sizeof(report) - had, MSG_DONTWAIT);
         if (k == 0 || (k < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)) {
           failure = "rank " + std::to_string(r) + " left before the bootstrap ring was connected";
           break;
         }
-        if (k < 0 || (have[r] += static_cast<size_t>(k)) < sizeof(RingReport)) continue;
+        if (k < 0) continue;
+        if (had + static_cast<size_t>(k) < sizeof(report)) {
+          partial[r].assign(report, report + had + k);
+          continue;
+        }
+        partial.erase(r);
         std::string why;
-        if (!readRingReport(&reports[r], sizeof(RingReport), r, &failure, &why))
+        if (!readRingReport(report, sizeof(report), r, &failure, &why))
           failure = "rank " + std::to_string(r) + " sent " + why;
         done[r] = true;
         --left;
