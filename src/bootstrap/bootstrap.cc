@@ -5,7 +5,6 @@
 #include <string.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdio>
 #include <thread>
 #include <vector>
@@ -176,9 +175,9 @@ Result Bootstrap::connectRing(const UniqueIdData& id, const std::vector<SocketAd
     return setError(r, "%s", mine.c_str());
   }
   // While the predecessor is awaited, the root may say that a rank failed: it may be that one.
+  // Once the root has spoken or left, the acceptor ends by itself (prev, timeout or abort).
   std::string rootSays;
   while (!accepted && rootSays.empty() && root_.valid()) rootSays = rootFailure(100);
-  while (!accepted && rootSays.empty()) std::this_thread::sleep_for(std::chrono::milliseconds(20));
   stopAccepting = !rootSays.empty();
   acceptor.join();
   if (!rootSays.empty() && !prev_.valid())
