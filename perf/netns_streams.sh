@@ -141,10 +141,13 @@ if lanes:
                                               for l, v in sorted(lanescold.items()))
            if lanescold else ""))
 print()
-print("| layout | config | pass | 1 MiB | 4 MiB | 16 MiB | 64 MiB | 64 MiB vs ceiling of its streams | vs 1 stream | vs message floor | vs UCX over as many lanes | vs UCX lanes, cold | #wrong |")
+print("| hosts x ranks | config | pass | 1 MiB | 4 MiB | 16 MiB | 64 MiB | 64 MiB vs ceiling of its streams | vs 1 stream | vs message floor | vs UCX over as many lanes | vs UCX lanes, cold | #wrong |")
 print("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
 for layout in os.environ["LAYOUTS"].split():
     tag = layout.replace(",", "x")
+    counts = layout.split(",")
+    # "2 x 1" for two hosts of one rank; "3 x (1, 2, 1)" where the hosts differ.
+    shape = f"{len(counts)} x {counts[0]}" if len(set(counts)) == 1 else f"{len(counts)} x ({', '.join(counts)})"
     for p, cfg in ((p, c) for p in range(1, int(os.environ["PASSES"]) + 1)
                    for c in os.environ["CONFIGS"].split()):
         name, env = cfg.split(":", 1)
@@ -177,5 +180,5 @@ for layout in os.environ["LAYOUTS"].split():
         vsl = f"{big / ul:.2f}x" if big and ul else "-"
         uc = lanescold.get(streams) if "TUTTI_NET=ucx" in env else None
         vsc = f"{big / uc:.2f}x" if big and uc else "-"
-        print(f"| {layout.replace(',', ' x ')} | {name} ({env}) | {p} | {cells} | {vs} | {vs1} | {vsf} | {vsl} | {vsc} | {wrong} |")
+        print(f"| {shape} | {name} ({env}) | {p} | {cells} | {vs} | {vs1} | {vsf} | {vsl} | {vsc} | {wrong} |")
 PY
