@@ -269,10 +269,10 @@ Prediction predict(const ModelParams& p, const ModelShape& s, Collective c, Algo
           // One peer per step, the whole vector each time; positions run node by node, so the
           // steps below the ranks per node (when a power of two) stay inside a node. Only a
           // candidate across nodes: inside one the direct plan's fan-out is cheap (shared
-          // memory), and what recursive doubling saves is messages over the network.
-          // The GPU proxy runs it (it is a CPU plan on the staged chunks) when TUTTI_ALGO forces
-          // it, but never chooses it: no GPU has timed it against the proxy's other plans.
-          if (N == 1 || s.proxy) break;
+          // memory), and what recursive doubling saves is messages over the network. The GPU
+          // proxy runs it as a CPU plan on its staged chunks; on the H200 (2 x 2 and 4 x 1 GPU
+          // nodes, 2026-12-05) it fell where this puts it against the proxy's other plans.
+          if (N == 1) break;
           const int p = 1 << floorLog2(n), rounds = floorLog2(n) + (p < n ? 2 : 0);
           const int local = L > 0 && (L & (L - 1)) == 0 ? floorLog2(L) : 0;
           t = o + local * (ring.a + xfer(S, ring.bw)) +

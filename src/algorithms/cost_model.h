@@ -74,9 +74,6 @@ struct ModelShape {
   bool deviceNodeStages = false;
   LinkClass nodeClass = LinkClass::kNvLink;
   double nodeBw = 0;
-  // The GPU proxy's basis: device buffers staged through the host for the CPU executor's plans.
-  // Plans never timed there are left out of its choice (forcing them still runs them).
-  bool proxy = false;
   std::string describe() const;
 };
 

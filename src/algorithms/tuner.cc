@@ -237,7 +237,6 @@ Result Tuner::init(const TunerContext& ctx) {
   }
   for (int e = 0; e < static_cast<int>(ExecutorKind::kCount); ++e)
     shapes_[e] = modelShapeFor(ctx, basisOf(static_cast<ExecutorKind>(e)));
-  shapes_[static_cast<int>(ExecutorKind::kGpuProxy)].proxy = true;
   if (ctx.deviceNodeStages) {
     ModelShape& proxy = shapes_[static_cast<int>(ExecutorKind::kGpuProxy)];
     const ModelShape gpu = modelShapeFor(ctx, ModelBasis::kGpu);
