@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "base/logging.h"
+#include "base/per_process.h"
 #include "base/thread_name.h"
 #include "bootstrap/auth_listener.h"
 
@@ -215,29 +216,24 @@ namespace {
 
 // The roots this process serves and still runs, by secret: a rank that withdraws waits for its
 // communicator's root before returning, so that the process outlives the root's answers to the
-// others. Never destroyed: detached root threads may still use it while the process exits.
-// Per process: a forked child inherits the parent's entries (and perhaps its lock) but not its
-// threads, so it starts a list of its own.
+// others. One per process (base/per_process.h): a forked child does not run its parent's roots.
 struct RunningRoot {
   std::array<uint8_t, kSecretBytes> secret;
   std::shared_future<void> done;
 };
 struct RunningRoots {
-  pid_t pid;
+  explicit RunningRoots(pid_t p) : pid_(p) {}
+  pid_t pid() const { return pid_; }
   std::mutex mutex;
   std::vector<RunningRoot> roots;
+
+ private:
+  pid_t pid_;
 };
 
 RunningRoots& runningRoots() {
   static std::atomic<RunningRoots*> current{nullptr};
-  RunningRoots* r = current.load();
-  while (!r || r->pid != getpid()) {
-    auto* fresh = new RunningRoots;
-    fresh->pid = getpid();
-    if (current.compare_exchange_strong(r, fresh)) return *fresh;
-    delete fresh;  // another thread installed one; check it
-  }
-  return *r;
+  return perProcess(current);
 }
 
 std::array<uint8_t, kSecretBytes> secretKey(const uint8_t secret[kSecretBytes]) {

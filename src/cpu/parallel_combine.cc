@@ -16,6 +16,7 @@
 
 #include "base/env.h"
 #include "base/logging.h"
+#include "base/per_process.h"
 #include "base/thread_name.h"
 
 namespace tutti {
@@ -123,10 +124,9 @@ class CombinePool {
   int unfinished_ = 0;  // parts 1.. not finished yet
 };
 
-// Never deleted. A forked child inherits the parent's pool without its threads, and perhaps
-// with a mutex held by a parent thread that does not exist there: it must not touch it, so it
-// leaves it (leaked, its std::thread objects never destroyed) and makes its own. A pool that
-// lives on after stop() also lets exit-time callers run serially instead of using a dead object.
+// One per process (base/per_process.h): a forked child leaves its parent's pool, whose threads
+// it does not have, and makes its own. Never deleted: a pool that lives on after stop() lets
+// exit-time callers run serially instead of using a dead object.
 std::atomic<CombinePool*> gPool{nullptr};
 std::atomic<uint64_t> gJobs{0};
 
@@ -139,15 +139,7 @@ struct PoolJoiner {
   }
 } gJoiner;
 
-CombinePool* pool() {
-  const pid_t pid = getpid();
-  CombinePool* p = gPool.load(std::memory_order_acquire);
-  if (p && p->pid() == pid) return p;
-  auto* fresh = new CombinePool(pid);
-  if (gPool.compare_exchange_strong(p, fresh, std::memory_order_acq_rel)) return fresh;
-  delete fresh;  // another thread of this process made one first (p is now its pool)
-  return p->pid() == pid ? p : nullptr;
-}
+CombinePool& pool() { return perProcess(gPool); }
 
 // Part k of [0, count) starts at element boundary(k). Parts have about equal bytes and start on
 // a 64-byte line of dst, so no two threads write one cache line.
@@ -216,8 +208,7 @@ void copyPart(void* ctx, int k) {
 }
 
 bool runParts(int parts, void (*fn)(void*, int), void* ctx) {
-  CombinePool* p = pool();
-  if (!p || !p->run(parts, fn, ctx)) return false;
+  if (!pool().run(parts, fn, ctx)) return false;
   gJobs.fetch_add(1, std::memory_order_relaxed);
   return true;
 }
