@@ -29,7 +29,7 @@ asan_targets="env_test socket_test socket_connection_test socket_striped_test hm
 # UCX workers' driver threads). ucx_connection_test is not in the ASan list: when its pairs'
 # close runs past its bound, the connection leaves its buffers to UCX on purpose, which
 # LeakSanitizer reports.
-tsan_targets="log_rate_test auth_listener_test rendezvous_root_test socket_striped_test
+tsan_targets="log_rate_test auth_listener_test rendezvous_root_test socket_striped_test per_process_test
   collectives_test p2p_group_test errors_test
   faults_test comm_lifecycle_test transports_test rendezvous_flood_test rendezvous_withdraw_test
   soak_test ucx_transport_test
