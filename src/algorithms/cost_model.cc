@@ -70,7 +70,11 @@ ModelParams ModelParams::defaults() {
   // CPU executor classes. shm: fitted to 2 and 4 ranks on a 16-core host (perf/NOTES.md,
   // 2026-12-02): 0.5 us per step, ~9 GB/s through the FIFO, reductions ~20 GB/s (vectorised).
   set(LinkClass::kShm, 0.5, 9.0, 0.5, 1.0, 0.2, 9.0);
-  set(LinkClass::kSocket, 40.0, 1.0, 40.0, 1.0, 5.0, 1.0);
+  // socket: a step across hosts whose ranks have cores of their own. On namespace hosts of the
+  // 16-core box (2026-12-05) one step took 11-15 us (an 8 B AllReduce of 2 x 1, a ring's step
+  // through the GPU proxy). Ranks sharing cores pay more: the 2-CPU VM's 4 ranks took ~50 us a
+  // step, where TUTTI_TUNER_PARAMS=socket.alpha=50 reproduces its crossovers.
+  set(LinkClass::kSocket, 15.0, 1.0, 15.0, 1.0, 5.0, 1.0);
   p.gpuLaunchUs = 2.0;
   // A node stage of the device hierarchical plans on the H200 (2 nodes x 2, 2026-12-02):
   // hierarchical Reduce/Broadcast cost ~6 us more than flat at 8 B, AllGather/ReduceScatter

@@ -493,10 +493,12 @@ TEST(Tuner, DeviceNodeStagesAcrossGpuNodes) {
   const ModelParams p = ModelParams::defaults();
   const double S = 16 * MiB;
   const double nvBw = 478.125 * 0.8;
+  const double socketAlpha = p.link[static_cast<int>(LinkClass::kSocket)].alphaUs;
   EXPECT_NEAR(t.predict(ExecutorKind::kGpuProxy, Collective::kReduce, Algorithm::kHierarchical,
                         Protocol::kSimple, static_cast<size_t>(S))
                   .us,
-              p.cpuCallUs + (40 + S / 1000 + S / 20000) + 10 + (1.0 + S / (nvBw * 1000)), 1e-6);
+              p.cpuCallUs + (socketAlpha + S / 1000 + S / 20000) + 10 + (1.0 + S / (nvBw * 1000)),
+              1e-6);
   // Measured on the H200 (2 GPU nodes of 2, 2026-12-02): at 16 MiB hierarchical Reduce 2.57 GB/s,
   // chain 1.58; the CPU-priced node stage had made the tuner take chain.
   EXPECT_EQ(before.decide(ExecutorKind::kGpuProxy, Collective::kReduce, 16u << 20).algorithm,
