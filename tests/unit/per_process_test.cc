@@ -13,21 +13,19 @@
 namespace tutti {
 namespace {
 
-struct Counted {
-  explicit Counted(pid_t p) : pid_(p) { made.fetch_add(1); }
+struct Tagged {
+  explicit Tagged(pid_t p) : pid_(p) {}
   pid_t pid() const { return pid_; }
-  static std::atomic<int> made;
   int value = 0;
 
  private:
   pid_t pid_;
 };
-std::atomic<int> Counted::made{0};
 
 TEST(PerProcess, ThreadsRacingGetOneObject) {
-  static std::atomic<Counted*> slot{nullptr};
+  static std::atomic<Tagged*> slot{nullptr};
   std::atomic<bool> go{false};
-  std::vector<Counted*> seen(8);
+  std::vector<Tagged*> seen(8);
   std::vector<std::thread> threads;
   for (int i = 0; i < 8; ++i)
     threads.emplace_back([&, i] {
@@ -36,19 +34,19 @@ TEST(PerProcess, ThreadsRacingGetOneObject) {
     });
   go = true;
   for (auto& t : threads) t.join();
-  for (Counted* c : seen) EXPECT_EQ(c, seen[0]);
+  for (Tagged* c : seen) EXPECT_EQ(c, seen[0]);
   EXPECT_EQ(seen[0]->pid(), getpid());
   EXPECT_EQ(&perProcess(slot), seen[0]);
 }
 
 TEST(PerProcess, ForkedChildMakesItsOwn) {
-  static std::atomic<Counted*> slot{nullptr};
-  Counted& parent = perProcess(slot);
+  static std::atomic<Tagged*> slot{nullptr};
+  Tagged& parent = perProcess(slot);
   parent.value = 42;
   const pid_t child = fork();
   ASSERT_GE(child, 0);
   if (child == 0) {
-    Counted& mine = perProcess(slot);
+    Tagged& mine = perProcess(slot);
     // 0: a fresh object for this process; 1: the parent's, or one that was not fresh.
     _exit(&mine != &parent && mine.pid() == getpid() && mine.value == 0 &&
                   &perProcess(slot) == &mine
