@@ -164,9 +164,6 @@ UcxWorker::~UcxWorker() {
   if (context) api->cleanup(context);
 }
 
-// The send ring and the slots are zeroed here, so every page is mapped before the first call, as
-// the socket transport's rings are. Left to fault in as the stream first wraps, they cost each of
-// a job's first few hundred 32 KiB calls 100-300 us more (perf/NOTES.md, 2026-12-05).
 UcxConnection::UcxConnection(std::shared_ptr<UcxWorker> w, int me, int peer, UcxStreamShape mine,
                              UcxStreamShape theirs, const UcxStreamOptions& options)
     : w_(std::move(w)),
@@ -175,13 +172,20 @@ UcxConnection::UcxConnection(std::shared_ptr<UcxWorker> w, int me, int peer, Ucx
       peer_(peer),
       mine_(mine),
       theirs_(theirs),
-      sendRing_(new char[options.stagingBytes]()),
+      sendRing_(new char[options.stagingBytes]),
       ringBytes_(options.stagingBytes),
       creditLimit_(theirs.slots),
       directMin_(options.directMinBytes),
-      slotMem_(new char[mine.chunk * mine.slots]()),
+      slotMem_(new char[mine.chunk * mine.slots]),
       slots_(mine.slots),
-      spanMax_(options.spanBytes) {}
+      spanMax_(options.spanBytes) {
+  // Left to fault in as the stream first wraps, the pages cost each of a job's first few hundred
+  // 32 KiB calls 100-300 us (perf/NOTES.md, 2026-12-05). Nothing is posted into them yet.
+  if (options.mapAtInit) {
+    memset(sendRing_.get(), 0, ringBytes_);
+    memset(slotMem_.get(), 0, mine_.chunk * mine_.slots);
+  }
+}
 
 Result UcxConnection::open(const ucx::Address* peerAddress, uint64_t nonce) {
   nonce_ = nonce;
@@ -591,7 +595,7 @@ Result UcxConnection::openRun(char* user) {
   run_ = DirectRun{};
   run_.bytes = m[0];
   run_.user = user;
-  if (!user && !bounceMem_) bounceMem_.reset(new char[mine_.chunk * mine_.slots]());  // mapped now
+  if (!user && !bounceMem_) bounceMem_.reset(new char[mine_.chunk * mine_.slots]);
   TUTTI_TRY(postSlot(consumed_ + mine_.slots));
   ++consumed_;
   ++consumedMsgs_;

@@ -233,6 +233,12 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
   TUTTI_TRY(agreeStriping(asks, &striping));
   const int stripeWorkers = striping.workers;
   const int workers = stripeWorkers > 1 ? stripeWorkers + 1 : 1;
+  // Every connection's ring and slots are mapped at init (a job's first calls would otherwise
+  // fault them in) while they total at most 1 GiB for this rank: 128 peers of one worker, or
+  // every layout that takes stripe workers (at most 8 peers of 5). Past that, a peer's pages are
+  // mapped as the stream first reaches them, so a large job holds memory only for the peers it
+  // talks to (every peer is connected at init).
+  opts.mapAtInit = peers.size() * workers * (staging + chunk * slots) <= (size_t{1} << 30);
   if (stripeWorkers > 1 && ctx.rank == 0)
     TUTTI_INFO(
         "UCX: messages from %zu bytes dealt in %zu-byte stripes over %d workers with threads of "
