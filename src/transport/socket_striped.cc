@@ -33,6 +33,7 @@
 
 #include "base/logging.h"
 #include "base/thread_name.h"
+#include "transport/ring_memory.h"
 
 namespace tutti {
 namespace {
@@ -79,15 +80,15 @@ struct Span {
 class StripedSocketConnection : public Connection {
  public:
   StripedSocketConnection(std::vector<Socket> socks, int peer, size_t capacity, size_t chunk,
-                          size_t directMin)
+                          size_t directMin, bool mapAtInit)
       : socks_(std::move(socks)),
         n_(static_cast<int>(socks_.size())),
         peer_(peer),
         chunk_(chunk),
         cap_(capacity),
         directMin_(directMin),
-        sendRing_(capacity),
-        recvRing_(capacity),
+        sendRing_(newRing(capacity, mapAtInit)),
+        recvRing_(newRing(capacity, mapAtInit)),
         sent_(socks_.size()),
         received_(socks_.size()),
         eof_(socks_.size()) {
@@ -119,7 +120,7 @@ class StripedSocketConnection : public Connection {
     const size_t off = static_cast<size_t>((head - tx_.shift) % cap_);
     // While a window is open its bytes are the stream's next ones: the ring waits.
     const size_t free = tx_.win.open ? 0 : cap_ - static_cast<size_t>(head - sendFrontier());
-    *ptr = sendRing_.data() + off;
+    *ptr = sendRing_.get() + off;
     *bytes = std::min(free, cap_ - off);
     return tuttiSuccess;
   }
@@ -138,7 +139,7 @@ class StripedSocketConnection : public Connection {
       if (rx_.win.open) end = std::min(end, rx_.win.start);  // the window is not in the ring
       off = static_cast<size_t>((tail - rx_.shift) % cap_);
     }
-    *ptr = recvRing_.data() + off;
+    *ptr = recvRing_.get() + off;
     *bytes = end > tail ? std::min(static_cast<size_t>(end - tail), cap_ - off) : 0;
     // A peer that sent everything and left is only an error once its bytes are used up.
     if (*bytes == 0 && stuckAt(end))
@@ -378,7 +379,7 @@ class StripedSocketConnection : public Connection {
     }
     if (w.open) end = std::min(end, w.start);
     const size_t off = static_cast<size_t>((pos - tx_.shift) % cap_);
-    return {sendRing_.data() + off, std::min(static_cast<size_t>(end - pos), cap_ - off), false};
+    return {sendRing_.get() + off, std::min(static_cast<size_t>(end - pos), cap_ - off), false};
   }
 
   // Under rx_.mu: where stream byte `pos` and the rest of its chunk are received into.
@@ -395,7 +396,7 @@ class StripedSocketConnection : public Connection {
     if (w.open) end = std::min(end, w.start);
     if (end <= pos) return {};
     const size_t off = static_cast<size_t>((pos - rx_.shift) % cap_);
-    return {recvRing_.data() + off, std::min(static_cast<size_t>(end - pos), cap_ - off), false};
+    return {recvRing_.get() + off, std::min(static_cast<size_t>(end - pos), cap_ - off), false};
   }
 
   void sendLoop(int i) {
@@ -445,7 +446,7 @@ class StripedSocketConnection : public Connection {
   const uint64_t chunk_;
   const size_t cap_;  // a multiple of chunk_
   const size_t directMin_;
-  std::vector<char> sendRing_, recvRing_;
+  std::unique_ptr<char[]> sendRing_, recvRing_;
   std::atomic<uint64_t> sendHead_{0};                   // committed by the executor
   std::atomic<uint64_t> recvTail_{0};                   // released by the executor
   std::vector<std::atomic<uint64_t>> sent_, received_;  // per stream, its own bytes
@@ -462,7 +463,7 @@ class StripedSocketConnection : public Connection {
 
 Result makeStripedSocketConnection(std::vector<Socket> socks, int peer, size_t stagingBytes,
                                    size_t chunkBytes, std::unique_ptr<Connection>* out,
-                                   size_t directMinBytes) {
+                                   size_t directMinBytes, bool mapAtInit) {
   if (socks.empty() || chunkBytes == 0 || chunkBytes % Connection::kAlign != 0)
     return setError(tuttiInvalidArgument, "striped socket connection: %zu streams, %zu-byte chunks",
                     socks.size(), chunkBytes);
@@ -475,7 +476,7 @@ Result makeStripedSocketConnection(std::vector<Socket> socks, int peer, size_t s
   size_t capacity = std::max(stagingBytes, 2 * socks.size() * chunkBytes);
   capacity = (capacity + chunkBytes - 1) / chunkBytes * chunkBytes;
   *out = std::make_unique<StripedSocketConnection>(std::move(socks), peer, capacity, chunkBytes,
-                                                   directMinBytes);
+                                                   directMinBytes, mapAtInit);
   return tuttiSuccess;
 }
 

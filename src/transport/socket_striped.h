@@ -17,10 +17,11 @@ namespace tutti {
 // sides find every byte's stream without headers (and must agree on N and the chunk size: the
 // transport's handshake checks it). Takes N >= 1 connected, authenticated sockets to `peer`.
 // Payloads from `directMinBytes` on (0: never) move between the caller's memory and the
-// sockets on the stream threads, without the ring copy.
+// sockets on the stream threads, without the ring copy. `mapAtInit`: the rings are zeroed when
+// made (transport/ring_memory.h).
 Result makeStripedSocketConnection(std::vector<Socket> socks, int peer, size_t stagingBytes,
                                    size_t chunkBytes, std::unique_ptr<Connection>* out,
-                                   size_t directMinBytes = 0);
+                                   size_t directMinBytes = 0, bool mapAtInit = true);
 
 // Where stripe `stripe` of `stripes` puts its `done`-th byte in the stream (chunks of `chunk`).
 inline uint64_t stripeStreamOffset(uint64_t done, int stripe, int stripes, uint64_t chunk) {

@@ -22,6 +22,7 @@
 #include "bootstrap/handshake.h"
 #include "bootstrap/interface_list.h"
 #include "transport/peer_threads.h"
+#include "transport/ring_memory.h"
 #include "transport/routed_connection.h"
 #include "transport/socket_streams.h"
 #include "transport/socket_striped.h"
@@ -31,34 +32,36 @@ namespace {
 
 // Single-threaded byte ring with monotonically growing counters.
 struct Ring {
-  std::vector<char> data;
+  std::unique_ptr<char[]> data;
+  size_t bytes = 0;
   uint64_t head = 0;  // produced
   uint64_t tail = 0;  // consumed
-  size_t capacity() const { return data.size(); }
+  size_t capacity() const { return bytes; }
   size_t used() const { return static_cast<size_t>(head - tail); }
   // Contiguous free region at head.
   size_t freeSpan(char** p) {
     size_t off = static_cast<size_t>(head % capacity());
     size_t free = capacity() - used();
     size_t span = capacity() - off;
-    *p = data.data() + off;
+    *p = data.get() + off;
     return free < span ? free : span;
   }
   // Contiguous filled region at tail.
   size_t dataSpan(char** p) {
     size_t off = static_cast<size_t>(tail % capacity());
     size_t span = capacity() - off;
-    *p = data.data() + off;
+    *p = data.get() + off;
     return used() < span ? used() : span;
   }
 };
 
 class SocketConnection : public Connection {
  public:
-  SocketConnection(Socket sock, int peer, size_t staging, size_t directMin)
+  SocketConnection(Socket sock, int peer, size_t staging, size_t directMin, bool mapAtInit)
       : sock_(std::move(sock)), peer_(peer), directMin_(directMin) {
-    send_.data.resize(staging);
-    recv_.data.resize(staging);
+    send_.data = newRing(staging, mapAtInit);
+    recv_.data = newRing(staging, mapAtInit);
+    send_.bytes = recv_.bytes = staging;
   }
 
   Result sendSpace(void** ptr, size_t* bytes) override {
@@ -244,9 +247,11 @@ class SocketConnection : public Connection {
 }  // namespace
 
 Result makeSocketConnection(Socket sock, int peer, size_t stagingBytes,
-                            std::unique_ptr<Connection>* out, size_t directMinBytes) {
+                            std::unique_ptr<Connection>* out, size_t directMinBytes,
+                            bool mapAtInit) {
   TUTTI_TRY(sock.setNonBlocking());
-  *out = std::make_unique<SocketConnection>(std::move(sock), peer, stagingBytes, directMinBytes);
+  *out = std::make_unique<SocketConnection>(std::move(sock), peer, stagingBytes, directMinBytes,
+                                            mapAtInit);
   return tuttiSuccess;
 }
 
@@ -346,6 +351,9 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
   const uint32_t checksum = envInt("TUTTI_CHECKSUM", 0) != 0 ? 1 : 0;
   const StreamHello me{ctx.rank, 0, streams, static_cast<uint32_t>(chunk), stripeMin, checksum, 0};
   const int sockets = me.sockets();
+  // Two rings per connection: one connection per peer, or a striped one, or both when routed.
+  const bool mapAtInit =
+      mapRingsAtInit(peers.size() * 2 * staging * (striped && stripeMin ? 2 : 1));
   if (striped) {
     describe_ += ", " + std::to_string(streams) + " streams";
     if (stripeMin) describe_ += " for messages from " + std::to_string(stripeMin) + " bytes";
@@ -409,15 +417,17 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
   });
   auto adopt = [&](int p, std::vector<Socket> socks) {
     if (!striped)
-      return makeSocketConnection(std::move(socks[0]), p, staging, &(*conns)[p], direct);
+      return makeSocketConnection(std::move(socks[0]), p, staging, &(*conns)[p], direct, mapAtInit);
     if (!stripeMin)
-      return makeStripedSocketConnection(std::move(socks), p, staging, chunk, &(*conns)[p], direct);
+      return makeStripedSocketConnection(std::move(socks), p, staging, chunk, &(*conns)[p], direct,
+                                         mapAtInit);
     // Routed: socket 0 is the executor's own for short messages; the stream threads move the
     // long ones, each message whole on the striped part (one stripe as long as any message).
     std::vector<std::unique_ptr<Connection>> parts(2);
-    TUTTI_TRY(makeSocketConnection(std::move(socks[0]), p, staging, &parts[0], direct));
+    TUTTI_TRY(makeSocketConnection(std::move(socks[0]), p, staging, &parts[0], direct, mapAtInit));
     socks.erase(socks.begin());
-    TUTTI_TRY(makeStripedSocketConnection(std::move(socks), p, staging, chunk, &parts[1], direct));
+    TUTTI_TRY(makeStripedSocketConnection(std::move(socks), p, staging, chunk, &parts[1], direct,
+                                          mapAtInit));
     (*conns)[p] = makeRoutedConnection(std::move(parts), kWholeMessageStripe, stripeMin, "socket");
     return tuttiSuccess;
   };

@@ -24,10 +24,11 @@ constexpr size_t kDefaultStripeMinBytes = 1 << 20;
 // The routed connection's stripe when one part carries every long message whole.
 constexpr size_t kWholeMessageStripe = size_t{1} << 40;
 
-// Takes an authenticated, connected socket to `peer`.
+// Takes an authenticated, connected socket to `peer`. `mapAtInit`: the rings are zeroed when made
+// (transport/ring_memory.h).
 Result makeSocketConnection(Socket sock, int peer, size_t stagingBytes,
                             std::unique_ptr<Connection>* out,
-                            size_t directMinBytes = kDefaultDirectBytes);
+                            size_t directMinBytes = kDefaultDirectBytes, bool mapAtInit = true);
 
 // The transport type: any two ranks (TUTTI_SOCKET_STAGING_BYTES per direction and peer). It
 // listens in prepare(), on the interface TUTTI_SOCKET_IFNAME selects; lower ranks accept and

@@ -14,6 +14,7 @@
 #include "base/env.h"
 #include "base/logging.h"
 #include "base/thread_name.h"
+#include "transport/ring_memory.h"
 
 namespace tutti {
 namespace {
@@ -172,20 +173,13 @@ UcxConnection::UcxConnection(std::shared_ptr<UcxWorker> w, int me, int peer, Ucx
       peer_(peer),
       mine_(mine),
       theirs_(theirs),
-      sendRing_(new char[options.stagingBytes]),
+      sendRing_(newRing(options.stagingBytes, options.mapAtInit)),
       ringBytes_(options.stagingBytes),
       creditLimit_(theirs.slots),
       directMin_(options.directMinBytes),
-      slotMem_(new char[mine.chunk * mine.slots]),
+      slotMem_(newRing(mine.chunk * mine.slots, options.mapAtInit)),
       slots_(mine.slots),
-      spanMax_(options.spanBytes) {
-  // Left to fault in as the stream first wraps, the pages cost each of a job's first few hundred
-  // 32 KiB calls 100-300 us (perf/NOTES.md, 2026-12-05). Nothing is posted into them yet.
-  if (options.mapAtInit) {
-    memset(sendRing_.get(), 0, ringBytes_);
-    memset(slotMem_.get(), 0, mine_.chunk * mine_.slots);
-  }
-}
+      spanMax_(options.spanBytes) {}
 
 Result UcxConnection::open(const ucx::Address* peerAddress, uint64_t nonce) {
   nonce_ = nonce;

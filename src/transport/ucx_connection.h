@@ -102,9 +102,7 @@ struct UcxStreamOptions {
   size_t stagingBytes = 4u << 20;  // the send ring
   size_t directMinBytes = 0;    // payloads from here on leave from the caller's buffer (0: never)
   size_t spanBytes = 1u << 20;  // most bytes one recvPeek hands out across ready slots
-  // Zero the ring and slots when the connection is made, so that no page faults in during the
-  // first calls; otherwise they fault in as the stream first reaches them.
-  bool mapAtInit = true;
+  bool mapAtInit = true;        // the ring and slots are zeroed when made (transport/ring_memory.h)
 };
 
 class UcxConnection : public Connection {

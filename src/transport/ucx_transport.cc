@@ -13,6 +13,7 @@
 #include "bootstrap/bootstrap.h"
 #include "topology/nic_verbs.h"
 #include "transport/peer_threads.h"
+#include "transport/ring_memory.h"
 #include "transport/routed_connection.h"
 #include "transport/ucx_connection.h"
 #include "transport/ucx_striping.h"
@@ -233,12 +234,9 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
   TUTTI_TRY(agreeStriping(asks, &striping));
   const int stripeWorkers = striping.workers;
   const int workers = stripeWorkers > 1 ? stripeWorkers + 1 : 1;
-  // Every connection's ring and slots are mapped at init (a job's first calls would otherwise
-  // fault them in) while they total at most 1 GiB for this rank: 128 peers of one worker, or
-  // every layout that takes stripe workers (at most 8 peers of 5). Past that, a peer's pages are
-  // mapped as the stream first reaches them, so a large job holds memory only for the peers it
-  // talks to (every peer is connected at init).
-  opts.mapAtInit = peers.size() * workers * (staging + chunk * slots) <= (size_t{1} << 30);
+  // Each connection's send ring and slots: 8 MiB by default, so up to 128 peers of one worker
+  // (and every layout with stripe workers: at most 8 peers of 5) are mapped at init.
+  opts.mapAtInit = mapRingsAtInit(peers.size() * workers * (staging + chunk * slots));
   if (stripeWorkers > 1 && ctx.rank == 0)
     TUTTI_INFO(
         "UCX: messages from %zu bytes dealt in %zu-byte stripes over %d workers with threads of "
