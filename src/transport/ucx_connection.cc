@@ -126,6 +126,39 @@ void UcxWorker::drive() {
   }
 }
 
+void UcxWorker::startIdleProgress(const char* name) {
+  std::string label = name;
+  idler_ = std::thread([this, label] {
+    nameThisThread(label.c_str());
+    idleProgress();
+  });
+}
+
+// A pass only once no operation of the caller touched the worker for a whole nap. A pass that
+// moved something is followed by a short nap (a queued tail drains as fast as the peer reads);
+// one that moved nothing doubles the nap, so an idle communicator costs ~50 wake-ups a second.
+void UcxWorker::idleProgress() {
+  constexpr int kMinNapUs = 50, kMaxNapUs = 20000, kBusyNapUs = 1000;
+  uint64_t seen = touches_.load(std::memory_order_relaxed);
+  int napUs = kBusyNapUs;
+  while (!stop_.load(std::memory_order_relaxed)) {
+    std::this_thread::sleep_for(std::chrono::microseconds(napUs));
+    const uint64_t now = touches_.load(std::memory_order_relaxed);
+    if (now != seen) {
+      seen = now;
+      napUs = kBusyNapUs;
+      continue;
+    }
+    std::unique_lock<std::mutex> lock(mu, std::try_to_lock);
+    if (!lock.owns_lock()) continue;
+    for (UcxConnection* c : conns)
+      if (c->brokenLocked()) return;
+    const unsigned events = progressAndPumpLocked();
+    lock.unlock();
+    napUs = events > 0 ? kMinNapUs : (napUs * 2 > kMaxNapUs ? kMaxNapUs : napUs * 2);
+  }
+}
+
 unsigned UcxWorker::progressAndPumpLocked() {
   // UCX's TCP transport moves one segment per endpoint per call: keep calling while it does
   // work (bounded), or the caller would see a trickle and back off between calls.
@@ -156,8 +189,9 @@ void UcxWorker::kick() {
 }
 
 UcxWorker::~UcxWorker() {
+  stop_.store(true);
+  if (idler_.joinable()) idler_.join();
   if (driver_.joinable()) {
-    stop_.store(true);
     if (efd_ >= 0) api->workerSignal(worker);
     driver_.join();
   }
@@ -828,6 +862,7 @@ Result UcxConnection::sendSpace(void** ptr, size_t* bytes) {
   *bytes = 0;
   if (w_->driven()) return drivenSendSpace(ptr, bytes);
   std::lock_guard<std::mutex> lock(w_->mu);
+  w_->touch();
   TUTTI_TRY(failed());
   TUTTI_TRY(reapSends());
   if (committed_ - completed_ == ringBytes_) {
@@ -843,6 +878,7 @@ Result UcxConnection::sendCommit(size_t bytes) {
   // (Posting here while the driver slept halved a 64 MiB AllReduce: perf/NOTES.md.)
   if (w_->driven()) return drivenSendCommit(bytes);
   std::lock_guard<std::mutex> lock(w_->mu);
+  w_->touch();
   TUTTI_TRY(advanceCommitted(completed_, bytes));
   TUTTI_TRY(failed());
   return postSends();
@@ -852,6 +888,7 @@ Result UcxConnection::recvPeek(const void** ptr, size_t* bytes) {
   *bytes = 0;
   if (w_->driven()) return drivenRecvPeek(ptr, bytes);
   std::lock_guard<std::mutex> lock(w_->mu);
+  w_->touch();
   if (status_ != tuttiSuccess) return failed();  // this side broke the stream (abandonDirect)
   TUTTI_TRY(peekLocked(ptr, bytes));
   // Progress until the next bytes show or UCX moves nothing (bounded, as progressAndPumpLocked),
@@ -870,6 +907,7 @@ Result UcxConnection::recvPeek(const void** ptr, size_t* bytes) {
 Result UcxConnection::recvRelease(size_t bytes) {
   if (w_->driven()) return drivenRecvRelease(bytes);
   std::lock_guard<std::mutex> lock(w_->mu);
+  w_->touch();
   if (!run_.bytes) {
     TUTTI_TRY(releaseSlots(bytes));
     streamPos_ += bytes;
@@ -912,6 +950,7 @@ Result UcxConnection::progress() {
     return tuttiSuccess;
   }
   std::lock_guard<std::mutex> lock(w_->mu);
+  w_->touch();
   // Nothing owed (a step's sends completed at once, as short ones do): no pass of the worker,
   // a system call over TCP on every step's way; the next call that waits on it progresses it.
   if (!owing()) return status_ != tuttiSuccess ? failed() : tuttiSuccess;
@@ -924,6 +963,7 @@ Result UcxConnection::progress() {
 bool UcxConnection::flushed() {
   if (w_->driven()) return !drivenOwing();
   std::lock_guard<std::mutex> lock(w_->mu);
+  w_->touch();
   return !owing();
 }
 
@@ -931,6 +971,7 @@ Result UcxConnection::sendDirectReserve(size_t bytes, size_t* reserved) {
   *reserved = 0;
   if (w_->driven()) return drivenSendDirectReserve(bytes, reserved);
   std::lock_guard<std::mutex> lock(w_->mu);
+  w_->touch();
   TUTTI_TRY(failed());
   if (sendReserved_ != 0)
     return setError(tuttiInternalError, "a second UCX send reservation to rank %d", peer_);
@@ -956,6 +997,7 @@ Result UcxConnection::sendDirect(const void* src, size_t bytes, size_t* sent) {
     return drivenSendDirect(src, sent);
   }
   std::lock_guard<std::mutex> lock(w_->mu);
+  w_->touch();
   TUTTI_TRY(failed());
   if (posted_ < sendReserveAt_ || sentMsgs_ >= creditLimit_) {
     progressWorker();
@@ -1045,6 +1087,7 @@ Result UcxConnection::recvDirectReserve(size_t messageLeft, size_t* reserved) {
   *reserved = 0;
   if (w_->driven()) return tuttiSuccess;
   std::lock_guard<std::mutex> lock(w_->mu);
+  w_->touch();
   TUTTI_TRY(failed());
   if (run_.bytes || !mine_.runs) return tuttiSuccess;
   recvReserved_ = messageLeft & ~(kAlign - 1);
@@ -1058,6 +1101,7 @@ Result UcxConnection::recvDirectReserve(size_t messageLeft, size_t* reserved) {
 // the ring (the sender did not go direct) or, longer than `bytes`, through the bounce ring.
 Result UcxConnection::recvDirect(void* dst, size_t bytes, size_t* got) {
   std::lock_guard<std::mutex> lock(w_->mu);
+  w_->touch();
   *got = 0;
   bool progressed = false;
   if (status_ != tuttiSuccess) return failed();
@@ -1183,6 +1227,7 @@ Result UcxConnection::checkPeer() {
     return failed();
   }
   std::lock_guard<std::mutex> lock(w_->mu);
+  w_->touch();
   progressWorker();
   if (status_ != tuttiSuccess) return failed();
   bool ready;

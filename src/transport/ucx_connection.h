@@ -60,6 +60,17 @@ struct UcxWorker {
                      std::string* tuned, bool wakeup = false);
   // Hands progress to a thread of its own (named `name`); once, after the hellos.
   void startDriver(const char* name);
+  // The caller's worker (not driven): a thread that progresses it while the caller is away. A
+  // send request completes once UCX holds the bytes; over TCP they may still wait in the
+  // worker's queue for room in the socket, and only progress moves them on. Without this, a rank
+  // that returned from a call with bytes queued kept its peer waiting for its next call, or
+  // until the peer's timeout (perf/NOTES.md, 2026-12-05). The thread naps (50 us to 20 ms, by
+  // what the last pass moved), stays off the worker while the caller uses it (touch()), and
+  // stops for good once a connection of the worker broke: an abandoned receive may still be
+  // posted into a caller's buffer that is gone.
+  void startIdleProgress(const char* name);
+  // Called by the caller's operations on this worker: it is at work, so the idle thread waits.
+  void touch() { touches_.fetch_add(1, std::memory_order_relaxed); }
   // True once a driver thread progresses the worker.
   bool driven() const { return driven_.load(std::memory_order_acquire); }
   // Wakes a sleeping driver (the executor committed bytes or freed slots); cheap when awake.
@@ -75,11 +86,14 @@ struct UcxWorker {
 
  private:
   void drive();
+  void idleProgress();
   // True when a connection has work the driver's last pump did not see (checked after the
   // driver announces that it sleeps: see drive()).
   bool workPending();
   std::atomic<bool> driven_{false};
   std::thread driver_;
+  std::thread idler_;
+  std::atomic<uint64_t> touches_{0};
   std::atomic<bool> stop_{false};
   std::atomic<bool> sleeping_{false};
   int efd_ = -1;
@@ -151,6 +165,8 @@ class UcxConnection : public Connection {
   // The executor committed bytes the peer has credit for, or freed slots, and the driver has
   // not acted on them yet.
   bool handoffPending() const;
+  // With the worker lock held: the stream failed (here, at the peer or in UCX).
+  bool brokenLocked() const { return broken(); }
 
  private:
   struct SendOp {

@@ -338,6 +338,7 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
     if (!lanesText.empty()) describe_ += ", lanes " + lanesText;
     for (int l = 1; l < workers; ++l)
       workers_[l]->startDriver(("ucx-w" + std::to_string(l)).c_str());
+    workers_[0]->startIdleProgress("ucx-idle");
   }
   for (int p : peers) {
     if (workers == 1) {

@@ -301,6 +301,48 @@ TEST(UcxTransport, AbandonedStripedWindowsReturnTheBuffer) {
 // so the stop usually leaves one half-received: UCX cannot cancel that receive, and only closing
 // the endpoint keeps rank 1's next bytes out of the unmapped buffer (without it rank 0 died of
 // SIGSEGV while closing the communicator, 4 runs of 4). Rank 1 is told of the failure.
+// Two ranks of one thread over UCX (tuttiCommInitAll, a node each), 32 MiB AllReduces, out of
+// place and then in place, as all_reduce_perf -g 2 runs them. A call ends once its own sends
+// have completed, which over TCP only means that UCX holds the bytes: when the socket was full,
+// the last of them waited in the worker's queue for progress, and the rank whose run ended
+// first made no more. Its peer then waited until the timeout (3 of 3 runs of this test, and 5 of
+// 6 of all_reduce_perf, before the caller's worker had its idle thread; perf/NOTES.md,
+// 2026-12-05).
+TEST(UcxTransport, ARankThatReturnedStillDeliversItsQueuedBytes) {
+  SKIP_WITHOUT_UCX();
+  RankOptions opt;
+  opt.env = ucxEnv();
+  runRanks(
+      1,
+      [](tuttiComm_t, int, int) {
+        tuttiComm_t comms[2];
+        ASSERT_EQ(tuttiCommInitAll(comms, 2, nullptr), tuttiSuccess) << tuttiGetLastError(nullptr);
+        const size_t count = 8u << 20;
+        std::vector<std::vector<float>> in(2, std::vector<float>(count)),
+            out(2, std::vector<float>(count));
+        for (int call = 0; call < 60; ++call) {
+          const bool inPlace = call >= 26;
+          for (int r = 0; r < 2; ++r)
+            std::fill(in[r].begin(), in[r].end(), static_cast<float>(r + 1 + call % 3));
+          ASSERT_EQ(tuttiGroupStart(), tuttiSuccess);
+          for (int r = 0; r < 2; ++r)
+            ASSERT_EQ(tuttiAllReduce(in[r].data(), inPlace ? in[r].data() : out[r].data(), count,
+                                     tuttiFloat32, tuttiSum, comms[r], nullptr),
+                      tuttiSuccess);
+          ASSERT_EQ(tuttiGroupEnd(), tuttiSuccess)
+              << "call " << call << ": " << tuttiGetLastError(nullptr);
+          const float want = static_cast<float>(3 + 2 * (call % 3));
+          for (int r = 0; r < 2; ++r) {
+            const std::vector<float>& got = inPlace ? in[r] : out[r];
+            ASSERT_TRUE(got.front() == want && got[count / 2] == want && got.back() == want)
+                << "call " << call << " rank " << r;
+          }
+        }
+        for (tuttiComm_t c : comms) tuttiCommDestroy(c);
+      },
+      opt);
+}
+
 TEST(UcxTransport, AbandonedDirectReceiveReturnsTheBuffer) {
   SKIP_WITHOUT_UCX();
   int pidPipe[2];
