@@ -861,8 +861,7 @@ Result UcxConnection::advanceCommitted(uint64_t completed, size_t bytes) {
 Result UcxConnection::sendSpace(void** ptr, size_t* bytes) {
   *bytes = 0;
   if (w_->driven()) return drivenSendSpace(ptr, bytes);
-  std::lock_guard<std::mutex> lock(w_->mu);
-  w_->touch();
+  auto lock = w_->callerLock();
   TUTTI_TRY(failed());
   TUTTI_TRY(reapSends());
   if (committed_ - completed_ == ringBytes_) {
@@ -877,8 +876,7 @@ Result UcxConnection::sendCommit(size_t bytes) {
   // A driven worker's thread posts them: the sends' system calls leave the executor's thread.
   // (Posting here while the driver slept halved a 64 MiB AllReduce: perf/NOTES.md.)
   if (w_->driven()) return drivenSendCommit(bytes);
-  std::lock_guard<std::mutex> lock(w_->mu);
-  w_->touch();
+  auto lock = w_->callerLock();
   TUTTI_TRY(advanceCommitted(completed_, bytes));
   TUTTI_TRY(failed());
   return postSends();
@@ -887,8 +885,7 @@ Result UcxConnection::sendCommit(size_t bytes) {
 Result UcxConnection::recvPeek(const void** ptr, size_t* bytes) {
   *bytes = 0;
   if (w_->driven()) return drivenRecvPeek(ptr, bytes);
-  std::lock_guard<std::mutex> lock(w_->mu);
-  w_->touch();
+  auto lock = w_->callerLock();
   if (status_ != tuttiSuccess) return failed();  // this side broke the stream (abandonDirect)
   TUTTI_TRY(peekLocked(ptr, bytes));
   // Progress until the next bytes show or UCX moves nothing (bounded, as progressAndPumpLocked),
@@ -906,8 +903,7 @@ Result UcxConnection::recvPeek(const void** ptr, size_t* bytes) {
 
 Result UcxConnection::recvRelease(size_t bytes) {
   if (w_->driven()) return drivenRecvRelease(bytes);
-  std::lock_guard<std::mutex> lock(w_->mu);
-  w_->touch();
+  auto lock = w_->callerLock();
   if (!run_.bytes) {
     TUTTI_TRY(releaseSlots(bytes));
     streamPos_ += bytes;
@@ -949,8 +945,7 @@ Result UcxConnection::progress() {
     if (status_ != tuttiSuccess || drivenOwing()) return failed();
     return tuttiSuccess;
   }
-  std::lock_guard<std::mutex> lock(w_->mu);
-  w_->touch();
+  auto lock = w_->callerLock();
   // Nothing owed (a step's sends completed at once, as short ones do): no pass of the worker,
   // a system call over TCP on every step's way; the next call that waits on it progresses it.
   if (!owing()) return status_ != tuttiSuccess ? failed() : tuttiSuccess;
@@ -962,16 +957,14 @@ Result UcxConnection::progress() {
 
 bool UcxConnection::flushed() {
   if (w_->driven()) return !drivenOwing();
-  std::lock_guard<std::mutex> lock(w_->mu);
-  w_->touch();
+  auto lock = w_->callerLock();
   return !owing();
 }
 
 Result UcxConnection::sendDirectReserve(size_t bytes, size_t* reserved) {
   *reserved = 0;
   if (w_->driven()) return drivenSendDirectReserve(bytes, reserved);
-  std::lock_guard<std::mutex> lock(w_->mu);
-  w_->touch();
+  auto lock = w_->callerLock();
   TUTTI_TRY(failed());
   if (sendReserved_ != 0)
     return setError(tuttiInternalError, "a second UCX send reservation to rank %d", peer_);
@@ -996,8 +989,7 @@ Result UcxConnection::sendDirect(const void* src, size_t bytes, size_t* sent) {
                       peer_);
     return drivenSendDirect(src, sent);
   }
-  std::lock_guard<std::mutex> lock(w_->mu);
-  w_->touch();
+  auto lock = w_->callerLock();
   TUTTI_TRY(failed());
   if (posted_ < sendReserveAt_ || sentMsgs_ >= creditLimit_) {
     progressWorker();
@@ -1086,8 +1078,7 @@ Result UcxConnection::drivenSendDirect(const void* src, size_t* sent) {
 Result UcxConnection::recvDirectReserve(size_t messageLeft, size_t* reserved) {
   *reserved = 0;
   if (w_->driven()) return tuttiSuccess;
-  std::lock_guard<std::mutex> lock(w_->mu);
-  w_->touch();
+  auto lock = w_->callerLock();
   TUTTI_TRY(failed());
   if (run_.bytes || !mine_.runs) return tuttiSuccess;
   recvReserved_ = messageLeft & ~(kAlign - 1);
@@ -1100,8 +1091,7 @@ Result UcxConnection::recvDirectReserve(size_t messageLeft, size_t* reserved) {
 // must come first, right where the reservation starts; otherwise the message comes through
 // the ring (the sender did not go direct) or, longer than `bytes`, through the bounce ring.
 Result UcxConnection::recvDirect(void* dst, size_t bytes, size_t* got) {
-  std::lock_guard<std::mutex> lock(w_->mu);
-  w_->touch();
+  auto lock = w_->callerLock();
   *got = 0;
   bool progressed = false;
   if (status_ != tuttiSuccess) return failed();
@@ -1226,8 +1216,7 @@ Result UcxConnection::checkPeer() {
     if (ready && !drivenOwing()) return tuttiSuccess;
     return failed();
   }
-  std::lock_guard<std::mutex> lock(w_->mu);
-  w_->touch();
+  auto lock = w_->callerLock();
   progressWorker();
   if (status_ != tuttiSuccess) return failed();
   bool ready;

@@ -65,12 +65,15 @@ struct UcxWorker {
   // worker's queue for room in the socket, and only progress moves them on. Without this, a rank
   // that returned from a call with bytes queued kept its peer waiting for its next call, or
   // until the peer's timeout (perf/NOTES.md, 2026-12-05). The thread naps (50 us to 20 ms, by
-  // what the last pass moved), stays off the worker while the caller uses it (touch()), and
+  // what the last pass moved), stays off the worker while the caller uses it (callerLock()), and
   // stops for good once a connection of the worker broke: an abandoned receive may still be
   // posted into a caller's buffer that is gone.
   void startIdleProgress(const char* name);
-  // Called by the caller's operations on this worker: it is at work, so the idle thread waits.
-  void touch() { touches_.fetch_add(1, std::memory_order_relaxed); }
+  // The caller's operations take `mu` here: the caller is at work, so the idle thread waits.
+  std::unique_lock<std::mutex> callerLock() {
+    touches_.fetch_add(1, std::memory_order_relaxed);
+    return std::unique_lock<std::mutex>(mu);
+  }
   // True once a driver thread progresses the worker.
   bool driven() const { return driven_.load(std::memory_order_acquire); }
   // Wakes a sleeping driver (the executor committed bytes or freed slots); cheap when awake.
