@@ -24,7 +24,7 @@ asan_targets="env_test socket_test socket_connection_test socket_striped_test hm
   bootstrap_auth_test rendezvous_withdraw_test comm_lifecycle_test transports_test
   rendezvous_flood_test soak_test
   ucx_transport_test routed_connection_test ucx_striping_test socket_streams_test crc32c_test fault_spec_test call_agreement_test flight_recorder_test
-  fault_injection_test ring_memory_test"
+  fault_injection_test ring_memory_test exit_stops_test"
 # TSan: where threads meet (executor progress, proxy/helper threads, the root thread, abort,
 # UCX workers' driver threads). ucx_connection_test is not in the ASan list: when its pairs'
 # close runs past its bound, the connection leaves its buffers to UCX on purpose, which
@@ -33,7 +33,7 @@ tsan_targets="log_rate_test auth_listener_test rendezvous_root_test socket_strip
   collectives_test p2p_group_test errors_test
   faults_test comm_lifecycle_test transports_test rendezvous_flood_test rendezvous_withdraw_test
   soak_test ucx_transport_test
-  ucx_connection_test call_agreement_test flight_recorder_test fault_injection_test"
+  ucx_connection_test call_agreement_test flight_recorder_test fault_injection_test exit_stops_test"
 # collectives_test sweeps every collective x dtype x op x algorithm on 2, 3, 4 and 7 ranks;
 # sanitized, that is ~20 minutes per build on 2 cores (measured 2026-12-02), so here only
 # its 3-rank instances run (non-power-of-two, every collective, the same sweep). The soak

@@ -11,6 +11,14 @@
 
 namespace tutti {
 
+// The objects a child left behind stay reachable from here, so that leak checkers do not report
+// them at its exit.
+struct LeftBehind {
+  const void* object;
+  LeftBehind* next;
+};
+inline std::atomic<LeftBehind*> gLeftBehind{nullptr};
+
 // T is constructed from the pid of the process it serves and reports it through pid().
 template <class T>
 T& perProcess(std::atomic<T*>& slot) {
@@ -18,7 +26,15 @@ T& perProcess(std::atomic<T*>& slot) {
   T* p = slot.load(std::memory_order_acquire);
   while (!p || p->pid() != pid) {
     T* fresh = new T(pid);
-    if (slot.compare_exchange_strong(p, fresh, std::memory_order_acq_rel)) return *fresh;
+    T* old = p;
+    if (slot.compare_exchange_strong(p, fresh, std::memory_order_acq_rel)) {
+      if (old) {
+        auto* kept = new LeftBehind{old, gLeftBehind.load(std::memory_order_relaxed)};
+        while (!gLeftBehind.compare_exchange_weak(kept->next, kept, std::memory_order_release)) {
+        }
+      }
+      return *fresh;
+    }
     delete fresh;  // another thread installed one first; p is now that one: check it
   }
   return *p;

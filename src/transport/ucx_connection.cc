@@ -12,6 +12,7 @@
 
 #include "base/deadline.h"
 #include "base/env.h"
+#include "base/exit_stops.h"
 #include "base/logging.h"
 #include "base/thread_name.h"
 #include "transport/ring_memory.h"
@@ -84,6 +85,7 @@ void UcxWorker::startDriver(const char* name) {
     driven_.store(true, std::memory_order_release);
   }
   std::string label = name;
+  if (!exitStop_) exitStop_ = addExitStop([this] { stopThreads(); });
   driver_ = std::thread([this, label] {
     nameThisThread(label.c_str());
     drive();
@@ -128,6 +130,7 @@ void UcxWorker::drive() {
 
 void UcxWorker::startIdleProgress(const char* name) {
   std::string label = name;
+  if (!exitStop_) exitStop_ = addExitStop([this] { stopThreads(); });
   idler_ = std::thread([this, label] {
     nameThisThread(label.c_str());
     idleProgress();
@@ -188,13 +191,18 @@ void UcxWorker::kick() {
   if (driven() && efd_ >= 0 && sleeping_.load()) api->workerSignal(worker);
 }
 
-UcxWorker::~UcxWorker() {
+void UcxWorker::stopThreads() {
   stop_.store(true);
   if (idler_.joinable()) idler_.join();
   if (driver_.joinable()) {
     if (efd_ >= 0) api->workerSignal(worker);
     driver_.join();
   }
+}
+
+UcxWorker::~UcxWorker() {
+  removeExitStop(exitStop_);  // first: the exit handler may be joining the threads right now
+  stopThreads();
   if (worker) api->workerDestroy(worker);
   if (context) api->cleanup(context);
 }

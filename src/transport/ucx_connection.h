@@ -69,6 +69,9 @@ struct UcxWorker {
   // stops for good once a connection of the worker broke: an abandoned receive may still be
   // posted into a caller's buffer that is gone.
   void startIdleProgress(const char* name);
+  // Stops and joins both threads (idempotent); the worker stays usable by the caller. Also run
+  // at exit when the communicator was never destroyed (base/exit_stops.h).
+  void stopThreads();
   // The caller's operations take `mu` here: the caller is at work, so the idle thread waits.
   std::unique_lock<std::mutex> callerLock() {
     touches_.fetch_add(1, std::memory_order_relaxed);
@@ -100,6 +103,7 @@ struct UcxWorker {
   std::atomic<bool> stop_{false};
   std::atomic<bool> sleeping_{false};
   int efd_ = -1;
+  uint64_t exitStop_ = 0;  // the at-exit stop of the threads, once one started
 };
 
 // Message kinds, in the top byte of the tag; the low 32 bits name the sending rank.

@@ -2,6 +2,7 @@
 // every collective x dtype x op against the CPU reference, small staging that forces credits
 // and ring wrap, a killed peer, and the loud errors of TUTTI_NET. Skips where libucp.so.0 does
 // not load.
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -339,6 +340,65 @@ TEST(UcxTransport, ARankThatReturnedStillDeliversItsQueuedBytes) {
           }
         }
         for (tuttiComm_t c : comms) tuttiCommDestroy(c);
+      },
+      opt);
+}
+
+// Names of this process's threads that the library started for UCX ("tutti-ucx-idle",
+// "tutti-ucx-w1"), from /proc.
+std::string ucxThreadsAlive() {
+  std::string names;
+  DIR* d = opendir("/proc/self/task");
+  if (!d) return "?";
+  while (dirent* e = readdir(d)) {
+    if (e->d_name[0] == '.') continue;
+    std::string comm = readFile(std::string("/proc/self/task/") + e->d_name + "/comm");
+    if (comm.rfind("tutti-ucx", 0) == 0) names += comm;
+  }
+  closedir(d);
+  return names;
+}
+
+// Registered before the communicators exist, so it runs after anything they registered: by
+// then no UCX thread may be left, or it would run on while UCX's own destructors tear it down.
+void failIfUcxThreadsOutliveExit() {
+  const std::string alive = ucxThreadsAlive();
+  if (!alive.empty()) {
+    fprintf(stderr, "UCX threads still running at exit:\n%s", alive.c_str());
+    _exit(9);
+  }
+#if defined(__SANITIZE_ADDRESS__)
+  _exit(0);  // the rest of exit would be LeakSanitizer reporting the communicators left on purpose
+#endif
+}
+
+// A process that exits without destroying its communicators (common after an exception, or in
+// scripts) still stops the UCX threads before exit tears libraries down: the idle thread of the
+// caller's worker and the drivers of 2 stripe workers, right after a call gave them work.
+TEST(UcxTransport, ExitWithoutDestroyStopsTheUcxThreadsFirst) {
+  SKIP_WITHOUT_UCX();
+  RankOptions opt;
+  opt.env = ucxEnv();
+  opt.env.push_back({"TUTTI_UCX_WORKERS", "2"});
+  opt.createComm = false;
+  opt.beforeInit = [](int) { ASSERT_EQ(atexit(failIfUcxThreadsOutliveExit), 0); };
+  runRanks(
+      1,
+      [](tuttiComm_t, int, int) {
+        tuttiComm_t comms[2];
+        ASSERT_EQ(tuttiCommInitAll(comms, 2, nullptr), tuttiSuccess) << tuttiGetLastError(nullptr);
+        ASSERT_FALSE(ucxThreadsAlive().empty()) << "the test needs UCX threads to stop";
+        const size_t count = 4u << 20;
+        std::vector<std::vector<float>> buf(2, std::vector<float>(count, 1.0f));
+        ASSERT_EQ(tuttiGroupStart(), tuttiSuccess);
+        for (int r = 0; r < 2; ++r)
+          ASSERT_EQ(tuttiAllReduce(buf[r].data(), buf[r].data(), count, tuttiFloat32, tuttiSum,
+                                   comms[r], nullptr),
+                    tuttiSuccess);
+        ASSERT_EQ(tuttiGroupEnd(), tuttiSuccess) << tuttiGetLastError(nullptr);
+        ASSERT_EQ(buf[1].back(), 2.0f);
+        fflush(nullptr);
+        exit(0);  // no tuttiCommDestroy
       },
       opt);
 }
