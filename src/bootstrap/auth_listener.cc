@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <poll.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -17,8 +18,15 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-constexpr int kAcceptBurst = 32;   // connections accepted per turn
-constexpr int kPollSliceMs = 100;  // how soon serveUntil sees abort, stop or its deadline
+constexpr int kAcceptBurst = 32;    // connections accepted per turn
+constexpr int kPollSliceMs = 100;   // how soon serveUntil sees abort, stop or its deadline
+constexpr int kAcceptPauseMs = 10;  // the listener's rest after running out of descriptors
+
+std::string softFdLimitText() {
+  rlimit l{};
+  if (getrlimit(RLIMIT_NOFILE, &l) != 0) return "unknown";
+  return l.rlim_cur == RLIM_INFINITY ? "unlimited" : std::to_string(l.rlim_cur);
+}
 
 // Sends a whole small message on a fresh connection without waiting: a peer that does not
 // take 56 bytes into an empty socket buffer is not worth waiting for.
@@ -70,7 +78,14 @@ void AuthListener::serve(int ms, std::vector<AuthConnection>* done) {
   expireSilent();
   std::vector<pollfd> fds;
   fds.reserve(pending_.size() + 1);
-  fds.push_back({listener_.fd(), POLLIN, 0});
+  const Clock::time_point now = Clock::now();
+  const bool paused = now < acceptPausedUntil_;
+  if (paused)
+    ms = std::min<int>(
+        ms, 1 + static_cast<int>(
+                    std::chrono::duration_cast<std::chrono::milliseconds>(acceptPausedUntil_ - now)
+                        .count()));
+  fds.push_back({listener_.fd(), static_cast<short>(paused ? 0 : POLLIN), 0});
   for (const auto& p : pending_) fds.push_back({p->sock.fd(), POLLIN, 0});
   int rc = ::poll(fds.data(), fds.size(), ms);
   if (rc < 0 && errno != EINTR) {
@@ -97,7 +112,14 @@ Result AuthListener::serveUntil(Deadline dl, const std::atomic<bool>* abort,
   for (;;) {
     if ((abort && abort->load()) || (stop && stop->load()))
       return setError(tuttiAborted, "%s: stopped", where_.c_str());
-    if (dl.expired()) return setError(tuttiTimeout, "%s: timed out", where_.c_str());
+    if (dl.expired()) {
+      if (acceptFailures_ == 0) return setError(tuttiTimeout, "%s: timed out", where_.c_str());
+      return setError(tuttiTimeout,
+                      "%s: timed out; accepting failed %llu times: %s (soft limit of open files "
+                      "%s)",
+                      where_.c_str(), static_cast<unsigned long long>(acceptFailures_),
+                      acceptError_.c_str(), softFdLimitText().c_str());
+    }
     done.clear();
     serve(dl.remainingMs(kPollSliceMs), &done);
     bool all = false;
@@ -113,8 +135,14 @@ void AuthListener::acceptBurst() {
     int fd = ::accept4(listener_.fd(), reinterpret_cast<sockaddr*>(&a.storage), &a.length,
                        SOCK_CLOEXEC | SOCK_NONBLOCK);
     if (fd < 0) {
-      if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR && errno != ECONNABORTED)
-        TUTTI_WARN("%s: accept failed: %s", where_.c_str(), strerror(errno));
+      const int err = errno;
+      if (err == EAGAIN || err == EWOULDBLOCK || err == EINTR || err == ECONNABORTED) return;
+      if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+        acceptPausedUntil_ = Clock::now() + std::chrono::milliseconds(kAcceptPauseMs);
+        ++acceptFailures_;
+        acceptError_ = strerror(err);
+      }
+      TUTTI_WARN("%s: accept failed: %s", where_.c_str(), strerror(err));
       return;
     }
     auto p = std::make_unique<Pending>();

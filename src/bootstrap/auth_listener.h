@@ -90,6 +90,12 @@ class AuthListener {
   std::string where_;
   std::vector<std::unique_ptr<Pending>> pending_;
   Refusals refused_;
+  // Out of descriptors (EMFILE, ENFILE) the connection stays queued and poll() reports it at
+  // once: the listener is left out of poll() for a while instead of spinning on it, and a
+  // timeout says why nobody got through.
+  std::chrono::steady_clock::time_point acceptPausedUntil_{};
+  uint64_t acceptFailures_ = 0;
+  std::string acceptError_;
 };
 
 }  // namespace tutti

@@ -4,7 +4,10 @@
 #include "bootstrap/auth_listener.h"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <atomic>
 #include <chrono>
@@ -183,6 +186,53 @@ TEST(AuthListener, ServeUntilEndsOnTakeDeadlineAndStop) {
             tuttiAborted);
   stopper.join();
   EXPECT_LT(since(t0), 1.0) << "a stop was seen late";
+}
+
+// Out of descriptors, accept() fails while the connection stays queued, so poll() reports the
+// listener again at once: the listener rests instead of spinning (it used two cores of system
+// time for a whole timeout), and its timeout says why nobody got through. In a child, whose
+// soft limit it lowers.
+TEST(AuthListener, OutOfDescriptorsRestsAndTheTimeoutSaysWhy) {
+  const pid_t child = fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    Served s = listenOnLoopback();
+    Socket peer;
+    if (Socket::connect(s.address, Deadline::afterMs(5000), nullptr, &peer) != tuttiSuccess)
+      _exit(2);
+    // The lowest free descriptor is what accept() would take: a limit at it refuses (EMFILE).
+    const int lowestFree = dup(0);
+    if (lowestFree < 0) _exit(3);
+    close(lowestFree);
+    rlimit l{};
+    getrlimit(RLIMIT_NOFILE, &l);
+    l.rlim_cur = static_cast<rlim_t>(lowestFree);
+    if (setrlimit(RLIMIT_NOFILE, &l) != 0) _exit(3);
+    AuthListener admit(s.listener, kSecret, AuthLimits{8, 4000}, sizeof(int32_t), nullptr,
+                       "test listener");
+    rusage r0{}, r1{};
+    getrusage(RUSAGE_SELF, &r0);
+    const Result r = admit.serveUntil(Deadline::afterMs(1000), nullptr, nullptr,
+                                      [](AuthConnection&) { return true; });
+    getrusage(RUSAGE_SELF, &r1);
+    auto us = [](const rusage& u) {
+      return (u.ru_utime.tv_sec + u.ru_stime.tv_sec) * 1000000L + u.ru_utime.tv_usec +
+             u.ru_stime.tv_usec;
+    };
+    const long cpuUs = us(r1) - us(r0);
+    const std::string msg = lastError();
+    fprintf(stderr, "cpu %ld us: %s\n", cpuUs, msg.c_str());
+    if (r != tuttiTimeout) _exit(4);
+    if (msg.find("accepting failed") == std::string::npos ||
+        msg.find("Too many open files") == std::string::npos)
+      _exit(5);
+    _exit(cpuUs < 250000 ? 0 : 6);  // a spinning listener burns the whole second
+  }
+  int status = 0;
+  ASSERT_EQ(waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0) << "2: connect, 3: setrlimit, 4: not a timeout, 5: the "
+                                       "message, 6: the listener spun";
 }
 
 }  // namespace
