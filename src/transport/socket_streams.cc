@@ -25,7 +25,15 @@ Result readSocketStreamsAsk(int autoStreams, SocketStreamsAsk* out) {
 
 Result agreeSocketStreams(const std::vector<SocketStreamsAsk>& asks, int* streams) {
   std::vector<CountAsk> counts;
-  for (const SocketStreamsAsk& a : asks) counts.push_back({a.streams, a.set != 0});
+  for (size_t r = 0; r < asks.size(); ++r) {
+    const SocketStreamsAsk& a = asks[r];
+    // From the network: a count past the bound would have every rank open that many sockets.
+    if (a.streams < 1 || a.streams > kMaxSocketStreams || (a.set != 0 && a.set != 1))
+      return setError(tuttiRemoteError,
+                      "rank %zu sent a socket stream count of %d (expected 1..%d)", r, a.streams,
+                      kMaxSocketStreams);
+    counts.push_back({a.streams, a.set != 0});
+  }
   const CountAgreement c = agreeCount(counts);
   if (c.differs >= 0)
     return setError(tuttiInvalidArgument,

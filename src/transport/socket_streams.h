@@ -20,7 +20,8 @@ struct SocketStreamsAsk {
 // `autoStreams`, the transports' rule of transport/peer_threads.h). An invalid value is an error
 // naming the variable.
 Result readSocketStreamsAsk(int autoStreams, SocketStreamsAsk* out);
-// The count any rank set (all that set one must agree), else the smallest ask.
+// The count any rank set (all that set one must agree), else the smallest ask. An ask out of
+// range (it came over the network) is a remote error naming its rank.
 Result agreeSocketStreams(const std::vector<SocketStreamsAsk>& asks, int* streams);
 
 }  // namespace tutti

@@ -8,6 +8,7 @@
 
 #include "transport/peer_threads.h"
 #include "transport/socket_streams.h"
+#include "transport/socket_transport.h"
 
 namespace tutti {
 namespace {
@@ -59,6 +60,18 @@ TEST(SocketStreams, ASetCountBindsEveryRankElseTheFewestAskedFor) {
   const std::string msg = lastError();
   EXPECT_NE(msg.find("rank 0 has TUTTI_SOCKET_STREAMS=2"), std::string::npos) << msg;
   EXPECT_NE(msg.find("rank 2 has TUTTI_SOCKET_STREAMS=3"), std::string::npos) << msg;
+}
+
+TEST(SocketStreams, AnAskOutOfRangeIsARemoteErrorNamingItsRank) {
+  int n = 0;
+  for (const SocketStreamsAsk& bad :
+       {SocketStreamsAsk{0, 0}, SocketStreamsAsk{kMaxSocketStreams + 1, 1},
+        SocketStreamsAsk{1 << 30, 1}, SocketStreamsAsk{2, 7}}) {
+    EXPECT_EQ(agreeSocketStreams({{2, 0}, bad}, &n), tuttiRemoteError) << bad.streams;
+    EXPECT_NE(std::string(lastError()).find("rank 1 sent a socket stream count of"),
+              std::string::npos)
+        << lastError();
+  }
 }
 
 }  // namespace
