@@ -24,7 +24,7 @@ asan_targets="env_test socket_test socket_connection_test socket_striped_test hm
   bootstrap_auth_test rendezvous_withdraw_test comm_lifecycle_test transports_test
   rendezvous_flood_test soak_test
   ucx_transport_test routed_connection_test ucx_striping_test socket_streams_test crc32c_test fault_spec_test call_agreement_test flight_recorder_test
-  fault_injection_test ring_memory_test exit_stops_test"
+  fault_injection_test ring_memory_test exit_stops_test fd_budget_test"
 # TSan: where threads meet (executor progress, proxy/helper threads, the root thread, abort,
 # UCX workers' driver threads). ucx_connection_test is not in the ASan list: when its pairs'
 # close runs past its bound, the connection leaves its buffers to UCX on purpose, which

@@ -24,6 +24,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "base/fd_budget.h"
 #include "base/logging.h"
 #include "base/per_process.h"
 #include "base/thread_name.h"
@@ -132,7 +133,11 @@ class Root {
       answerWithoutTable(c.sock, kTableAborted, table_.failure());
       return;
     }
-    if (ranks_.empty()) ranks_.resize(table_.nranks());
+    if (ranks_.empty()) {
+      ranks_.resize(table_.nranks());
+      // The root holds a connection per rank until the table goes out (base/fd_budget.h).
+      raiseFdLimit(table_.nranks(), "rendezvous connections");
+    }
     ranks_[rank] = std::move(c.sock);
   }
 

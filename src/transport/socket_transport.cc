@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "base/env.h"
+#include "base/fd_budget.h"
 #include "base/logging.h"
 #include "bootstrap/auth_listener.h"
 #include "bootstrap/bootstrap.h"
@@ -351,6 +352,18 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
   const uint32_t checksum = envInt("TUTTI_CHECKSUM", 0) != 0 ? 1 : 0;
   const StreamHello me{ctx.rank, 0, streams, static_cast<uint32_t>(chunk), stripeMin, checksum, 0};
   const int sockets = me.sockets();
+  // A descriptor per socket: this rank raises its soft limit for them, and a rank whose hard
+  // limit cannot hold them fails every rank's init here, by name (transport/fd_budget.h).
+  const int64_t needFds = static_cast<int64_t>(peers.size()) * sockets;
+  raiseFdLimit(needFds, "socket connections");
+  std::vector<FdAsk> fdAsks(ctx.nranks);
+  fdAsks[ctx.rank] = fdAskHere(needFds);
+  TUTTI_CHECK(ctx.bootstrap->allGather(fdAsks.data(), sizeof(FdAsk)),
+              "exchanging descriptor budgets");
+  TUTTI_TRY(agreeFdBudget(fdAsks, ctx.rank, "socket connections",
+                          streams > 1 ? "; or set TUTTI_SOCKET_STREAMS=1 (a socket per stream and "
+                                        "peer)"
+                                      : ""));
   // Two rings per connection: one connection per peer, or a striped one, or both when routed.
   const bool mapAtInit =
       mapRingsAtInit(peers.size() * 2 * staging * (striped && stripeMin ? 2 : 1));

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -179,6 +180,77 @@ TEST(Transports, StripedSocketsRouteShortAndLongMessages) {
         },
         opt);
   }
+}
+
+// Descriptors this process has open.
+int openDescriptors() {
+  int n = 0;
+  if (DIR* d = opendir("/proc/self/fd")) {
+    while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
+    closedir(d);
+  }
+  return n - 1;  // the directory's own
+}
+
+// Sockets over 16 streams: 2 peers x 17 sockets (16 streams and the executor's own) per rank.
+RankOptions manySocketsOptions() {
+  RankOptions opt;
+  opt.createComm = false;
+  opt.env = {
+      {"TUTTI_TRANSPORT", "socket"}, {"TUTTI_SOCKET_STREAMS", "16"}, {"TUTTI_TIMEOUT_MS", "30000"}};
+  return opt;
+}
+
+// A soft limit of open files too short for the connections, under a hard limit that holds
+// them: each rank raises its soft limit itself (without that, init failed with "Too many open
+// files" on one rank and the others waited).
+TEST(Transports, ShortSoftLimitOfOpenFilesIsRaisedForTheSockets) {
+  runRanks(
+      3,
+      [](tuttiComm_t, int rank, int n) {
+        rlimit before{};
+        ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &before), 0);
+        rlimit l = before;
+        l.rlim_cur = static_cast<rlim_t>(openDescriptors() + 20);
+        ASSERT_LE(l.rlim_cur, l.rlim_max) << "the hard limit here is too short for the test";
+        ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &l), 0);
+        tuttiComm_t comm = nullptr;
+        ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess)
+            << tuttiGetLastError(nullptr);
+        rlimit after{};
+        ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &after), 0);
+        EXPECT_GT(after.rlim_cur, l.rlim_cur);
+        EXPECT_EQ(after.rlim_max, before.rlim_max) << "the hard limit is the user's";
+        EXPECT_EQ(allReduceOnce(comm, rank), 6);
+        tuttiCommDestroy(comm);
+      },
+      manySocketsOptions());
+}
+
+// One rank whose hard limit cannot hold its sockets fails every rank's init at once, naming
+// itself and its limits, instead of one "Too many open files" and timeouts elsewhere.
+TEST(Transports, OneRanksShortHardLimitOfOpenFilesFailsEveryRankNamingIt) {
+  runRanks(
+      3,
+      [](tuttiComm_t, int rank, int n) {
+        if (rank == 1) {
+          // Room for the bootstrap, not for 34 sockets and the reserve.
+          const rlim_t cap = static_cast<rlim_t>(openDescriptors() + 80);
+          const rlimit l{cap, cap};
+          ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &l), 0);
+        }
+        const auto t0 = std::chrono::steady_clock::now();
+        tuttiComm_t comm = nullptr;
+        const tuttiResult_t r = tuttiCommInitRank(&comm, n, currentUniqueId(), rank);
+        EXPECT_EQ(r, rank == 1 ? tuttiSystemError : tuttiRemoteError) << tuttiGetLastError(nullptr);
+        EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(20))
+            << "rank " << rank << " waited for the timeout";
+        const std::string msg = tuttiGetLastError(nullptr);
+        for (const char* s : {"rank 1 cannot open the 34 file descriptors its socket connections",
+                              "hard limit (RLIMIT_NOFILE) is", "TUTTI_SOCKET_STREAMS=1"})
+          EXPECT_NE(msg.find(s), std::string::npos) << msg;
+      },
+      manySocketsOptions());
 }
 
 // Each receiver sizes its own shared-memory FIFOs and senders take the size from the
