@@ -84,11 +84,15 @@ void UcxWorker::startDriver(const char* name) {
     for (UcxConnection* c : conns) c->handOff();
     driven_.store(true, std::memory_order_release);
   }
-  std::string label = name;
+  driver_ = launch(name, &UcxWorker::drive);
+}
+
+std::thread UcxWorker::launch(const char* name, void (UcxWorker::*body)()) {
   if (!exitStop_) exitStop_ = addExitStop([this] { stopThreads(); });
-  driver_ = std::thread([this, label] {
+  std::string label = name;
+  return std::thread([this, label, body] {
     nameThisThread(label.c_str());
-    drive();
+    (this->*body)();
   });
 }
 
@@ -129,12 +133,7 @@ void UcxWorker::drive() {
 }
 
 void UcxWorker::startIdleProgress(const char* name) {
-  std::string label = name;
-  if (!exitStop_) exitStop_ = addExitStop([this] { stopThreads(); });
-  idler_ = std::thread([this, label] {
-    nameThisThread(label.c_str());
-    idleProgress();
-  });
+  idler_ = launch(name, &UcxWorker::idleProgress);
 }
 
 // A pass only once no operation of the caller touched the worker for a whole nap. A pass that

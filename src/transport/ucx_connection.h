@@ -91,6 +91,8 @@ struct UcxWorker {
   ~UcxWorker();
 
  private:
+  // Starts `body` on a thread named `name`; the first one registers the exit stop.
+  std::thread launch(const char* name, void (UcxWorker::*body)());
   void drive();
   void idleProgress();
   // True when a connection has work the driver's last pump did not see (checked after the
