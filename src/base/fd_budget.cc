@@ -47,10 +47,10 @@ Result agreeFdBudget(const std::vector<FdAsk>& asks, int self, const char* what,
   return tuttiSuccess;
 }
 
-void raiseFdLimit(int64_t need, const char* what) {
+void raiseFdLimit(const FdAsk& ask, const char* what) {
   rlimit l{};
   if (getrlimit(RLIMIT_NOFILE, &l) != 0 || l.rlim_cur == RLIM_INFINITY) return;
-  const int64_t want = openDescriptors() + need + kFdReserve;
+  const int64_t want = ask.open + ask.need + kFdReserve;
   if (want <= static_cast<int64_t>(l.rlim_cur)) return;
   const rlim_t old = l.rlim_cur;
   l.rlim_cur = l.rlim_max == RLIM_INFINITY ? static_cast<rlim_t>(want)
@@ -58,7 +58,7 @@ void raiseFdLimit(int64_t need, const char* what) {
   if (l.rlim_cur <= old || setrlimit(RLIMIT_NOFILE, &l) != 0) return;
   TUTTI_INFO("raised the soft limit of open files (RLIMIT_NOFILE) from %llu to %llu for %lld %s",
              static_cast<unsigned long long>(old), static_cast<unsigned long long>(l.rlim_cur),
-             static_cast<long long>(need), what);
+             static_cast<long long>(ask.need), what);
 }
 
 }  // namespace tutti

@@ -37,9 +37,10 @@ FdAsk fdAskHere(int64_t need);
 Result agreeFdBudget(const std::vector<FdAsk>& asks, int self, const char* what,
                      const char* remedy);
 
-// Raises this process's soft RLIMIT_NOFILE to cover `need` more descriptors and kFdReserve
-// beyond those open, up to the hard limit (INFO when it does). Past the hard limit it leaves the
-// soft one at the hard one: opening then fails with the system's own error.
-void raiseFdLimit(int64_t need, const char* what);
+// Raises this process's soft RLIMIT_NOFILE to cover `ask.need` more descriptors and kFdReserve
+// beyond the `ask.open` open (fdAskHere), up to the hard limit (INFO when it does). Past the
+// hard limit it leaves the soft one at the hard one: opening then fails with the system's own
+// error.
+void raiseFdLimit(const FdAsk& ask, const char* what);
 
 }  // namespace tutti

@@ -136,7 +136,7 @@ class Root {
     if (ranks_.empty()) {
       ranks_.resize(table_.nranks());
       // The root holds a connection per rank until the table goes out (base/fd_budget.h).
-      raiseFdLimit(table_.nranks(), "rendezvous connections");
+      raiseFdLimit(fdAskHere(table_.nranks()), "rendezvous connections");
     }
     ranks_[rank] = std::move(c.sock);
   }

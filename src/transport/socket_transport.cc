@@ -355,9 +355,9 @@ Result SocketTransport::connect(const TransportContext& ctx, const std::vector<i
   // A descriptor per socket: this rank raises its soft limit for them, and a rank whose hard
   // limit cannot hold them fails every rank's init here, by name (transport/fd_budget.h).
   const int64_t needFds = static_cast<int64_t>(peers.size()) * sockets;
-  raiseFdLimit(needFds, "socket connections");
   std::vector<FdAsk> fdAsks(ctx.nranks);
   fdAsks[ctx.rank] = fdAskHere(needFds);
+  raiseFdLimit(fdAsks[ctx.rank], "socket connections");
   TUTTI_CHECK(ctx.bootstrap->allGather(fdAsks.data(), sizeof(FdAsk)),
               "exchanging descriptor budgets");
   TUTTI_TRY(agreeFdBudget(fdAsks, ctx.rank, "socket connections",

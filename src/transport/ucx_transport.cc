@@ -267,7 +267,7 @@ Result UcxTransport::connect(const TransportContext& ctx, const std::vector<int>
     // Over TCP, UCX holds about two sockets per endpoint and a few descriptors per worker
     // (measured: 2 x 1 and 4 x 1 ranks on the VM). Only the soft limit is raised: other UCX
     // transports need none per peer, so a short hard limit is left to UCX's own error.
-    raiseFdLimit(static_cast<int64_t>(workers) * (2 * static_cast<int64_t>(peers.size()) + 8),
+    raiseFdLimit(fdAskHere(workers * (2 * static_cast<int64_t>(peers.size()) + 8)),
                  "UCX endpoints (over TCP)");
     opened = openWorkers(stripeWorkers, tcpDefaults);
     if (opened != tuttiSuccess) whyNot = lastError();

@@ -75,17 +75,17 @@ TEST(FdBudget, RaisesTheSoftLimitAsFarAsNeededAndNeverPastTheHardOne) {
         const FdAsk now = fdAskHere(0);
         rlimit l{static_cast<rlim_t>(now.open + 10), static_cast<rlim_t>(now.open + 500)};
         if (setrlimit(RLIMIT_NOFILE, &l) != 0) return 1;
-        raiseFdLimit(100, "test connections");
+        raiseFdLimit(fdAskHere(100), "test connections");
         getrlimit(RLIMIT_NOFILE, &l);
         // open + 100 + the reserve, give or take the descriptor counting them.
         const int64_t want = now.open + 100 + kFdReserve;
         if (static_cast<int64_t>(l.rlim_cur) < want || static_cast<int64_t>(l.rlim_cur) > want + 2)
           return 2;
-        raiseFdLimit(10000, "test connections");
+        raiseFdLimit(fdAskHere(10000), "test connections");
         getrlimit(RLIMIT_NOFILE, &l);
         if (l.rlim_cur != l.rlim_max || l.rlim_max != static_cast<rlim_t>(now.open + 500)) return 3;
         const rlim_t high = l.rlim_cur;
-        raiseFdLimit(1, "test connections");  // never lowers
+        raiseFdLimit(fdAskHere(1), "test connections");  // never lowers
         getrlimit(RLIMIT_NOFILE, &l);
         return l.rlim_cur == high ? 0 : 4;
       }),
