@@ -2,7 +2,6 @@
 // every collective x dtype x op against the CPU reference, small staging that forces credits
 // and ring wrap, a killed peer, and the loud errors of TUTTI_NET. Skips where libucp.so.0 does
 // not load.
-#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -21,6 +20,7 @@
 #include "testing/random.h"
 #include "testing/reference.h"
 #include "testing/run_ranks.h"
+#include "testing/thread_names.h"
 #include "testing/ucx_loads.h"
 
 namespace tutti::testing {
@@ -344,25 +344,10 @@ TEST(UcxTransport, ARankThatReturnedStillDeliversItsQueuedBytes) {
       opt);
 }
 
-// Names of this process's threads that the library started for UCX ("tutti-ucx-idle",
-// "tutti-ucx-w1"), from /proc.
-std::string ucxThreadsAlive() {
-  std::string names;
-  DIR* d = opendir("/proc/self/task");
-  if (!d) return "?";
-  while (dirent* e = readdir(d)) {
-    if (e->d_name[0] == '.') continue;
-    std::string comm = readFile(std::string("/proc/self/task/") + e->d_name + "/comm");
-    if (comm.rfind("tutti-ucx", 0) == 0) names += comm;
-  }
-  closedir(d);
-  return names;
-}
-
 // Registered before the communicators exist, so it runs after anything they registered: by
 // then no UCX thread may be left, or it would run on while UCX's own destructors tear it down.
 void failIfUcxThreadsOutliveExit() {
-  const std::string alive = ucxThreadsAlive();
+  const std::string alive = threadsNamed("tutti-ucx");
   if (!alive.empty()) {
     fprintf(stderr, "UCX threads still running at exit:\n%s", alive.c_str());
     _exit(9);
@@ -387,7 +372,7 @@ TEST(UcxTransport, ExitWithoutDestroyStopsTheUcxThreadsFirst) {
       [](tuttiComm_t, int, int) {
         tuttiComm_t comms[2];
         ASSERT_EQ(tuttiCommInitAll(comms, 2, nullptr), tuttiSuccess) << tuttiGetLastError(nullptr);
-        ASSERT_FALSE(ucxThreadsAlive().empty()) << "the test needs UCX threads to stop";
+        ASSERT_FALSE(threadsNamed("tutti-ucx").empty()) << "the test needs UCX threads to stop";
         const size_t count = 4u << 20;
         std::vector<std::vector<float>> buf(2, std::vector<float>(count, 1.0f));
         ASSERT_EQ(tuttiGroupStart(), tuttiSuccess);
