@@ -7,6 +7,7 @@
 #include <cstring>
 
 #include "base/env.h"
+#include "base/exit_stops.h"
 #include "base/fault_injection.h"
 #include "base/logging.h"
 #include "base/thread_name.h"
@@ -24,6 +25,7 @@ ProxyExecutor::ProxyExecutor(Comm* comm, std::unique_ptr<StreamOps> ops, std::st
     : comm_(comm), ops_(std::move(ops)), why_(std::move(why)) {}
 
 ProxyExecutor::~ProxyExecutor() {
+  removeExitStop(exitStop_);  // first: the exit handler may be joining the thread right now
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stop_ = true;
@@ -86,6 +88,7 @@ Result ProxyExecutor::init() {
   flags_->resultsOut[1] = static_cast<uint32_t>(-1);
   flags_->copiedIn[0] = static_cast<uint32_t>(-2);
   flags_->copiedIn[1] = static_cast<uint32_t>(-1);
+  exitStop_ = addExitStop([this] { stopAtExit(); });
   thread_ = std::thread(&ProxyExecutor::loop, this);
   if (comm_->rank() == 0)
     TUTTI_INFO("GPU path: host proxy (%s); staging 2 x %zu KiB in + out, pinned%s", why_.c_str(),
@@ -326,6 +329,19 @@ Result ProxyExecutor::pollError() {
   std::lock_guard<std::mutex> lock(mutex_);
   if (failed_) return setError(error_, "%s", errorMessage_.c_str());
   return tuttiSuccess;
+}
+
+// The loop still takes every queued call: each fails at once (the abort) and releases its
+// streams, and then the loop returns (stop_).
+void ProxyExecutor::stopAtExit() {
+  comm_->errors.abortFlag = true;  // a chunk in the CPU executor's hands returns at once
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    stop_ = true;
+  }
+  abort_ = true;
+  work_.notify_all();
+  if (thread_.joinable()) thread_.join();
 }
 
 void ProxyExecutor::abort() {

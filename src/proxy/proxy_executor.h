@@ -68,6 +68,10 @@ class ProxyExecutor : public Executor {
   bool waitCopiedIn(uint32_t g);
   // After a failure: every chunk handed out so far is released, so no stream waits forever.
   void releaseStreams();
+  // At exit without a destroy (base/exit_stops.h): calls still queued end as an abort would end
+  // them, releasing their streams, and the thread is joined, before CUDA and the network
+  // libraries are torn down under it.
+  void stopAtExit();
   Result proxyFault(const CollCall& call);
   char* sendArea(uint32_t g) const { return staging_ + (g & 1) * 2 * slotBytes_; }
   char* recvArea(uint32_t g) const { return sendArea(g) + slotBytes_; }
@@ -90,6 +94,7 @@ class ProxyExecutor : public Executor {
 
   std::atomic<bool> abort_{false};
   std::thread thread_;
+  uint64_t exitStop_ = 0;
 };
 
 }  // namespace tutti

@@ -7,6 +7,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
@@ -25,6 +26,7 @@
 #include "testing/random.h"
 #include "testing/reference.h"
 #include "testing/run_ranks.h"
+#include "testing/thread_names.h"
 #include "testing/ucx_loads.h"
 
 namespace tutti::testing {
@@ -332,6 +334,99 @@ TEST(ProxyPath, DeadPeerReleasesStreams) {
             << tuttiGetLastError(comm);
       },
       opt);
+}
+
+// Registered before the communicator exists, so it runs after what the communicator
+// registered at exit: by then the proxy thread must be gone, and promptly.
+Clock::time_point gExitCalled;
+StreamHandle gExitStream;
+void failIfTheProxyOutlivesExit() {
+  const std::string alive = threadsNamed("tutti-proxy");
+  const double secs = std::chrono::duration<double>(Clock::now() - gExitCalled).count();
+  if (!alive.empty() || secs > 5.0) {
+    fprintf(stderr, "at exit, after %.1f s: proxy threads %s\n", secs,
+            alive.empty() ? "none" : alive.c_str());
+    _exit(9);
+  }
+  // The stream waited on the call's flags: it must have been let go (a GPU stream left waiting
+  // would hold up the context's teardown).
+  std::atomic<bool> released{false};
+  std::thread([&released] {
+    gStreams->sync(gExitStream);
+    released = true;
+  }).detach();
+  for (int i = 0; i < 200 && !released; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  if (!released) {
+    fprintf(stderr, "at exit: the stream is still waiting on the proxy\n");
+    _exit(10);
+  }
+#if defined(__SANITIZE_ADDRESS__)
+  _exit(0);  // the rest of exit would be LeakSanitizer reporting the communicator left on purpose
+#endif
+}
+
+// A process that exits without destroying its communicator while a device call is in flight on
+// the proxy (rank 1's AllReduce, which rank 0 never joins): at exit the call ends as an abort
+// would end it, the proxy thread is joined and its streams released, before CUDA and the
+// network libraries go. Without the stop the proxy thread was still waiting for rank 0.
+void expectExitStopsTheProxy(const std::vector<std::pair<std::string, std::string>>& env) {
+  int pidPipe[2];
+  ASSERT_EQ(pipe(pidPipe), 0);
+  RankOptions opt = proxyOptions();
+  opt.env.insert(opt.env.end(), env.begin(), env.end());
+  opt.beforeInit = [](int rank) {
+    if (rank == 1) {
+      ASSERT_EQ(atexit(failIfTheProxyOutlivesExit), 0);
+    }
+  };
+  runRanks(
+      2,
+      [&](tuttiComm_t comm, int rank, int) {
+        gStreams = installHostProxy(comm);
+        if (rank == 0) {  // waits for rank 1 to be gone, joining nothing
+          pid_t peer = 0;
+          ASSERT_EQ(read(pidPipe[0], &peer, sizeof(peer)), static_cast<ssize_t>(sizeof(peer)));
+          const auto until = Clock::now() + std::chrono::seconds(20);
+          while (kill(peer, 0) == 0 && Clock::now() < until)
+            std::this_thread::sleep_for(std::chrono::milliseconds(10));
+          return;
+        }
+        StreamHandle s = gStreams->newStream();
+        gExitStream = s;
+        std::vector<float> buf(1u << 20, 1.0f);
+        CollCall c;
+        c.collective = Collective::kAllReduce;
+        c.sendbuff = c.recvbuff = buf.data();
+        c.count = buf.size();
+        c.stream = s;
+        ASSERT_EQ(checkCall(comm, c), tuttiSuccess);
+        c.onDevice = true;
+        ASSERT_EQ(submitCall(comm, std::move(c)), tuttiSuccess);
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the proxy waits for rank 0
+        ASSERT_FALSE(threadsNamed("tutti-proxy").empty());
+        const pid_t me = getpid();
+        ASSERT_EQ(write(pidPipe[1], &me, sizeof(me)), static_cast<ssize_t>(sizeof(me)));
+        fflush(nullptr);
+        gExitCalled = Clock::now();
+        exit(0);  // no tuttiCommDestroy, no stream sync
+      },
+      opt);
+  close(pidPipe[0]);
+  close(pidPipe[1]);
+}
+
+TEST(ProxyPath, ExitWithACallInFlightStopsTheProxyFirst) { expectExitStopsTheProxy({}); }
+
+// The same with rank 0 on another host over UCX with 2 stripe workers, whose threads the exit
+// stops too (before the proxy's call fails and tells the peer).
+TEST(ProxyPath, ExitWithACallInFlightOverUcxStopsTheProxyFirst) {
+  if (std::string whyNot; !ucxLoads(&whyNot))
+    GTEST_SKIP() << "libucp.so.0 cannot be loaded here: " << whyNot;
+  expectExitStopsTheProxy({{"TUTTI_NET", "ucx"},
+                           {"UCX_TLS", "tcp"},
+                           {"TUTTI_UCX_WORKERS", "2"},
+                           {"TUTTI_RANKS_PER_NODE", "1"}});
 }
 
 // Device buffers to peers across the network are staged through pinned host memory, and the
