@@ -12,6 +12,7 @@
 #include <set>
 
 #include "base/env.h"
+#include "base/exit_stops.h"
 #include "base/logging.h"
 #include "base/thread_name.h"
 #include "core/call_signature.h"
@@ -61,13 +62,20 @@ void GpuState::watch(std::vector<std::pair<int, int>> peers) {
         return;
       }
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    // 100 ms between looks, in steps short enough that a stop is not kept waiting.
+    for (int i = 0; i < 10 && !stopWatchdog_.load(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
 }
 
-GpuState::~GpuState() {
+void GpuState::stopWatchdog() {
   stopWatchdog_ = true;
   if (watchdog_.joinable()) watchdog_.join();
+}
+
+GpuState::~GpuState() {
+  removeExitStop(exitStop_);  // first: the exit handler may be joining the watchdog right now
+  stopWatchdog();
   if (device >= 0) cudaSetDevice(device);
   for (void* p : opened_) cudaIpcCloseMemHandle(p);
   if (scratch) cudaFree(scratch);
@@ -273,7 +281,10 @@ Result GpuState::init(Comm* comm) {
     if (p != r && comm->peers[p].hostHash == comm->peers[r].hostHash &&
         comm->peers[p].pid != me.pid)
       local.push_back({p, comm->peers[p].pid});
-  if (direct && !local.empty()) watchdog_ = std::thread(&GpuState::watch, this, local);
+  if (direct && !local.empty()) {
+    exitStop_ = addExitStop([this] { stopWatchdog(); });
+    watchdog_ = std::thread(&GpuState::watch, this, local);
+  }
   if (r == 0) {
     if (direct)
       TUTTI_INFO("GPU path: direct kernels over P2P; scratch %zu MiB per rank", scratchBytes >> 20);

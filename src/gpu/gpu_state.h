@@ -51,6 +51,10 @@ class GpuState {
   void watch(std::vector<std::pair<int, int>> peers);
   std::thread watchdog_;
   std::atomic<bool> stopWatchdog_{false};
+  // The watchdog writes into pinned memory that CUDA frees when it tears down at exit: a process
+  // that exits without destroying the communicator stops it first (base/exit_stops.h).
+  uint64_t exitStop_ = 0;
+  void stopWatchdog();
 
   std::vector<void*> opened_;  // IPC mappings to close
 };

@@ -2,7 +2,8 @@
 // (reported by tuttiCommGetAsyncError), tuttiCommAbort frees a stuck kernel at once, two ranks
 // on one GPU are refused on both ranks unless TUTTI_ALLOW_SHARED_GPU allows it, and every
 // TUTTI_FAULT kind at the GPU hook (where=gpu) is an error on every rank within the timeout plus
-// one second (a delay: the right result).
+// one second (a delay: the right result). A process that exits without destroying its
+// communicator stops the watchdog first.
 #include <cuda_runtime.h>
 #include <signal.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "testing/param_name.h"
 #include "testing/random.h"
 #include "testing/run_ranks.h"
+#include "testing/thread_names.h"
 
 namespace tutti::testing {
 namespace {
@@ -136,6 +138,50 @@ TEST(GpuFaults, AbortFreesStuckKernel) {
           sleep(3);
           tuttiCommDestroy(comm);
         }
+      },
+      opt);
+}
+
+// Registered before the communicator exists, so it runs after what the communicator
+// registered at exit: by then the watchdog, which writes into pinned memory that CUDA frees as
+// it tears down, must be gone.
+void failIfTheWatchdogOutlivesExit() {
+  const std::string alive = threadsNamed("tutti-watchdog") + threadsNamed("tutti-proxy");
+  if (!alive.empty()) {
+    fprintf(stderr, "threads still running at exit:\n%s", alive.c_str());
+    _exit(9);
+  }
+}
+
+// A process that exits without destroying its communicator (rank 1, after its kernels are done)
+// stops the watchdog first; rank 0 goes on to destroy its own.
+TEST(GpuFaults, ExitWithoutDestroyStopsTheWatchdogFirst) {
+  SKIP_WITHOUT_GPUS(2);
+  RankOptions opt;
+  opt.createComm = false;
+  opt.beforeInit = [](int rank) {
+    if (rank == 1) {
+      ASSERT_EQ(atexit(failIfTheWatchdogOutlivesExit), 0);
+    }
+  };
+  runRanks(
+      2,
+      [&](tuttiComm_t, int rank, int n) {
+        CUDA_OK(cudaSetDevice(gpuForRank(rank)));
+        tuttiComm_t comm = nullptr;
+        ASSERT_EQ(tuttiCommInitRank(&comm, n, currentUniqueId(), rank), tuttiSuccess)
+            << tuttiGetLastError(nullptr);
+        float* buf;
+        CUDA_OK(cudaMalloc(&buf, 1 << 20));
+        ASSERT_EQ(tuttiAllReduce(buf, buf, 1024, tuttiFloat32, tuttiSum, comm, nullptr),
+                  tuttiSuccess);
+        CUDA_OK(cudaDeviceSynchronize());
+        if (rank == 1) {
+          ASSERT_FALSE(threadsNamed("tutti-watchdog").empty()) << "the test needs a watchdog";
+          fflush(nullptr);
+          exit(0);  // no tuttiCommDestroy
+        }
+        tuttiCommDestroy(comm);
       },
       opt);
 }
