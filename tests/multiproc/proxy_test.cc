@@ -43,6 +43,19 @@ RankOptions proxyOptions() {
   return opt;
 }
 
+// An in-place float sum AllReduce of `buf` on the device path of stream `s`, checked and
+// submitted as the API would: the first failure's result, or success.
+Result submitOnDevice(tuttiComm_t comm, float* buf, size_t count, StreamHandle s) {
+  CollCall c;
+  c.collective = Collective::kAllReduce;
+  c.sendbuff = c.recvbuff = buf;
+  c.count = count;
+  c.stream = s;
+  TUTTI_TRY(checkCall(comm, c));
+  c.onDevice = true;
+  return submitCall(comm, std::move(c));
+}
+
 struct Sweep {
   Collective collective;
   std::vector<std::string> algorithms;
@@ -176,14 +189,8 @@ TEST(ProxyPath, SeveralStreamsAndThreads) {
           for (int k = t; k < kCalls; k += 2) {
             std::unique_lock<std::mutex> lock(m);
             cv.wait(lock, [&] { return turn == k; });
-            CollCall c;
-            c.collective = Collective::kAllReduce;
-            c.sendbuff = c.recvbuff = bufs[k].data();
-            c.count = kCount;
-            c.stream = streams[k % 2];
-            EXPECT_EQ(checkCall(comm, c), tuttiSuccess) << lastError();
-            c.onDevice = true;
-            EXPECT_EQ(submitCall(comm, std::move(c)), tuttiSuccess) << lastError();
+            EXPECT_EQ(submitOnDevice(comm, bufs[k].data(), kCount, streams[k % 2]), tuttiSuccess)
+                << lastError();
             ++turn;
             cv.notify_all();
           }
@@ -235,14 +242,7 @@ TEST(ProxyPath, IdleProxySleeps) {
     StreamHandle s = gStreams->newStream();
     std::vector<float> buf(4096, 1.0f);
     for (int k = 0; k < 3; ++k) {
-      CollCall c;
-      c.collective = Collective::kAllReduce;
-      c.sendbuff = c.recvbuff = buf.data();
-      c.count = buf.size();
-      c.stream = s;
-      ASSERT_EQ(checkCall(comm, c), tuttiSuccess);
-      c.onDevice = true;
-      ASSERT_EQ(submitCall(comm, std::move(c)), tuttiSuccess);
+      ASSERT_EQ(submitOnDevice(comm, buf.data(), buf.size(), s), tuttiSuccess) << lastError();
     }
     gStreams->sync(s);
     auto cpuSeconds = [] {
@@ -276,14 +276,7 @@ TEST(ProxyPath, HostCallsWaitForDeviceWork) {
           }).detach();
         }
         std::vector<float> dev(50000, 1.0f + rank), host(777, 10.0f * (rank + 1));
-        CollCall c;
-        c.collective = Collective::kAllReduce;
-        c.sendbuff = c.recvbuff = dev.data();
-        c.count = dev.size();
-        c.stream = s;
-        ASSERT_EQ(checkCall(comm, c), tuttiSuccess);
-        c.onDevice = true;
-        ASSERT_EQ(submitCall(comm, std::move(c)), tuttiSuccess);
+        ASSERT_EQ(submitOnDevice(comm, dev.data(), dev.size(), s), tuttiSuccess) << lastError();
         ASSERT_EQ(tuttiAllReduce(host.data(), host.data(), host.size(), tuttiFloat32, tuttiSum,
                                  comm, nullptr),
                   tuttiSuccess)
@@ -315,14 +308,7 @@ TEST(ProxyPath, DeadPeerReleasesStreams) {
         }
         const auto t0 = Clock::now();
         for (int k = 0; k < 4; ++k) {
-          CollCall c;
-          c.collective = Collective::kAllReduce;
-          c.sendbuff = c.recvbuff = buf.data();
-          c.count = buf.size();
-          c.stream = s;
-          if (checkCall(comm, c) != tuttiSuccess) break;
-          c.onDevice = true;
-          if (submitCall(comm, std::move(c)) != tuttiSuccess) break;
+          if (submitOnDevice(comm, buf.data(), buf.size(), s) != tuttiSuccess) break;
         }
         gStreams->sync(s);  // returns: the proxy released the stream
         const double secs = std::chrono::duration<double>(Clock::now() - t0).count();
@@ -395,14 +381,7 @@ void expectExitStopsTheProxy(const std::vector<std::pair<std::string, std::strin
         StreamHandle s = gStreams->newStream();
         gExitStream = s;
         std::vector<float> buf(1u << 20, 1.0f);
-        CollCall c;
-        c.collective = Collective::kAllReduce;
-        c.sendbuff = c.recvbuff = buf.data();
-        c.count = buf.size();
-        c.stream = s;
-        ASSERT_EQ(checkCall(comm, c), tuttiSuccess);
-        c.onDevice = true;
-        ASSERT_EQ(submitCall(comm, std::move(c)), tuttiSuccess);
+        ASSERT_EQ(submitOnDevice(comm, buf.data(), buf.size(), s), tuttiSuccess) << lastError();
         std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the proxy waits for rank 0
         ASSERT_FALSE(threadsNamed("tutti-proxy").empty());
         const pid_t me = getpid();
