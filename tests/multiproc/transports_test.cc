@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "base/fd_budget.h"
 #include "bootstrap/socket.h"
 
 #include "multiproc/collective_check.h"
@@ -182,16 +183,6 @@ TEST(Transports, StripedSocketsRouteShortAndLongMessages) {
   }
 }
 
-// Descriptors this process has open.
-int openDescriptors() {
-  int n = 0;
-  if (DIR* d = opendir("/proc/self/fd")) {
-    while (dirent* e = readdir(d)) n += e->d_name[0] != '.';
-    closedir(d);
-  }
-  return n - 1;  // the directory's own
-}
-
 // Sockets over 16 streams: 2 peers x 17 sockets (16 streams and the executor's own) per rank.
 RankOptions manySocketsOptions() {
   RankOptions opt;
@@ -211,7 +202,7 @@ TEST(Transports, ShortSoftLimitOfOpenFilesIsRaisedForTheSockets) {
         rlimit before{};
         ASSERT_EQ(getrlimit(RLIMIT_NOFILE, &before), 0);
         rlimit l = before;
-        l.rlim_cur = static_cast<rlim_t>(openDescriptors() + 20);
+        l.rlim_cur = static_cast<rlim_t>(fdAskHere(0).open + 20);
         ASSERT_LE(l.rlim_cur, l.rlim_max) << "the hard limit here is too short for the test";
         ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &l), 0);
         tuttiComm_t comm = nullptr;
@@ -235,7 +226,7 @@ TEST(Transports, OneRanksShortHardLimitOfOpenFilesFailsEveryRankNamingIt) {
       [](tuttiComm_t, int rank, int n) {
         if (rank == 1) {
           // Room for the bootstrap, not for 34 sockets and the reserve.
-          const rlim_t cap = static_cast<rlim_t>(openDescriptors() + 80);
+          const rlim_t cap = static_cast<rlim_t>(fdAskHere(0).open + 80);
           const rlimit l{cap, cap};
           ASSERT_EQ(setrlimit(RLIMIT_NOFILE, &l), 0);
         }
