@@ -293,6 +293,8 @@ class UcxConnection : public Connection {
   Result postRing(uint64_t limit);
   Result reapSends();
   Result maybeSendCredit();
+  // A failed credit send: marks the endpoint lost (the peer may have left on purpose).
+  void creditLost(ucx::Status s);
   Result postControlRecv(UcxMsg kind, uint64_t* buf, void** req, ucx::TagRecvInfo* info);
   Result recvDone(void** req, ucx::TagRecvInfo* info, bool* done);
   void sendFailNotice();
