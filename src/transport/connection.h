@@ -28,9 +28,6 @@ class Connection {
   virtual bool flushed() { return true; }
   // Cheap health check: an error once the peer is gone or reported a failure.
   virtual Result checkPeer() = 0;
-  // Cheap, no syscall: true once the peer marked the stream failed (checked at the end of
-  // every collective so a late rank does not report success after its peers gave up).
-  virtual bool peerReportedFailure() { return false; }
   // Tells the peer this side failed, so its waits end now rather than at the timeout.
   virtual void markFailed() = 0;
   virtual const char* kind() const = 0;

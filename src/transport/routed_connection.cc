@@ -105,11 +105,6 @@ class RoutedConnection : public Connection {
     for (auto& p : parts_) TUTTI_TRY(p->checkPeer());
     return tuttiSuccess;
   }
-  bool peerReportedFailure() override {
-    for (auto& p : parts_)
-      if (p->peerReportedFailure()) return true;
-    return false;
-  }
   void markFailed() override {
     for (auto& p : parts_) p->markFailed();
   }

@@ -169,11 +169,6 @@ class ShmConnection : public Connection {
     return tuttiSuccess;
   }
 
-  bool peerReportedFailure() override {
-    return out_->header()->receiverFailed.load(std::memory_order_relaxed) ||
-           in_->header()->senderFailed.load(std::memory_order_relaxed);
-  }
-
   void markFailed() override {
     out_->header()->senderFailed.store(1, std::memory_order_relaxed);
     in_->header()->receiverFailed.store(1, std::memory_order_relaxed);

@@ -271,11 +271,6 @@ class StripedSocketConnection : public Connection {
                     peer_, static_cast<unsigned long long>(unused));
   }
 
-  bool peerReportedFailure() override {
-    const uint64_t end = recvFrontier();
-    return stuckAt(end) && end == recvTail_.load(std::memory_order_relaxed);
-  }
-
   void markFailed() override { releaseUserMemory(); }
 
   const char* kind() const override { return "socket"; }

@@ -129,8 +129,6 @@ class SocketConnection : public Connection {
     return tuttiSuccess;
   }
 
-  bool peerReportedFailure() override { return peerClosed_ && recv_.used() == 0; }
-
   bool flushed() override { return send_.used() == 0 && sendReserved_ == 0; }
 
   size_t directMinBytes() const override { return directMin_; }

@@ -427,8 +427,6 @@ Result UcxConnection::pumpSlotsLocked() {
 }
 
 void UcxConnection::publishHealthLocked() {
-  handoff_.peerFailed.store(peerFailed_);
-  handoff_.epLost.store(epStatus_ != ucx::kOk);
   handoff_.broken.store(broken(), std::memory_order_release);
 }
 
@@ -1247,17 +1245,6 @@ Result UcxConnection::checkPeer() {
   // Unread data is not a failure yet, unless we also owe the peer bytes it will never take.
   if (ready && !owing()) return tuttiSuccess;
   return failed();
-}
-
-bool UcxConnection::peerReportedFailure() {
-  if (w_->driven()) {
-    const bool waiting = consumed_ < handoff_.arrived.load(std::memory_order_acquire);
-    return handoff_.peerFailed.load() || (handoff_.epLost.load() && !waiting);
-  }
-  std::lock_guard<std::mutex> lock(w_->mu);
-  const bool waiting = run_.bytes ? !run_.pieces.empty() && run_.pieces.front().length != 0
-                                  : slots_[consumed_ % mine_.slots].length != 0;
-  return peerFailed_ || (epStatus_ != ucx::kOk && !waiting);
 }
 
 void UcxConnection::markFailed() {

@@ -150,7 +150,6 @@ class UcxConnection : public Connection {
   Result progress() override;
   bool flushed() override;
   Result checkPeer() override;
-  bool peerReportedFailure() override;
   void markFailed() override;
   const char* kind() const override { return "ucx"; }
   bool carriesDeviceMemory() const override { return w_->cudaMemory(); }
@@ -218,8 +217,6 @@ class UcxConnection : public Connection {
     std::atomic<uint64_t> arrived{0};    // driver: slots [0, arrived) hold a message
     std::atomic<uint64_t> released{0};   // executor: slots [0, released) are consumed
     std::atomic<bool> broken{false};     // driver: status_, epStatus_ or peerFailed_ is set
-    std::atomic<bool> peerFailed{false};
-    std::atomic<bool> epLost{false};
     // Send windows: runs of the caller's memory that the driver sends as pieces right after
     // ring byte `at`, in the order opened. The executor fills windows[opened % kWindows] and
     // then moves `opened`; `src` follows at its first sendDirect (null until then: the driver
