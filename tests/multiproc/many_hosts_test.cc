@@ -5,7 +5,6 @@
 // ranks (uneven nodes under the hierarchical plans, shared memory beside the network). The
 // other network tests run on 2 and 3 hosts.
 #include <gtest/gtest.h>
-#include <stdlib.h>
 
 #include <string>
 #include <tuple>
