@@ -26,7 +26,7 @@ void buildTreeReduce(const CollArgs& a, Plan* plan);
 void buildTreeAllReduce(const CollArgs& a, Plan* plan);  // double binary tree
 void buildRecursiveDoublingAllReduce(const CollArgs& a, Plan* plan);
 
-// Two-level plans (need the same number of ranks on every node).
+// Two-level plans (nodes of any sizes: ranks beyond the smallest node fold into its core).
 void buildHierarchicalAllReduce(const CollArgs& a, Plan* plan);
 void buildHierarchicalAllGather(const CollArgs& a, Plan* plan);
 void buildHierarchicalReduceScatter(const CollArgs& a, Plan* plan);

@@ -180,7 +180,11 @@ std::string ModelShape::describe() const {
   std::ostringstream os;
   os << modelBasisName(basis) << " model: " << nranks << " ranks on " << nodes << " node(s)";
   if (nodes > 1)
-    os << " (" << (localRanks ? std::to_string(localRanks) : std::string("uneven")) << " per node)";
+    os << " ("
+       << (localRanks
+               ? std::to_string(localRanks)
+               : "uneven, " + std::to_string(smallestNode) + "-" + std::to_string(largestNode))
+       << " per node)";
   os << "; ring hops " << linkClassName(ringClass);
   if (ringBw > 0) os << " " << ringBw << " GB/s";
   os << ", all pairs " << linkClassName(directClass);
@@ -238,7 +242,11 @@ Prediction predict(const ModelParams& p, const ModelShape& s, Collective c, Algo
   const double o = gpu ? p.gpuLaunchUs : p.cpuCallUs;
   auto G = [&](double b) { return gpu ? 0.0 : xfer(b, p.cpuReduceGBs); };
   const int D = ceilLog2(n);
-  const bool hier = N > 1 && L > 0;
+  // Hierarchical plans run on a core of the smallest node's size; on uneven nodes the other
+  // ranks fold into it before (their whole input) and get their results after, F rounds.
+  const int C = L > 0 ? L : s.smallestNode;
+  const int F = C > 0 ? (std::max(C, s.largestNode) - 1) / C : 0;
+  const bool hier = N > 1 && C > 0;
   // Node stages of hierarchical plans: the CPU executor's levels, or the device kernels when the
   // hierarchical plan runs on device buffers (no CPU reduction, a stage cost instead).
   const bool dev = s.deviceNodeStages;
@@ -285,9 +293,10 @@ Prediction predict(const ModelParams& p, const ModelShape& s, Collective c, Algo
         }
         case Algorithm::kHierarchical:
           if (!hier) break;
-          t = o + 2.0 * (stage + (L - 1) * node.a) + xfer(2.0 * (L - 1) / L * S, node.bw) +
-              2.0 * (N - 1) * inter.a + xfer(2.0 * (N - 1) / N * S / L, inter.bw) +
-              Gn((L - 1.0) / L * S) + G((N - 1.0) / N * S / L);
+          t = o + 2.0 * (stage + (C - 1) * node.a) + xfer(2.0 * (C - 1) / C * S, node.bw) +
+              2.0 * (N - 1) * inter.a + xfer(2.0 * (N - 1) / N * S / C, inter.bw) +
+              Gn((C - 1.0) / C * S) + G((N - 1.0) / N * S / C) +
+              F * (2.0 * (node.a + xfer(S, node.bw)) + Gn(S));
           break;
         default: break;
       }
@@ -305,9 +314,10 @@ Prediction predict(const ModelParams& p, const ModelShape& s, Collective c, Algo
           break;
         case Algorithm::kHierarchical:
           if (!hier) break;
-          t = o + (N - 1.0) * inter.a + xfer((N - 1.0) / N * S / L, inter.bw) + stage +
-              (L - 1.0) * node.a + xfer((L - 1.0) / L * S, node.bw) +
-              (rs ? Gn((L - 1.0) / L * S) + G((N - 1.0) / N * S / L) : 0);
+          t = o + (N - 1.0) * inter.a + xfer((N - 1.0) / N * S / C, inter.bw) + stage +
+              (C - 1.0) * node.a + xfer((C - 1.0) / C * S, node.bw) +
+              (rs ? Gn((C - 1.0) / C * S) + G((N - 1.0) / N * S / C) : 0) +
+              F * (2.0 * node.a + xfer(S + S / n, node.bw) + (rs ? Gn(S) : 0));
           break;
         default: break;
       }
@@ -340,7 +350,8 @@ Prediction predict(const ModelParams& p, const ModelShape& s, Collective c, Algo
         case Algorithm::kHierarchical:
           if (!hier) break;
           t = o + ceilLog2(N) * (inter.a + xfer(S, inter.bw) + (red ? G(S) : 0)) + stage +
-              ceilLog2(L) * (node.a + xfer(S, node.bw) + (red ? Gn(S) : 0));
+              ceilLog2(std::max(C, s.largestNode)) *
+                  (node.a + xfer(S, node.bw) + (red ? Gn(S) : 0));
           break;
         default: break;
       }

@@ -60,7 +60,11 @@ struct ModelShape {
   ModelBasis basis = ModelBasis::kCpu;
   int nranks = 1;
   int nodes = 1;
-  int localRanks = 1;  // ranks per node; 0 when nodes differ (no hierarchical plans)
+  int localRanks = 1;  // ranks per node; 0 when nodes differ
+  // Ranks of the smallest and the largest node (0: unknown, then no hierarchical plans on
+  // uneven nodes). Hierarchical plans run on the smallest node's size; the others fold in.
+  int smallestNode = 0;
+  int largestNode = 0;
   LinkClass ringClass = LinkClass::kShm;    // slowest hop between ring neighbours in a node
   double ringBw = 0;                        // its bandwidth from the topology (0: unknown)
   LinkClass directClass = LinkClass::kShm;  // slowest pair in a node (direct, all-to-all)

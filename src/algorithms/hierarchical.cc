@@ -1,8 +1,14 @@
 // Two-level plans for multi-node layouts: work inside each node over its fast links, and
 // across nodes only between ranks at the same local position (one ring or tree per rail).
 // AllReduce = intra-node reduce-scatter, inter-node all-reduce of each shard, intra-node
-// all-gather. Every node must hold the same number of ranks (buildPlan checks).
+// all-gather.
+//
+// Nodes may differ in size. The first S positions of every node (S = the smallest node's size)
+// form the core that the two levels run on; a rank at position q >= S folds into the core rank
+// at q mod S before (its whole input, one round per S such ranks) and gets its result from it
+// after. With even nodes there is nothing to fold and the plans are the plain two-level ones.
 #include <algorithm>
+#include <vector>
 
 #include "algorithms/builders.h"
 #include "algorithms/timed_plan.h"
@@ -14,16 +20,30 @@ inline int mod(int x, int n) { return ((x % n) + n) % n; }
 
 // This rank's place in the two levels.
 struct Levels {
-  int L, N;  // ranks per node, nodes
+  int S, N;  // core ranks per node (the smallest node's size), nodes
   int p, k;  // local position, node
+  int F;     // fold rounds: the largest node's ranks beyond the core, S per round
   const RankLayout* l;
-  int local(int pos) const { return l->nodeRanks[k][mod(pos, L)]; }   // rank at a local position
+  int local(int pos) const { return l->nodeRanks[k][mod(pos, S)]; }   // core rank at a position
   int rail(int node) const { return l->nodeRanks[mod(node, N)][p]; }  // my rail on a node
   int rankAt(int node, int pos) const { return l->nodeRanks[node][pos]; }
+  bool folds() const { return p >= S; }
+  int partner() const { return l->nodeRanks[k][p % S]; }  // the core rank I fold into
+  int foldRound() const { return p / S - 1; }             // the round (time) I fold in
+  // The ranks a core rank carries through the levels: its own, then those folding into it in
+  // round order (time j for the j-th of them).
+  std::vector<int> group(int node, int pos) const {
+    std::vector<int> g;
+    const auto& ranks = l->nodeRanks[node];
+    for (size_t q = static_cast<size_t>(pos); q < ranks.size(); q += static_cast<size_t>(S))
+      g.push_back(ranks[q]);
+    return g;
+  }
 };
 
 Levels levelsOf(const RankLayout& l, int rank) {
-  return Levels{l.localRanks(), l.nnodes, l.localOf[rank], l.nodeOf[rank], &l};
+  const int S = l.smallestNode();
+  return Levels{S, l.nnodes, l.localOf[rank], l.nodeOf[rank], (l.largestNode() - 1) / S, &l};
 }
 
 // Binomial tree rounds over `size` members rooted at relative index 0: calls
@@ -49,23 +69,37 @@ void buildHierarchicalAllReduce(const CollArgs& a, Plan* plan) {
   RankLayout flat;
   const RankLayout& l = layoutFor(a, &flat);
   const Levels v = levelsOf(l, a.rank);
-  const size_t es = a.elemSize;
+  const size_t es = a.elemSize, total = a.count * es;
   plan->collective = Collective::kAllReduce;
   plan->algorithm = Algorithm::kHierarchical;
   TimedPlan tp;
-  const int L = v.L, N = v.N;
-  auto shardOff = [&](int j) { return blockStart(a.count, L, mod(j, L)); };
-  auto shardCnt = [&](int j) { return blockCount(a.count, L, mod(j, L)); };
+  const int S = v.S, N = v.N, f = v.F;
+  const int end = f + 2 * (S - 1) + 2 * (N - 1);  // when the core holds the result
+  if (v.folds()) {
+    tp.comm(v.foldRound(), sendOp(v.partner(), at(BufferId::kSend, 0), total));
+    tp.comm(end + v.foldRound(), recvOp(v.partner(), at(BufferId::kRecv, 0), total));
+    tp.emit(plan);
+    return;
+  }
+  // Fold: the node's ranks beyond the core add their inputs into mine.
+  const std::vector<int> group = v.group(v.k, v.p);
+  for (size_t j = 1; j < group.size(); ++j)
+    tp.comm(static_cast<int>(j) - 1,
+            recvReduceOp(group[j], at(j == 1 ? BufferId::kSend : BufferId::kRecv, 0),
+                         at(BufferId::kRecv, 0), total));
+  const BufferId mine = group.size() > 1 ? BufferId::kRecv : BufferId::kSend;
+  auto shardOff = [&](int j) { return blockStart(a.count, S, mod(j, S)); };
+  auto shardCnt = [&](int j) { return blockCount(a.count, S, mod(j, S)); };
   auto shard = [&](int j) { return std::make_pair(shardOff(j) * es, shardCnt(j) * es); };
-  if (L == 1 && !a.inPlace)
-    tp.local(-1, copyOp(at(BufferId::kSend, 0), at(BufferId::kRecv, 0), a.count * es));
-  // Phase 1: ring reduce-scatter inside the node; position p ends with shard p+1.
+  if (S == 1 && !a.inPlace && mine == BufferId::kSend)
+    tp.local(-1, copyOp(at(BufferId::kSend, 0), at(BufferId::kRecv, 0), total));
+  // Phase 1: ring reduce-scatter inside the node's core; position p ends with shard p+1.
   const int nextL = v.local(v.p + 1), prevL = v.local(v.p - 1);
-  for (int s = 0; s < L - 1; ++s) {
+  for (int s = 0; s < S - 1; ++s) {
     auto [so, sl] = shard(v.p - s);
     auto [ro, rl] = shard(v.p - s - 1);
-    tp.comm(s, sendOp(nextL, at(s == 0 ? BufferId::kSend : BufferId::kRecv, so), sl));
-    tp.comm(s, recvReduceOp(prevL, at(BufferId::kSend, ro), at(BufferId::kRecv, ro), rl));
+    tp.comm(f + s, sendOp(nextL, at(s == 0 ? mine : BufferId::kRecv, so), sl));
+    tp.comm(f + s, recvReduceOp(prevL, at(mine, ro), at(BufferId::kRecv, ro), rl));
   }
   // Phase 2: the ranks at position p of every node all-reduce shard p+1 over a ring.
   const int owned = v.p + 1;
@@ -74,7 +108,7 @@ void buildHierarchicalAllReduce(const CollArgs& a, Plan* plan) {
     return std::make_pair((base + blockStart(cnt, N, mod(b, N))) * es,
                           blockCount(cnt, N, mod(b, N)) * es);
   };
-  const int t1 = L - 1, t2 = t1 + N - 1, t3 = t2 + N - 1;
+  const int t1 = f + S - 1, t2 = t1 + N - 1, t3 = t2 + N - 1;
   const int nextR = v.rail(v.k + 1), prevR = v.rail(v.k - 1);
   for (int s = 0; s < N - 1; ++s) {
     auto [so, sl] = sub(v.k - s);
@@ -92,13 +126,16 @@ void buildHierarchicalAllReduce(const CollArgs& a, Plan* plan) {
     tp.comm(t2 + s, sendOp(nextR, at(BufferId::kRecv, so), sl));
     tp.comm(t2 + s, recvOp(prevR, at(BufferId::kRecv, ro), rl));
   }
-  // Phase 3: ring all-gather of the shards inside the node.
-  for (int s = 0; s < L - 1; ++s) {
+  // Phase 3: ring all-gather of the shards inside the node's core.
+  for (int s = 0; s < S - 1; ++s) {
     auto [so, sl] = shard(v.p + 1 - s);
     auto [ro, rl] = shard(v.p - s);
     tp.comm(t3 + s, sendOp(nextL, at(BufferId::kRecv, so), sl));
     tp.comm(t3 + s, recvOp(prevL, at(BufferId::kRecv, ro), rl));
   }
+  // Unfold: the ranks that folded into mine get the result.
+  for (size_t j = 1; j < group.size(); ++j)
+    tp.comm(end + static_cast<int>(j) - 1, sendOp(group[j], at(BufferId::kRecv, 0), total));
   tp.emit(plan);
 }
 
@@ -106,31 +143,49 @@ void buildHierarchicalAllGather(const CollArgs& a, Plan* plan) {
   RankLayout flat;
   const RankLayout& l = layoutFor(a, &flat);
   const Levels v = levelsOf(l, a.rank);
-  const size_t bytes = a.count * a.elemSize;
+  const size_t bytes = a.count * a.elemSize, total = a.nranks * bytes;
   plan->collective = Collective::kAllGather;
   plan->algorithm = Algorithm::kHierarchical;
   TimedPlan tp;
-  const int L = v.L, N = v.N;
+  const int S = v.S, N = v.N, f = v.F, end = f + (N - 1) + (S - 1);
+  if (v.folds()) {
+    tp.comm(v.foldRound(), sendOp(v.partner(), at(BufferId::kSend, 0), bytes));
+    tp.comm(end + v.foldRound(), recvOp(v.partner(), at(BufferId::kRecv, 0), total));
+    tp.emit(plan);
+    return;
+  }
   if (!a.inPlace)
     tp.local(-1, copyOp(at(BufferId::kSend, 0), at(BufferId::kRecv, a.rank * bytes), bytes));
-  // Phase 1: ring all-gather along my rail: I collect the blocks of position p of every node.
+  // Fold: the blocks of the node's ranks beyond the core come to the core rank they fold into.
+  const std::vector<int> mine = v.group(v.k, v.p);
+  for (size_t j = 1; j < mine.size(); ++j)
+    tp.comm(static_cast<int>(j) - 1, recvOp(mine[j], at(BufferId::kRecv, mine[j] * bytes), bytes));
+  // Phase 1: ring all-gather along my rail: I collect the blocks of position p's group on
+  // every node.
   const int nextR = v.rail(v.k + 1), prevR = v.rail(v.k - 1);
   for (int s = 0; s < N - 1; ++s) {
-    const int from = v.rail(v.k - s), to = v.rail(v.k - s - 1);
-    BufRef src = s == 0 ? at(BufferId::kSend, 0) : at(BufferId::kRecv, from * bytes);
-    tp.comm(s, sendOp(nextR, src, bytes));
-    tp.comm(s, recvOp(prevR, at(BufferId::kRecv, to * bytes), bytes));
+    for (int r : v.group(mod(v.k - s, N), v.p)) {
+      const BufRef src =
+          s == 0 && r == a.rank ? at(BufferId::kSend, 0) : at(BufferId::kRecv, r * bytes);
+      tp.comm(f + s, sendOp(nextR, src, bytes));
+    }
+    for (int r : v.group(mod(v.k - s - 1, N), v.p))
+      tp.comm(f + s, recvOp(prevR, at(BufferId::kRecv, r * bytes), bytes));
   }
-  // Phase 2: ring all-gather inside the node; each step forwards one rail's N blocks.
-  const int nextL = v.local(v.p + 1), prevL = v.local(v.p - 1), t = N - 1;
-  for (int s = 0; s < L - 1; ++s) {
-    const int sendPos = mod(v.p - s, L), recvPos = mod(v.p - s - 1, L);
+  // Phase 2: ring all-gather inside the node's core; each step forwards one position's groups.
+  const int nextL = v.local(v.p + 1), prevL = v.local(v.p - 1), t = f + N - 1;
+  for (int s = 0; s < S - 1; ++s) {
+    const int sendPos = mod(v.p - s, S), recvPos = mod(v.p - s - 1, S);
     for (int node = 0; node < N; ++node) {
-      const int sr = v.rankAt(node, sendPos), rr = v.rankAt(node, recvPos);
-      tp.comm(t + s, sendOp(nextL, at(BufferId::kRecv, sr * bytes), bytes));
-      tp.comm(t + s, recvOp(prevL, at(BufferId::kRecv, rr * bytes), bytes));
+      for (int r : v.group(node, sendPos))
+        tp.comm(t + s, sendOp(nextL, at(BufferId::kRecv, r * bytes), bytes));
+      for (int r : v.group(node, recvPos))
+        tp.comm(t + s, recvOp(prevL, at(BufferId::kRecv, r * bytes), bytes));
     }
   }
+  // Unfold: the ranks that folded into mine get everything.
+  for (size_t j = 1; j < mine.size(); ++j)
+    tp.comm(end + static_cast<int>(j) - 1, sendOp(mine[j], at(BufferId::kRecv, 0), total));
   tp.emit(plan);
 }
 
@@ -138,44 +193,67 @@ void buildHierarchicalReduceScatter(const CollArgs& a, Plan* plan) {
   RankLayout flat;
   const RankLayout& l = layoutFor(a, &flat);
   const Levels v = levelsOf(l, a.rank);
-  const size_t bytes = a.count * a.elemSize;
+  const size_t bytes = a.count * a.elemSize, total = a.nranks * bytes;
   plan->collective = Collective::kReduceScatter;
   plan->algorithm = Algorithm::kHierarchical;
   TimedPlan tp;
-  const int L = v.L, N = v.N;
+  const int S = v.S, N = v.N, f = v.F, end = f + (S - 1) + (N - 1);
+  if (v.folds()) {
+    tp.comm(v.foldRound(), sendOp(v.partner(), at(BufferId::kSend, 0), total));
+    tp.comm(end + v.foldRound(), recvOp(v.partner(), at(BufferId::kRecv, 0), bytes));
+    if (a.average) tp.local(end + v.foldRound(), divideOp(at(BufferId::kRecv, 0), bytes));
+    tp.emit(plan);
+    return;
+  }
   // Partial sums live in scratch at each block's own offset.
-  if (L > 1 || N > 1) plan->scratchBytes = static_cast<size_t>(a.nranks) * bytes;
-  // Phase 1: ring reduce-scatter inside the node over groups of N blocks (the blocks of
-  // every node's rank at one position); position p ends with group p summed over the node.
+  const std::vector<int> group = v.group(v.k, v.p);
+  const bool folded = group.size() > 1, staged = S > 1 || N > 1 || folded;
+  if (staged) plan->scratchBytes = total;
+  // Fold: the node's ranks beyond the core add their inputs into mine.
+  for (size_t j = 1; j < group.size(); ++j)
+    tp.comm(static_cast<int>(j) - 1,
+            recvReduceOp(group[j], at(j == 1 ? BufferId::kSend : BufferId::kScratch, 0),
+                         at(BufferId::kScratch, 0), total));
+  const BufferId mine = folded ? BufferId::kScratch : BufferId::kSend;
+  // Phase 1: ring reduce-scatter inside the node's core over position groups (the blocks of
+  // every node's ranks that a position carries); position p ends with group p summed over the
+  // node.
   const int nextL = v.local(v.p + 1), prevL = v.local(v.p - 1);
-  for (int s = 0; s < L - 1; ++s) {
-    const int sendPos = mod(v.p - 1 - s, L), recvPos = mod(v.p - 2 - s, L);
+  for (int s = 0; s < S - 1; ++s) {
+    const int sendPos = mod(v.p - 1 - s, S), recvPos = mod(v.p - 2 - s, S);
     for (int node = 0; node < N; ++node) {
-      const int sr = v.rankAt(node, sendPos), rr = v.rankAt(node, recvPos);
-      tp.comm(s,
-              sendOp(nextL, at(s == 0 ? BufferId::kSend : BufferId::kScratch, sr * bytes), bytes));
-      tp.comm(s, recvReduceOp(prevL, at(BufferId::kSend, rr * bytes),
-                              at(BufferId::kScratch, rr * bytes), bytes));
+      for (int r : v.group(node, sendPos))
+        tp.comm(f + s, sendOp(nextL, at(s == 0 ? mine : BufferId::kScratch, r * bytes), bytes));
+      for (int r : v.group(node, recvPos))
+        tp.comm(f + s,
+                recvReduceOp(prevL, at(mine, r * bytes), at(BufferId::kScratch, r * bytes), bytes));
     }
   }
-  // Phase 2: ring reduce-scatter of my group along my rail; node k ends with its block.
-  const BufferId partial = L > 1 ? BufferId::kScratch : BufferId::kSend;
-  const int nextR = v.rail(v.k + 1), prevR = v.rail(v.k - 1), t = L - 1;
+  // Phase 2: ring reduce-scatter of my group along my rail; node k ends with its blocks.
+  const BufferId partial = S > 1 || folded ? BufferId::kScratch : BufferId::kSend;
+  const int nextR = v.rail(v.k + 1), prevR = v.rail(v.k - 1), t = f + S - 1;
   for (int s = 0; s < N - 1; ++s) {
-    const int sr = v.rail(v.k - 1 - s), rr = v.rail(v.k - 2 - s);
-    tp.comm(t + s, sendOp(nextR, at(s == 0 ? partial : BufferId::kScratch, sr * bytes), bytes));
-    tp.comm(t + s, recvReduceOp(prevR, at(partial, rr * bytes), at(BufferId::kScratch, rr * bytes),
-                                bytes));
+    for (int r : v.group(mod(v.k - 1 - s, N), v.p))
+      tp.comm(t + s, sendOp(nextR, at(s == 0 ? partial : BufferId::kScratch, r * bytes), bytes));
+    for (int r : v.group(mod(v.k - 2 - s, N), v.p))
+      tp.comm(t + s, recvReduceOp(prevR, at(partial, r * bytes), at(BufferId::kScratch, r * bytes),
+                                  bytes));
   }
-  const int end = t + N - 1;
-  if (L > 1 || N > 1)
+  if (staged)
     tp.local(end, copyOp(at(BufferId::kScratch, a.rank * bytes), at(BufferId::kRecv, 0), bytes));
   else if (!a.inPlace)
     tp.local(end, copyOp(at(BufferId::kSend, 0), at(BufferId::kRecv, 0), bytes));
   if (a.average) tp.local(end, divideOp(at(BufferId::kRecv, 0), bytes));
+  // Unfold: the ranks that folded into mine get their blocks.
+  for (size_t j = 1; j < group.size(); ++j)
+    tp.comm(end + static_cast<int>(j) - 1,
+            sendOp(group[j], at(BufferId::kScratch, group[j] * bytes), bytes));
   tp.emit(plan);
 }
 
+// Broadcast and Reduce need no core: each node's leader is the rank at the root's position
+// (wrapped on a smaller node), the levels a binomial tree across the leaders and one inside
+// each node.
 void buildHierarchicalBroadcast(const CollArgs& a, Plan* plan) {
   RankLayout flat;
   const RankLayout& l = layoutFor(a, &flat);
@@ -185,25 +263,30 @@ void buildHierarchicalBroadcast(const CollArgs& a, Plan* plan) {
   plan->algorithm = Algorithm::kHierarchical;
   TimedPlan tp;
   const int rootPos = l.localOf[a.root], rootNode = l.nodeOf[a.root];
+  auto size = [&](int node) { return static_cast<int>(l.nodeRanks[mod(node, v.N)].size()); };
+  auto leader = [&](int node) { return v.rankAt(mod(node, v.N), rootPos % size(node)); };
   const bool isRoot = a.rank == a.root;
   if (isRoot && !a.inPlace)
     tp.local(-1, copyOp(at(BufferId::kSend, 0), at(BufferId::kRecv, 0), bytes));
   const BufRef data = at(isRoot ? BufferId::kSend : BufferId::kRecv, 0);
-  // Phase 1: binomial tree across nodes along the root's rail.
-  if (v.p == rootPos) {
+  // Phase 1: binomial tree across the nodes' leaders.
+  const int L = size(v.k), leaderPos = rootPos % L;
+  if (v.p == leaderPos) {
     const int rel = mod(v.k - rootNode, v.N);
     binomialBroadcast(
-        rel, v.N, [&](int to, int r) { tp.comm(r, sendOp(v.rail(rootNode + to), data, bytes)); },
+        rel, v.N, [&](int to, int r) { tp.comm(r, sendOp(leader(rootNode + to), data, bytes)); },
         [&](int from, int r) {
-          tp.comm(r, recvOp(v.rail(rootNode + from), at(BufferId::kRecv, 0), bytes));
+          tp.comm(r, recvOp(leader(rootNode + from), at(BufferId::kRecv, 0), bytes));
         });
   }
-  // Phase 2: binomial tree inside each node from the rail rank.
-  const int t = rounds(v.N), rel = mod(v.p - rootPos, v.L);
+  // Phase 2: binomial tree inside each node from its leader.
+  auto localAt = [&](int rel) { return v.rankAt(v.k, (leaderPos + rel) % L); };
+  const int t = rounds(v.N);
   binomialBroadcast(
-      rel, v.L, [&](int to, int r) { tp.comm(t + r, sendOp(v.local(rootPos + to), data, bytes)); },
+      mod(v.p - leaderPos, L), L,
+      [&](int to, int r) { tp.comm(t + r, sendOp(localAt(to), data, bytes)); },
       [&](int from, int r) {
-        tp.comm(t + r, recvOp(v.local(rootPos + from), at(BufferId::kRecv, 0), bytes));
+        tp.comm(t + r, recvOp(localAt(from), at(BufferId::kRecv, 0), bytes));
       });
   tp.emit(plan);
 }
@@ -217,30 +300,35 @@ void buildHierarchicalReduce(const CollArgs& a, Plan* plan) {
   plan->algorithm = Algorithm::kHierarchical;
   TimedPlan tp;
   const int rootPos = l.localOf[a.root], rootNode = l.nodeOf[a.root];
+  auto size = [&](int node) { return static_cast<int>(l.nodeRanks[mod(node, v.N)].size()); };
+  auto leader = [&](int node) { return v.rankAt(mod(node, v.N), rootPos % size(node)); };
+  const int L = size(v.k), leaderPos = rootPos % L;
   const bool isRoot = a.rank == a.root;
   const BufferId acc = isRoot ? BufferId::kRecv : BufferId::kScratch;
   BufferId partial = BufferId::kSend;  // until a child's data arrives
   bool sent = false;
   // Binomial reduce over `size` members (relative index 0 is the target) starting at `t0`.
-  auto reduceLevel = [&](int rel, int size, int t0, auto rankOfRel) {
+  auto reduceLevel = [&](int rel, int members, int t0, auto rankOfRel) {
     int round = 0;
-    for (int span = 1; span < size && !sent; span *= 2, ++round) {
+    for (int span = 1; span < members && !sent; span *= 2, ++round) {
       if (rel % (2 * span) == span) {
         tp.comm(t0 + round, sendOp(rankOfRel(rel - span), at(partial, 0), bytes));
         sent = true;
-      } else if (rel % (2 * span) == 0 && rel + span < size) {
+      } else if (rel % (2 * span) == 0 && rel + span < members) {
         tp.comm(t0 + round, recvReduceOp(rankOfRel(rel + span), at(partial, 0), at(acc, 0), bytes));
         partial = acc;
       }
     }
   };
-  // Phase 1 inside the node towards the root's position, phase 2 along the root's rail.
-  reduceLevel(mod(v.p - rootPos, v.L), v.L, 0, [&](int rel) { return v.local(rootPos + rel); });
-  if (v.p == rootPos && !sent)
-    reduceLevel(mod(v.k - rootNode, v.N), v.N, rounds(v.L),
-                [&](int rel) { return v.rail(rootNode + rel); });
+  // Phase 1 inside the node towards its leader, phase 2 across the leaders; phase 2 starts when
+  // the largest node is done, so that both ends of a message place it at the same time.
+  const int t = rounds(l.largestNode());
+  reduceLevel(mod(v.p - leaderPos, L), L, 0,
+              [&](int rel) { return v.rankAt(v.k, (leaderPos + rel) % L); });
+  if (v.p == leaderPos && !sent)
+    reduceLevel(mod(v.k - rootNode, v.N), v.N, t, [&](int rel) { return leader(rootNode + rel); });
   if (partial == BufferId::kScratch) plan->scratchBytes = bytes;
-  const int end = rounds(v.L) + rounds(v.N);
+  const int end = t + rounds(v.N);
   if (isRoot && partial == BufferId::kSend && !a.inPlace)
     tp.local(end, copyOp(at(BufferId::kSend, 0), at(BufferId::kRecv, 0), bytes));
   if (isRoot && a.average) tp.local(end, divideOp(at(BufferId::kRecv, 0), bytes));

@@ -59,9 +59,6 @@ Result buildPlan(const CollArgs& a, Algorithm algo, Plan* plan) {
   if (a.layout && a.layout->nranks != a.nranks)
     return setError(tuttiInternalError, "rank layout of %d ranks used for a call over %d",
                     a.layout->nranks, a.nranks);
-  if (algo == Algorithm::kHierarchical && a.layout && a.layout->localRanks() == 0)
-    return setError(tuttiInvalidArgument,
-                    "algorithm 'hierarchical' needs the same number of ranks on every node");
   build(a, plan);
   return tuttiSuccess;
 }

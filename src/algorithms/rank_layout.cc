@@ -15,6 +15,18 @@ int RankLayout::localRanks() const {
   return static_cast<int>(l);
 }
 
+int RankLayout::smallestNode() const {
+  size_t s = nodeRanks.empty() ? 0 : nodeRanks[0].size();
+  for (const auto& n : nodeRanks) s = std::min(s, n.size());
+  return static_cast<int>(s);
+}
+
+int RankLayout::largestNode() const {
+  size_t s = 0;
+  for (const auto& n : nodeRanks) s = std::max(s, n.size());
+  return static_cast<int>(s);
+}
+
 std::string RankLayout::check() const {
   std::ostringstream err;
   if (static_cast<int>(nodeOf.size()) != nranks || static_cast<int>(localOf.size()) != nranks)

@@ -22,6 +22,9 @@ struct RankLayout {
   int channels() const { return static_cast<int>(rings.size()); }
   // Ranks per node when every node has the same number, else 0.
   int localRanks() const;
+  // Ranks of the smallest and of the largest node (both localRanks() when nodes are even).
+  int smallestNode() const;
+  int largestNode() const;
   // Checks the invariants (each ring a permutation, positions consistent); "" when valid.
   std::string check() const;
   // "2 nodes x 4 ranks, 2 rings; ring 0: 0 1 2 3 | 7 6 5 4" (rings cut after `maxRanks`).

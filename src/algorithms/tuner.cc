@@ -102,6 +102,8 @@ ModelShape modelShapeFor(const TunerContext& ctx, ModelBasis b) {
   if (ctx.layout && ctx.layout->nranks == ctx.nranks) {
     s.nodes = ctx.layout->nnodes;
     s.localRanks = ctx.layout->localRanks();
+    s.smallestNode = ctx.layout->smallestNode();
+    s.largestNode = ctx.layout->largestNode();
   } else {
     s.nodes = std::max(1, ctx.nodes);
     s.localRanks = ctx.nranks % s.nodes == 0 ? ctx.nranks / s.nodes : 0;

@@ -152,6 +152,9 @@ void runNodesSweep(int nranks, int perNode) {
 
 TEST(GpuNodes, TwoNodesOfTwoRanks) { runNodesSweep(4, 2); }
 TEST(GpuNodes, ThreeNodesOfOneRank) { runNodesSweep(3, 1); }
+// Nodes of 2, 2 and 1: no node kernels (the nodes differ), the proxy runs the CPU executor's
+// hierarchical plans, where each node's second rank folds into its first.
+TEST(GpuNodes, UnevenNodesOfTwoTwoOne) { runNodesSweep(5, 2); }
 
 TEST(GpuStagedPath, EveryCollectiveTwoRanks) { runStagedSweep(2); }
 TEST(GpuStagedPath, EveryCollectiveThreeRanks) { runStagedSweep(3); }

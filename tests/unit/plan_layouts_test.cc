@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <numeric>
 #include <set>
 
 #include "algorithms/builders.h"
@@ -100,27 +101,37 @@ TEST(PlanLayouts, FourByTwoInterleaved) { checkLayout(layoutOf(4, 2, true), "4x2
 TEST(PlanLayouts, ThreeByThreeInterleaved) { checkLayout(layoutOf(3, 3, true), "3x3 interleaved"); }
 TEST(PlanLayouts, OneRankPerNode) { checkLayout(layoutOf(5, 1), "5x1"); }
 
-TEST(PlanLayouts, UnevenNodesRunFlatPlansAndRejectHierarchical) {
-  // Node sizes 3 and 1.
-  RankLayout l;
-  ASSERT_EQ(buildRankLayout({0, 0, 1, 0}, {{0, 1, 0, 2}}, &l), tuttiSuccess) << lastError();
-  EXPECT_EQ(l.localRanks(), 0);
-  for (Algorithm a :
-       {Algorithm::kRing, Algorithm::kTree, Algorithm::kTwoShot, Algorithm::kRecursiveDoubling}) {
-    SimResult res = simulateCollective(Collective::kAllReduce, a, l, 41, 0, false, 1, 64);
-    ASSERT_EQ(res.error, "") << algorithmName(a);
-    for (int r = 0; r < 4; ++r)
-      EXPECT_EQ(res.out[r], expectedOutput(Collective::kAllReduce, 4, r, 41, 0));
+// `sizes[k]` ranks on node k; ranks of a node contiguous unless `interleaved` (rank r then on
+// the next node in turn that still has room).
+RankLayout unevenLayout(const std::vector<int>& sizes, bool interleaved = false) {
+  std::vector<int> nodeOf, pos, used(sizes.size(), 0);
+  const int n = std::accumulate(sizes.begin(), sizes.end(), 0);
+  for (int r = 0, k = 0; r < n; ++r) {
+    if (interleaved) {
+      while (used[k] == sizes[k]) k = (k + 1) % static_cast<int>(sizes.size());
+    } else {
+      while (used[k] == sizes[k]) ++k;
+    }
+    nodeOf.push_back(k);
+    pos.push_back(used[k]++);
+    if (interleaved) k = (k + 1) % static_cast<int>(sizes.size());
   }
-  CollArgs a;
-  a.collective = Collective::kAllReduce;
-  a.elemSize = 4;
-  a.count = 8;
-  a.nranks = 4;
-  a.layout = &l;
-  Plan p;
-  EXPECT_EQ(buildPlan(a, Algorithm::kHierarchical, &p), tuttiInvalidArgument);
-  EXPECT_NE(lastError().find("same number of ranks"), std::string::npos);
+  RankLayout l;
+  EXPECT_EQ(buildRankLayout(nodeOf, {pos}, &l), tuttiSuccess) << lastError();
+  EXPECT_EQ(l.check(), "");
+  return l;
+}
+
+// Nodes of different sizes: the ranks beyond the smallest node fold into its core
+// (hierarchical.cc), one round per core's worth of them.
+TEST(PlanLayouts, UnevenNodes) {
+  checkLayout(unevenLayout({3, 1}), "3+1");
+  checkLayout(unevenLayout({1, 3}), "1+3");
+  checkLayout(unevenLayout({2, 3, 2}), "2+3+2");
+  checkLayout(unevenLayout({3, 3, 3, 2}), "3+3+3+2");
+  checkLayout(unevenLayout({2, 5}), "2+5 (two fold rounds)");
+  checkLayout(unevenLayout({4, 2, 3}, true), "4+2+3 interleaved");
+  checkLayout(unevenLayout({1, 2, 1}), "1+2+1");
 }
 
 TEST(PlanLayouts, LargeCountsWithSmallFifos) {
@@ -172,24 +183,28 @@ TEST(DoubleBinaryTree, EveryRankInteriorInAtMostOneTree) {
   }
 }
 
-// Hierarchical plans talk across nodes only between ranks at the same local position.
+// Hierarchical plans talk across nodes only between ranks at the same local position, and
+// with nodes of different sizes only between the core positions every node has.
 TEST(PlanLayouts, HierarchicalTrafficIsRailAligned) {
-  RankLayout l = layoutOf(4, 3, true);
-  for (Collective c :
-       {Collective::kAllReduce, Collective::kAllGather, Collective::kReduceScatter}) {
-    for (int r = 0; r < l.nranks; ++r) {
-      CollArgs a;
-      a.collective = c;
-      a.elemSize = 4;
-      a.count = 1000;
-      a.rank = r;
-      a.nranks = l.nranks;
-      a.layout = &l;
-      Plan p;
-      ASSERT_EQ(buildPlan(a, Algorithm::kHierarchical, &p), tuttiSuccess);
-      for (const PlanOp& op : p.ops) {
-        if (op.peer < 0 || l.nodeOf[op.peer] == l.nodeOf[r]) continue;
-        EXPECT_EQ(l.localOf[op.peer], l.localOf[r]) << collectiveName(c) << " rank " << r;
+  for (const RankLayout& l :
+       {layoutOf(4, 3, true), unevenLayout({3, 3, 3, 2}), unevenLayout({4, 2, 3}, true)}) {
+    for (Collective c :
+         {Collective::kAllReduce, Collective::kAllGather, Collective::kReduceScatter}) {
+      for (int r = 0; r < l.nranks; ++r) {
+        CollArgs a;
+        a.collective = c;
+        a.elemSize = 4;
+        a.count = 1000;
+        a.rank = r;
+        a.nranks = l.nranks;
+        a.layout = &l;
+        Plan p;
+        ASSERT_EQ(buildPlan(a, Algorithm::kHierarchical, &p), tuttiSuccess);
+        for (const PlanOp& op : p.ops) {
+          if (op.peer < 0 || l.nodeOf[op.peer] == l.nodeOf[r]) continue;
+          EXPECT_EQ(l.localOf[op.peer], l.localOf[r]) << collectiveName(c) << " rank " << r;
+          EXPECT_LT(l.localOf[r], l.smallestNode()) << collectiveName(c) << " rank " << r;
+        }
       }
     }
   }

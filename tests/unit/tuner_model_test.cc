@@ -115,6 +115,37 @@ TEST(CostModel, CpuFormulasByHand) {
               5 + (50 + S / 1000) + (10 + S / 2000), 1e-6);
 }
 
+// Nodes of 3, 2 and 2 ranks: hierarchical plans run on a core of 2 per node and the third
+// rank of the first node folds in before and out after (one round, F = 1).
+TEST(CostModel, UnevenNodesFoldIntoTheSmallestNodesCore) {
+  ModelParams p =
+      paramsFrom("shm.alpha=10,shm.bw=2,cpu.call=5,cpu.reduce_bw=4,socket.alpha=50,socket.bw=1");
+  ModelShape s = cpuShape(7, 3);
+  s.localRanks = 0;
+  auto us = [&](Collective c, double bytes) {
+    Prediction pr =
+        predict(p, s, c, Algorithm::kHierarchical, Protocol::kSimple, static_cast<size_t>(bytes));
+    return pr.valid ? pr.us : -1;
+  };
+  const double S = MiB;
+  // Without the node sizes there is no core to run on.
+  EXPECT_EQ(us(Collective::kAllReduce, S), -1);
+  s.smallestNode = 2;
+  s.largestNode = 3;
+  // The even formula with C = 2, plus the fold (S in and reduced) and the unfold (S out).
+  EXPECT_NEAR(us(Collective::kAllReduce, S),
+              5 + 2 * 10 + 1.0 * S / 2000 + 4 * 50 + (4.0 / 3 * S / 2) / 1000 + 0.5 * S / 4000 +
+                  (2.0 / 3 * S / 2) / 4000 + 2 * (10 + S / 2000) + S / 4000,
+              1e-6);
+  // AllGather: a block of S/n in, all S out.
+  EXPECT_NEAR(
+      us(Collective::kAllGather, S),
+      5 + 2 * 50 + (2.0 / 3 * S / 2) / 1000 + 10 + 0.5 * S / 2000 + 2 * 10 + (S + S / 7) / 2000,
+      1e-6);
+  // Broadcast: the node level is as deep as the largest node's tree.
+  EXPECT_NEAR(us(Collective::kBroadcast, S), 5 + 2 * (50 + S / 1000) + 2 * (10 + S / 2000), 1e-6);
+}
+
 TEST(CostModel, GpuFormulasFromTopology) {
   Topology t;
   ASSERT_EQ(loadTopologyFile(kTopoDir + "/h200_nvswitch_4gpu.json", &t), tuttiSuccess)
