@@ -282,6 +282,10 @@ int perfMain(const char* collective, int argc, char** argv) {
     printUsage(stdout, gProgram);
     return kExitOk;
   }
+  // Ranks that one process drives on one GPU share its hardware queues; past about half of
+  // them a proxy rank's wait can sit in front of the copy it waits for (docs/gpu-executor.md).
+  // Set before CUDA starts, unless the user chose a value.
+  if (opts.gpusPerThread > 1) setenv("CUDA_DEVICE_MAX_CONNECTIONS", "32", 0);
   LauncherEnv env = detectLauncher();
   if (env.present && opts.np > 0) {
     fprintf(stderr, "%s: --np starts ranks by fork; under mpirun give -np to mpirun instead\n",

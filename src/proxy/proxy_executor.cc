@@ -3,6 +3,7 @@
 
 #include <sched.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstring>
 
@@ -73,6 +74,29 @@ std::string ProxyExecutor::networkMemoryNote() const {
          ": Tutti has no GPUDirect RDMA path yet (docs/gpu-executor.md)";
 }
 
+// Streams of the ranks that one process drives on one GPU share the device's hardware queues
+// (CUDA_DEVICE_MAX_CONNECTIONS, 8 by default). A chunk's stream waits on a flag that the proxy
+// sets once the peers' chunks have moved; when a peer's copy sits behind that wait in the same
+// queue, nothing moves until the timeout. On the H200 (2026-12-05) 4 such ranks ran with 8
+// queues and 5 timed out; 2 timed out with 1 queue and ran with 2. Separate processes have
+// queues of their own. Said once, by the lowest rank of the process on that GPU.
+std::string sharedQueuesWarning(const std::vector<PeerInfo>& peers, int rank, int queues) {
+  const PeerInfo& me = peers[rank];
+  int sharing = 0, lowest = rank;
+  for (const PeerInfo& p : peers)
+    if (p.machineHash == me.machineHash && p.pid == me.pid && p.busId == me.busId) {
+      ++sharing;
+      lowest = std::min(lowest, static_cast<int>(p.rank));
+    }
+  if (me.busId < 0 || sharing < 2 || 2 * sharing <= queues || lowest != rank) return "";
+  return std::to_string(sharing) + " ranks of this process drive GPU " +
+         std::to_string(me.cudaDev) +
+         " through the proxy with CUDA_DEVICE_MAX_CONNECTIONS=" + std::to_string(queues) +
+         ": their streams share hardware queues and a call can stall until the timeout; set "
+         "CUDA_DEVICE_MAX_CONNECTIONS=32 (at least twice the ranks) before the process first "
+         "uses CUDA";
+}
+
 Result ProxyExecutor::init() {
   slotBytes_ = envBytes("TUTTI_PROXY_CHUNK_BYTES", defaultChunkBytes()) & ~size_t(4095);
   if (slotBytes_ < 4096) slotBytes_ = 4096;
@@ -90,6 +114,9 @@ Result ProxyExecutor::init() {
   flags_->copiedIn[1] = static_cast<uint32_t>(-1);
   exitStop_ = addExitStop([this] { stopAtExit(); });
   thread_ = std::thread(&ProxyExecutor::loop, this);
+  const std::string queues =
+      sharedQueuesWarning(comm_->peers, comm_->rank(), envInt("CUDA_DEVICE_MAX_CONNECTIONS", 8));
+  if (!queues.empty()) TUTTI_WARN("%s", queues.c_str());
   if (comm_->rank() == 0)
     TUTTI_INFO("GPU path: host proxy (%s); staging 2 x %zu KiB in + out, pinned%s", why_.c_str(),
                slotBytes_ >> 10, networkMemoryNote().c_str());

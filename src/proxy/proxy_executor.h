@@ -15,6 +15,7 @@
 #include <string>
 #include <thread>
 #include <unordered_map>
+#include <vector>
 
 #include "core/comm.h"
 #include "core/executor.h"
@@ -96,5 +97,10 @@ class ProxyExecutor : public Executor {
   std::thread thread_;
   uint64_t exitStop_ = 0;
 };
+
+// The warning for `rank` when its process drives more ranks on its GPU than `queues` hardware
+// queues carry (CUDA_DEVICE_MAX_CONNECTIONS; at least two per rank), said by the lowest such
+// rank; "" otherwise.
+std::string sharedQueuesWarning(const std::vector<PeerInfo>& peers, int rank, int queues);
 
 }  // namespace tutti
