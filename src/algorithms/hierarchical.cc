@@ -27,6 +27,11 @@ struct Levels {
   int local(int pos) const { return l->nodeRanks[k][mod(pos, S)]; }   // core rank at a position
   int rail(int node) const { return l->nodeRanks[mod(node, N)][p]; }  // my rail on a node
   int rankAt(int node, int pos) const { return l->nodeRanks[node][pos]; }
+  int size(int node) const { return static_cast<int>(l->nodeRanks[mod(node, N)].size()); }
+  // Broadcast's and Reduce's node leader: the rank at the root's position, wrapped.
+  int leader(int node, int rootPos) const {
+    return l->nodeRanks[mod(node, N)][rootPos % size(node)];
+  }
   bool folds() const { return p >= S; }
   int partner() const { return l->nodeRanks[k][p % S]; }  // the core rank I fold into
   int foldRound() const { return p / S - 1; }             // the round (time) I fold in
@@ -44,6 +49,13 @@ struct Levels {
 Levels levelsOf(const RankLayout& l, int rank) {
   const int S = l.smallestNode();
   return Levels{S, l.nnodes, l.localOf[rank], l.nodeOf[rank], (l.largestNode() - 1) / S, &l};
+}
+
+// A rank beyond the core: its input goes to its core rank in its fold round, and its result
+// comes back that many rounds after `end`, when the core is done.
+void planFoldedRank(const Levels& v, size_t inBytes, size_t outBytes, int end, TimedPlan* tp) {
+  tp->comm(v.foldRound(), sendOp(v.partner(), at(BufferId::kSend, 0), inBytes));
+  tp->comm(end + v.foldRound(), recvOp(v.partner(), at(BufferId::kRecv, 0), outBytes));
 }
 
 // Binomial tree rounds over `size` members rooted at relative index 0: calls
@@ -76,8 +88,7 @@ void buildHierarchicalAllReduce(const CollArgs& a, Plan* plan) {
   const int S = v.S, N = v.N, f = v.F;
   const int end = f + 2 * (S - 1) + 2 * (N - 1);  // when the core holds the result
   if (v.folds()) {
-    tp.comm(v.foldRound(), sendOp(v.partner(), at(BufferId::kSend, 0), total));
-    tp.comm(end + v.foldRound(), recvOp(v.partner(), at(BufferId::kRecv, 0), total));
+    planFoldedRank(v, total, total, end, &tp);
     tp.emit(plan);
     return;
   }
@@ -149,8 +160,7 @@ void buildHierarchicalAllGather(const CollArgs& a, Plan* plan) {
   TimedPlan tp;
   const int S = v.S, N = v.N, f = v.F, end = f + (N - 1) + (S - 1);
   if (v.folds()) {
-    tp.comm(v.foldRound(), sendOp(v.partner(), at(BufferId::kSend, 0), bytes));
-    tp.comm(end + v.foldRound(), recvOp(v.partner(), at(BufferId::kRecv, 0), total));
+    planFoldedRank(v, bytes, total, end, &tp);
     tp.emit(plan);
     return;
   }
@@ -199,8 +209,7 @@ void buildHierarchicalReduceScatter(const CollArgs& a, Plan* plan) {
   TimedPlan tp;
   const int S = v.S, N = v.N, f = v.F, end = f + (S - 1) + (N - 1);
   if (v.folds()) {
-    tp.comm(v.foldRound(), sendOp(v.partner(), at(BufferId::kSend, 0), total));
-    tp.comm(end + v.foldRound(), recvOp(v.partner(), at(BufferId::kRecv, 0), bytes));
+    planFoldedRank(v, total, bytes, end, &tp);
     if (a.average) tp.local(end + v.foldRound(), divideOp(at(BufferId::kRecv, 0), bytes));
     tp.emit(plan);
     return;
@@ -263,21 +272,18 @@ void buildHierarchicalBroadcast(const CollArgs& a, Plan* plan) {
   plan->algorithm = Algorithm::kHierarchical;
   TimedPlan tp;
   const int rootPos = l.localOf[a.root], rootNode = l.nodeOf[a.root];
-  auto size = [&](int node) { return static_cast<int>(l.nodeRanks[mod(node, v.N)].size()); };
-  auto leader = [&](int node) { return v.rankAt(mod(node, v.N), rootPos % size(node)); };
   const bool isRoot = a.rank == a.root;
   if (isRoot && !a.inPlace)
     tp.local(-1, copyOp(at(BufferId::kSend, 0), at(BufferId::kRecv, 0), bytes));
   const BufRef data = at(isRoot ? BufferId::kSend : BufferId::kRecv, 0);
   // Phase 1: binomial tree across the nodes' leaders.
-  const int L = size(v.k), leaderPos = rootPos % L;
+  const int L = v.size(v.k), leaderPos = rootPos % L;
+  auto leader = [&](int rel) { return v.leader(rootNode + rel, rootPos); };
   if (v.p == leaderPos) {
     const int rel = mod(v.k - rootNode, v.N);
     binomialBroadcast(
-        rel, v.N, [&](int to, int r) { tp.comm(r, sendOp(leader(rootNode + to), data, bytes)); },
-        [&](int from, int r) {
-          tp.comm(r, recvOp(leader(rootNode + from), at(BufferId::kRecv, 0), bytes));
-        });
+        rel, v.N, [&](int to, int r) { tp.comm(r, sendOp(leader(to), data, bytes)); },
+        [&](int from, int r) { tp.comm(r, recvOp(leader(from), at(BufferId::kRecv, 0), bytes)); });
   }
   // Phase 2: binomial tree inside each node from its leader.
   auto localAt = [&](int rel) { return v.rankAt(v.k, (leaderPos + rel) % L); };
@@ -300,9 +306,7 @@ void buildHierarchicalReduce(const CollArgs& a, Plan* plan) {
   plan->algorithm = Algorithm::kHierarchical;
   TimedPlan tp;
   const int rootPos = l.localOf[a.root], rootNode = l.nodeOf[a.root];
-  auto size = [&](int node) { return static_cast<int>(l.nodeRanks[mod(node, v.N)].size()); };
-  auto leader = [&](int node) { return v.rankAt(mod(node, v.N), rootPos % size(node)); };
-  const int L = size(v.k), leaderPos = rootPos % L;
+  const int L = v.size(v.k), leaderPos = rootPos % L;
   const bool isRoot = a.rank == a.root;
   const BufferId acc = isRoot ? BufferId::kRecv : BufferId::kScratch;
   BufferId partial = BufferId::kSend;  // until a child's data arrives
@@ -326,7 +330,8 @@ void buildHierarchicalReduce(const CollArgs& a, Plan* plan) {
   reduceLevel(mod(v.p - leaderPos, L), L, 0,
               [&](int rel) { return v.rankAt(v.k, (leaderPos + rel) % L); });
   if (v.p == leaderPos && !sent)
-    reduceLevel(mod(v.k - rootNode, v.N), v.N, t, [&](int rel) { return leader(rootNode + rel); });
+    reduceLevel(mod(v.k - rootNode, v.N), v.N, t,
+                [&](int rel) { return v.leader(rootNode + rel, rootPos); });
   if (partial == BufferId::kScratch) plan->scratchBytes = bytes;
   const int end = t + rounds(v.N);
   if (isRoot && partial == BufferId::kSend && !a.inPlace)
