@@ -135,14 +135,18 @@ TEST(PlanLayouts, UnevenNodes) {
 }
 
 TEST(PlanLayouts, LargeCountsWithSmallFifos) {
-  RankLayout l = layoutOf(3, 2);
-  for (const AlgoCase& ac : kCases) {
-    SimResult res = simulateCollective(ac.collective, ac.algorithm, l, 4099, 1, false, 2, 48);
-    ASSERT_EQ(res.error, "") << collectiveName(ac.collective) << " " << algorithmName(ac.algorithm);
-    for (int r = 0; r < l.nranks; ++r) {
-      if (ac.collective == Collective::kReduce && r != 1) continue;
-      EXPECT_EQ(res.out[r], expectedOutput(ac.collective, l.nranks, r, 4099, 1))
-          << collectiveName(ac.collective) << " " << algorithmName(ac.algorithm) << " rank " << r;
+  // Even nodes, and uneven ones whose folds move whole inputs through the small FIFOs.
+  for (const RankLayout& l : {layoutOf(3, 2), unevenLayout({3, 2, 3}), unevenLayout({2, 5})}) {
+    for (const AlgoCase& ac : kCases) {
+      SimResult res = simulateCollective(ac.collective, ac.algorithm, l, 4099, 1, false, 2, 48);
+      ASSERT_EQ(res.error, "") << collectiveName(ac.collective) << " "
+                               << algorithmName(ac.algorithm) << " on " << l.describe();
+      for (int r = 0; r < l.nranks; ++r) {
+        if (ac.collective == Collective::kReduce && r != 1) continue;
+        EXPECT_EQ(res.out[r], expectedOutput(ac.collective, l.nranks, r, 4099, 1))
+            << collectiveName(ac.collective) << " " << algorithmName(ac.algorithm) << " rank " << r
+            << " on " << l.describe();
+      }
     }
   }
 }
