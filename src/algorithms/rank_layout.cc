@@ -56,8 +56,10 @@ std::string RankLayout::check() const {
 std::string RankLayout::describe(int maxRanks) const {
   std::ostringstream os;
   const int l = localRanks();
-  os << nnodes << " node(s) x " << (l ? std::to_string(l) : std::string("uneven")) << " rank(s), "
-     << rings.size() << " ring(s)";
+  os << nnodes << " node(s) x "
+     << (l ? std::to_string(l)
+           : std::to_string(smallestNode()) + "-" + std::to_string(largestNode()))
+     << " rank(s), " << rings.size() << " ring(s)";
   for (size_t c = 0; c < rings.size() && c < 4; ++c) {
     os << "\n  ring " << c << ":";
     for (int i = 0; i < nranks && i < maxRanks; ++i) {

@@ -132,6 +132,11 @@ TEST(PlanLayouts, UnevenNodes) {
   checkLayout(unevenLayout({2, 5}), "2+5 (two fold rounds)");
   checkLayout(unevenLayout({4, 2, 3}, true), "4+2+3 interleaved");
   checkLayout(unevenLayout({1, 2, 1}), "1+2+1");
+  const RankLayout l = unevenLayout({3, 1});
+  EXPECT_EQ(l.localRanks(), 0);
+  EXPECT_EQ(l.smallestNode(), 1);
+  EXPECT_EQ(l.largestNode(), 3);
+  EXPECT_EQ(l.describe().rfind("2 node(s) x 1-3 rank(s)", 0), 0u) << l.describe();
 }
 
 TEST(PlanLayouts, LargeCountsWithSmallFifos) {
